@@ -1,0 +1,20 @@
+//! furrow's domain types, shared by the store, the API and the sync engine.
+//!
+//! No IO here: these are plain data types with their JSON shapes (camelCase, as Leaf's API).
+//!
+//! ```
+//! use furrow_model::{UserInput, Page};
+//! let input: UserInput = serde_json::from_str(r#"{"name":"Ann","email":"ann@example.com"}"#).unwrap();
+//! assert_eq!(input.name.as_deref(), Some("Ann"));
+//! let page = Page::new(0, 20).unwrap();
+//! assert_eq!(page.offset(), 0);
+//! ```
+#![warn(missing_docs)]
+
+mod page;
+mod time_fmt;
+mod user;
+
+pub use page::{Page, PageError, SortOrder};
+pub use time_fmt::{format_timestamp, now_micros, timestamp_from_micros};
+pub use user::{ApiOwner, CredentialEvent, LeafUser, NewCredentialEvent, UserFilter, UserInput};

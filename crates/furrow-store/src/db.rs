@@ -1,0 +1,155 @@
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+use crate::{Error, Result, SecretKey};
+
+/// Where the store keeps its rows and how it seals secrets.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// The data directory; the SQLite file `furrow.db` lives here when no URL is given.
+    pub data_dir: PathBuf,
+    /// `postgres://…` (or `sqlite://…`) to use instead of the embedded file.
+    pub database_url: Option<String>,
+    /// The key that seals provider secrets.
+    pub key: SecretKey,
+}
+
+/// Which database engine is behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// The handle to furrow's database. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    pub(crate) key: SecretKey,
+    backend: Backend,
+}
+
+/// Migrations, in order: (version, description, SQLite script, PostgreSQL script).
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "users, credentials and credential events",
+    include_str!("../migrations/0001_init.sqlite.sql"),
+    include_str!("../migrations/0001_init.postgres.sql"),
+)];
+
+impl Store {
+    /// Connects (creating the SQLite file and data directory if needed) and applies pending migrations.
+    pub async fn open(opts: StoreOptions) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let url = match &opts.database_url {
+            Some(url) => url.clone(),
+            None => {
+                std::fs::create_dir_all(&opts.data_dir).map_err(|source| Error::Io {
+                    path: opts.data_dir.clone(),
+                    source,
+                })?;
+                let file = opts.data_dir.join("furrow.db");
+                format!("sqlite://{}?mode=rwc", file.display())
+            }
+        };
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(Error::Database(sqlx::Error::Configuration(
+                "database URL must start with postgres:// or sqlite://".into(),
+            )));
+        };
+        let connect = AnyConnectOptions::from_str(&url)?;
+        let mut pool = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        if backend == Backend::Sqlite {
+            pool = pool.max_connections(8).after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")
+                        .await?;
+                    Ok(())
+                })
+            });
+        } else {
+            pool = pool.max_connections(16);
+        }
+        let pool = pool.connect_with(connect).await?;
+        if backend == Backend::Sqlite {
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
+        let store = Self {
+            pool,
+            key: opts.key,
+            backend,
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The engine behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection (waits for those in use).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == Backend::Postgres {
+            // Several nodes may start at once: one migrates, the others wait.
+            sqlx::query("SELECT pg_advisory_lock(7262011)")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let result = async {
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS furrow_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            )
+            .await?;
+            for (version, description, sqlite, postgres) in MIGRATIONS {
+                let done: Option<i64> = sqlx::query_scalar("SELECT version FROM furrow_migrations WHERE version = $1")
+                    .bind(*version)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if done.is_some() {
+                    continue;
+                }
+                let script = if self.backend == Backend::Postgres { postgres } else { sqlite };
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                sqlx::raw_sql(script).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO furrow_migrations (version, description, applied_at) VALUES ($1, $2, $3)")
+                    .bind(*version)
+                    .bind(*description)
+                    .bind(furrow_model::now_micros())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                tracing::info!(version, description, "applied migration");
+            }
+            Ok::<_, Error>(())
+        }
+        .await;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_unlock(7262011)")
+                .execute(&mut *conn)
+                .await?;
+        }
+        result
+    }
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

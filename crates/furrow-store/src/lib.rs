@@ -1,0 +1,32 @@
+//! furrow's persistence layer.
+//!
+//! One [`Store`] over SQLite (a file in the data directory, the zero-setup default) or PostgreSQL (by URL).
+//! Every query takes the API owner's id and is scoped by it: one owner can never read another's rows.
+//! Provider secrets are sealed with AES-256-GCM ([`SecretKey`]) before they reach the database.
+//!
+//! ```no_run
+//! # async fn demo() -> furrow_store::Result<()> {
+//! use furrow_store::{SecretKey, Store, StoreOptions};
+//! let dir = std::path::PathBuf::from("./furrow-data");
+//! let key = SecretKey::load_or_create(&dir)?;
+//! let store = Store::open(StoreOptions { data_dir: dir, database_url: None, key }).await?;
+//! let owner = store.create_owner("me@example.com", "s3cret-password").await?;
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod credentials;
+mod crypto;
+mod db;
+mod error;
+mod events;
+mod owners;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod users;
+
+pub use credentials::StoredCredential;
+pub use crypto::SecretKey;
+pub use db::{Backend, Store, StoreOptions};
+pub use error::{Error, Result};
+pub use events::EVENT_RETENTION_DAYS;
