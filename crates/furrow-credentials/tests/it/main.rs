@@ -1,5 +1,6 @@
 //! Integration tests of furrow-credentials: validation and responses for every provider.
 
+mod docs;
 mod response;
 mod validate;
 
