@@ -1,0 +1,149 @@
+//! `furrow`: the command-line tool. Thin: parses flags, calls library crates, maps errors to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use furrow_store::{SecretKey, Store, StoreOptions};
+
+mod output;
+
+#[derive(Debug, Parser)]
+#[command(name = "furrow", version, about = "furrow farm-data tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Manage API owners (the integrators' accounts).
+    Owner {
+        #[command(subcommand)]
+        command: OwnerCommand,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct StoreArgs {
+    /// Data directory of the server (SQLite database and secret key).
+    #[arg(long, env = "FURROW_DATA_DIR", default_value = "./furrow-data")]
+    data_dir: PathBuf,
+    /// PostgreSQL URL, instead of the data directory's SQLite file.
+    #[arg(long, env = "FURROW_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Base64 secret key (else DATA_DIR/secret.key).
+    #[arg(long, env = "FURROW_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum OwnerCommand {
+    /// Create an API owner that can call POST /api/authenticate.
+    Create {
+        /// Login name (an e-mail by Leaf's convention).
+        #[arg(long)]
+        username: String,
+        /// Password (hashed with argon2 before it is stored).
+        #[arg(long, env = "FURROW_OWNER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Return secrets in credential responses in full (Leaf's behaviour) or masked (default).
+    ShowSecrets {
+        /// The owner's username.
+        #[arg(long)]
+        username: String,
+        /// `true` to return secrets in full, `false` to mask them.
+        #[arg(long, action = clap::ArgAction::Set)]
+        enabled: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
+    let key = match &args.secret_key {
+        Some(k) => SecretKey::from_base64(k).context("FURROW_SECRET_KEY")?,
+        None => SecretKey::load_or_create(&args.data_dir)?,
+    };
+    Store::open(StoreOptions {
+        data_dir: args.data_dir.clone(),
+        database_url: args.database_url.clone(),
+        key,
+    })
+    .await
+    .context("opening the database")
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Owner {
+            command:
+                OwnerCommand::Create {
+                    username,
+                    password,
+                    store,
+                },
+        } => {
+            if password.len() < 8 {
+                anyhow::bail!("the password must have at least 8 characters");
+            }
+            let store = open_store(&store).await?;
+            match store.create_owner(&username, &password).await {
+                Ok(owner) => output::line(&format!(
+                    "created API owner {} ({})",
+                    owner.username, owner.id
+                )),
+                Err(furrow_store::Error::AlreadyExists(_)) => {
+                    anyhow::bail!("API owner {username} already exists")
+                }
+                Err(e) => return Err(e).context("creating the API owner"),
+            }
+        }
+        Command::Owner {
+            command:
+                OwnerCommand::ShowSecrets {
+                    username,
+                    enabled,
+                    store,
+                },
+        } => {
+            let store = open_store(&store).await?;
+            let owner = store
+                .owner_by_username(&username)
+                .await?
+                .with_context(|| format!("no API owner {username}"))?;
+            store.set_owner_show_secrets(&owner.id, enabled).await?;
+            output::line(&format!(
+                "{username}: secrets {}",
+                if enabled { "shown in full" } else { "masked" }
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

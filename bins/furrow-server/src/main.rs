@@ -1,0 +1,120 @@
+//! `furrow-server`: wires configuration, the store and the API router, then serves.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use furrow_store::{SecretKey, Store, StoreOptions};
+
+/// furrow's Leaf-compatible farm-data API server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Data directory: SQLite database, secret key and files.
+    #[arg(long, env = "FURROW_DATA_DIR", default_value = "./furrow-data")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "FURROW_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// PostgreSQL URL (postgres://…); the embedded SQLite file is used when absent.
+    #[arg(long, env = "FURROW_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Base64 of the 32-byte key sealing secrets; by default generated into DATA_DIR/secret.key (mode 0600).
+    /// Every node of a cluster needs the same key.
+    #[arg(long, env = "FURROW_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+    /// Create this API owner on start if it does not exist (with --owner-password).
+    #[arg(long, env = "FURROW_OWNER_USERNAME")]
+    owner_username: Option<String>,
+    /// Password of --owner-username.
+    #[arg(long, env = "FURROW_OWNER_PASSWORD", hide_env_values = true)]
+    owner_password: Option<String>,
+    /// Largest accepted JSON body in bytes.
+    #[arg(long, env = "FURROW_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, env = "FURROW_LOG_JSON")]
+    log_json: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    init_logging(args.log_json);
+
+    let key = match &args.secret_key {
+        Some(k) => SecretKey::from_base64(k).context("FURROW_SECRET_KEY")?,
+        None => SecretKey::load_or_create(&args.data_dir)
+            .with_context(|| format!("secret key in {}", args.data_dir.display()))?,
+    };
+    let store = Store::open(StoreOptions {
+        data_dir: args.data_dir.clone(),
+        database_url: args.database_url.clone(),
+        key: key.clone(),
+    })
+    .await
+    .context("opening the database")?;
+    tracing::info!(backend = ?store.backend(), data_dir = %args.data_dir.display(), "store ready");
+
+    if let (Some(user), Some(pass)) = (&args.owner_username, &args.owner_password) {
+        match store.create_owner(user, pass).await {
+            Ok(_) => tracing::info!(username = %user, "API owner created from configuration"),
+            Err(furrow_store::Error::AlreadyExists(_)) => {}
+            Err(e) => return Err(e).context("creating the configured API owner"),
+        }
+    }
+
+    tokio::spawn(retention_sweep(store.clone()));
+
+    let state = furrow_api::AppState::new(
+        store,
+        &key,
+        furrow_api::ApiConfig {
+            max_body_bytes: args.max_body_bytes,
+        },
+    );
+    let app = furrow_api::router(state);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!("furrow listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    tracing::info!("furrow stopped");
+    Ok(())
+}
+
+/// Deletes credential events older than 30 days, hourly.
+async fn retention_sweep(store: Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match store
+            .sweep_credential_events(furrow_model::now_micros())
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "credential events past retention removed"),
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+        }
+    }
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,72 @@
+//! furrow's Leaf-compatible REST API.
+//!
+//! [`router`] builds the axum [`Router`](axum::Router) for a [`Store`](furrow_store::Store): API-owner
+//! authentication (`POST /api/authenticate`), Leaf users and provider credentials under
+//! `/services/usermanagement/api`, `GET /health` and `GET /openapi.json`. Paths, JSON and errors follow
+//! Leaf's documentation; every error is `application/problem+json`.
+//!
+//! ```no_run
+//! # async fn demo(store: furrow_store::Store, key: furrow_store::SecretKey) {
+//! let app = furrow_api::router(furrow_api::AppState::new(store, &key, furrow_api::ApiConfig::default()));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
+//! axum::serve(listener, app).await.unwrap();
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+mod auth;
+mod credentials;
+mod error;
+mod extract;
+mod openapi;
+mod pagination;
+mod state;
+mod users;
+
+pub use auth::{Claims, TokenIssuer};
+pub use error::ApiError;
+pub use openapi::openapi;
+pub use state::{ApiConfig, AppState};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+/// The complete API router.
+pub fn router(state: AppState) -> Router {
+    const UM: &str = "/services/usermanagement/api";
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi::serve))
+        .route("/api/authenticate", post(auth::authenticate))
+        .route(
+            &format!("{UM}/users"),
+            get(users::list).post(users::create).put(users::replace),
+        )
+        .route(
+            &format!("{UM}/users/{{id}}"),
+            get(users::get).patch(users::patch).delete(users::delete),
+        )
+        .route(
+            &format!("{UM}/users/{{leafUserId}}/{{credentials}}"),
+            get(credentials::get)
+                .post(credentials::create)
+                .delete(credentials::delete),
+        )
+        .route(
+            &format!("{UM}/users/{{leafUserId}}/{{credentials}}/events"),
+            get(credentials::events),
+        )
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn(error::problem_path))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// `GET /health`: no auth; answers while the process serves.
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "The server is up", body = serde_json::Value)))]
+pub(crate) async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"status": "UP"}))
+}

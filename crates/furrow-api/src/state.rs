@@ -1,0 +1,42 @@
+use std::sync::Arc;
+
+use furrow_store::{SecretKey, Store};
+
+use crate::auth::TokenIssuer;
+
+/// Tunables of the API.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest accepted JSON body, in bytes; larger ones get `413`.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Issues and checks API-owner tokens.
+    pub tokens: Arc<TokenIssuer>,
+    /// Tunables.
+    pub config: ApiConfig,
+}
+
+impl AppState {
+    /// State over `store`, with tokens signed by a key derived from `key`.
+    pub fn new(store: Store, key: &SecretKey, config: ApiConfig) -> Self {
+        Self {
+            store,
+            tokens: Arc::new(TokenIssuer::new(&key.derive_signing_key())),
+            config,
+        }
+    }
+}
