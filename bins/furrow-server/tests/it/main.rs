@@ -1,0 +1,265 @@
+//! The real `furrow-server` binary: start-up, configuration, restarts, and Leaf's own documentation examples
+//! (curl and Python `requests`) run unchanged but for host and token.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const UM: &str = "/services/usermanagement/api";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts the binary on 127.0.0.1:0 and waits for the address it logs.
+    fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_furrow-server"));
+        cmd.arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("FURROW_OWNER_USERNAME", "owner@example.com")
+            .env("FURROW_OWNER_PASSWORD", "owner-password")
+            .env_remove("FURROW_DATABASE_URL")
+            .env_remove("FURROW_SECRET_KEY")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(url) = database_url {
+            cmd.args(["--database-url", url]);
+        }
+        let mut child = cmd.spawn().expect("start furrow-server");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(i) = line.find("listening on http://") {
+                    let url = line[i + "listening on ".len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_owned();
+                    let _ = tx.send(url);
+                }
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server logged its address");
+        Server { child, base }
+    }
+
+    async fn token(&self) -> String {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/authenticate", self.base))
+            .json(&json!({"username": "owner@example.com", "password": "owner-password", "rememberMe": "true"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()["id_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn create_user(&self, token: &str) -> String {
+        let r = reqwest::Client::new()
+            .post(format!("{}{UM}/users", self.base))
+            .bearer_auth(token)
+            .json(&json!({"name": "Seed Grower", "email": "seed@example.com"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// A documentation example with only host, token and user id replaced.
+fn seed(name: &str, base: &str, token: &str, user: &str) -> String {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/it/seed")
+            .join(name),
+    )
+    .unwrap();
+    text.replace("https://api.withleaf.io", base)
+        .replace("YOUR_TOKEN", token)
+        .replace("{leafUserId}", user)
+}
+
+fn run(program: &str, script: &str) -> String {
+    let out = Command::new(program)
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("run the example");
+    assert!(
+        out.status.success(),
+        "{program} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn seed_examples_against(server: &Server) {
+    let token = server.token().await;
+    let user = server.create_user(&token).await;
+    let client = reqwest::Client::new();
+    let cred_url = |slug: &str| format!("{}{UM}/users/{user}/{slug}-credentials", server.base);
+
+    for (script, slug, public) in [
+        ("claas.sh", "claas", "your-client-key"),
+        ("agleader.sh", "ag-leader", "\"publicKey\":\"str\""),
+    ] {
+        let out = run("bash", &seed(script, &server.base, &token, &user));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 4, "{script}: {out}");
+        let created: Value = serde_json::from_str(lines[0])
+            .unwrap_or_else(|_| panic!("{script} POST: {}", lines[0]));
+        assert_eq!(created["status"], "PROCESSING", "{script}");
+        assert!(lines[0].contains(public), "{script}: {}", lines[0]);
+        let got: Value = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(got["id"], created["id"], "{script} GET");
+        assert_eq!(lines[2], "[]", "{script} events");
+        assert_eq!(lines[3], "", "{script} DELETE answers 204 with no body");
+        let r = client
+            .get(cred_url(slug))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{script}: deleted");
+    }
+    let claas: Value = serde_json::from_str(
+        run("bash", &seed("claas.sh", &server.base, &token, &user))
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claas["clientEnvironment"], "PRODUCTION");
+    assert_eq!(claas["clientSecret"], "********cret");
+
+    // claas.sh ends with its DELETE, so the Python example creates the credential afresh, then conflicts.
+    let out = run(
+        "python3",
+        &seed("python_requests.py", &server.base, &token, &user),
+    );
+    assert!(
+        out.contains("'status': 'PROCESSING'") && out.contains("'clientKey': 'your-client-key'"),
+        "{out}"
+    );
+    let out = run(
+        "python3",
+        &seed("python_requests.py", &server.base, &token, &user),
+    );
+    assert!(
+        out.contains("'errorKey': 'credentialsAlreadyExist'"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn leaf_documentation_examples_run_unchanged_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), None);
+    seed_examples_against(&server).await;
+}
+
+#[cfg(furrow_pg)]
+#[tokio::test]
+async fn leaf_documentation_examples_run_unchanged_on_postgres() {
+    let db = furrow_store::testing::TestDb::new(furrow_store::Backend::Postgres).await;
+    let server = Server::start(&db.data_dir, db.database_url.as_deref());
+    seed_examples_against(&server).await;
+    drop(server);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn restart_keeps_users_and_the_generated_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let user = {
+        let server = Server::start(&data, None);
+        let token = server.token().await;
+        let user = server.create_user(&token).await;
+        let r = reqwest::Client::new()
+            .post(format!("{}{UM}/users/{user}/claas-credentials", server.base))
+            .bearer_auth(&token)
+            .json(&json!({"clientKey": "k", "clientSecret": "restart-secret", "refreshToken": "restart-refresh"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        user
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("secret.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let started = Instant::now();
+    let server = Server::start(&data, None);
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let token = server.token().await;
+    let r = reqwest::Client::new()
+        .get(format!(
+            "{}{UM}/users/{user}/claas-credentials",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "the credential survived the restart and still decrypts"
+    );
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["clientSecret"],
+        "********cret"
+    );
+}
+
+#[test]
+fn help_documents_the_interface_and_defaults() {
+    let out = Command::new(env!("CARGO_BIN_EXE_furrow-server"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "--data-dir",
+        "--listen",
+        "--database-url",
+        "FURROW_DATA_DIR",
+        "FURROW_LISTEN",
+        "FURROW_DATABASE_URL",
+        "./furrow-data",
+        "127.0.0.1:8080",
+    ] {
+        assert!(text.contains(needle), "--help mentions {needle}");
+    }
+}
