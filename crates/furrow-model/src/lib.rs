@@ -12,9 +12,14 @@
 #![warn(missing_docs)]
 
 mod page;
+mod provider_data;
 mod time_fmt;
 mod user;
 
 pub use page::{Page, PageError, SortOrder};
+pub use provider_data::{
+    MachineFileDescriptor, MultiPolygon, Polygon, Position, ProviderField, ProviderOrganization,
+    Ring,
+};
 pub use time_fmt::{format_timestamp, now_micros, timestamp_from_micros};
 pub use user::{ApiOwner, CredentialEvent, LeafUser, NewCredentialEvent, UserFilter, UserInput};

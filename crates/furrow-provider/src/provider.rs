@@ -1,0 +1,345 @@
+//! The provider trait, its capabilities, the stored credential an adapter is built from and the sinks it
+//! reports to.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use furrow_credentials::Provider as ProviderKind;
+use furrow_model::{
+    MachineFileDescriptor, NewCredentialEvent, ProviderField, ProviderOrganization,
+};
+use futures_util::{Stream, StreamExt};
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+use crate::transport::HttpConfig;
+
+/// A boxed, sendable future: what the object-safe [`Provider`] methods return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A downloaded file, chunk by chunk.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
+
+/// A credential's values by their Leaf field name (`clientKey`, `refreshToken`, ...): public and secret.
+pub type Secrets = BTreeMap<String, String>;
+
+/// Something a provider may or may not offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Capability {
+    /// Listing organizations.
+    Organizations,
+    /// Listing fields.
+    Fields,
+    /// Field boundaries with the fields.
+    Boundaries,
+    /// Listing and downloading machine files.
+    MachineFiles,
+    /// Provider-side webhooks.
+    Webhooks,
+    /// Irrigation equipment and as-applied irrigation.
+    Irrigation,
+    /// Imagery layers.
+    Imagery,
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Capability::Organizations => "organizations",
+            Capability::Fields => "fields",
+            Capability::Boundaries => "boundaries",
+            Capability::MachineFiles => "machine files",
+            Capability::Webhooks => "webhooks",
+            Capability::Irrigation => "irrigation",
+            Capability::Imagery => "imagery",
+        })
+    }
+}
+
+/// What a provider offers through its adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// [`Provider::organizations`] lists real organizations (otherwise it answers one implicit organization).
+    pub organizations: bool,
+    /// [`Provider::fields`] works.
+    pub fields: bool,
+    /// Fields come with boundaries.
+    pub boundaries: bool,
+    /// [`Provider::machine_files`] and [`Provider::download`] work.
+    pub machine_files: bool,
+    /// The provider can push change notifications.
+    pub webhooks: bool,
+    /// Irrigation data exists (not served through this trait yet).
+    pub irrigation: bool,
+    /// Imagery exists (not served through this trait yet).
+    pub imagery: bool,
+}
+
+impl Capabilities {
+    /// Organizations, fields with boundaries and machine files.
+    pub const FULL: Capabilities = Capabilities {
+        organizations: true,
+        fields: true,
+        boundaries: true,
+        machine_files: true,
+        webhooks: false,
+        irrigation: false,
+        imagery: false,
+    };
+
+    /// Whether `capability` is offered.
+    pub fn has(&self, capability: Capability) -> bool {
+        match capability {
+            Capability::Organizations => self.organizations,
+            Capability::Fields => self.fields,
+            Capability::Boundaries => self.boundaries,
+            Capability::MachineFiles => self.machine_files,
+            Capability::Webhooks => self.webhooks,
+            Capability::Irrigation => self.irrigation,
+            Capability::Imagery => self.imagery,
+        }
+    }
+}
+
+/// One page of machine files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FilePage {
+    /// The files of this page.
+    pub files: Vec<MachineFileDescriptor>,
+    /// Pass this to [`Provider::machine_files`] to get the next page; `None` on the last page. Opaque, and
+    /// durable: it can be stored and used by another process later.
+    pub next_cursor: Option<String>,
+}
+
+/// An equipment or FMIS provider, seen through its adapter, acting for one credential.
+///
+/// Object-safe: the registry holds `Arc<dyn Provider>`. Helpers live in [`ProviderExt`].
+pub trait Provider: Send + Sync + fmt::Debug {
+    /// Which provider this is.
+    fn kind(&self) -> ProviderKind;
+
+    /// The provider slug (`"john-deere"`).
+    fn name(&self) -> &'static str {
+        self.kind().slug()
+    }
+
+    /// What this provider offers.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Validates the credential, refreshing or logging in as needed, and returns the credential values to
+    /// persist (rotated refresh token, access token, session id). They were already handed to the
+    /// [`SecretSink`] before any use.
+    fn authenticate(&self) -> BoxFuture<'_, Result<Secrets>>;
+
+    /// The organizations the credential can see.
+    fn organizations(&self) -> BoxFuture<'_, Result<Vec<ProviderOrganization>>>;
+
+    /// The fields of an organization, with boundaries where the provider has them.
+    fn fields<'a>(&'a self, organization_id: &'a str) -> BoxFuture<'a, Result<Vec<ProviderField>>>;
+
+    /// One page of the machine files of an organization created or changed since `since`.
+    ///
+    /// Pass `cursor: None` for the first page, then the previous page's [`FilePage::next_cursor`] (the
+    /// cursor carries `since`).
+    fn machine_files<'a>(
+        &'a self,
+        organization_id: &'a str,
+        since: Option<OffsetDateTime>,
+        cursor: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<FilePage>>;
+
+    /// The bytes of a machine file, as a stream (Range-chunked where the provider requires it; a connection
+    /// lost mid-body is resumed).
+    fn download<'a>(&'a self, file: &'a MachineFileDescriptor) -> BoxFuture<'a, Result<ByteStream>>;
+}
+
+/// Helpers over any [`Provider`].
+pub trait ProviderExt: Provider {
+    /// Every page of [`Provider::machine_files`].
+    fn all_machine_files<'a>(
+        &'a self,
+        organization_id: &'a str,
+        since: Option<OffsetDateTime>,
+    ) -> BoxFuture<'a, Result<Vec<MachineFileDescriptor>>> {
+        Box::pin(async move {
+            let mut files = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let page = self
+                    .machine_files(organization_id, since, cursor.as_deref())
+                    .await?;
+                files.extend(page.files);
+                match page.next_cursor {
+                    Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
+                    Some(_) => {
+                        return Err(Error::protocol(self.name(), "the provider repeated a page cursor"));
+                    }
+                    None => return Ok(files),
+                }
+            }
+        })
+    }
+
+    /// The whole file in memory.
+    fn download_bytes<'a>(&'a self, file: &'a MachineFileDescriptor) -> BoxFuture<'a, Result<Vec<u8>>> {
+        Box::pin(async move {
+            let mut stream = self.download(file).await?;
+            let mut out = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                out.extend_from_slice(&chunk?);
+            }
+            Ok(out)
+        })
+    }
+}
+
+impl<P: Provider + ?Sized> ProviderExt for P {}
+
+/// The answer of a capability a provider does not have: an error, without any request.
+pub fn unsupported<'a, T: Send + 'a>(kind: ProviderKind, capability: Capability) -> BoxFuture<'a, Result<T>> {
+    Box::pin(std::future::ready(Err(Error::Unsupported {
+        provider: kind.slug(),
+        capability,
+    })))
+}
+
+/// Receives every HTTP exchange with a provider, already redacted and truncated.
+pub trait EventSink: Send + Sync + fmt::Debug {
+    /// Records one exchange. Must not block for long: the store queues it.
+    fn record(&self, event: NewCredentialEvent);
+}
+
+/// Persists rotated credential values (refresh token, access token, session id) before they are used.
+pub trait SecretSink: Send + Sync + fmt::Debug {
+    /// Stores `updates` (field name to value) durably; an error stops the new token from being used.
+    fn persist<'a>(
+        &'a self,
+        provider: ProviderKind,
+        updates: &'a Secrets,
+    ) -> BoxFuture<'a, std::result::Result<(), String>>;
+}
+
+/// An [`EventSink`] and [`SecretSink`] keeping everything in memory; for tests and examples.
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    events: Mutex<Vec<NewCredentialEvent>>,
+    persisted: Mutex<Vec<Secrets>>,
+}
+
+impl MemorySink {
+    /// An empty sink.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// The events recorded so far.
+    pub fn events(&self) -> Vec<NewCredentialEvent> {
+        self.events.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+
+    /// Every `persist` call so far, in order.
+    pub fn persisted(&self) -> Vec<Secrets> {
+        self.persisted.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+
+    /// The latest persisted value of `field`.
+    pub fn latest(&self, field: &str) -> Option<String> {
+        self.persisted()
+            .iter()
+            .rev()
+            .find_map(|p| p.get(field).cloned())
+    }
+}
+
+impl EventSink for MemorySink {
+    fn record(&self, event: NewCredentialEvent) {
+        if let Ok(mut events) = self.events.lock() {
+            events.push(event);
+        }
+    }
+}
+
+impl SecretSink for MemorySink {
+    fn persist<'a>(
+        &'a self,
+        _provider: ProviderKind,
+        updates: &'a Secrets,
+    ) -> BoxFuture<'a, std::result::Result<(), String>> {
+        Box::pin(async move {
+            self.persisted
+                .lock()
+                .map_err(|_| "poisoned".to_owned())?
+                .push(updates.clone());
+            Ok(())
+        })
+    }
+}
+
+/// Everything an adapter is built from: the stored credential, where the provider is, and the sinks.
+#[derive(Debug, Clone)]
+pub struct ProviderContext {
+    /// The credential's values by Leaf field name, secrets decrypted.
+    pub credential: Secrets,
+    /// Serve every provider URL (token and API) from this base instead of the real hosts: a simulator, a
+    /// proxy. `None` uses the provider's hosts for the credential's `clientEnvironment`.
+    pub base_url: Option<String>,
+    /// Timeouts, retries and rate limits.
+    pub http: HttpConfig,
+    /// Receives every exchange.
+    pub events: Arc<dyn EventSink>,
+    /// Receives rotated secrets before use.
+    pub secrets: Arc<dyn SecretSink>,
+}
+
+impl ProviderContext {
+    /// A context with default HTTP settings.
+    pub fn new(credential: Secrets, events: Arc<dyn EventSink>, secrets: Arc<dyn SecretSink>) -> Self {
+        ProviderContext {
+            credential,
+            base_url: None,
+            http: HttpConfig::default(),
+            events,
+            secrets,
+        }
+    }
+
+    /// Points every provider URL at `base_url`.
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// Replaces the HTTP settings.
+    pub fn with_http(mut self, http: HttpConfig) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// The value of a required credential field, or [`Error::Unauthenticated`] naming it.
+    pub fn require(&self, kind: ProviderKind, field: &str) -> Result<String> {
+        self.credential
+            .get(field)
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+            .ok_or_else(|| Error::unauthenticated(kind.slug(), format!("credential has no `{field}`")))
+    }
+
+    /// `true` when the credential's `clientEnvironment` is `PRODUCTION`.
+    pub fn is_production(&self) -> bool {
+        self.credential.get("clientEnvironment").map(String::as_str) == Some("PRODUCTION")
+    }
+
+    /// The values of the credential fields that are secret for `kind` (they are redacted everywhere).
+    pub fn secret_values(&self, kind: ProviderKind) -> Vec<String> {
+        self.credential
+            .iter()
+            .filter(|(k, _)| kind.field(k).is_none_or(|f| f.secret))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
