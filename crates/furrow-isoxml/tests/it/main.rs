@@ -1,0 +1,4 @@
+//! Integration tests of furrow-isoxml.
+
+mod corpus;
+mod oracle;
