@@ -1,0 +1,35 @@
+//! Local simulators of every provider API furrow has an adapter for, for tests, the demo and integrators.
+//!
+//! Each [`Simulator`] is an axum server on `127.0.0.1:0` serving one provider's real paths, auth and paging
+//! (providers.md section 14; assumed behaviour follows the [A] defaults there), seeded with organizations,
+//! fields with boundaries and machine files (ISOXML zips from the shared corpus, see [`corpus_dir`]), with
+//! fault-injection knobs ([`Faults`]) for every case of the conformance suite.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use furrow_credentials::Provider;
+//! use furrow_provider_sim::Simulator;
+//!
+//! let sim = Simulator::start(Provider::Claas).await?;
+//! let credential = sim.credential(); // clientKey, clientSecret, refreshToken, clientEnvironment
+//! sim.faults().fail_next(2, 503);     // the next two requests answer 503
+//! println!("{} {:?}", sim.base_url(), credential.keys().collect::<Vec<_>>());
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+mod common;
+mod providers;
+mod seed;
+mod server;
+mod state;
+
+#[cfg(test)]
+mod tests;
+
+pub use crate::providers::{Profile, SINGLE_ORG, profile};
+pub use crate::providers::slingshot::signature as slingshot_signature;
+pub use crate::seed::{Seed, SeedField, SeedFile, SeedOrganization, corpus_dir, generated_taskdata, hex, zip_of};
+pub use crate::server::{Simulator, SimulatorSet, serve_all, start_all};
+pub use crate::state::{AppSecrets, Faults, Rejection, Rotation};

@@ -1,0 +1,299 @@
+//! Seed data: organizations, fields with boundaries and machine files (ISOXML zips from the shared corpus).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use bytes::Bytes;
+use furrow_model::MultiPolygon;
+use sha2::{Digest, Sha256};
+
+/// A seeded organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedOrganization {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Whether the integrator app is connected to it (John Deere's connection step).
+    pub connected: bool,
+}
+
+/// A seeded field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedField {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Organization id.
+    pub organization_id: String,
+    /// Farm id.
+    pub farm_id: String,
+    /// Grower id.
+    pub grower_id: String,
+    /// Boundary (lon/lat).
+    pub boundary: MultiPolygon,
+}
+
+/// A seeded machine file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedFile {
+    /// Id.
+    pub id: String,
+    /// File name.
+    pub name: String,
+    /// Organization id.
+    pub organization_id: String,
+    /// Creation time, Unix seconds.
+    pub created: i64,
+    /// The bytes served.
+    pub bytes: Bytes,
+    /// Hex sha256 of `bytes`.
+    pub sha256: String,
+}
+
+impl SeedFile {
+    fn new(id: String, name: String, organization_id: &str, created: i64, bytes: Vec<u8>) -> Self {
+        let sha256 = hex(&Sha256::digest(&bytes));
+        SeedFile {
+            id,
+            name,
+            organization_id: organization_id.to_owned(),
+            created,
+            bytes: Bytes::from(bytes),
+            sha256,
+        }
+    }
+
+    /// Creation time, RFC 3339.
+    pub fn created_rfc3339(&self) -> String {
+        time::OffsetDateTime::from_unix_timestamp(self.created)
+            .ok()
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The data every simulator serves.
+#[derive(Debug)]
+pub struct Seed {
+    /// Organizations; the last one is not connected.
+    pub organizations: Vec<SeedOrganization>,
+    /// Fields.
+    pub fields: Vec<SeedField>,
+    files: RwLock<Vec<SeedFile>>,
+}
+
+/// 2024-03-01T00:00:00Z: files are created a day apart from here.
+const FIRST_FILE: i64 = 1_709_251_200;
+
+/// Corpus zips served as machine files (paths relative to the corpus root).
+const CORPUS_ZIPS: &[&str] = &[
+    "isoxml-js/data/task_with_grid.zip",
+    "isoxml-js/data/task_full.zip",
+    "isoxml-js/data/test1.zip",
+    "isoxml-js/data/2021-04-09T15_33_26_taskdata.zip",
+    "isoxml-dotnet/ExternalFiles/AFE.zip",
+    "isoxml-dotnet/LoadFromStream/MultiFields.zip",
+];
+/// Corpus folders zipped into a machine file.
+const CORPUS_FOLDERS: &[&str] = &["isoxml-py/v4/logs/TASKDATA", "isoxml-dotnet/CodingData/Partfields"];
+
+/// The shared ISOXML corpus: `../../../shared/isoxml-corpus` from this crate (CI clones the repo next to a
+/// copy of `shared/`).
+pub fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/isoxml-corpus")
+}
+
+fn square(lon: f64, lat: f64, d: f64) -> Vec<[f64; 2]> {
+    vec![[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
+}
+
+/// A zip of `files` (name, content).
+pub fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut out);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            // Fixed time: the same input gives the same bytes.
+            .last_modified_time(zip::DateTime::default());
+        for (name, content) in files {
+            if z.start_file(name.as_str(), opts).is_ok() {
+                let _ = z.write_all(content);
+            }
+        }
+        let _ = z.finish();
+    }
+    out.into_inner()
+}
+
+/// A small, valid ISOXML task set (used when the corpus is absent and for generated files).
+pub fn generated_taskdata(n: usize) -> Vec<u8> {
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<ISO11783_TaskData VersionMajor="4" VersionMinor="2" DataTransferOrigin="1" ManagementSoftwareManufacturer="furrow-sim">
+  <CTR A="CTR1" B="Grower {n}"/>
+  <FRM A="FRM1" B="Farm {n}" I="CTR1"/>
+  <PFD A="PFD1" C="Field {n}" D="10000" E="CTR1" F="FRM1">
+    <PLN A="1"><LSG A="1"><PNT A="2" C="41.6" D="-93.6"/><PNT A="2" C="41.6" D="-93.59"/><PNT A="2" C="41.61" D="-93.59"/><PNT A="2" C="41.6" D="-93.6"/></LSG></PLN>
+  </PFD>
+  <TSK A="TSK{n}" B="Task {n}" E="PFD1" G="4"/>
+</ISO11783_TaskData>
+"#
+    );
+    zip_of(&[("TASKDATA/TASKDATA.XML".to_owned(), xml.into_bytes())])
+}
+
+fn zip_folder(dir: &Path) -> Option<Vec<u8>> {
+    let mut files = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        if path.is_file() {
+            let name = format!("TASKDATA/{}", e.file_name().to_string_lossy());
+            files.push((name, std::fs::read(&path).ok()?));
+        }
+    }
+    (!files.is_empty()).then(|| zip_of(&files))
+}
+
+impl Seed {
+    /// The standard seed: three organizations (the third not connected), five fields with boundaries (one
+    /// with a hole, one of two polygons), and the corpus zips as machine files of the first organization.
+    pub fn standard() -> Self {
+        let org = |id: &str, name: &str, connected| SeedOrganization {
+            id: id.into(),
+            name: name.into(),
+            connected,
+        };
+        let organizations = vec![
+            org("4201", "Prairie Farms", true),
+            org("4202", "Hillside Growers", true),
+            org("4203", "Unconnected Co", false),
+        ];
+        let field = |id: &str, name: &str, org: &str, polys: Vec<Vec<Vec<[f64; 2]>>>| SeedField {
+            id: id.into(),
+            name: name.into(),
+            organization_id: org.into(),
+            farm_id: format!("farm-{org}"),
+            grower_id: format!("grower-{org}"),
+            boundary: MultiPolygon::new(polys),
+        };
+        let fields = vec![
+            field("f-101", "North 40", "4201", vec![vec![square(-93.62, 41.60, 0.01)]]),
+            field(
+                "f-102",
+                "Creek Bottom",
+                "4201",
+                vec![vec![square(-93.60, 41.60, 0.02), square(-93.595, 41.605, 0.005)]],
+            ),
+            field(
+                "f-103",
+                "Split Quarter",
+                "4201",
+                vec![vec![square(-93.55, 41.60, 0.004)], vec![square(-93.54, 41.60, 0.004)]],
+            ),
+            field("f-201", "Home Place", "4202", vec![vec![square(-96.70, 40.80, 0.012)]]),
+            field("f-301", "Far Side", "4203", vec![vec![square(-97.00, 39.00, 0.01)]]),
+        ];
+        let corpus = corpus_dir();
+        let mut blobs: Vec<(String, Vec<u8>)> = CORPUS_ZIPS
+            .iter()
+            .filter_map(|p| {
+                let bytes = std::fs::read(corpus.join(p)).ok()?;
+                let name = Path::new(p).file_name()?.to_string_lossy().into_owned();
+                Some((name, bytes))
+            })
+            .collect();
+        for (i, dir) in CORPUS_FOLDERS.iter().enumerate() {
+            if let Some(bytes) = zip_folder(&corpus.join(dir)) {
+                blobs.push((format!("folder-{i}-taskdata.zip"), bytes));
+            }
+        }
+        if blobs.is_empty() {
+            tracing::warn!(corpus = %corpus.display(), "ISOXML corpus not found: serving generated task data");
+            blobs = (0..4).map(|i| (format!("generated-{i}.zip"), generated_taskdata(i))).collect();
+        }
+        let mut files: Vec<SeedFile> = blobs
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, bytes))| {
+                SeedFile::new(format!("mf-{}", 1000 + i), name, "4201", FIRST_FILE + 86_400 * i as i64, bytes)
+            })
+            .collect();
+        files.push(SeedFile::new(
+            "mf-2000".into(),
+            "hillside.zip".into(),
+            "4202",
+            FIRST_FILE,
+            generated_taskdata(2000),
+        ));
+        Seed {
+            organizations,
+            fields,
+            files: RwLock::new(files),
+        }
+    }
+
+    /// All machine files.
+    pub fn files(&self) -> Vec<SeedFile> {
+        self.files.read().map(|f| f.clone()).unwrap_or_default()
+    }
+
+    /// Adds `n` generated ISOXML zips to organization `org` (for pagination tests); returns their ids.
+    pub fn add_generated_files(&self, org: &str, n: usize) -> Vec<String> {
+        let Ok(mut files) = self.files.write() else {
+            return Vec::new();
+        };
+        let start = files.len();
+        (0..n)
+            .map(|i| {
+                let k = start + i;
+                let f = SeedFile::new(
+                    format!("mf-{}", 5000 + k),
+                    format!("generated-{k}.zip"),
+                    org,
+                    FIRST_FILE + 86_400 * (30 + k as i64),
+                    generated_taskdata(k),
+                );
+                let id = f.id.clone();
+                files.push(f);
+                id
+            })
+            .collect()
+    }
+
+    /// One file by id.
+    pub fn file(&self, id: &str) -> Option<SeedFile> {
+        self.files().into_iter().find(|f| f.id == id)
+    }
+
+    /// Files of an organization created at or after `since` (Unix seconds), oldest first.
+    pub fn files_of(&self, org: &str, since: Option<i64>) -> Vec<SeedFile> {
+        let mut v: Vec<_> = self
+            .files()
+            .into_iter()
+            .filter(|f| f.organization_id == org && since.is_none_or(|s| f.created >= s))
+            .collect();
+        v.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+        v
+    }
+
+    /// Fields of an organization.
+    pub fn fields_of(&self, org: &str) -> Vec<SeedField> {
+        self.fields.iter().filter(|f| f.organization_id == org).cloned().collect()
+    }
+
+    /// Whether the organization is connected.
+    pub fn is_connected(&self, org: &str) -> bool {
+        self.organizations.iter().any(|o| o.id == org && o.connected)
+    }
+}

@@ -1,0 +1,449 @@
+//! Simulator state: seeded data, grants and tokens, fault-injection knobs and the simulated clock.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use furrow_credentials::Provider as ProviderKind;
+use rand::Rng;
+
+use crate::seed::Seed;
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A random URL-safe token with a recognisable prefix.
+pub(crate) fn random_token(prefix: &str) -> String {
+    let bytes: [u8; 24] = rand::thread_rng().r#gen();
+    format!("{prefix}-{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Fault-injection knobs (providers.md 14.7). Every knob can be changed while the simulator runs.
+#[derive(Debug)]
+pub struct Faults {
+    fail_next: Mutex<(u32, u16)>,
+    throttle_next: Mutex<(u32, u64)>,
+    latency: Mutex<(u32, Duration)>,
+    truncate_downloads: AtomicU32,
+    missing_scope: AtomicBool,
+    page_size: AtomicUsize,
+    async_polls: AtomicU32,
+    rate_limit: Mutex<Option<(u32, Duration, VecDeque<Instant>)>>,
+    token_lifetime: AtomicU64,
+    forbidden_orgs: Mutex<HashSet<String>>,
+}
+
+impl Faults {
+    pub(crate) fn new(page_size: usize, token_lifetime: u64) -> Self {
+        Faults {
+            fail_next: Mutex::new((0, 503)),
+            throttle_next: Mutex::new((0, 1)),
+            latency: Mutex::new((0, Duration::ZERO)),
+            truncate_downloads: AtomicU32::new(0),
+            missing_scope: AtomicBool::new(false),
+            page_size: AtomicUsize::new(page_size),
+            async_polls: AtomicU32::new(0),
+            rate_limit: Mutex::new(None),
+            token_lifetime: AtomicU64::new(token_lifetime),
+            forbidden_orgs: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The next `n` requests answer `status` (500, 502, 503, 504).
+    pub fn fail_next(&self, n: u32, status: u16) {
+        *lock(&self.fail_next) = (n, status);
+    }
+
+    /// The next `n` requests answer `429` with `Retry-After: retry_after_secs`.
+    pub fn throttle_next(&self, n: u32, retry_after_secs: u64) {
+        *lock(&self.throttle_next) = (n, retry_after_secs);
+    }
+
+    /// The next `n` requests wait `delay` before being answered (`u32::MAX`: all of them).
+    pub fn latency(&self, n: u32, delay: Duration) {
+        *lock(&self.latency) = (n, delay);
+    }
+
+    /// The next `n` downloads close the connection half-way through the body.
+    pub fn truncate_downloads(&self, n: u32) {
+        self.truncate_downloads.store(n, Ordering::SeqCst);
+    }
+
+    /// Data calls answer the provider's "missing scope" 403.
+    pub fn missing_scope(&self, on: bool) {
+        self.missing_scope.store(on, Ordering::SeqCst);
+    }
+
+    /// Items per page of every list (the provider's maximum still applies to what clients ask).
+    pub fn page_size(&self, n: usize) {
+        self.page_size.store(n.max(1), Ordering::SeqCst);
+    }
+
+    /// The next `n` conversions answer "not ready" (Raven Slingshot `MORE_TIME_NEEDED`).
+    pub fn async_polls(&self, n: u32) {
+        self.async_polls.store(n, Ordering::SeqCst);
+    }
+
+    /// At most `requests` per `per`; more answer 429 (`None`: no limit).
+    pub fn rate_limit(&self, limit: Option<(u32, Duration)>) {
+        *lock(&self.rate_limit) = limit.map(|(n, per)| (n, per, VecDeque::new()));
+    }
+
+    /// Lifetime of access tokens issued from now on, in seconds.
+    pub fn token_lifetime(&self, secs: u64) {
+        self.token_lifetime.store(secs, Ordering::SeqCst);
+    }
+
+    /// Data calls for this organization answer 403 (missing connection).
+    pub fn forbid_org(&self, org_id: &str) {
+        lock(&self.forbidden_orgs).insert(org_id.to_owned());
+    }
+
+    /// Resets every knob to its default.
+    pub fn reset(&self, page_size: usize, token_lifetime: u64) {
+        self.fail_next(0, 503);
+        self.throttle_next(0, 1);
+        self.latency(0, Duration::ZERO);
+        self.truncate_downloads(0);
+        self.missing_scope(false);
+        self.page_size(page_size);
+        self.async_polls(0);
+        self.rate_limit(None);
+        self.token_lifetime(token_lifetime);
+        lock(&self.forbidden_orgs).clear();
+    }
+
+    pub(crate) fn take_fail(&self) -> Option<u16> {
+        let mut f = lock(&self.fail_next);
+        (f.0 > 0).then(|| {
+            f.0 -= 1;
+            f.1
+        })
+    }
+
+    pub(crate) fn take_throttle(&self) -> Option<u64> {
+        let mut f = lock(&self.throttle_next);
+        (f.0 > 0).then(|| {
+            f.0 -= 1;
+            f.1
+        })
+    }
+
+    pub(crate) fn take_latency(&self) -> Option<Duration> {
+        let mut f = lock(&self.latency);
+        (f.0 > 0).then(|| {
+            if f.0 != u32::MAX {
+                f.0 -= 1;
+            }
+            f.1
+        })
+    }
+
+    /// `Some(retry_after_secs)` when the window is full.
+    pub(crate) fn over_rate_limit(&self) -> Option<u64> {
+        let mut rl = lock(&self.rate_limit);
+        let (n, per, starts) = rl.as_mut()?;
+        let now = Instant::now();
+        while starts.front().is_some_and(|t| now.duration_since(*t) >= *per) {
+            starts.pop_front();
+        }
+        if starts.len() >= *n as usize {
+            let wait = starts.front().map(|t| per.saturating_sub(now.duration_since(*t)));
+            return Some(wait.unwrap_or_default().as_secs().max(1));
+        }
+        starts.push_back(now);
+        None
+    }
+
+    pub(crate) fn take_truncate(&self) -> bool {
+        self.truncate_downloads
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    pub(crate) fn take_async_poll(&self) -> bool {
+        self.async_polls
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    pub(crate) fn is_missing_scope(&self) -> bool {
+        self.missing_scope.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn current_page_size(&self) -> usize {
+        self.page_size.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn current_token_lifetime(&self) -> u64 {
+        self.token_lifetime.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn is_forbidden(&self, org: &str) -> bool {
+        lock(&self.forbidden_orgs).contains(org)
+    }
+}
+
+/// What happens to a refresh token when it is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The same refresh token stays valid and is not returned again.
+    Never,
+    /// A new refresh token each time; the old one stays valid this many seconds (`None`: forever).
+    Rotate(Option<i64>),
+    /// A new refresh token each time; the old one is invalid at once (Trimble).
+    SingleUse,
+}
+
+/// Why the simulator refused a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Unknown, expired or revoked.
+    Invalid,
+    /// The access token expired.
+    Expired,
+}
+
+/// One grower's grant: what the simulator accepts for it.
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    pub(crate) revoked: bool,
+    pub(crate) username: String,
+    pub(crate) password: String,
+    pub(crate) access_key: String,
+}
+
+#[derive(Debug, Default)]
+struct GrantsInner {
+    grants: Vec<Grant>,
+    refresh: HashMap<String, (usize, Option<i64>)>,
+    access: HashMap<String, (usize, i64)>,
+    issued: Vec<String>,
+    refreshes: u64,
+    codes: HashMap<String, (usize, Option<String>)>,
+}
+
+/// Grants, refresh tokens and access tokens.
+#[derive(Debug)]
+pub(crate) struct Grants {
+    rotation: Rotation,
+    inner: Mutex<GrantsInner>,
+}
+
+/// A newly seeded grant's secrets.
+#[derive(Debug, Clone)]
+pub(crate) struct NewGrant {
+    pub(crate) index: usize,
+    pub(crate) refresh_token: String,
+    pub(crate) username: String,
+    pub(crate) password: String,
+    pub(crate) access_key: String,
+}
+
+impl Grants {
+    pub(crate) fn new(rotation: Rotation) -> Self {
+        Grants {
+            rotation,
+            inner: Mutex::new(GrantsInner::default()),
+        }
+    }
+
+    pub(crate) fn add(&self) -> NewGrant {
+        let mut g = lock(&self.inner);
+        let index = g.grants.len();
+        let refresh_token = random_token("rt");
+        let grant = Grant {
+            revoked: false,
+            username: format!("grower{index}@example.com"),
+            password: random_token("pw"),
+            access_key: random_token("ak"),
+        };
+        g.refresh.insert(refresh_token.clone(), (index, None));
+        g.issued.extend([refresh_token.clone(), grant.password.clone(), grant.access_key.clone()]);
+        g.grants.push(grant.clone());
+        NewGrant {
+            index,
+            refresh_token,
+            username: grant.username,
+            password: grant.password,
+            access_key: grant.access_key,
+        }
+    }
+
+    fn issue_access(g: &mut GrantsInner, index: usize, now: i64, lifetime: u64) -> String {
+        let token = random_token("at");
+        g.access.insert(token.clone(), (index, now + lifetime as i64));
+        g.issued.push(token.clone());
+        token
+    }
+
+    /// Refresh grant: (access token, new refresh token if rotated).
+    pub(crate) fn refresh(&self, rt: &str, now: i64, lifetime: u64) -> Result<(String, Option<String>), Rejection> {
+        let mut g = lock(&self.inner);
+        let Some(&(index, valid_until)) = g.refresh.get(rt) else {
+            return Err(Rejection::Invalid);
+        };
+        if valid_until.is_some_and(|v| now >= v) || g.grants[index].revoked {
+            return Err(Rejection::Invalid);
+        }
+        g.refreshes += 1;
+        let access = Self::issue_access(&mut g, index, now, lifetime);
+        let new = match self.rotation {
+            Rotation::Never => None,
+            Rotation::Rotate(keep) => {
+                let new = random_token("rt");
+                // The old token keeps the earlier of its own expiry and the overlap window.
+                let until = keep.map(|k| now + k);
+                if let Some(e) = g.refresh.get_mut(rt) {
+                    e.1 = match (e.1, until) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                Some(new)
+            }
+            Rotation::SingleUse => {
+                g.refresh.remove(rt);
+                Some(random_token("rt"))
+            }
+        };
+        if let Some(new) = &new {
+            g.refresh.insert(new.clone(), (index, None));
+            g.issued.push(new.clone());
+        }
+        Ok((access, new))
+    }
+
+    /// Password (or API user) login: an access/session token.
+    pub(crate) fn login(&self, username: &str, password: &str, now: i64, lifetime: u64) -> Result<String, Rejection> {
+        let mut g = lock(&self.inner);
+        let index = g
+            .grants
+            .iter()
+            .position(|gr| gr.username == username && gr.password == password && !gr.revoked)
+            .ok_or(Rejection::Invalid)?;
+        g.refreshes += 1;
+        Ok(Self::issue_access(&mut g, index, now, lifetime))
+    }
+
+    /// A grant by its (Slingshot) access key.
+    pub(crate) fn by_access_key(&self, key: &str) -> Result<usize, Rejection> {
+        let g = lock(&self.inner);
+        g.grants
+            .iter()
+            .position(|gr| gr.access_key == key && !gr.revoked)
+            .ok_or(Rejection::Invalid)
+    }
+
+    /// Checks an access token.
+    pub(crate) fn check(&self, token: &str, now: i64) -> Result<usize, Rejection> {
+        let g = lock(&self.inner);
+        let &(index, exp) = g.access.get(token).ok_or(Rejection::Invalid)?;
+        if g.grants[index].revoked {
+            return Err(Rejection::Invalid);
+        }
+        if now >= exp {
+            return Err(Rejection::Expired);
+        }
+        Ok(index)
+    }
+
+    /// An authorization code for grant `index`, with an optional S256 PKCE challenge.
+    pub(crate) fn code(&self, index: usize, challenge: Option<String>) -> String {
+        let code = random_token("code");
+        lock(&self.inner).codes.insert(code.clone(), (index, challenge));
+        code
+    }
+
+    /// Exchanges a code: (access, refresh).
+    pub(crate) fn exchange(&self, code: &str, verifier: Option<&str>, now: i64, lifetime: u64) -> Result<(String, String), Rejection> {
+        use sha2::Digest;
+        let mut g = lock(&self.inner);
+        let (index, challenge) = g.codes.remove(code).ok_or(Rejection::Invalid)?;
+        if let Some(ch) = challenge {
+            let v = verifier.ok_or(Rejection::Invalid)?;
+            let digest = sha2::Sha256::digest(v.as_bytes());
+            if base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) != ch {
+                return Err(Rejection::Invalid);
+            }
+        }
+        let access = Self::issue_access(&mut g, index, now, lifetime);
+        let rt = random_token("rt");
+        g.refresh.insert(rt.clone(), (index, None));
+        g.issued.push(rt.clone());
+        Ok((access, rt))
+    }
+
+    pub(crate) fn revoke_all(&self) {
+        let mut g = lock(&self.inner);
+        for gr in &mut g.grants {
+            gr.revoked = true;
+        }
+    }
+
+    pub(crate) fn expire_access(&self) {
+        lock(&self.inner).access.clear();
+    }
+
+    pub(crate) fn issued(&self) -> Vec<String> {
+        lock(&self.inner).issued.clone()
+    }
+
+    pub(crate) fn refreshes(&self) -> u64 {
+        lock(&self.inner).refreshes
+    }
+
+    pub(crate) fn is_refresh_valid(&self, token: &str, now: i64) -> bool {
+        let g = lock(&self.inner);
+        g.refresh
+            .get(token)
+            .is_some_and(|(i, until)| !g.grants[*i].revoked && until.is_none_or(|u| now < u))
+    }
+}
+
+/// Everything a simulator serves from.
+#[derive(Debug)]
+pub(crate) struct SimState {
+    pub(crate) kind: ProviderKind,
+    pub(crate) seed: Seed,
+    pub(crate) faults: Faults,
+    pub(crate) grants: Grants,
+    pub(crate) app: AppSecrets,
+    pub(crate) clock_offset: AtomicI64,
+    pub(crate) requests: AtomicU64,
+    pub(crate) presented: Mutex<HashSet<String>>,
+    pub(crate) default_page_size: usize,
+    pub(crate) default_token_lifetime: u64,
+}
+
+/// The integrator app's secrets the simulator accepts.
+#[derive(Debug, Clone)]
+pub struct AppSecrets {
+    /// OAuth client id / key, AgLeader public key, Valley `apid`, Panorama Cognito client id.
+    pub client_id: String,
+    /// OAuth client secret / AgLeader private key.
+    pub client_secret: String,
+    /// Climate `X-Api-Key`, CNH subscription key, Slingshot API key, Stara and AgVance API keys.
+    pub api_key: String,
+    /// Slingshot shared secret (base64), Valley AES key (16 bytes, base64).
+    pub shared_secret: String,
+    /// Valley AES IV (16 bytes, base64).
+    pub iv: String,
+}
+
+impl SimState {
+    pub(crate) fn now(&self) -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp() + self.clock_offset.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn lifetime(&self) -> u64 {
+        self.faults.current_token_lifetime()
+    }
+
+    pub(crate) fn page_size(&self) -> usize {
+        self.faults.current_page_size()
+    }
+}
