@@ -21,7 +21,12 @@ pub(crate) type S = State<Arc<SimState>>;
 
 /// JSON with a status.
 pub(crate) fn json_status(status: StatusCode, body: Value) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 pub(crate) fn ok_json(body: Value) -> Response {
@@ -31,9 +36,15 @@ pub(crate) fn ok_json(body: Value) -> Response {
 /// The provider's error body shape.
 pub(crate) fn error(state: &SimState, status: StatusCode, message: &str) -> Response {
     let body = match state.kind {
-        ProviderKind::JohnDeere => json!({"@type": "Errors", "errors": [{"@type": "Error", "message": message}]}),
-        ProviderKind::ClimateFieldView => json!({"error": {"id": uuid_like(), "code": status.as_u16().to_string(), "message": message}}),
-        ProviderKind::Cnhi | ProviderKind::CnhiFieldOps => json!({"statusCode": status.as_u16(), "message": message}),
+        ProviderKind::JohnDeere => {
+            json!({"@type": "Errors", "errors": [{"@type": "Error", "message": message}]})
+        }
+        ProviderKind::ClimateFieldView => {
+            json!({"error": {"id": uuid_like(), "code": status.as_u16().to_string(), "message": message}})
+        }
+        ProviderKind::Cnhi | ProviderKind::CnhiFieldOps => {
+            json!({"statusCode": status.as_u16(), "message": message})
+        }
         _ => json!({"error": status.canonical_reason().unwrap_or("error"), "message": message}),
     };
     json_status(status, body)
@@ -66,12 +77,20 @@ pub(crate) async fn faults(State(s): S, req: Request, next: Next) -> Response {
         } else {
             json!({"message": "Too Many Requests"}).to_string()
         };
-        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, after.to_string())], body).into_response();
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, after.to_string())],
+            body,
+        )
+            .into_response();
     }
     if let Some(after) = s.faults.take_throttle() {
         return (
             StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, after.to_string()), (header::CONTENT_TYPE, "application/json".to_owned())],
+            [
+                (header::RETRY_AFTER, after.to_string()),
+                (header::CONTENT_TYPE, "application/json".to_owned()),
+            ],
             json!({"message": "Too Many Requests"}).to_string(),
         )
             .into_response();
@@ -85,22 +104,42 @@ pub(crate) async fn faults(State(s): S, req: Request, next: Next) -> Response {
 
 /// The bearer token of a request.
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
 }
 
 /// Checks an access token (from `Authorization: Bearer` or the named header) and the missing-scope knob.
 pub(crate) fn check_token(state: &SimState, token: Option<&str>) -> Result<usize, Response> {
     let Some(token) = token else {
-        return Err(error(state, StatusCode::UNAUTHORIZED, "missing access token"));
+        return Err(error(
+            state,
+            StatusCode::UNAUTHORIZED,
+            "missing access token",
+        ));
     };
     match state.grants.check(token, state.now()) {
         Ok(g) if state.faults.is_missing_scope() => {
             let _ = g;
-            Err(error(state, StatusCode::FORBIDDEN, "The client does not have a proper access for this API"))
+            Err(error(
+                state,
+                StatusCode::FORBIDDEN,
+                "The client does not have a proper access for this API",
+            ))
         }
         Ok(g) => Ok(g),
-        Err(Rejection::Expired) => Err(error(state, StatusCode::UNAUTHORIZED, "access token expired")),
-        Err(Rejection::Invalid) => Err(error(state, StatusCode::UNAUTHORIZED, "invalid access token")),
+        Err(Rejection::Expired) => Err(error(
+            state,
+            StatusCode::UNAUTHORIZED,
+            "access token expired",
+        )),
+        Err(Rejection::Invalid) => Err(error(
+            state,
+            StatusCode::UNAUTHORIZED,
+            "invalid access token",
+        )),
     }
 }
 
@@ -113,17 +152,29 @@ pub(crate) fn check_bearer(state: &SimState, headers: &HeaderMap) -> Result<usiz
 pub(crate) fn check_key(state: &SimState, headers: &HeaderMap, name: &str) -> Result<(), Response> {
     match headers.get(name).and_then(|v| v.to_str().ok()) {
         Some(k) if k == state.app.api_key => Ok(()),
-        _ => Err(error(state, StatusCode::UNAUTHORIZED, "Access denied due to invalid subscription key.")),
+        _ => Err(error(
+            state,
+            StatusCode::UNAUTHORIZED,
+            "Access denied due to invalid subscription key.",
+        )),
     }
 }
 
 /// 403 when the organization is not connected or forbidden by the knob.
 pub(crate) fn check_org(state: &SimState, org: &str) -> Result<(), Response> {
     if !state.seed.organizations.iter().any(|o| o.id == org) {
-        return Err(error(state, StatusCode::NOT_FOUND, "organization not found"));
+        return Err(error(
+            state,
+            StatusCode::NOT_FOUND,
+            "organization not found",
+        ));
     }
     if !state.seed.is_connected(org) || state.faults.is_forbidden(org) {
-        return Err(error(state, StatusCode::FORBIDDEN, "organization not connected"));
+        return Err(error(
+            state,
+            StatusCode::FORBIDDEN,
+            "organization not connected",
+        ));
     }
     Ok(())
 }
@@ -144,11 +195,19 @@ pub(crate) fn params(body: &[u8]) -> HashMap<String, String> {
 
 /// `(id, secret)` from `Authorization: Basic`, URL-decoded (RFC 6749 2.3.1).
 pub(crate) fn basic(headers: &HeaderMap) -> Option<(String, String)> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Basic ")?;
+    let v = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Basic ")?;
     let raw = base64::engine::general_purpose::STANDARD.decode(v).ok()?;
     let raw = String::from_utf8(raw).ok()?;
     let (id, secret) = raw.split_once(':')?;
-    let dec = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    let dec = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
     Some((dec(id)?, dec(secret)?))
 }
 
@@ -166,7 +225,12 @@ pub(crate) async fn oauth_token(State(s): S, headers: HeaderMap, body: Bytes) ->
     if id != s.app.client_id || secret != s.app.client_secret {
         return json_status(StatusCode::UNAUTHORIZED, json!({"error": "invalid_client"}));
     }
-    let invalid = |desc: &str| json_status(err_status, json!({"error": "invalid_grant", "error_description": desc}));
+    let invalid = |desc: &str| {
+        json_status(
+            err_status,
+            json!({"error": "invalid_grant", "error_description": desc}),
+        )
+    };
     let lifetime = s.lifetime();
     let (access, refresh) = match p.get("grant_type").map(String::as_str) {
         Some("refresh_token") => {
@@ -180,12 +244,22 @@ pub(crate) async fn oauth_token(State(s): S, headers: HeaderMap, body: Bytes) ->
         }
         Some("authorization_code") => {
             let code = p.get("code").map(String::as_str).unwrap_or_default();
-            match s.grants.exchange(code, p.get("code_verifier").map(String::as_str), s.now(), lifetime) {
+            match s.grants.exchange(
+                code,
+                p.get("code_verifier").map(String::as_str),
+                s.now(),
+                lifetime,
+            ) {
                 Ok((a, r)) => (a, Some(r)),
                 Err(_) => return invalid("invalid authorization code"),
             }
         }
-        _ => return json_status(StatusCode::BAD_REQUEST, json!({"error": "unsupported_grant_type"})),
+        _ => {
+            return json_status(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "unsupported_grant_type"}),
+            );
+        }
     };
     let mut body = json!({"access_token": access, "token_type": "Bearer", "expires_in": lifetime, "scope": "read"});
     if let Some(r) = refresh {
@@ -201,7 +275,11 @@ pub(crate) async fn oauth_token(State(s): S, headers: HeaderMap, body: Bytes) ->
 fn parse_range(v: &str, len: u64) -> Option<(u64, u64)> {
     let (s, e) = v.trim().strip_prefix("bytes=")?.split_once('-')?;
     let start: u64 = s.parse().ok()?;
-    let end: u64 = if e.is_empty() { len.saturating_sub(1) } else { e.parse().ok()? };
+    let end: u64 = if e.is_empty() {
+        len.saturating_sub(1)
+    } else {
+        e.parse().ok()?
+    };
     (start <= end && start < len).then_some((start, end.min(len - 1)))
 }
 
@@ -214,14 +292,24 @@ pub(crate) struct RangeRule {
     pub(crate) max: Option<u64>,
 }
 
-pub(crate) const RANGE_OPTIONAL: RangeRule = RangeRule { required: false, max: None };
+pub(crate) const RANGE_OPTIONAL: RangeRule = RangeRule {
+    required: false,
+    max: None,
+};
 
 /// Serves file bytes: `Range` (206 + `Content-Range`, 416 when unsatisfiable), and the truncation knob.
-pub(crate) fn serve_bytes(state: &SimState, headers: &HeaderMap, bytes: Bytes, rule: RangeRule) -> Response {
+pub(crate) fn serve_bytes(
+    state: &SimState,
+    headers: &HeaderMap,
+    bytes: Bytes,
+    rule: RangeRule,
+) -> Response {
     let len = bytes.len() as u64;
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let (status, slice, content_range) = match range {
-        None if rule.required => return error(state, StatusCode::BAD_REQUEST, "Range header required"),
+        None if rule.required => {
+            return error(state, StatusCode::BAD_REQUEST, "Range header required");
+        }
         None => (StatusCode::OK, bytes, None),
         Some(r) => match parse_range(r, len) {
             Some((s, e)) if rule.max.is_none_or(|m| e - s < m) => (
@@ -230,7 +318,10 @@ pub(crate) fn serve_bytes(state: &SimState, headers: &HeaderMap, bytes: Bytes, r
                 Some(format!("bytes {s}-{e}/{len}")),
             ),
             _ => {
-                return (StatusCode::RANGE_NOT_SATISFIABLE, [(header::CONTENT_RANGE, format!("bytes */{len}"))])
+                return (
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    [(header::CONTENT_RANGE, format!("bytes */{len}"))],
+                )
                     .into_response();
             }
         },
@@ -240,7 +331,10 @@ pub(crate) fn serve_bytes(state: &SimState, headers: &HeaderMap, bytes: Bytes, r
         let half = slice.slice(..full_len / 2);
         let stream = futures_util::stream::iter(vec![
             Ok(half),
-            Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "simulated truncation")),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "simulated truncation",
+            )),
         ]);
         Body::from_stream(stream)
     } else {
@@ -249,7 +343,10 @@ pub(crate) fn serve_bytes(state: &SimState, headers: &HeaderMap, bytes: Bytes, r
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(full_len as u64));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Some(cr) = content_range.and_then(|c| HeaderValue::from_str(&c).ok()) {
@@ -261,7 +358,10 @@ pub(crate) fn serve_bytes(state: &SimState, headers: &HeaderMap, bytes: Bytes, r
 /// `items[offset..offset+size]` and the next offset.
 pub(crate) fn page<T: Clone>(items: &[T], offset: usize, size: usize) -> (Vec<T>, Option<usize>) {
     let end = (offset + size).min(items.len());
-    let slice = items.get(offset..end).map(<[T]>::to_vec).unwrap_or_default();
+    let slice = items
+        .get(offset..end)
+        .map(<[T]>::to_vec)
+        .unwrap_or_default();
     (slice, (end < items.len()).then_some(end))
 }
 
@@ -275,8 +375,14 @@ pub(crate) fn offset_of(cursor: Option<&str>) -> Option<usize> {
     let Some(c) = cursor.filter(|c| !c.is_empty()) else {
         return Some(0);
     };
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?;
-    String::from_utf8(raw).ok()?.strip_prefix("o:")?.parse().ok()
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()?;
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix("o:")?
+        .parse()
+        .ok()
 }
 
 /// Parses an RFC 3339 (or Unix seconds) `since` parameter.

@@ -18,6 +18,8 @@
 //! ```
 
 #![warn(missing_docs)]
+// Handlers return early with the error `Response` they will send; boxing it only adds noise.
+#![allow(clippy::result_large_err)]
 
 mod common;
 mod providers;
@@ -28,8 +30,10 @@ mod state;
 #[cfg(test)]
 mod tests;
 
-pub use crate::providers::{Profile, SINGLE_ORG, profile};
 pub use crate::providers::slingshot::signature as slingshot_signature;
-pub use crate::seed::{Seed, SeedField, SeedFile, SeedOrganization, corpus_dir, generated_taskdata, hex, zip_of};
-pub use crate::server::{Simulator, SimulatorSet, serve_all, start_all};
+pub use crate::providers::{Profile, SINGLE_ORG, profile};
+pub use crate::seed::{
+    Seed, SeedField, SeedFile, SeedOrganization, corpus_dir, generated_taskdata, hex, zip_of,
+};
+pub use crate::server::{Probe, Simulator, SimulatorSet, serve_all, start_all};
 pub use crate::state::{AppSecrets, Faults, Rejection, Rotation};

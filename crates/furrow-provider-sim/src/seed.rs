@@ -70,7 +70,10 @@ impl SeedFile {
     pub fn created_rfc3339(&self) -> String {
         time::OffsetDateTime::from_unix_timestamp(self.created)
             .ok()
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
             .unwrap_or_default()
     }
 }
@@ -103,7 +106,10 @@ const CORPUS_ZIPS: &[&str] = &[
     "isoxml-dotnet/LoadFromStream/MultiFields.zip",
 ];
 /// Corpus folders zipped into a machine file.
-const CORPUS_FOLDERS: &[&str] = &["isoxml-py/v4/logs/TASKDATA", "isoxml-dotnet/CodingData/Partfields"];
+const CORPUS_FOLDERS: &[&str] = &[
+    "isoxml-py/v4/logs/TASKDATA",
+    "isoxml-dotnet/CodingData/Partfields",
+];
 
 /// The shared ISOXML corpus: `../../../shared/isoxml-corpus` from this crate (CI clones the repo next to a
 /// copy of `shared/`).
@@ -112,7 +118,13 @@ pub fn corpus_dir() -> PathBuf {
 }
 
 fn square(lon: f64, lat: f64, d: f64) -> Vec<[f64; 2]> {
-    vec![[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
+    vec![
+        [lon, lat],
+        [lon + d, lat],
+        [lon + d, lat + d],
+        [lon, lat + d],
+        [lon, lat],
+    ]
 }
 
 /// A zip of `files` (name, content).
@@ -153,7 +165,10 @@ pub fn generated_taskdata(n: usize) -> Vec<u8> {
 
 fn zip_folder(dir: &Path) -> Option<Vec<u8>> {
     let mut files = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let path = e.path();
@@ -188,21 +203,42 @@ impl Seed {
             boundary: MultiPolygon::new(polys),
         };
         let fields = vec![
-            field("f-101", "North 40", "4201", vec![vec![square(-93.62, 41.60, 0.01)]]),
+            field(
+                "f-101",
+                "North 40",
+                "4201",
+                vec![vec![square(-93.62, 41.60, 0.01)]],
+            ),
             field(
                 "f-102",
                 "Creek Bottom",
                 "4201",
-                vec![vec![square(-93.60, 41.60, 0.02), square(-93.595, 41.605, 0.005)]],
+                vec![vec![
+                    square(-93.60, 41.60, 0.02),
+                    square(-93.595, 41.605, 0.005),
+                ]],
             ),
             field(
                 "f-103",
                 "Split Quarter",
                 "4201",
-                vec![vec![square(-93.55, 41.60, 0.004)], vec![square(-93.54, 41.60, 0.004)]],
+                vec![
+                    vec![square(-93.55, 41.60, 0.004)],
+                    vec![square(-93.54, 41.60, 0.004)],
+                ],
             ),
-            field("f-201", "Home Place", "4202", vec![vec![square(-96.70, 40.80, 0.012)]]),
-            field("f-301", "Far Side", "4203", vec![vec![square(-97.00, 39.00, 0.01)]]),
+            field(
+                "f-201",
+                "Home Place",
+                "4202",
+                vec![vec![square(-96.70, 40.80, 0.012)]],
+            ),
+            field(
+                "f-301",
+                "Far Side",
+                "4203",
+                vec![vec![square(-97.00, 39.00, 0.01)]],
+            ),
         ];
         let corpus = corpus_dir();
         let mut blobs: Vec<(String, Vec<u8>)> = CORPUS_ZIPS
@@ -220,13 +256,21 @@ impl Seed {
         }
         if blobs.is_empty() {
             tracing::warn!(corpus = %corpus.display(), "ISOXML corpus not found: serving generated task data");
-            blobs = (0..4).map(|i| (format!("generated-{i}.zip"), generated_taskdata(i))).collect();
+            blobs = (0..4)
+                .map(|i| (format!("generated-{i}.zip"), generated_taskdata(i)))
+                .collect();
         }
         let mut files: Vec<SeedFile> = blobs
             .into_iter()
             .enumerate()
             .map(|(i, (name, bytes))| {
-                SeedFile::new(format!("mf-{}", 1000 + i), name, "4201", FIRST_FILE + 86_400 * i as i64, bytes)
+                SeedFile::new(
+                    format!("mf-{}", 1000 + i),
+                    name,
+                    "4201",
+                    FIRST_FILE + 86_400 * i as i64,
+                    bytes,
+                )
             })
             .collect();
         files.push(SeedFile::new(
@@ -289,11 +333,17 @@ impl Seed {
 
     /// Fields of an organization.
     pub fn fields_of(&self, org: &str) -> Vec<SeedField> {
-        self.fields.iter().filter(|f| f.organization_id == org).cloned().collect()
+        self.fields
+            .iter()
+            .filter(|f| f.organization_id == org)
+            .cloned()
+            .collect()
     }
 
     /// Whether the organization is connected.
     pub fn is_connected(&self, org: &str) -> bool {
-        self.organizations.iter().any(|o| o.id == org && o.connected)
+        self.organizations
+            .iter()
+            .any(|o| o.id == org && o.connected)
     }
 }

@@ -202,7 +202,9 @@ impl Simulator {
     /// token endpoint yields that grower's refresh token.
     pub fn authorization_code(&self, pkce_challenge: Option<&str>) -> String {
         let g = self.state.grants.add();
-        self.state.grants.code(g.index, pkce_challenge.map(str::to_owned))
+        self.state
+            .grants
+            .code(g.index, pkce_challenge.map(str::to_owned))
     }
 
     /// The fault-injection knobs.
@@ -212,7 +214,10 @@ impl Simulator {
 
     /// Resets every knob to this provider's defaults.
     pub fn reset_faults(&self) {
-        self.state.faults.reset(self.state.default_page_size, self.state.default_token_lifetime);
+        self.state.faults.reset(
+            self.state.default_page_size,
+            self.state.default_token_lifetime,
+        );
         self.state.faults.rate_limit(self.profile.rate_limit);
     }
 
@@ -234,7 +239,12 @@ impl Simulator {
     /// Every secret the simulator knows: app secrets, passwords, access keys and every token it issued.
     pub fn issued_secrets(&self) -> Vec<String> {
         let a = &self.state.app;
-        let mut v = vec![a.client_secret.clone(), a.api_key.clone(), a.shared_secret.clone(), a.iv.clone()];
+        let mut v = vec![
+            a.client_secret.clone(),
+            a.api_key.clone(),
+            a.shared_secret.clone(),
+            a.iv.clone(),
+        ];
         v.extend(self.state.grants.issued());
         v
     }
@@ -246,7 +256,9 @@ impl Simulator {
 
     /// Whether `refresh_token` would be accepted now.
     pub fn is_refresh_token_valid(&self, refresh_token: &str) -> bool {
-        self.state.grants.is_refresh_valid(refresh_token, self.state.now())
+        self.state
+            .grants
+            .is_refresh_valid(refresh_token, self.state.now())
     }
 
     /// Every access token issued so far stops working (the next call gets the provider's 401).
@@ -259,9 +271,26 @@ impl Simulator {
         self.state.grants.revoke_all();
     }
 
+    /// Revokes only the grant behind `credential` (its refresh token, username or access key); `false` when
+    /// none matched.
+    pub fn revoke(&self, credential: &BTreeMap<String, String>) -> bool {
+        let values: Vec<&str> = credential.values().map(String::as_str).collect();
+        self.state.grants.revoke_matching(&values)
+    }
+
+    /// A cheap handle for checks from inside callbacks (e.g. a secret sink asserting a token was not used
+    /// before it was persisted).
+    pub fn probe(&self) -> Probe {
+        Probe {
+            state: self.state.clone(),
+        }
+    }
+
     /// Moves the simulated clock forward (token expiry, rotation overlap, signature windows).
     pub fn advance_clock(&self, by: Duration) {
-        self.state.clock_offset.fetch_add(by.as_secs() as i64, Ordering::SeqCst);
+        self.state
+            .clock_offset
+            .fetch_add(by.as_secs() as i64, Ordering::SeqCst);
     }
 
     /// The fields an adapter should list over all the organizations it can see.
@@ -290,6 +319,24 @@ impl Simulator {
         } else {
             org == crate::providers::SINGLE_ORG
         }
+    }
+}
+
+/// A clonable view of a running simulator.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    state: Arc<SimState>,
+}
+
+impl Probe {
+    /// See [`Simulator::was_presented`].
+    pub fn was_presented(&self, value: &str) -> bool {
+        lock(&self.state.presented).contains(value)
+    }
+
+    /// Requests received so far.
+    pub fn requests(&self) -> u64 {
+        self.state.requests.load(Ordering::SeqCst)
     }
 }
 

@@ -18,7 +18,10 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// A random URL-safe token with a recognisable prefix.
 pub(crate) fn random_token(prefix: &str) -> String {
     let bytes: [u8; 24] = rand::thread_rng().r#gen();
-    format!("{prefix}-{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "{prefix}-{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
 /// Fault-injection knobs (providers.md 14.7). Every knob can be changed while the simulator runs.
@@ -70,6 +73,11 @@ impl Faults {
     /// The next `n` downloads close the connection half-way through the body.
     pub fn truncate_downloads(&self, n: u32) {
         self.truncate_downloads.store(n, Ordering::SeqCst);
+    }
+
+    /// Truncations not yet applied.
+    pub fn truncations_pending(&self) -> u32 {
+        self.truncate_downloads.load(Ordering::SeqCst)
     }
 
     /// Data calls answer the provider's "missing scope" 403.
@@ -147,11 +155,16 @@ impl Faults {
         let mut rl = lock(&self.rate_limit);
         let (n, per, starts) = rl.as_mut()?;
         let now = Instant::now();
-        while starts.front().is_some_and(|t| now.duration_since(*t) >= *per) {
+        while starts
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= *per)
+        {
             starts.pop_front();
         }
         if starts.len() >= *n as usize {
-            let wait = starts.front().map(|t| per.saturating_sub(now.duration_since(*t)));
+            let wait = starts
+                .front()
+                .map(|t| per.saturating_sub(now.duration_since(*t)));
             return Some(wait.unwrap_or_default().as_secs().max(1));
         }
         starts.push_back(now);
@@ -262,7 +275,11 @@ impl Grants {
             access_key: random_token("ak"),
         };
         g.refresh.insert(refresh_token.clone(), (index, None));
-        g.issued.extend([refresh_token.clone(), grant.password.clone(), grant.access_key.clone()]);
+        g.issued.extend([
+            refresh_token.clone(),
+            grant.password.clone(),
+            grant.access_key.clone(),
+        ]);
         g.grants.push(grant.clone());
         NewGrant {
             index,
@@ -275,13 +292,19 @@ impl Grants {
 
     fn issue_access(g: &mut GrantsInner, index: usize, now: i64, lifetime: u64) -> String {
         let token = random_token("at");
-        g.access.insert(token.clone(), (index, now + lifetime as i64));
+        g.access
+            .insert(token.clone(), (index, now + lifetime as i64));
         g.issued.push(token.clone());
         token
     }
 
     /// Refresh grant: (access token, new refresh token if rotated).
-    pub(crate) fn refresh(&self, rt: &str, now: i64, lifetime: u64) -> Result<(String, Option<String>), Rejection> {
+    pub(crate) fn refresh(
+        &self,
+        rt: &str,
+        now: i64,
+        lifetime: u64,
+    ) -> Result<(String, Option<String>), Rejection> {
         let mut g = lock(&self.inner);
         let Some(&(index, valid_until)) = g.refresh.get(rt) else {
             return Err(Rejection::Invalid);
@@ -318,7 +341,13 @@ impl Grants {
     }
 
     /// Password (or API user) login: an access/session token.
-    pub(crate) fn login(&self, username: &str, password: &str, now: i64, lifetime: u64) -> Result<String, Rejection> {
+    pub(crate) fn login(
+        &self,
+        username: &str,
+        password: &str,
+        now: i64,
+        lifetime: u64,
+    ) -> Result<String, Rejection> {
         let mut g = lock(&self.inner);
         let index = g
             .grants
@@ -354,12 +383,20 @@ impl Grants {
     /// An authorization code for grant `index`, with an optional S256 PKCE challenge.
     pub(crate) fn code(&self, index: usize, challenge: Option<String>) -> String {
         let code = random_token("code");
-        lock(&self.inner).codes.insert(code.clone(), (index, challenge));
+        lock(&self.inner)
+            .codes
+            .insert(code.clone(), (index, challenge));
         code
     }
 
     /// Exchanges a code: (access, refresh).
-    pub(crate) fn exchange(&self, code: &str, verifier: Option<&str>, now: i64, lifetime: u64) -> Result<(String, String), Rejection> {
+    pub(crate) fn exchange(
+        &self,
+        code: &str,
+        verifier: Option<&str>,
+        now: i64,
+        lifetime: u64,
+    ) -> Result<(String, String), Rejection> {
         use sha2::Digest;
         let mut g = lock(&self.inner);
         let (index, challenge) = g.codes.remove(code).ok_or(Rejection::Invalid)?;
@@ -382,6 +419,27 @@ impl Grants {
         for gr in &mut g.grants {
             gr.revoked = true;
         }
+    }
+
+    /// Revokes the grant holding this refresh token, username or access key.
+    pub(crate) fn revoke_matching(&self, values: &[&str]) -> bool {
+        let mut g = lock(&self.inner);
+        let by_refresh: Vec<usize> = values
+            .iter()
+            .filter_map(|v| g.refresh.get(*v).map(|e| e.0))
+            .collect();
+        let mut hit = false;
+        for (i, gr) in g.grants.iter_mut().enumerate() {
+            if by_refresh.contains(&i)
+                || values
+                    .iter()
+                    .any(|v| *v == gr.username || *v == gr.access_key)
+            {
+                gr.revoked = true;
+                hit = true;
+            }
+        }
+        hit
     }
 
     pub(crate) fn expire_access(&self) {

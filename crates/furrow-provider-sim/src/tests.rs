@@ -12,7 +12,10 @@ fn seed_serves_corpus_zips_with_hashes() {
         assert_eq!(f.sha256.len(), 64);
     }
     assert!(seed.fields.iter().all(|f| f.boundary.is_valid()));
-    assert_eq!(seed.organizations.iter().filter(|o| !o.connected).count(), 1);
+    assert_eq!(
+        seed.organizations.iter().filter(|o| !o.connected).count(),
+        1
+    );
     let before = seed.files_of(SINGLE_ORG, None).len();
     let ids = seed.add_generated_files(SINGLE_ORG, 5);
     assert_eq!(ids.len(), 5);
@@ -22,10 +25,40 @@ fn seed_serves_corpus_zips_with_hashes() {
 #[test]
 fn slingshot_signature_matches_the_documented_layout() {
     // HMAC-SHA1 over "GET\r\nhost\r\n/path\r\n1234567890\r\napikey\r\naccesskey\r\n", key = base64-decoded secret.
-    let a = slingshot_signature("GET", "Host.Company.com", "/Absolute/Path", "1234567890", "k", "a", "c2VjcmV0").unwrap();
-    let b = slingshot_signature("GET", "host.company.com", "/absolute/path", "1234567890", "k", "a", "c2VjcmV0").unwrap();
+    let a = slingshot_signature(
+        "GET",
+        "Host.Company.com",
+        "/Absolute/Path",
+        "1234567890",
+        "k",
+        "a",
+        "c2VjcmV0",
+    )
+    .unwrap();
+    let b = slingshot_signature(
+        "GET",
+        "host.company.com",
+        "/absolute/path",
+        "1234567890",
+        "k",
+        "a",
+        "c2VjcmV0",
+    )
+    .unwrap();
     assert_eq!(a, b, "host and path are lower-cased");
-    assert_ne!(a, slingshot_signature("GET", "host.company.com", "/absolute/path", "1234567891", "k", "a", "c2VjcmV0").unwrap());
+    assert_ne!(
+        a,
+        slingshot_signature(
+            "GET",
+            "host.company.com",
+            "/absolute/path",
+            "1234567891",
+            "k",
+            "a",
+            "c2VjcmV0"
+        )
+        .unwrap()
+    );
     assert_eq!(a.len(), 28, "base64 of 20 bytes");
 }
 
@@ -47,12 +80,24 @@ async fn faults_apply_before_the_handler() {
     let sim = Simulator::start(ProviderKind::Claas).await.unwrap();
     let client = reqwest::Client::new();
     sim.faults().fail_next(1, 502);
-    let r = client.get(format!("{}/organizations", sim.base_url())).send().await.unwrap();
+    let r = client
+        .get(format!("{}/organizations", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 502);
-    let r = client.get(format!("{}/organizations", sim.base_url())).send().await.unwrap();
+    let r = client
+        .get(format!("{}/organizations", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401, "no token");
     sim.faults().throttle_next(1, 3);
-    let r = client.get(format!("{}/organizations", sim.base_url())).send().await.unwrap();
+    let r = client
+        .get(format!("{}/organizations", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 429);
     assert_eq!(r.headers()["retry-after"], "3");
     assert_eq!(sim.requests(), 3);

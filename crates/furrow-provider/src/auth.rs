@@ -10,8 +10,8 @@ use http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
-use crate::transport::{HttpClient, Request, Response, check_status};
 use crate::provider::{BoxFuture, SecretSink, Secrets};
+use crate::transport::{HttpClient, Request, Response, check_status};
 
 /// A token just obtained from the provider.
 #[derive(Clone, PartialEq, Eq)]
@@ -38,7 +38,11 @@ impl fmt::Debug for Issued {
 /// How a provider issues access tokens: an OAuth refresh grant ([`crate::OAuthRefresh`]), a login, ...
 pub trait TokenSource: Send + Sync + fmt::Debug {
     /// Obtains a new token from the current credential values.
-    fn issue<'a>(&'a self, http: &'a HttpClient, current: &'a Secrets) -> BoxFuture<'a, Result<Issued>>;
+    fn issue<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        current: &'a Secrets,
+    ) -> BoxFuture<'a, Result<Issued>>;
 }
 
 /// Adds credentials to requests, and reacts when the provider rejects them.
@@ -129,7 +133,10 @@ impl TokenManager {
                 .persist(self.provider(), &issued.updates)
                 .await
                 .map_err(|e| {
-                    Error::unavailable(self.provider().slug(), format!("cannot persist rotated secrets: {e}"))
+                    Error::unavailable(
+                        self.provider().slug(),
+                        format!("cannot persist rotated secrets: {e}"),
+                    )
                 })?;
         }
         state.secrets.extend(issued.updates.clone());
@@ -187,7 +194,9 @@ impl RequestAuth for TokenManager {
         Box::pin(async move {
             let token = self.access_token().await?;
             match self.placement {
-                TokenPlacement::Bearer => req.set_header("Authorization", format!("Bearer {token}")),
+                TokenPlacement::Bearer => {
+                    req.set_header("Authorization", format!("Bearer {token}"))
+                }
                 TokenPlacement::Header(name) => req.set_header(name, token.clone()),
             }
             Ok(Some(token))

@@ -6,8 +6,8 @@ use http::StatusCode;
 
 use crate::auth::AuthedClient;
 use crate::error::{Error, Result};
-use crate::transport::Request;
 use crate::provider::ByteStream;
+use crate::transport::Request;
 
 /// How many times one download resumes after a truncated body before giving up.
 const MAX_RESUMES: u32 = 5;
@@ -35,7 +35,12 @@ fn content_range(resp: &reqwest::Response) -> Option<(u64, Option<u64>)> {
 
 /// Streams the bytes of `req` in `mode`. `expected_len` (from the file listing) bounds ranged requests and
 /// detects a short body even without `Content-Length`.
-pub fn download(client: AuthedClient, req: Request, mode: DownloadMode, expected_len: Option<u64>) -> ByteStream {
+pub fn download(
+    client: AuthedClient,
+    req: Request,
+    mode: DownloadMode,
+    expected_len: Option<u64>,
+) -> ByteStream {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes>>(4);
     tokio::spawn(async move {
         if let Err(e) = run(&client, &req, mode, expected_len, &tx).await {
@@ -100,7 +105,12 @@ async fn run(
                 }
                 true
             }
-            s => return Err(Error::protocol(slug, format!("download answered HTTP {}", s.as_u16()))),
+            s => {
+                return Err(Error::protocol(
+                    slug,
+                    format!("download answered HTTP {}", s.as_u16()),
+                ));
+            }
         };
         let mut body = resp.bytes_stream();
         let mut cut = false;
@@ -135,7 +145,10 @@ async fn run(
         if cut || (whole_body && short) {
             resumes += 1;
             if resumes > MAX_RESUMES {
-                return Err(Error::unavailable(slug, format!("download truncated at byte {offset}")));
+                return Err(Error::unavailable(
+                    slug,
+                    format!("download truncated at byte {offset}"),
+                ));
             }
             tracing::debug!(provider = slug, offset, "resuming a truncated download");
             continue;

@@ -24,10 +24,12 @@
 mod auth;
 mod download;
 mod error;
-mod transport;
 mod oauth;
 mod provider;
 mod redact;
+mod rest;
+mod rest_provider;
+mod transport;
 
 #[cfg(feature = "testing")]
 pub mod conformance;
@@ -35,18 +37,27 @@ pub mod conformance;
 #[cfg(test)]
 mod tests;
 
-pub use crate::auth::{AuthedClient, Issued, NoAuth, RequestAuth, TokenManager, TokenPlacement, TokenSource};
+pub use crate::auth::{
+    AuthedClient, Issued, NoAuth, RequestAuth, TokenManager, TokenPlacement, TokenSource,
+};
 pub use crate::download::{DownloadMode, download};
 pub use crate::error::{Error, ErrorKind, Result};
-pub use crate::transport::{
-    HttpClient, HttpConfig, RateLimit, RateLimiter, Request, Response, check_status, retry_after, status_error,
-};
 pub use crate::oauth::{
-    AuthorizationRequest, ClientAuth, OAuthConfig, OAuthRefresh, authorization_url, exchange_code, seconds,
+    AuthorizationRequest, ClientAuth, OAuthConfig, OAuthRefresh, authorization_url, exchange_code,
+    seconds,
 };
 pub use crate::provider::{
-    BoxFuture, ByteStream, Capabilities, Capability, EventSink, FilePage, MemorySink, Provider, ProviderContext,
-    ProviderExt, SecretSink, Secrets, unsupported,
+    BoxFuture, ByteStream, Capabilities, Capability, EventSink, FilePage, MemorySink, Provider,
+    ProviderContext, ProviderExt, SecretSink, Secrets, unsupported,
 };
 pub use crate::redact::{MAX_EVENT_BODY, Redactor, is_sensitive_name, redact_json};
+pub use crate::rest::{
+    IMPLICIT_ORG, RestApi, RestBoundaries, RestKeys, RestPaging, RestSpec, decode_cursor,
+    encode_cursor, geojson_multipolygon, rfc3339,
+};
+pub use crate::rest_provider::{RestProvider, WithHeaders};
+pub use crate::transport::{
+    HttpClient, HttpConfig, RateLimit, RateLimiter, Request, Response, check_status, retry_after,
+    status_error,
+};
 pub use furrow_credentials::Provider as ProviderKind;

@@ -16,8 +16,8 @@ use oauth2::{
 
 use crate::auth::{Issued, TokenSource};
 use crate::error::{Error, Result};
-use crate::transport::{HttpClient, Request, status_error};
 use crate::provider::{BoxFuture, Secrets};
+use crate::transport::{HttpClient, Request, status_error};
 
 /// How the client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,10 @@ impl OAuthConfig {
 }
 
 fn config_error(http: &HttpClient, what: &str) -> Error {
-    Error::protocol(http.provider().slug(), format!("bad OAuth configuration: {what}"))
+    Error::protocol(
+        http.provider().slug(),
+        format!("bad OAuth configuration: {what}"),
+    )
 }
 
 /// The `oauth2` transport: furrow's client, so every token call is retried, recorded and redacted.
@@ -133,15 +136,14 @@ fn map_token_error(
         }
         RequestTokenError::Request(e) => e,
         // Never quote the body: it may hold tokens.
-        RequestTokenError::Parse(e, _) => Error::protocol(slug, format!("unexpected token response: {e}")),
+        RequestTokenError::Parse(e, _) => {
+            Error::protocol(slug, format!("unexpected token response: {e}"))
+        }
         RequestTokenError::Other(s) => Error::protocol(slug, s),
     }
 }
 
-fn issued_from(
-    token: &oauth2::basic::BasicTokenResponse,
-    old_refresh: Option<&str>,
-) -> Issued {
+fn issued_from(token: &oauth2::basic::BasicTokenResponse, old_refresh: Option<&str>) -> Issued {
     let access = token.access_token().secret().clone();
     let mut updates = Secrets::new();
     if let Some(new) = token.refresh_token().map(|t| t.secret())
@@ -172,15 +174,20 @@ impl OAuthRefresh {
 }
 
 impl TokenSource for OAuthRefresh {
-    fn issue<'a>(&'a self, http: &'a HttpClient, current: &'a Secrets) -> BoxFuture<'a, Result<Issued>> {
+    fn issue<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        current: &'a Secrets,
+    ) -> BoxFuture<'a, Result<Issued>> {
         Box::pin(async move {
             let c = &self.config;
-            let refresh = current
-                .get("refreshToken")
-                .ok_or_else(|| Error::unauthenticated(http.provider().slug(), "credential has no `refreshToken`"))?;
+            let refresh = current.get("refreshToken").ok_or_else(|| {
+                Error::unauthenticated(http.provider().slug(), "credential has no `refreshToken`")
+            })?;
             let mut client = BasicClient::new(ClientId::new(c.client_id.clone()))
                 .set_token_uri(
-                    TokenUrl::new(c.token_url.clone()).map_err(|_| config_error(http, "token URL"))?,
+                    TokenUrl::new(c.token_url.clone())
+                        .map_err(|_| config_error(http, "token URL"))?,
                 )
                 .set_auth_type(match c.client_auth {
                     ClientAuth::Basic => AuthType::BasicAuth,
@@ -219,13 +226,21 @@ pub struct AuthorizationRequest {
 }
 
 /// Builds the authorization URL (with a PKCE S256 challenge when `pkce`) and `extra` query parameters.
-pub fn authorization_url(config: &OAuthConfig, pkce: bool, extra: &[(&str, &str)]) -> Result<AuthorizationRequest> {
+pub fn authorization_url(
+    config: &OAuthConfig,
+    pkce: bool,
+    extra: &[(&str, &str)],
+) -> Result<AuthorizationRequest> {
     let bad = |what: &str| Error::protocol("oauth", format!("bad OAuth configuration: {what}"));
-    let auth_url = config.auth_url.clone().ok_or_else(|| bad("no authorization URL"))?;
+    let auth_url = config
+        .auth_url
+        .clone()
+        .ok_or_else(|| bad("no authorization URL"))?;
     let mut client = BasicClient::new(ClientId::new(config.client_id.clone()))
         .set_auth_uri(AuthUrl::new(auth_url).map_err(|_| bad("authorization URL"))?);
     if let Some(r) = &config.redirect_uri {
-        client = client.set_redirect_uri(RedirectUrl::new(r.clone()).map_err(|_| bad("redirect URI"))?);
+        client =
+            client.set_redirect_uri(RedirectUrl::new(r.clone()).map_err(|_| bad("redirect URI"))?);
     }
     let mut req = client
         .authorize_url(CsrfToken::new_random)
@@ -255,7 +270,9 @@ pub async fn exchange_code(
     pkce_verifier: Option<&str>,
 ) -> Result<Issued> {
     let mut client = BasicClient::new(ClientId::new(config.client_id.clone()))
-        .set_token_uri(TokenUrl::new(config.token_url.clone()).map_err(|_| config_error(http, "token URL"))?)
+        .set_token_uri(
+            TokenUrl::new(config.token_url.clone()).map_err(|_| config_error(http, "token URL"))?,
+        )
         .set_auth_type(match config.client_auth {
             ClientAuth::Basic => AuthType::BasicAuth,
             ClientAuth::RequestBody => AuthType::RequestBody,
@@ -264,7 +281,9 @@ pub async fn exchange_code(
         client = client.set_client_secret(ClientSecret::new(s.clone()));
     }
     if let Some(r) = &config.redirect_uri {
-        client = client.set_redirect_uri(RedirectUrl::new(r.clone()).map_err(|_| config_error(http, "redirect URI"))?);
+        client = client.set_redirect_uri(
+            RedirectUrl::new(r.clone()).map_err(|_| config_error(http, "redirect URI"))?,
+        );
     }
     let mut req = client.exchange_code(AuthorizationCode::new(code.to_owned()));
     if let Some(v) = pkce_verifier {
@@ -285,4 +304,3 @@ pub async fn exchange_code(
 pub fn seconds(secs: Option<u64>) -> Option<Duration> {
     secs.map(Duration::from_secs)
 }
-

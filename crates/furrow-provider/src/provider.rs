@@ -155,7 +155,8 @@ pub trait Provider: Send + Sync + fmt::Debug {
 
     /// The bytes of a machine file, as a stream (Range-chunked where the provider requires it; a connection
     /// lost mid-body is resumed).
-    fn download<'a>(&'a self, file: &'a MachineFileDescriptor) -> BoxFuture<'a, Result<ByteStream>>;
+    fn download<'a>(&'a self, file: &'a MachineFileDescriptor)
+    -> BoxFuture<'a, Result<ByteStream>>;
 }
 
 /// Helpers over any [`Provider`].
@@ -177,7 +178,10 @@ pub trait ProviderExt: Provider {
                 match page.next_cursor {
                     Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
                     Some(_) => {
-                        return Err(Error::protocol(self.name(), "the provider repeated a page cursor"));
+                        return Err(Error::protocol(
+                            self.name(),
+                            "the provider repeated a page cursor",
+                        ));
                     }
                     None => return Ok(files),
                 }
@@ -186,7 +190,10 @@ pub trait ProviderExt: Provider {
     }
 
     /// The whole file in memory.
-    fn download_bytes<'a>(&'a self, file: &'a MachineFileDescriptor) -> BoxFuture<'a, Result<Vec<u8>>> {
+    fn download_bytes<'a>(
+        &'a self,
+        file: &'a MachineFileDescriptor,
+    ) -> BoxFuture<'a, Result<Vec<u8>>> {
         Box::pin(async move {
             let mut stream = self.download(file).await?;
             let mut out = Vec::new();
@@ -201,7 +208,10 @@ pub trait ProviderExt: Provider {
 impl<P: Provider + ?Sized> ProviderExt for P {}
 
 /// The answer of a capability a provider does not have: an error, without any request.
-pub fn unsupported<'a, T: Send + 'a>(kind: ProviderKind, capability: Capability) -> BoxFuture<'a, Result<T>> {
+pub fn unsupported<'a, T: Send + 'a>(
+    kind: ProviderKind,
+    capability: Capability,
+) -> BoxFuture<'a, Result<T>> {
     Box::pin(std::future::ready(Err(Error::Unsupported {
         provider: kind.slug(),
         capability,
@@ -298,7 +308,11 @@ pub struct ProviderContext {
 
 impl ProviderContext {
     /// A context with default HTTP settings.
-    pub fn new(credential: Secrets, events: Arc<dyn EventSink>, secrets: Arc<dyn SecretSink>) -> Self {
+    pub fn new(
+        credential: Secrets,
+        events: Arc<dyn EventSink>,
+        secrets: Arc<dyn SecretSink>,
+    ) -> Self {
         ProviderContext {
             credential,
             base_url: None,
@@ -326,7 +340,9 @@ impl ProviderContext {
             .get(field)
             .filter(|v| !v.trim().is_empty())
             .cloned()
-            .ok_or_else(|| Error::unauthenticated(kind.slug(), format!("credential has no `{field}`")))
+            .ok_or_else(|| {
+                Error::unauthenticated(kind.slug(), format!("credential has no `{field}`"))
+            })
     }
 
     /// `true` when the credential's `clientEnvironment` is `PRODUCTION`.

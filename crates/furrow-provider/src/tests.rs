@@ -10,19 +10,37 @@ use super::*;
 fn redactor_hides_secrets_by_name_and_value() {
     let r = Redactor::new(["s3cr3t-value".to_owned(), "abc".to_owned()]);
     r.add("fresh-access-token");
-    assert_eq!(r.header_line("Authorization", "Bearer x"), "Authorization: <redacted>");
+    assert_eq!(
+        r.header_line("Authorization", "Bearer x"),
+        "Authorization: <redacted>"
+    );
     assert_eq!(r.header_line("X-Api-Key", "k"), "X-Api-Key: <redacted>");
-    assert_eq!(r.header_line("Accept", "application/json"), "Accept: application/json");
-    assert_eq!(r.header_line("X-Echo", "has s3cr3t-value in"), "X-Echo: has <redacted> in");
+    assert_eq!(
+        r.header_line("Accept", "application/json"),
+        "Accept: application/json"
+    );
+    assert_eq!(
+        r.header_line("X-Echo", "has s3cr3t-value in"),
+        "X-Echo: has <redacted> in"
+    );
     let body = r.body(
         br#"{"access_token":"fresh-access-token","nested":{"refresh_token":"zz"},"name":"ok"}"#,
         Some("application/json"),
     );
-    assert!(!body.contains("fresh-access-token") && !body.contains("zz"), "{body}");
+    assert!(
+        !body.contains("fresh-access-token") && !body.contains("zz"),
+        "{body}"
+    );
     assert!(body.contains("\"name\":\"ok\""));
-    let form = r.body(b"grant_type=refresh_token&refresh_token=abcdef", Some("application/x-www-form-urlencoded"));
+    let form = r.body(
+        b"grant_type=refresh_token&refresh_token=abcdef",
+        Some("application/x-www-form-urlencoded"),
+    );
     assert_eq!(form, "grant_type=refresh_token&refresh_token=<redacted>");
-    assert_eq!(r.url("https://h/p?apiKey=k1&page=2"), "https://h/p?apiKey=<redacted>&page=2");
+    assert_eq!(
+        r.url("https://h/p?apiKey=k1&page=2"),
+        "https://h/p?apiKey=<redacted>&page=2"
+    );
     assert_eq!(r.body(&[0xff, 0xfe, 0], None), "<3 bytes of binary body>");
 }
 
@@ -46,7 +64,10 @@ fn retry_after_accepts_seconds_and_http_dates() {
     );
     h.insert("retry-after", future.format(&fmt).unwrap().parse().unwrap());
     let d = retry_after(&h).unwrap();
-    assert!(d <= Duration::from_secs(30) && d >= Duration::from_secs(28), "{d:?}");
+    assert!(
+        d <= Duration::from_secs(30) && d >= Duration::from_secs(28),
+        "{d:?}"
+    );
     h.insert("retry-after", "soon".parse().unwrap());
     assert_eq!(retry_after(&h), None);
 }
@@ -57,7 +78,10 @@ fn backoff_grows_is_capped_and_jittered() {
     for attempt in 1..10 {
         let d = c.backoff(attempt);
         let full = (c.backoff_base * 2u32.pow(attempt - 1)).min(c.backoff_cap);
-        assert!(d >= full / 2 && d <= full + Duration::from_millis(1), "{attempt}: {d:?}");
+        assert!(
+            d >= full / 2 && d <= full + Duration::from_millis(1),
+            "{attempt}: {d:?}"
+        );
     }
     assert!(c.backoff(30) <= c.backoff_cap + Duration::from_millis(1));
 }
@@ -69,41 +93,71 @@ fn error_kinds_map_to_retryable_and_status() {
     assert!(!e.is_retryable());
     assert_eq!(e.credential_status(), Some(CredentialStatus::Invalid));
     let e = Error::limited("claas", "scope");
-    assert_eq!(e.credential_status(), Some(CredentialStatus::LimitedPermission));
+    assert_eq!(
+        e.credential_status(),
+        Some(CredentialStatus::LimitedPermission)
+    );
     assert!(Error::unavailable("claas", "503").is_retryable());
-    let e = Error::Unsupported { provider: "sentera", capability: Capability::MachineFiles };
+    let e = Error::Unsupported {
+        provider: "sentera",
+        capability: Capability::MachineFiles,
+    };
     assert!(!e.is_retryable());
     assert_eq!(e.to_string(), "sentera: machine files is not supported");
 }
 
 #[tokio::test]
 async fn rate_limiter_spaces_requests() {
-    let l = RateLimiter::new(RateLimit { requests: 2, per: Duration::from_millis(200) });
+    let l = RateLimiter::new(RateLimit {
+        requests: 2,
+        per: Duration::from_millis(200),
+    });
     let start = Instant::now();
     for _ in 0..5 {
         l.acquire().await;
     }
     // 5 requests at 2 per 200 ms need at least two full windows.
-    assert!(start.elapsed() >= Duration::from_millis(400), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[derive(Debug)]
 struct Counting(Arc<AtomicU32>);
 
 impl TokenSource for Counting {
-    fn issue<'a>(&'a self, _http: &'a HttpClient, current: &'a Secrets) -> BoxFuture<'a, Result<Issued>> {
+    fn issue<'a>(
+        &'a self,
+        _http: &'a HttpClient,
+        current: &'a Secrets,
+    ) -> BoxFuture<'a, Result<Issued>> {
         Box::pin(async move {
             let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
             tokio::time::sleep(Duration::from_millis(20)).await;
             let mut updates = Secrets::new();
-            updates.insert("refreshToken".into(), format!("{}-r{n}", current["refreshToken"]));
-            Ok(Issued { access_token: format!("access-{n}"), expires_in: Some(Duration::from_secs(3600)), updates })
+            updates.insert(
+                "refreshToken".into(),
+                format!("{}-r{n}", current["refreshToken"]),
+            );
+            Ok(Issued {
+                access_token: format!("access-{n}"),
+                expires_in: Some(Duration::from_secs(3600)),
+                updates,
+            })
         })
     }
 }
 
 fn manager(count: Arc<AtomicU32>, sink: Arc<MemorySink>) -> TokenManager {
-    let http = HttpClient::new(ProviderKind::Claas, HttpConfig::for_tests(), sink.clone(), []).unwrap();
+    let http = HttpClient::new(
+        ProviderKind::Claas,
+        HttpConfig::for_tests(),
+        sink.clone(),
+        [],
+    )
+    .unwrap();
     let mut cred = Secrets::new();
     cred.insert("refreshToken".into(), "rt0".into());
     TokenManager::new(http, Counting(count), sink, cred, TokenPlacement::Bearer)
@@ -136,7 +190,11 @@ async fn one_refresh_for_many_concurrent_callers_and_persist_first() {
 struct FailingSink;
 
 impl SecretSink for FailingSink {
-    fn persist<'a>(&'a self, _p: ProviderKind, _u: &'a Secrets) -> BoxFuture<'a, std::result::Result<(), String>> {
+    fn persist<'a>(
+        &'a self,
+        _p: ProviderKind,
+        _u: &'a Secrets,
+    ) -> BoxFuture<'a, std::result::Result<(), String>> {
         Box::pin(async { Err("disk full".to_owned()) })
     }
 }
@@ -148,7 +206,13 @@ async fn a_token_that_cannot_be_persisted_is_not_used() {
     let http = HttpClient::new(ProviderKind::Claas, HttpConfig::for_tests(), events, []).unwrap();
     let mut cred = Secrets::new();
     cred.insert("refreshToken".into(), "rt0".into());
-    let m = TokenManager::new(http, Counting(count), Arc::new(FailingSink), cred, TokenPlacement::Bearer);
+    let m = TokenManager::new(
+        http,
+        Counting(count),
+        Arc::new(FailingSink),
+        cred,
+        TokenPlacement::Bearer,
+    );
     let err = m.access_token().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable);
     assert!(err.is_retryable());
@@ -157,7 +221,11 @@ async fn a_token_that_cannot_be_persisted_is_not_used() {
 
 #[test]
 fn authorization_url_carries_pkce_and_state() {
-    let mut c = OAuthConfig::new("client-1".into(), Some("secret".into()), "https://id.example/token".into());
+    let mut c = OAuthConfig::new(
+        "client-1".into(),
+        Some("secret".into()),
+        "https://id.example/token".into(),
+    );
     c.auth_url = Some("https://id.example/authorize".into());
     c.redirect_uri = Some("https://app.example/cb".into());
     c.scopes = vec!["openid".into(), "offline_access".into()];

@@ -263,7 +263,9 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
     let at = time::PrimitiveDateTime::parse(v, &fmt).ok()?.assume_utc();
-    let secs = (at - time::OffsetDateTime::now_utc()).whole_seconds().max(0);
+    let secs = (at - time::OffsetDateTime::now_utc())
+        .whole_seconds()
+        .max(0);
     Some(Duration::from_secs(secs as u64))
 }
 
@@ -294,7 +296,11 @@ pub fn status_error(provider: ProviderKind, response: &Response, redactor: &Reda
 }
 
 /// Checks a response's status: 2xx and 304 pass, the rest map through [`status_error`].
-pub fn check_status(provider: ProviderKind, response: Response, redactor: &Redactor) -> Result<Response> {
+pub fn check_status(
+    provider: ProviderKind,
+    response: Response,
+    redactor: &Redactor,
+) -> Result<Response> {
     if response.status.is_success() || response.status == StatusCode::NOT_MODIFIED {
         Ok(response)
     } else {
@@ -344,7 +350,9 @@ impl HttpClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("furrow/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::protocol(provider.slug(), format!("cannot build HTTP client: {e}")))?;
+            .map_err(|e| {
+                Error::protocol(provider.slug(), format!("cannot build HTTP client: {e}"))
+            })?;
         let limiter = config
             .shared_limiter
             .clone()
@@ -421,7 +429,11 @@ impl HttpClient {
         } else {
             "request failed"
         };
-        let msg = format!("{} {}: {what}", req.method, self.inner.redactor.url(&req.url));
+        let msg = format!(
+            "{} {}: {what}",
+            req.method,
+            self.inner.redactor.url(&req.url)
+        );
         self.record(req, 0, None, msg.clone());
         Error::unavailable(self.inner.provider.slug(), msg)
     }
@@ -543,7 +555,10 @@ impl HttpClient {
                             this.record(&req, status.as_u16(), Some(&headers), recorded);
                             if is_transient(status) {
                                 let after = retry_after(&headers);
-                                return Attempt::Transient(this.transient_status(status, &headers), after);
+                                return Attempt::Transient(
+                                    this.transient_status(status, &headers),
+                                    after,
+                                );
                             }
                             Attempt::Done(Err(Response {
                                 status,

@@ -26,7 +26,12 @@ const MAX_RANGE: u64 = 5 * 1024 * 1024;
 fn auth(s: &SimState, h: &HeaderMap) -> Result<usize, Response> {
     match h.get("x-api-key").and_then(|v| v.to_str().ok()) {
         Some(k) if k == s.app.api_key => {}
-        _ => return Err(common::json_status(StatusCode::FORBIDDEN, json!({"message": "Forbidden"}))),
+        _ => {
+            return Err(common::json_status(
+                StatusCode::FORBIDDEN,
+                json!({"message": "Forbidden"}),
+            ));
+        }
     }
     common::check_bearer(s, h)
 }
@@ -78,9 +83,15 @@ async fn fields(State(s): St, h: HeaderMap) -> Response {
 
 fn feature(s: &SimState, boundary_id: &str) -> Option<Value> {
     let field_id = boundary_id.strip_prefix("b-")?;
-    let f = s.seed.fields_of(SINGLE_ORG).into_iter().find(|f| f.id == field_id)?;
-    Some(json!({"id": boundary_id, "type": "Feature", "geometry": common::geojson(&f.boundary),
-                "properties": {"area": {"q": 12.5, "u": "hectare"}}}))
+    let f = s
+        .seed
+        .fields_of(SINGLE_ORG)
+        .into_iter()
+        .find(|f| f.id == field_id)?;
+    Some(
+        json!({"id": boundary_id, "type": "Feature", "geometry": common::geojson(&f.boundary),
+                "properties": {"area": {"q": 12.5, "u": "hectare"}}}),
+    )
 }
 
 async fn boundary(State(s): St, h: HeaderMap, Path(id): Path<String>) -> Response {
@@ -117,7 +128,12 @@ fn files_of_kind(s: &SimState, kind: &str, since: Option<i64>) -> Vec<crate::see
         .collect()
 }
 
-async fn layers(State(s): St, h: HeaderMap, Path(kind): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn layers(
+    State(s): St,
+    h: HeaderMap,
+    Path(kind): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = auth(&s, &h) {
         return e;
     }
@@ -135,12 +151,27 @@ async fn layers(State(s): St, h: HeaderMap, Path(kind): Path<String>, Query(q): 
     header_paged(&s, &h, items)
 }
 
-async fn contents(State(s): St, h: HeaderMap, Path((kind, id)): Path<(String, String)>) -> Response {
+async fn contents(
+    State(s): St,
+    h: HeaderMap,
+    Path((kind, id)): Path<(String, String)>,
+) -> Response {
     if let Err(e) = auth(&s, &h) {
         return e;
     }
-    match files_of_kind(&s, &kind, None).into_iter().find(|f| f.id == id) {
-        Some(f) => common::serve_bytes(&s, &h, f.bytes, RangeRule { required: true, max: Some(MAX_RANGE) }),
+    match files_of_kind(&s, &kind, None)
+        .into_iter()
+        .find(|f| f.id == id)
+    {
+        Some(f) => common::serve_bytes(
+            &s,
+            &h,
+            f.bytes,
+            RangeRule {
+                required: true,
+                max: Some(MAX_RANGE),
+            },
+        ),
         None => error(&s, StatusCode::NOT_FOUND, "activity not found"),
     }
 }

@@ -62,7 +62,13 @@ pub(crate) struct Keys {
     pub(crate) size: &'static str,
 }
 
-pub(crate) const KEYS: Keys = Keys { id: "id", name: "name", file_name: "fileName", created: "createdAt", size: "size" };
+pub(crate) const KEYS: Keys = Keys {
+    id: "id",
+    name: "name",
+    file_name: "fileName",
+    created: "createdAt",
+    size: "size",
+};
 
 /// One provider's assumed API.
 #[derive(Debug, Clone, Copy)]
@@ -120,7 +126,10 @@ fn paged(s: &SimState, spec: &Spec, q: &HashMap<String, String>, items: Vec<Valu
         }
         Paging::PageNumber => {
             let page_no: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
-            let asked: usize = q.get("pageSize").and_then(|p| p.parse().ok()).unwrap_or(size);
+            let asked: usize = q
+                .get("pageSize")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(size);
             let size = asked.clamp(1, size);
             let (page, _) = common::page(&items, page_no * size, size);
             ok_json(json!({"items": page, "totalCount": items.len()}))
@@ -130,7 +139,9 @@ fn paged(s: &SimState, spec: &Spec, q: &HashMap<String, String>, items: Vec<Valu
                 return error(s, StatusCode::BAD_REQUEST, "bad bookmark");
             };
             let (page, next) = common::page(&items, off, size);
-            ok_json(json!({"result": page, "bookmark": {"token": next.map(common::cursor), "moreResults": next.is_some()}}))
+            ok_json(
+                json!({"result": page, "bookmark": {"token": next.map(common::cursor), "moreResults": next.is_some()}}),
+            )
         }
         Paging::BareArray => ok_json(Value::Array(items)),
         Paging::JsonApi => {
@@ -148,7 +159,9 @@ fn paged(s: &SimState, spec: &Spec, q: &HashMap<String, String>, items: Vec<Valu
                     json!({"id": id, "type": "resource", "attributes": v})
                 })
                 .collect();
-            ok_json(json!({"data": data, "links": {"next": next.map(|n| format!("?page[cursor]={}", common::cursor(n)))}}))
+            ok_json(
+                json!({"data": data, "links": {"next": next.map(|n| format!("?page[cursor]={}", common::cursor(n)))}}),
+            )
         }
     }
 }
@@ -161,19 +174,21 @@ pub(crate) fn routes(spec: Spec) -> Router<Arc<SimState>> {
         let sp = spec.clone();
         r = r.route(
             path,
-            get(move |State(s): State<Arc<SimState>>, h: HeaderMap, Query(q): Q| async move {
-                if let Err(e) = authorize(&s, &sp, &h) {
-                    return e;
-                }
-                let items = s
-                    .seed
-                    .organizations
-                    .iter()
-                    .filter(|o| o.connected)
-                    .map(|o| json!({"id": o.id, "name": o.name}))
-                    .collect();
-                paged(&s, &sp, &q, items)
-            }),
+            get(
+                move |State(s): State<Arc<SimState>>, h: HeaderMap, Query(q): Q| async move {
+                    if let Err(e) = authorize(&s, &sp, &h) {
+                        return e;
+                    }
+                    let items = s
+                        .seed
+                        .organizations
+                        .iter()
+                        .filter(|o| o.connected)
+                        .map(|o| json!({"id": o.id, "name": o.name}))
+                        .collect();
+                    paged(&s, &sp, &q, items)
+                },
+            ),
         );
     }
     if let Some(path) = spec.fields {
@@ -255,19 +270,25 @@ pub(crate) fn routes(spec: Spec) -> Router<Arc<SimState>> {
         let sp = spec.clone();
         r = r.route(
             path,
-            get(move |State(s): State<Arc<SimState>>, h: HeaderMap, Path(p): Params| async move {
-                if let Err(e) = authorize(&s, &sp, &h) {
-                    return e;
-                }
-                let org = match org_param(&s, &p) {
-                    Ok(o) => o,
-                    Err(e) => return e,
-                };
-                match p.get("id").and_then(|id| s.seed.file(id)).filter(|f| f.organization_id == org) {
-                    Some(f) => common::serve_bytes(&s, &h, f.bytes, RANGE_OPTIONAL),
-                    None => error(&s, StatusCode::NOT_FOUND, "file not found"),
-                }
-            })
+            get(
+                move |State(s): State<Arc<SimState>>, h: HeaderMap, Path(p): Params| async move {
+                    if let Err(e) = authorize(&s, &sp, &h) {
+                        return e;
+                    }
+                    let org = match org_param(&s, &p) {
+                        Ok(o) => o,
+                        Err(e) => return e,
+                    };
+                    match p
+                        .get("id")
+                        .and_then(|id| s.seed.file(id))
+                        .filter(|f| f.organization_id == org)
+                    {
+                        Some(f) => common::serve_bytes(&s, &h, f.bytes, RANGE_OPTIONAL),
+                        None => error(&s, StatusCode::NOT_FOUND, "file not found"),
+                    }
+                },
+            )
             .delete(move || async { StatusCode::NO_CONTENT }),
         );
     }

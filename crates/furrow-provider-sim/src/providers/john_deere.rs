@@ -22,7 +22,10 @@ const AXIOM: &str = "application/vnd.deere.axiom.v3+json";
 type St = State<Arc<SimState>>;
 
 fn host(h: &HeaderMap) -> String {
-    h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_owned()
+    h.get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned()
 }
 
 /// `name;start=N;count=M` → (name, start, count).
@@ -42,17 +45,29 @@ fn matrix(seg: &str) -> (&str, usize, Option<usize>) {
 
 fn auth(s: &SimState, h: &HeaderMap) -> Result<usize, Response> {
     if h.get(header::ACCEPT).and_then(|v| v.to_str().ok()) != Some(AXIOM) {
-        return Err(error(s, StatusCode::NOT_ACCEPTABLE, "Accept must be application/vnd.deere.axiom.v3+json"));
+        return Err(error(
+            s,
+            StatusCode::NOT_ACCEPTABLE,
+            "Accept must be application/vnd.deere.axiom.v3+json",
+        ));
     }
     common::check_bearer(s, h)
 }
 
 /// A HAL list page with an absolute `nextPage` link in matrix-parameter form.
-fn hal_page(s: &SimState, h: &HeaderMap, path: &str, items: Vec<Value>, start: usize, count: Option<usize>) -> Response {
+fn hal_page(
+    s: &SimState,
+    h: &HeaderMap,
+    path: &str,
+    items: Vec<Value>,
+    start: usize,
+    count: Option<usize>,
+) -> Response {
     let size = count.unwrap_or(usize::MAX).min(s.page_size());
     let (page, next) = common::page(&items, start, size);
     let base = format!("http://{}/platform{path}", host(h));
-    let mut links = vec![json!({"rel": "self", "uri": format!("{base};start={start};count={size}")})];
+    let mut links =
+        vec![json!({"rel": "self", "uri": format!("{base};start={start};count={size}")})];
     if let Some(n) = next {
         links.push(json!({"rel": "nextPage", "uri": format!("{base};start={n};count={size}")}));
     }
@@ -118,7 +133,14 @@ async fn org_collection(
         }
         _ => return error(&s, StatusCode::NOT_FOUND, "not found"),
     };
-    hal_page(&s, &h, &format!("/organizations/{org}/{name}"), items, start, count)
+    hal_page(
+        &s,
+        &h,
+        &format!("/organizations/{org}/{name}"),
+        items,
+        start,
+        count,
+    )
 }
 
 async fn boundaries(
@@ -136,7 +158,9 @@ async fn boundaries(
     let Some(f) = s.seed.fields_of(&org).into_iter().find(|f| f.id == field) else {
         return error(&s, StatusCode::NOT_FOUND, "field not found");
     };
-    let embed = q.get("embed").is_some_and(|e| e.split(',').any(|x| x == "multipolygons"));
+    let embed = q
+        .get("embed")
+        .is_some_and(|e| e.split(',').any(|x| x == "multipolygons"));
     let mut b = json!({"@type": "Boundary", "id": format!("b-{}", f.id), "name": f.name, "active": true, "archived": false,
                        "sourceType": "HandDrawn", "area": {"@type": "MeasurementAsDouble", "valueAsDouble": 12.5, "unit": "ha"}});
     if embed {
@@ -162,18 +186,29 @@ async fn boundaries(
 }
 
 async fn file(State(s): St, h: HeaderMap, Path(id): Path<String>) -> Response {
-    let accept = h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let accept = h
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     if let Err(e) = common::check_bearer(&s, &h) {
         return e;
     }
-    let Some(f) = s.seed.file(&id).filter(|f| s.seed.is_connected(&f.organization_id)) else {
+    let Some(f) = s
+        .seed
+        .file(&id)
+        .filter(|f| s.seed.is_connected(&f.organization_id))
+    else {
         return error(&s, StatusCode::NOT_FOUND, "file not found");
     };
     match accept.as_str() {
-        AXIOM => ok_json(json!({"@type": "File", "id": f.id, "name": f.name, "nativeSize": f.bytes.len()})),
-        "application/zip" | "application/octet-stream" | "application/x-zip" | "application/x-zip-compressed" => {
-            common::serve_bytes(&s, &h, f.bytes, RANGE_OPTIONAL)
-        }
+        AXIOM => ok_json(
+            json!({"@type": "File", "id": f.id, "name": f.name, "nativeSize": f.bytes.len()}),
+        ),
+        "application/zip"
+        | "application/octet-stream"
+        | "application/x-zip"
+        | "application/x-zip-compressed" => common::serve_bytes(&s, &h, f.bytes, RANGE_OPTIONAL),
         _ => error(&s, StatusCode::NOT_ACCEPTABLE, "unsupported Accept"),
     }
 }
@@ -183,6 +218,9 @@ pub(crate) fn router() -> Router<Arc<SimState>> {
         .route(TOKEN_PATH, post(common::oauth_token))
         .route("/platform/{seg}", get(organizations))
         .route("/platform/organizations/{org}/{seg}", get(org_collection))
-        .route("/platform/organizations/{org}/fields/{field}/boundaries", get(boundaries))
+        .route(
+            "/platform/organizations/{org}/fields/{field}/boundaries",
+            get(boundaries),
+        )
         .route("/platform/files/{id}", get(file))
 }

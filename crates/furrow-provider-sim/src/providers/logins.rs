@@ -20,28 +20,59 @@ type St = State<Arc<SimState>>;
 
 /// `POST /` with `X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth`.
 async fn cognito(State(s): St, h: HeaderMap, body: Bytes) -> Response {
-    let not_authorized = || json_status(StatusCode::BAD_REQUEST, json!({"__type": "NotAuthorizedException", "message": "Incorrect username or password."}));
-    if h.get("x-amz-target").and_then(|v| v.to_str().ok()) != Some("AWSCognitoIdentityProviderService.InitiateAuth") {
-        return json_status(StatusCode::BAD_REQUEST, json!({"__type": "UnknownOperationException"}));
+    let not_authorized = || {
+        json_status(
+            StatusCode::BAD_REQUEST,
+            json!({"__type": "NotAuthorizedException", "message": "Incorrect username or password."}),
+        )
+    };
+    if h.get("x-amz-target").and_then(|v| v.to_str().ok())
+        != Some("AWSCognitoIdentityProviderService.InitiateAuth")
+    {
+        return json_status(
+            StatusCode::BAD_REQUEST,
+            json!({"__type": "UnknownOperationException"}),
+        );
     }
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
     if v["ClientId"] != json!(s.app.client_id) {
-        return json_status(StatusCode::BAD_REQUEST, json!({"__type": "ResourceNotFoundException"}));
+        return json_status(
+            StatusCode::BAD_REQUEST,
+            json!({"__type": "ResourceNotFoundException"}),
+        );
     }
     let p = &v["AuthParameters"];
     let life = s.lifetime();
     let result = match v["AuthFlow"].as_str() {
-        Some("REFRESH_TOKEN_AUTH") => match s.grants.refresh(p["REFRESH_TOKEN"].as_str().unwrap_or_default(), s.now(), life) {
-            Ok((at, _)) => json!({"AccessToken": at, "IdToken": crate::state::random_token("idt"), "ExpiresIn": life, "TokenType": "Bearer"}),
+        Some("REFRESH_TOKEN_AUTH") => match s.grants.refresh(
+            p["REFRESH_TOKEN"].as_str().unwrap_or_default(),
+            s.now(),
+            life,
+        ) {
+            Ok((at, _)) => {
+                json!({"AccessToken": at, "IdToken": crate::state::random_token("idt"), "ExpiresIn": life, "TokenType": "Bearer"})
+            }
             Err(_) => return not_authorized(),
         },
         Some("USER_PASSWORD_AUTH") => {
-            match s.grants.login(p["USERNAME"].as_str().unwrap_or_default(), p["PASSWORD"].as_str().unwrap_or_default(), s.now(), life) {
-                Ok(at) => json!({"AccessToken": at, "IdToken": crate::state::random_token("idt"), "ExpiresIn": life, "TokenType": "Bearer"}),
+            match s.grants.login(
+                p["USERNAME"].as_str().unwrap_or_default(),
+                p["PASSWORD"].as_str().unwrap_or_default(),
+                s.now(),
+                life,
+            ) {
+                Ok(at) => {
+                    json!({"AccessToken": at, "IdToken": crate::state::random_token("idt"), "ExpiresIn": life, "TokenType": "Bearer"})
+                }
                 Err(_) => return not_authorized(),
             }
         }
-        _ => return json_status(StatusCode::BAD_REQUEST, json!({"__type": "InvalidParameterException"})),
+        _ => {
+            return json_status(
+                StatusCode::BAD_REQUEST,
+                json!({"__type": "InvalidParameterException"}),
+            );
+        }
     };
     ok_json(json!({"AuthenticationResult": result}))
 }
@@ -52,7 +83,13 @@ async fn stara_token(State(s): St, body: Bytes) -> Response {
     if p.get("apiKey") != Some(&s.app.api_key) {
         return error(&s, StatusCode::UNAUTHORIZED, "invalid apiKey");
     }
-    match s.grants.refresh(p.get("refresh_Token").map(String::as_str).unwrap_or_default(), s.now(), s.lifetime()) {
+    match s.grants.refresh(
+        p.get("refresh_Token")
+            .map(String::as_str)
+            .unwrap_or_default(),
+        s.now(),
+        s.lifetime(),
+    ) {
         Ok((at, rt)) => {
             let rt = rt.or_else(|| p.get("refresh_Token").cloned());
             ok_json(json!({"X_access_token": at, "refresh_Token": rt, "expires_in": s.lifetime()}))
@@ -65,8 +102,15 @@ async fn stara_token(State(s): St, body: Bytes) -> Response {
 async fn sentera_session(State(s): St, body: Bytes) -> Response {
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
     let sess = &v["session"];
-    match s.grants.login(sess["email"].as_str().unwrap_or_default(), sess["password"].as_str().unwrap_or_default(), s.now(), s.lifetime()) {
-        Ok(t) => ok_json(json!({"auth_token": t, "user_sentera_id": "u-1", "user_email": sess["email"], "status": "ok", "device_id": "d-1"})),
+    match s.grants.login(
+        sess["email"].as_str().unwrap_or_default(),
+        sess["password"].as_str().unwrap_or_default(),
+        s.now(),
+        s.lifetime(),
+    ) {
+        Ok(t) => ok_json(
+            json!({"auth_token": t, "user_sentera_id": "u-1", "user_email": sess["email"], "status": "ok", "device_id": "d-1"}),
+        ),
         Err(_) => error(&s, StatusCode::UNAUTHORIZED, "Invalid email or password"),
     }
 }
@@ -85,11 +129,15 @@ async fn sentera_graphql(State(s): St, h: HeaderMap, body: Bytes) -> Response {
     let query = v["query"].as_str().unwrap_or_default();
     let vars = &v["variables"];
     let page = vars["page"].as_u64().unwrap_or(1).max(1) as usize;
-    let size = (vars["page_size"].as_u64().unwrap_or(100) as usize).clamp(1, 100).min(s.page_size());
+    let size = (vars["page_size"].as_u64().unwrap_or(100) as usize)
+        .clamp(1, 100)
+        .min(s.page_size());
     if query.contains("fields(") {
         let org = vars["org"].as_str().unwrap_or_default();
         if !s.seed.is_connected(org) {
-            return ok_json(json!({"data": null, "errors": [{"message": "Organization not found"}]}));
+            return ok_json(
+                json!({"data": null, "errors": [{"message": "Organization not found"}]}),
+            );
         }
         let items = s
             .seed
@@ -122,7 +170,10 @@ async fn agvance_session(State(s): St, h: HeaderMap, body: Bytes) -> Response {
     if get("databaseId").is_empty() {
         return error(&s, StatusCode::BAD_REQUEST, "databaseId required");
     }
-    match s.grants.login(get("username"), get("password"), s.now(), s.lifetime()) {
+    match s
+        .grants
+        .login(get("username"), get("password"), s.now(), s.lifetime())
+    {
         Ok(t) => ok_json(json!({"sessionId": t})),
         Err(_) => error(&s, StatusCode::UNAUTHORIZED, "invalid login"),
     }
@@ -145,8 +196,16 @@ async fn valley_login(State(s): St, body: Bytes) -> Response {
     if p.get("apid") != Some(&s.app.client_id) {
         return error(&s, StatusCode::UNAUTHORIZED, "unknown apid");
     }
-    let password = p.get("password").and_then(|e| valley_password(&s, e)).unwrap_or_default();
-    match s.grants.login(p.get("username").map(String::as_str).unwrap_or_default(), &password, s.now(), s.lifetime()) {
+    let password = p
+        .get("password")
+        .and_then(|e| valley_password(&s, e))
+        .unwrap_or_default();
+    match s.grants.login(
+        p.get("username").map(String::as_str).unwrap_or_default(),
+        &password,
+        s.now(),
+        s.lifetime(),
+    ) {
         Ok(t) => ok_json(json!({"token": t, "expiresIn": s.lifetime()})),
         Err(_) => error(&s, StatusCode::UNAUTHORIZED, "invalid login"),
     }
@@ -158,7 +217,9 @@ async fn pivots(State(s): St, h: HeaderMap) -> Response {
     if let Err(e) = common::check_token(&s, token) {
         return e;
     }
-    ok_json(json!({"items": [{"id": "pivot-1", "name": "North pivot", "pivotLength": 402.0}], "next": null}))
+    ok_json(
+        json!({"items": [{"id": "pivot-1", "name": "North pivot", "pivotLength": 402.0}], "next": null}),
+    )
 }
 
 pub(crate) fn cognito_router() -> Router<Arc<SimState>> {
@@ -168,13 +229,17 @@ pub(crate) fn stara_router() -> Router<Arc<SimState>> {
     Router::new().route("/token", post(stara_token))
 }
 pub(crate) fn sentera_router() -> Router<Arc<SimState>> {
-    Router::new().route("/v1/sessions", post(sentera_session)).route("/graphql", post(sentera_graphql))
+    Router::new()
+        .route("/v1/sessions", post(sentera_session))
+        .route("/graphql", post(sentera_graphql))
 }
 pub(crate) fn agvance_router() -> Router<Arc<SimState>> {
     Router::new().route("/api/Session", post(agvance_session))
 }
 pub(crate) fn valley_router() -> Router<Arc<SimState>> {
-    Router::new().route("/api/login", post(valley_login)).route("/api/pivots", get(pivots))
+    Router::new()
+        .route("/api/login", post(valley_login))
+        .route("/api/pivots", get(pivots))
 }
 pub(crate) fn pivots_router(path: &'static str) -> Router<Arc<SimState>> {
     Router::new().route(path, get(pivots))

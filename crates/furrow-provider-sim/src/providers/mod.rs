@@ -54,7 +54,9 @@ pub fn profile(kind: ProviderKind) -> Profile {
     match kind {
         ProviderKind::JohnDeere => p(Rotation::Rotate(None), 43_200, true, true, true),
         ProviderKind::Claas => p(Rotation::Rotate(None), 3600, true, false, true),
-        ProviderKind::ClimateFieldView => p(Rotation::Rotate(Some(3600)), 14_400, false, true, true),
+        ProviderKind::ClimateFieldView => {
+            p(Rotation::Rotate(Some(3600)), 14_400, false, true, true)
+        }
         ProviderKind::Cnhi => p(Rotation::Never, 21_600, true, true, true),
         ProviderKind::CnhiFieldOps => p(Rotation::Rotate(None), 21_600, true, true, true),
         ProviderKind::Trimble => p(Rotation::SingleUse, 3600, true, true, false),
@@ -120,7 +122,11 @@ fn spec(kind: ProviderKind) -> Option<Spec> {
             files: Some("/api/v1/files"),
             file: Some("/api/v1/files/{id}/download"),
             paging: Paging::PageNumber,
-            keys: Keys { file_name: "name", created: "createdDate", ..KEYS },
+            keys: Keys {
+                file_name: "name",
+                created: "createdDate",
+                ..KEYS
+            },
             since_param: "modifiedSince",
             ..none
         },
@@ -134,7 +140,13 @@ fn spec(kind: ProviderKind) -> Option<Spec> {
             files: Some("/operacoes"),
             file: Some("/operacoes/{id}/arquivo"),
             paging: Paging::BareArray,
-            keys: Keys { id: "id", name: "nome", file_name: "arquivo", created: "inicio", size: "tamanho" },
+            keys: Keys {
+                id: "id",
+                name: "nome",
+                file_name: "arquivo",
+                created: "inicio",
+                size: "tamanho",
+            },
             since_param: "desde",
             ..none
         },
@@ -167,8 +179,12 @@ pub(crate) fn router(kind: ProviderKind, state: Arc<SimState>) -> Router {
         _ => Router::new(),
     };
     match kind {
-        ProviderKind::Claas | ProviderKind::Trimble => r = r.route("/oauth/token", post(common::oauth_token)),
-        ProviderKind::Cnhi | ProviderKind::CnhiFieldOps => r = r.route("/oauth/token", post(common::oauth_token)),
+        ProviderKind::Claas | ProviderKind::Trimble => {
+            r = r.route("/oauth/token", post(common::oauth_token))
+        }
+        ProviderKind::Cnhi | ProviderKind::CnhiFieldOps => {
+            r = r.route("/oauth/token", post(common::oauth_token))
+        }
         ProviderKind::AgLeader => r = r.route("/api/token", post(common::oauth_token)),
         ProviderKind::Raven => r = r.route("/connect/token", post(common::oauth_token)),
         ProviderKind::Stara => r = r.merge(logins::stara_router()),
@@ -179,6 +195,9 @@ pub(crate) fn router(kind: ProviderKind, state: Arc<SimState>) -> Router {
     if let Some(spec) = spec(kind) {
         r = r.merge(generic::routes(spec));
     }
-    r.layer(axum::middleware::from_fn_with_state(state.clone(), common::faults))
-        .with_state(state)
+    r.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        common::faults,
+    ))
+    .with_state(state)
 }

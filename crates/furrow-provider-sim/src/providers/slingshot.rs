@@ -20,8 +20,18 @@ use crate::state::SimState;
 type St = State<Arc<SimState>>;
 
 /// The signature of a request (providers.md 7.1); the shared secret is base64-decoded first.
-pub fn signature(method: &str, host: &str, path: &str, timestamp: &str, api_key: &str, access_key: &str, shared_secret_b64: &str) -> Option<String> {
-    let key = base64::engine::general_purpose::STANDARD.decode(shared_secret_b64).ok()?;
+pub fn signature(
+    method: &str,
+    host: &str,
+    path: &str,
+    timestamp: &str,
+    api_key: &str,
+    access_key: &str,
+    shared_secret_b64: &str,
+) -> Option<String> {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(shared_secret_b64)
+        .ok()?;
     let text = format!(
         "{method}\r\n{}\r\n{}\r\n{timestamp}\r\n{api_key}\r\n{access_key}\r\n",
         host.to_lowercase(),
@@ -33,41 +43,83 @@ pub fn signature(method: &str, host: &str, path: &str, timestamp: &str, api_key:
 }
 
 fn unauthorized(why: &str) -> Response {
-    (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, "text/plain")], format!("Unauthorized: {why}")).into_response()
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::CONTENT_TYPE, "text/plain")],
+        format!("Unauthorized: {why}"),
+    )
+        .into_response()
 }
 
-fn verify(s: &SimState, method: &Method, uri: &axum::http::Uri, h: &HeaderMap) -> Result<usize, Response> {
+fn verify(
+    s: &SimState,
+    method: &Method,
+    uri: &axum::http::Uri,
+    h: &HeaderMap,
+) -> Result<usize, Response> {
     let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if get("x-ss-apikey") != s.app.api_key {
         return Err(unauthorized("Invalid API Key"));
     }
-    let grant = s.grants.by_access_key(get("x-ss-accesskey")).map_err(|_| unauthorized("Invalid Access Key"))?;
-    let ts: i64 = get("x-ss-timestamp").parse().map_err(|_| unauthorized("Invalid Timestamp"))?;
+    let grant = s
+        .grants
+        .by_access_key(get("x-ss-accesskey"))
+        .map_err(|_| unauthorized("Invalid Access Key"))?;
+    let ts: i64 = get("x-ss-timestamp")
+        .parse()
+        .map_err(|_| unauthorized("Invalid Timestamp"))?;
     if (s.now() - ts).abs() > 120 {
         return Err(unauthorized("Expired Timestamp"));
     }
-    let expected = signature(method.as_str(), get("host"), uri.path(), get("x-ss-timestamp"), &s.app.api_key, get("x-ss-accesskey"), &s.app.shared_secret);
+    let expected = signature(
+        method.as_str(),
+        get("host"),
+        uri.path(),
+        get("x-ss-timestamp"),
+        &s.app.api_key,
+        get("x-ss-accesskey"),
+        &s.app.shared_secret,
+    );
     if expected.as_deref() != Some(get("x-ss-signature")) {
         return Err(unauthorized("Invalid Signature"));
     }
     if s.faults.is_missing_scope() {
-        return Err(common::json_status(StatusCode::FORBIDDEN, json!({"message": "Access key has no permission for JobData"})));
+        return Err(common::json_status(
+            StatusCode::FORBIDDEN,
+            json!({"message": "Access key has no permission for JobData"}),
+        ));
     }
     Ok(grant)
 }
 
-async fn access_key(State(s): St, m: Method, OriginalUri(u): OriginalUri, h: HeaderMap) -> Response {
+async fn access_key(
+    State(s): St,
+    m: Method,
+    OriginalUri(u): OriginalUri,
+    h: HeaderMap,
+) -> Response {
     match verify(&s, &m, &u, &h) {
         Ok(_) => common::ok_json(json!({"Status": "Active", "Name": "furrow"})),
         Err(e) => e,
     }
 }
 
-async fn job_data(State(s): St, m: Method, OriginalUri(u): OriginalUri, h: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn job_data(
+    State(s): St,
+    m: Method,
+    OriginalUri(u): OriginalUri,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = verify(&s, &m, &u, &h) {
         return e;
     }
-    let size: usize = q.get("pageSize").and_then(|v| v.parse().ok()).unwrap_or(20).clamp(1, 1000).min(s.page_size());
+    let size: usize = q
+        .get("pageSize")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20)
+        .clamp(1, 1000)
+        .min(s.page_size());
     let page_no: usize = q.get("page").and_then(|v| v.parse().ok()).unwrap_or(0);
     let since = common::since(q.get("date"));
     // Newest first.
@@ -81,11 +133,19 @@ async fn job_data(State(s): St, m: Method, OriginalUri(u): OriginalUri, h: Heade
                         "CreateDate": f.created_rfc3339(), "UpdateDate": f.created_rfc3339(), "Size": f.bytes.len()}))
         .collect();
     let pages = total.div_ceil(size);
-    let wants_json = h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("json"));
+    let wants_json = h
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("json"));
     if !wants_json {
         let xml: String = page
             .iter()
-            .map(|f| format!("<JobData><ID>{}</ID><Name>{}</Name><Uri>/JobData/{}</Uri></JobData>", f.id, f.name, f.id))
+            .map(|f| {
+                format!(
+                    "<JobData><ID>{}</ID><Name>{}</Name><Uri>/JobData/{}</Uri></JobData>",
+                    f.id, f.name, f.id
+                )
+            })
             .collect();
         return (
             [(header::CONTENT_TYPE, "application/xml")],
@@ -93,19 +153,35 @@ async fn job_data(State(s): St, m: Method, OriginalUri(u): OriginalUri, h: Heade
         )
             .into_response();
     }
-    common::ok_json(json!({"TotalCount": total, "PageSize": size, "PageIndex": page_no, "TotalPages": pages,
-                           "IsPreviousPage": page_no > 0, "IsNextPage": page_no + 1 < pages, "JobData": items}))
+    common::ok_json(
+        json!({"TotalCount": total, "PageSize": size, "PageIndex": page_no, "TotalPages": pages,
+                           "IsPreviousPage": page_no > 0, "IsNextPage": page_no + 1 < pages, "JobData": items}),
+    )
 }
 
-async fn job_file(State(s): St, m: Method, OriginalUri(u): OriginalUri, h: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn job_file(
+    State(s): St,
+    m: Method,
+    OriginalUri(u): OriginalUri,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = verify(&s, &m, &u, &h) {
         return e;
     }
-    let Some(f) = s.seed.files_of(SINGLE_ORG, None).into_iter().find(|f| f.id == id) else {
+    let Some(f) = s
+        .seed
+        .files_of(SINGLE_ORG, None)
+        .into_iter()
+        .find(|f| f.id == id)
+    else {
         return common::error(&s, StatusCode::NOT_FOUND, "not found");
     };
     if q.get("format").map(String::as_str) != Some("bin") {
-        return common::ok_json(json!({"ID": f.id, "Name": f.name, "CreateDate": f.created_rfc3339()}));
+        return common::ok_json(
+            json!({"ID": f.id, "Name": f.name, "CreateDate": f.created_rfc3339()}),
+        );
     }
     if s.faults.take_async_poll() {
         return common::ok_json(json!({"Status": "MORE_TIME_NEEDED", "ErrorInfo": "00:00:01"}));
