@@ -1,0 +1,81 @@
+//! The Climate FieldView adapter against the Climate simulator.
+
+use std::sync::Arc;
+
+use furrow_credentials::Provider as ProviderKind;
+use furrow_provider::{
+    HttpConfig, MemorySink, Provider, ProviderContext, ProviderExt, conformance,
+};
+use furrow_provider_climate_field_view::{ClimateConfig, ClimateFieldViewProvider};
+use furrow_provider_sim::Simulator;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_the_conformance_suite() {
+    let sim = Simulator::start(ProviderKind::ClimateFieldView)
+        .await
+        .unwrap();
+    let report = conformance::run(&sim, |ctx| {
+        Ok(Arc::new(ClimateFieldViewProvider::new(ctx)?) as Arc<dyn Provider>)
+    })
+    .await;
+    assert!(report.passed.len() >= 16, "{report:#?}");
+}
+
+fn sha256(b: &[u8]) -> String {
+    use sha2::Digest;
+    furrow_provider_sim::hex(&sha2::Sha256::digest(b))
+}
+
+#[tokio::test]
+async fn downloads_in_small_range_chunks_and_resumes() {
+    let sim = Simulator::start(ProviderKind::ClimateFieldView)
+        .await
+        .unwrap();
+    let sink = MemorySink::new();
+    let ctx = ProviderContext::new(sim.credential(), sink.clone(), sink.clone())
+        .with_base_url(sim.base_url())
+        .with_http(HttpConfig::for_tests());
+    let mut config = ClimateConfig::from_context(&ctx);
+    config.chunk_size = 8 * 1024;
+    let cfv = ClimateFieldViewProvider::with_config(ctx, config).unwrap();
+    let files = cfv.all_machine_files("default", None).await.unwrap();
+    let big = files.iter().max_by_key(|f| f.size.unwrap_or(0)).unwrap();
+    assert!(
+        big.size.unwrap() > 64 * 1024,
+        "the corpus has a file over 64 KiB"
+    );
+    sim.faults().truncate_downloads(2);
+    let bytes = cfv.download_bytes(big).await.unwrap();
+    assert_eq!(sha256(&bytes), sim.seed().file(&big.id).unwrap().sha256);
+    let chunks = sink
+        .events()
+        .iter()
+        .filter(|e| e.status_code == 206)
+        .count() as u64;
+    assert!(chunks >= big.size.unwrap() / (8 * 1024), "{chunks} chunks");
+    assert_eq!(sim.faults().truncations_pending(), 0);
+    // Without the API key Climate refuses before anything else.
+    let resp = reqwest_get(&format!(
+        "{}/v4/layers/asPlanted/{}/contents",
+        sim.base_url(),
+        big.id
+    ))
+    .await;
+    assert_eq!(resp, 403, "no API key: refused");
+}
+
+async fn reqwest_get(url: &str) -> u16 {
+    let client = furrow_provider::HttpClient::new(
+        ProviderKind::ClimateFieldView,
+        HttpConfig::for_tests(),
+        MemorySink::new(),
+        [],
+    )
+    .unwrap();
+    client
+        .send_raw(&furrow_provider::Request::get(url))
+        .await
+        .unwrap()
+        .status
+        .as_u16()
+}
