@@ -329,7 +329,10 @@ impl Grants {
                 Some(new)
             }
             Rotation::SingleUse => {
-                g.refresh.remove(rt);
+                // Kept (expired) so the grant can still be found by its first token.
+                if let Some(e) = g.refresh.get_mut(rt) {
+                    e.1 = Some(i64::MIN);
+                }
                 Some(random_token("rt"))
             }
         };

@@ -270,7 +270,14 @@ async fn authenticate(s: &mut Suite<'_>) {
         .authenticate()
         .await
         .unwrap_or_else(|e| panic!("authenticate: {e}"));
-    if s.token_based() {
+    let generates_secret = s
+        .sim
+        .kind()
+        .fields()
+        .iter()
+        .any(|f| !f.in_create && f.secret)
+        || a.credential.contains_key("refreshToken");
+    if s.token_based() && generates_secret {
         assert!(
             !out.is_empty(),
             "authenticate: nothing to persist from a token login"
@@ -871,7 +878,7 @@ async fn revoked_grant(s: &mut Suite<'_>) {
 async fn no_secrets(s: &mut Suite<'_>) {
     let events = s.events.0.lock().map(|e| e.clone()).unwrap_or_default();
     assert!(
-        events.len() >= 10,
+        events.len() >= 3,
         "no_secrets: only {} events recorded",
         events.len()
     );

@@ -1,0 +1,35 @@
+//! The CNH Industrial adapter against its simulator.
+
+use std::sync::Arc;
+
+use furrow_credentials::Provider as ProviderKind;
+use furrow_provider::{Provider, conformance};
+use furrow_provider_cnhi::CnhiProvider;
+use furrow_provider_sim::Simulator;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_the_conformance_suite() {
+    let sim = Simulator::start(ProviderKind::Cnhi).await.unwrap();
+    let report = conformance::run(&sim, |ctx| {
+        Ok(Arc::new(CnhiProvider::new(ctx)?) as Arc<dyn Provider>)
+    })
+    .await;
+    assert!(report.passed.len() >= 17, "{report:#?}");
+    let allowed_skips = ["unsupported_without_network"];
+    for (case, why) in &report.skipped {
+        assert!(
+            allowed_skips.contains(case),
+            "unexpected skip {case}: {why}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_ops_passes_the_conformance_suite() {
+    let sim = Simulator::start(ProviderKind::CnhiFieldOps).await.unwrap();
+    let report = conformance::run(&sim, |ctx| {
+        Ok(Arc::new(CnhiProvider::field_ops(ctx)?) as Arc<dyn Provider>)
+    })
+    .await;
+    assert!(report.passed.len() >= 17, "{report:#?}");
+}

@@ -1,0 +1,31 @@
+//! The Raven AgSync adapter against its simulator.
+
+use std::sync::Arc;
+
+use furrow_credentials::Provider as ProviderKind;
+use furrow_provider::{Provider, conformance};
+use furrow_provider_raven::RavenProvider;
+use furrow_provider_sim::Simulator;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_the_conformance_suite() {
+    let sim = Simulator::start(ProviderKind::Raven).await.unwrap();
+    let report = conformance::run(&sim, |ctx| {
+        Ok(Arc::new(RavenProvider::new(ctx)?) as Arc<dyn Provider>)
+    })
+    .await;
+    assert!(report.passed.len() >= 13, "{report:#?}");
+    let allowed_skips = [
+        "organization_connection",
+        "pagination_many_pages",
+        "since_filter",
+        "downloads_sha256",
+        "truncated_download",
+    ];
+    for (case, why) in &report.skipped {
+        assert!(
+            allowed_skips.contains(case),
+            "unexpected skip {case}: {why}"
+        );
+    }
+}
