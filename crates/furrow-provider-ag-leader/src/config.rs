@@ -38,7 +38,7 @@ impl AgLeaderConfig {
             kind,
             token_url: format!("{auth_host}/api/token"),
             auth_url: Some(format!("{auth_host}/Account/Authorize")),
-            api_base: format!("{api}"),
+            api_base: api,
         }
     }
 }

@@ -52,7 +52,7 @@ impl CnhiConfig {
             kind,
             token_url: format!("{auth_host}/oauth/token"),
             auth_url: Some(format!("{auth_host}/authorize")),
-            api_base: format!("{api}"),
+            api_base: api,
         }
     }
 }

@@ -38,7 +38,7 @@ impl RavenConfig {
             kind,
             token_url: format!("{auth_host}/connect/token"),
             auth_url: Some(format!("{auth_host}/connect/authorize")),
-            api_base: format!("{api}"),
+            api_base: api,
         }
     }
 }

@@ -38,7 +38,7 @@ impl TrimbleConfig {
             kind,
             token_url: format!("{auth_host}/oauth/token"),
             auth_url: Some(format!("{auth_host}/oauth/authorize")),
-            api_base: format!("{api}"),
+            api_base: api,
         }
     }
 }
