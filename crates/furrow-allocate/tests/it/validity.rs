@@ -1,0 +1,241 @@
+use furrow_allocate::{Field, FieldIndex, Validity, repair, validate};
+use geo_types::{LineString, MultiPolygon, Polygon};
+
+fn mp(shell: Vec<(f64, f64)>, holes: Vec<Vec<(f64, f64)>>) -> MultiPolygon<f64> {
+    MultiPolygon(vec![Polygon::new(
+        LineString::from(shell),
+        holes.into_iter().map(LineString::from).collect(),
+    )])
+}
+
+fn square(x0: f64, y0: f64, s: f64) -> Vec<(f64, f64)> {
+    vec![
+        (x0, y0),
+        (x0 + s, y0),
+        (x0 + s, y0 + s),
+        (x0, y0 + s),
+        (x0, y0),
+    ]
+}
+
+#[test]
+fn leaf_validity_values_are_reported() {
+    let cases: Vec<(MultiPolygon<f64>, Validity)> = vec![
+        (mp(square(0.0, 0.0, 1.0), vec![]), Validity::Valid),
+        (
+            mp(square(0.0, 0.0, 1.0), vec![square(0.2, 0.2, 0.2)]),
+            Validity::Valid,
+        ),
+        (
+            mp(vec![(0.0, 0.0), (1.0, 0.0), (0.0, 0.0)], vec![]),
+            Validity::TooFewPoints,
+        ),
+        (
+            mp(
+                vec![(0.0, 0.0), (1.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)],
+                vec![],
+            ),
+            Validity::RepeatedPoint,
+        ),
+        (
+            mp(
+                vec![(0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0)],
+                vec![],
+            ),
+            Validity::RingSelfIntersection,
+        ),
+        (
+            mp(square(0.0, 0.0, 1.0), vec![square(2.0, 2.0, 0.5)]),
+            Validity::HoleOutsideShell,
+        ),
+        (
+            mp(square(0.0, 0.0, 1.0), vec![square(0.5, 0.5, 1.0)]),
+            Validity::SelfIntersection,
+        ),
+        (
+            mp(
+                square(0.0, 0.0, 1.0),
+                vec![square(0.1, 0.1, 0.8), square(0.2, 0.2, 0.2)],
+            ),
+            Validity::NestedHoles,
+        ),
+        (
+            mp(
+                square(0.0, 0.0, 1.0),
+                vec![square(0.1, 0.1, 0.2), square(0.1, 0.1, 0.2)],
+            ),
+            Validity::DuplicateRings,
+        ),
+        (
+            mp(
+                vec![(0.0, 0.0), (200.0, 0.0), (200.0, 1.0), (0.0, 0.0)],
+                vec![],
+            ),
+            Validity::InvalidCoordinate,
+        ),
+        (
+            mp(
+                vec![(0.0, 0.0), (f64::NAN, 0.0), (1.0, 1.0), (0.0, 0.0)],
+                vec![],
+            ),
+            Validity::InvalidCoordinate,
+        ),
+        (MultiPolygon(vec![]), Validity::TooFewPoints),
+    ];
+    for (i, (geom, want)) in cases.iter().enumerate() {
+        let got = validate(geom);
+        assert_eq!(got.validity, *want, "case {i}: {}", got.message);
+        assert_eq!(
+            got.message.is_empty(),
+            *want == Validity::Valid,
+            "case {i} names the place"
+        );
+    }
+    let (closed, report) = furrow_allocate::from_coordinates(&[vec![vec![
+        [0.0, 0.0],
+        [1.0, 0.0],
+        [1.0, 1.0],
+        [0.0, 1.0],
+    ]]]);
+    assert_eq!(report.validity, Validity::RingNotClosed);
+    assert_eq!(report.message, "polygon 0 ring 0");
+    assert_eq!(
+        validate(&closed).validity,
+        Validity::Valid,
+        "the geometry built is closed"
+    );
+    let (_, report) = furrow_allocate::from_coordinates(&[vec![vec![
+        [0.0, 0.0],
+        [1.0, 0.0],
+        [1.0, 1.0],
+        [0.0, 0.0],
+    ]]]);
+    assert_eq!(report.validity, Validity::Valid);
+    let overlapping = MultiPolygon(vec![
+        Polygon::new(square(0.0, 0.0, 1.0).into(), vec![]),
+        Polygon::new(square(0.5, 0.5, 1.0).into(), vec![]),
+    ]);
+    assert_eq!(validate(&overlapping).validity, Validity::SelfIntersection);
+    let nested = MultiPolygon(vec![
+        Polygon::new(square(0.0, 0.0, 1.0).into(), vec![]),
+        Polygon::new(square(0.2, 0.2, 0.2).into(), vec![]),
+    ]);
+    assert_eq!(validate(&nested).validity, Validity::NestedShells);
+    assert_eq!(Validity::HoleOutsideShell.to_string(), "HOLE_OUTSIDE_SHELL");
+}
+
+#[test]
+fn repair_closes_dedupes_and_orients() {
+    let open_cw_dupes = mp(
+        vec![(0.0, 0.0), (0.0, 1.0), (0.0, 1.0), (1.0, 1.0), (1.0, 0.0)],
+        vec![],
+    );
+    assert_ne!(validate(&open_cw_dupes).validity, Validity::Valid);
+    let (fixed, report) = repair(&open_cw_dupes);
+    assert!(report.fixed);
+    assert_eq!(validate(&fixed).validity, Validity::Valid);
+    let ring = fixed.0[0].exterior();
+    assert_eq!(ring.0.first(), ring.0.last());
+    assert_eq!(ring.0.len(), 5);
+    use geo::Winding;
+    assert!(ring.is_ccw(), "shells counter-clockwise");
+
+    let (same, report) = repair(&mp(
+        square(0.0, 0.0, 1.0),
+        vec![square(0.2, 0.2, 0.2).into_iter().rev().collect()],
+    ));
+    assert!(
+        !report.fixed,
+        "an already valid, oriented boundary is untouched"
+    );
+    assert_eq!(validate(&same).validity, Validity::Valid);
+
+    // A degenerate extra polygon is dropped.
+    let with_sliver = MultiPolygon(vec![
+        Polygon::new(square(0.0, 0.0, 1.0).into(), vec![]),
+        Polygon::new(
+            LineString::from(vec![(5.0, 5.0), (6.0, 6.0), (5.0, 5.0)]),
+            vec![],
+        ),
+    ]);
+    let (fixed, report) = repair(&with_sliver);
+    assert!(report.fixed);
+    assert_eq!(fixed.0.len(), 1);
+}
+
+#[test]
+fn the_index_reports_status_and_refuses_unusable_boundaries() {
+    let index = FieldIndex::build([
+        Field {
+            id: "ok".into(),
+            boundary: mp(square(0.0, 0.0, 1.0), vec![]),
+        },
+        Field {
+            id: "dupes".into(),
+            boundary: mp(
+                vec![
+                    (2.0, 0.0),
+                    (3.0, 0.0),
+                    (3.0, 0.0),
+                    (3.0, 1.0),
+                    (2.0, 1.0),
+                    (2.0, 0.0),
+                ],
+                vec![],
+            ),
+        },
+    ])
+    .unwrap();
+    let s = index.boundary_status(1).unwrap();
+    assert_eq!(
+        (s.validity, s.validity_after_fix, s.fixed),
+        (Validity::RepeatedPoint, Validity::Valid, true)
+    );
+    assert_eq!(index.locate(2.5, 0.5), Some(1));
+
+    let strict = FieldIndex::build_with(
+        [Field {
+            id: "tiny".into(),
+            boundary: mp(vec![(2.0, 0.0), (3.0, 0.0), (2.0, 0.0)], vec![]),
+        }],
+        furrow_allocate::BuildOptions {
+            automatic_fix_boundary: false,
+        },
+    );
+    assert!(matches!(
+        strict,
+        Err(furrow_allocate::Error::InvalidBoundary {
+            validity: Validity::TooFewPoints,
+            ..
+        })
+    ));
+
+    let bad = FieldIndex::build([Field {
+        id: "x".into(),
+        boundary: mp(
+            vec![(0.0, 0.0), (500.0, 0.0), (1.0, 1.0), (0.0, 0.0)],
+            vec![],
+        ),
+    }]);
+    match bad {
+        Err(e) => assert!(
+            e.to_string().contains("INVALID_COORDINATE") && e.to_string().contains("field x"),
+            "{e}"
+        ),
+        Ok(_) => panic!("an out-of-range longitude must be refused"),
+    }
+    let dup = FieldIndex::build([
+        Field {
+            id: "a".into(),
+            boundary: mp(square(0.0, 0.0, 1.0), vec![]),
+        },
+        Field {
+            id: "a".into(),
+            boundary: mp(square(2.0, 0.0, 1.0), vec![]),
+        },
+    ]);
+    assert!(matches!(
+        dup,
+        Err(furrow_allocate::Error::DuplicateField(_))
+    ));
+}
