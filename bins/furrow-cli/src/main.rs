@@ -18,6 +18,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Summarise an ISOXML TASKDATA folder or zip: versions, element counts, time logs, warnings.
+    Inspect {
+        /// A TASKDATA folder, a TASKDATA.XML file or a zip.
+        path: PathBuf,
+        /// Print JSON (an array when the zip holds several TASKDATA sets).
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage API owners (the integrators' accounts).
     Owner {
         #[command(subcommand)]
@@ -80,6 +88,16 @@ async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Inspect { path, json } => {
+            let summaries = furrow_isoxml::inspect(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            if json {
+                let value = furrow_isoxml::summaries_to_json(&summaries);
+                output::write(&serde_json::to_string_pretty(&value)?)?;
+            } else {
+                output::write(&furrow_isoxml::render_text(&summaries))?;
+            }
+        }
         Command::Owner {
             command:
                 OwnerCommand::Create {

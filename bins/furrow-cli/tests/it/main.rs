@@ -96,3 +96,77 @@ async fn owner_create_stores_a_usable_owner() {
             .is_none()
     );
 }
+
+fn corpus(rel: &str) -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/isoxml-corpus")
+        .join(rel);
+    assert!(p.exists(), "corpus file {} is there", p.display());
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn inspect_prints_the_documented_json_shape() {
+    let out = furrow(&[
+        "inspect",
+        &corpus("isoxml-js/data/2021-04-09T15_33_26_taskdata.zip"),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "4.2");
+    for key in [
+        "TSK", "PFD", "PLN", "TLG", "GRD", "DVC", "DET", "DPD", "TZN",
+    ] {
+        assert!(v["counts"][key].is_u64(), "counts.{key}");
+    }
+    assert_eq!(v["counts"]["PFD"], 15);
+    let logs = v["timeLogs"].as_array().unwrap();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0]["records"], 207);
+    let bbox = logs[0]["bbox"].as_array().unwrap();
+    assert_eq!(bbox.len(), 4);
+    assert!(bbox[0].as_f64().unwrap() < bbox[2].as_f64().unwrap());
+    let dlv = &logs[0]["dlvs"][0];
+    for key in ["index", "ddi", "deviceElement", "count", "sum"] {
+        assert!(!dlv[key].is_null(), "dlvs[0].{key}");
+    }
+    assert!(v["warnings"].is_array());
+
+    let text = furrow(&[
+        "inspect",
+        &corpus("isoxml-js/data/2021-04-09T15_33_26_taskdata.zip"),
+    ]);
+    assert!(text.status.success());
+    assert!(String::from_utf8_lossy(&text.stdout).contains("207"));
+}
+
+#[test]
+fn inspect_prints_an_array_for_several_sets_and_fails_clearly_on_bad_input() {
+    let out = furrow(&[
+        "inspect",
+        &corpus("isoxml-dotnet/LoadFromStream/MultiplyTaskdataXML.zip"),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().map(Vec::len), Some(2));
+
+    let bad = furrow(&[
+        "inspect",
+        &corpus("isoxml-dotnet/LoadFromStream/InvalidArchive.zip"),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("InvalidArchive.zip"), "names the input: {err}");
+    let missing = furrow(&["inspect", "/nonexistent/TASKDATA"]);
+    assert_eq!(missing.status.code(), Some(1));
+}
