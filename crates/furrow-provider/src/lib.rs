@@ -57,7 +57,7 @@ pub use crate::rest::{
 };
 pub use crate::rest_provider::{RestProvider, WithHeaders};
 pub use crate::transport::{
-    HttpClient, HttpConfig, RateLimit, RateLimiter, Request, Response, check_status, retry_after,
-    status_error,
+    HttpClient, HttpConfig, RateLimit, RateLimiter, Request, Response, check_login, check_status,
+    retry_after, status_error,
 };
 pub use furrow_credentials::Provider as ProviderKind;

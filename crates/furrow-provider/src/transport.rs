@@ -308,6 +308,23 @@ pub fn check_status(
     }
 }
 
+/// Checks the answer of a login or token endpoint: 2xx passes; 400, 401 and 403 mean the credential was
+/// refused ([`Error::Unauthenticated`]); the rest maps through [`status_error`].
+pub fn check_login(
+    provider: ProviderKind,
+    response: Response,
+    redactor: &Redactor,
+) -> Result<Response> {
+    match response.status.as_u16() {
+        200..=299 => Ok(response),
+        400 | 401 | 403 => Err(Error::unauthenticated(
+            provider.slug(),
+            format!("login refused (HTTP {})", response.status.as_u16()),
+        )),
+        _ => Err(status_error(provider, &response, redactor)),
+    }
+}
+
 /// The HTTP client wrapper of one credential. Cheap to clone.
 #[derive(Clone)]
 pub struct HttpClient {

@@ -35,8 +35,6 @@ pub(crate) enum Paging {
     PageNumber,
     /// `?bookmark=` → `{result, bookmark: {token, moreResults}}` (Trimble).
     Bookmark,
-    /// A bare array, no paging.
-    BareArray,
     /// JSON:API `{data: [{id, attributes}], links: {next}}` with `?page[cursor]=`.
     JsonApi,
 }
@@ -143,7 +141,6 @@ fn paged(s: &SimState, spec: &Spec, q: &HashMap<String, String>, items: Vec<Valu
                 json!({"result": page, "bookmark": {"token": next.map(common::cursor), "moreResults": next.is_some()}}),
             )
         }
-        Paging::BareArray => ok_json(Value::Array(items)),
         Paging::JsonApi => {
             let Some(off) = common::offset_of(q.get("page[cursor]").map(String::as_str)) else {
                 return error(s, StatusCode::BAD_REQUEST, "bad cursor");

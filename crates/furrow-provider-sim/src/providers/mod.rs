@@ -139,7 +139,8 @@ fn spec(kind: ProviderKind) -> Option<Spec> {
             boundaries: Boundaries::Inline("geometria"),
             files: Some("/operacoes"),
             file: Some("/operacoes/{id}/arquivo"),
-            paging: Paging::BareArray,
+            // 14.2: Stara paging is unknown; [A] `{items, next}` like the other unknowns.
+            paging: Paging::ItemsNext,
             keys: Keys {
                 id: "id",
                 name: "nome",

@@ -1,0 +1,25 @@
+//! The Precision Planting Panorama adapter against its simulator.
+
+use std::sync::Arc;
+
+use furrow_credentials::Provider as ProviderKind;
+use furrow_provider::{Provider, conformance};
+use furrow_provider_panorama::PanoramaProvider;
+use furrow_provider_sim::Simulator;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_the_conformance_suite() {
+    let sim = Simulator::start(ProviderKind::Panorama).await.unwrap();
+    let report = conformance::run(&sim, |ctx| {
+        Ok(Arc::new(PanoramaProvider::new(ctx)?) as Arc<dyn Provider>)
+    })
+    .await;
+    assert!(report.passed.len() >= 16, "{report:#?}");
+    let allowed_skips = ["organization_connection", "unsupported_without_network"];
+    for (case, why) in &report.skipped {
+        assert!(
+            allowed_skips.contains(case),
+            "unexpected skip {case}: {why}"
+        );
+    }
+}

@@ -1,0 +1,39 @@
+//! The Valley (Valmont) adapter against its simulator.
+
+use std::sync::Arc;
+
+use furrow_credentials::Provider as ProviderKind;
+use furrow_provider::{Provider, conformance};
+use furrow_provider_sim::Simulator;
+use furrow_provider_valley::ValleyProvider;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_the_conformance_suite() {
+    let sim = Simulator::start(ProviderKind::Valley).await.unwrap();
+    let report = conformance::run(&sim, |ctx| {
+        Ok(Arc::new(ValleyProvider::new(ctx)?) as Arc<dyn Provider>)
+    })
+    .await;
+    assert!(report.passed.len() >= 5, "{report:#?}");
+    let allowed_skips = [
+        "expired_token_mid_sync",
+        "missing_scope",
+        "rate_limited_retry_after",
+        "server_error_bursts",
+        "slow_responses",
+        "rate_limit_respected",
+        "organization_connection",
+        "fields_with_boundaries",
+        "pagination_many_pages",
+        "since_filter",
+        "downloads_sha256",
+        "truncated_download",
+        "refresh_rotation",
+    ];
+    for (case, why) in &report.skipped {
+        assert!(
+            allowed_skips.contains(case),
+            "unexpected skip {case}: {why}"
+        );
+    }
+}
