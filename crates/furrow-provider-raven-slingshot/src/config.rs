@@ -1,0 +1,39 @@
+//! Host and limits [C] (providers.md 7.1).
+
+use std::time::Duration;
+
+use furrow_provider::{ProviderContext, RateLimit};
+
+/// Slingshot's documented request budget: 30 calls per 60 s.
+pub(crate) const RATE_LIMIT: RateLimit = RateLimit {
+    requests: 30,
+    per: Duration::from_secs(60),
+};
+
+/// Where Slingshot is and how to talk to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlingshotConfig {
+    /// API base.
+    pub api_base: String,
+    /// Base64-decode the shared secret before using it as the HMAC key (two independent clients do [R]).
+    pub decode_secret: bool,
+    /// Items per `JobData` page (≤ 1000 recommended).
+    pub page_size: u32,
+    /// How many `MORE_TIME_NEEDED` answers to wait through before giving up.
+    pub max_polls: u32,
+}
+
+impl SlingshotConfig {
+    /// The production host, or the context's base URL.
+    pub fn from_context(ctx: &ProviderContext) -> Self {
+        SlingshotConfig {
+            api_base: ctx
+                .base_url
+                .clone()
+                .unwrap_or_else(|| "https://api.ravenslingshot.com".to_owned()),
+            decode_secret: true,
+            page_size: 100,
+            max_polls: 20,
+        }
+    }
+}

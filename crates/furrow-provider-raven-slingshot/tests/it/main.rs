@@ -1,0 +1,94 @@
+//! The Raven Slingshot adapter against its simulator.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use furrow_credentials::Provider as ProviderKind;
+use furrow_provider::{
+    HttpConfig, MemorySink, Provider, ProviderContext, ProviderExt, RateLimit, conformance,
+};
+use furrow_provider_raven_slingshot::RavenSlingshotProvider;
+use furrow_provider_sim::Simulator;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_the_conformance_suite() {
+    let sim = Simulator::start(ProviderKind::RavenSlingshot)
+        .await
+        .unwrap();
+    let report = conformance::run(&sim, |ctx| {
+        Ok(Arc::new(RavenSlingshotProvider::new(ctx)?) as Arc<dyn Provider>)
+    })
+    .await;
+    assert!(report.passed.len() >= 14, "{report:#?}");
+    let allowed = [
+        "refresh_rotation",
+        "expired_token_mid_sync",
+        "organization_connection",
+        "fields_with_boundaries",
+    ];
+    assert!(
+        report.skipped.iter().all(|(c, _)| allowed.contains(c)),
+        "{report:#?}"
+    );
+}
+
+#[tokio::test]
+async fn waits_while_the_conversion_needs_more_time() {
+    let sim = Simulator::start(ProviderKind::RavenSlingshot)
+        .await
+        .unwrap();
+    sim.faults().rate_limit(None);
+    let sink = MemorySink::new();
+    let http = HttpConfig {
+        rate_limit: Some(RateLimit {
+            requests: 1000,
+            per: Duration::from_secs(1),
+        }),
+        ..HttpConfig::for_tests()
+    };
+    let ctx = ProviderContext::new(sim.credential(), sink.clone(), sink.clone())
+        .with_base_url(sim.base_url())
+        .with_http(http);
+    let p = RavenSlingshotProvider::new(ctx).unwrap();
+    let files = p.all_machine_files("default", None).await.unwrap();
+    sim.faults().async_polls(2);
+    let start = Instant::now();
+    let bytes = p.download_bytes(&files[0]).await.unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "waited {:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        bytes.len(),
+        sim.seed().file(&files[0].id).unwrap().bytes.len()
+    );
+}
+
+#[tokio::test]
+async fn an_old_timestamp_or_wrong_secret_is_unauthenticated() {
+    let sim = Simulator::start(ProviderKind::RavenSlingshot)
+        .await
+        .unwrap();
+    let sink = MemorySink::new();
+    let ctx = |cred| {
+        ProviderContext::new(cred, sink.clone(), sink.clone())
+            .with_base_url(sim.base_url())
+            .with_http(HttpConfig::for_tests())
+    };
+    sim.advance_clock(Duration::from_secs(600));
+    let e = RavenSlingshotProvider::new(ctx(sim.credential()))
+        .unwrap()
+        .authenticate()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), furrow_provider::ErrorKind::Unauthenticated);
+    let mut cred = sim.credential();
+    cred.insert("sharedSecret".into(), "AAAAAAAAAAAAAAAAAAAAAA==".into());
+    let e = RavenSlingshotProvider::new(ctx(cred))
+        .unwrap()
+        .authenticate()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), furrow_provider::ErrorKind::Unauthenticated);
+}
