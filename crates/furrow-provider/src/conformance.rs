@@ -925,3 +925,114 @@ async fn no_secrets(s: &mut Suite<'_>) {
     s.report.events = events.len();
     s.pass("no_secrets_in_events");
 }
+
+/// What [`run_many`] saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManyReport {
+    /// Credentials that authenticated and listed.
+    pub credentials: usize,
+    /// Events recorded.
+    pub events: usize,
+    /// Token grants (refreshes and logins) the simulator answered.
+    pub refreshes: u64,
+}
+
+/// Runs `n` fresh credentials of `sim` concurrently through authenticate (refresh or login) and one
+/// listing, through one shared connection pool, with a burst of 503s injected; panics on any failure, on a
+/// stored refresh token the simulator no longer accepts, or on a secret found in any event.
+pub async fn run_many<F>(sim: &Simulator, n: usize, build: F) -> ManyReport
+where
+    F: Fn(ProviderContext) -> Result<Arc<dyn Provider>> + Send + Sync + 'static,
+{
+    sim.reset_faults();
+    sim.faults().rate_limit(None);
+    let build = Arc::new(build);
+    let events = MemorySink::new();
+    let http = test_http();
+    let client = crate::HttpClient::build_client(&http).expect("reqwest client");
+    let http = HttpConfig {
+        shared_client: Some(client),
+        ..http
+    };
+    let before = sim.refresh_count();
+    sim.faults().fail_next(25, 503);
+    let mut tasks = Vec::with_capacity(n);
+    for _ in 0..n {
+        let credential = sim.new_credential();
+        let secrets = MemorySink::new();
+        let ctx = ProviderContext::new(credential.clone(), events.clone(), secrets.clone())
+            .with_base_url(sim.base_url())
+            .with_http(http.clone());
+        let build = build.clone();
+        tasks.push(tokio::spawn(async move {
+            let p = build(ctx)?;
+            p.authenticate().await?;
+            let has_data = {
+                let c = p.capabilities();
+                c.organizations || c.fields || c.machine_files
+            };
+            if has_data {
+                data_call(p.as_ref()).await?;
+            }
+            let rt = secrets
+                .latest("refreshToken")
+                .or_else(|| credential.get("refreshToken").cloned());
+            Ok::<_, crate::Error>(rt)
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let rt = t
+            .await
+            .expect("task")
+            .unwrap_or_else(|e| panic!("run_many: {e}"));
+        if let Some(rt) = rt {
+            assert!(
+                sim.is_refresh_token_valid(&rt),
+                "run_many: stored refresh token refused"
+            );
+        }
+        ok += 1;
+    }
+    let refreshes = sim.refresh_count() - before;
+    if sim.profile().token_lifetime > 0 {
+        assert!(
+            refreshes >= n as u64,
+            "run_many: {refreshes} grants for {n} credentials"
+        );
+    }
+    // Every issued token has a recognisable shape: look each word of each event up in a set.
+    let secrets: BTreeSet<String> = sim.issued_secrets().into_iter().collect();
+    let app: Vec<String> = secrets
+        .iter()
+        .filter(|s| s.contains(['+', '/', '=']))
+        .cloned()
+        .collect();
+    let events = events.events();
+    for e in &events {
+        let text = format!(
+            "{}\n{}\n{}",
+            e.headers,
+            e.body,
+            e.url.as_deref().unwrap_or_default()
+        );
+        for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
+            assert!(
+                !secrets.contains(word),
+                "run_many: a secret leaked into an event"
+            );
+        }
+        for s in &app {
+            assert!(
+                !text.contains(s.as_str()),
+                "run_many: an app secret leaked into an event"
+            );
+        }
+    }
+    sim.reset_faults();
+    ManyReport {
+        credentials: ok,
+        events: events.len(),
+        refreshes,
+    }
+}

@@ -89,6 +89,9 @@ pub struct HttpConfig {
     pub rate_limit: Option<RateLimit>,
     /// A limiter shared with other clients; wins over `rate_limit`.
     pub shared_limiter: Option<Arc<RateLimiter>>,
+    /// A reqwest client (connection pool) shared by many credentials; `None` builds one per
+    /// [`HttpClient`] with [`HttpClient::build_client`].
+    pub shared_client: Option<reqwest::Client>,
 }
 
 impl Default for HttpConfig {
@@ -102,6 +105,7 @@ impl Default for HttpConfig {
             max_retry_after: Duration::from_secs(300),
             rate_limit: None,
             shared_limiter: None,
+            shared_client: None,
         }
     }
 }
@@ -118,6 +122,7 @@ impl HttpConfig {
             max_retry_after: Duration::from_secs(5),
             rate_limit: None,
             shared_limiter: None,
+            shared_client: None,
         }
     }
 
@@ -364,14 +369,12 @@ impl HttpClient {
         events: Arc<dyn EventSink>,
         secrets: impl IntoIterator<Item = String>,
     ) -> Result<Self> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("furrow/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
+        let client = match &config.shared_client {
+            Some(c) => c.clone(),
+            None => Self::build_client(&config).map_err(|e| {
                 Error::protocol(provider.slug(), format!("cannot build HTTP client: {e}"))
-            })?;
+            })?,
+        };
         let limiter = config
             .shared_limiter
             .clone()
@@ -386,6 +389,18 @@ impl HttpClient {
                 redactor: Redactor::new(secrets),
             }),
         })
+    }
+
+    /// A reqwest client with furrow's settings (rustls, no redirects), to share through
+    /// [`HttpConfig::shared_client`].
+    pub fn build_client(
+        config: &HttpConfig,
+    ) -> std::result::Result<reqwest::Client, reqwest::Error> {
+        reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("furrow/", env!("CARGO_PKG_VERSION")))
+            .build()
     }
 
     /// The provider.

@@ -79,3 +79,16 @@ async fn reqwest_get(url: &str) -> u16 {
         .status
         .as_u16()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_credentials_refresh_and_list_concurrently() {
+    let sim = Simulator::start(ProviderKind::ClimateFieldView)
+        .await
+        .unwrap();
+    let report = conformance::run_many(&sim, 1000, |ctx| {
+        Ok(Arc::new(ClimateFieldViewProvider::new(ctx)?) as Arc<dyn Provider>)
+    })
+    .await;
+    assert_eq!(report.credentials, 1000);
+    assert!(report.events >= 1000, "{report:?}");
+}

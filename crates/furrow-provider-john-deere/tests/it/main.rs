@@ -51,3 +51,14 @@ fn sha256(b: &[u8]) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(b).to_vec()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_credentials_refresh_and_list_concurrently() {
+    let sim = Simulator::start(ProviderKind::JohnDeere).await.unwrap();
+    let report = conformance::run_many(&sim, 1000, |ctx| {
+        Ok(Arc::new(JohnDeereProvider::new(ctx)?) as Arc<dyn Provider>)
+    })
+    .await;
+    assert_eq!(report.credentials, 1000);
+    assert!(report.events >= 1000, "{report:?}");
+}

@@ -91,3 +91,14 @@ async fn code_exchange_with_pkce_yields_a_refresh_token() {
     let rt = issued.updates.get("refreshToken").expect("a refresh token");
     assert!(sim.is_refresh_token_valid(rt));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_credentials_refresh_and_list_concurrently() {
+    let sim = Simulator::start(ProviderKind::Lindsay).await.unwrap();
+    let report = conformance::run_many(&sim, 1000, |ctx| {
+        Ok(Arc::new(LindsayProvider::new(ctx)?) as Arc<dyn Provider>)
+    })
+    .await;
+    assert_eq!(report.credentials, 1000);
+    assert!(report.events >= 1000, "{report:?}");
+}

@@ -92,3 +92,16 @@ async fn an_old_timestamp_or_wrong_secret_is_unauthenticated() {
         .unwrap_err();
     assert_eq!(e.kind(), furrow_provider::ErrorKind::Unauthenticated);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_credentials_refresh_and_list_concurrently() {
+    let sim = Simulator::start(ProviderKind::RavenSlingshot)
+        .await
+        .unwrap();
+    let report = conformance::run_many(&sim, 1000, |ctx| {
+        Ok(Arc::new(RavenSlingshotProvider::new(ctx)?) as Arc<dyn Provider>)
+    })
+    .await;
+    assert_eq!(report.credentials, 1000);
+    assert!(report.events >= 1000, "{report:?}");
+}

@@ -28,3 +28,14 @@ async fn passes_the_conformance_suite() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_credentials_refresh_and_list_concurrently() {
+    let sim = Simulator::start(ProviderKind::Trimble).await.unwrap();
+    let report = conformance::run_many(&sim, 1000, |ctx| {
+        Ok(Arc::new(TrimbleProvider::new(ctx)?) as Arc<dyn Provider>)
+    })
+    .await;
+    assert_eq!(report.credentials, 1000);
+    assert!(report.events >= 1000, "{report:?}");
+}
