@@ -4,6 +4,8 @@
 //!
 //! `cargo bench -p furrow-benches --bench api_credentials` (FURROW_BENCH_SECONDS, FURROW_BENCH_CONCURRENCY tune it).
 
+#![allow(clippy::print_stdout)] // the report is the output
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

@@ -22,18 +22,24 @@
 //! overlap, the lowest field index wins and the point is counted in [`Allocation::ties`].
 #![warn(missing_docs)]
 
+mod aggregate;
 mod allocate;
 mod boundary;
+mod coverage;
 mod error;
 mod index;
+mod operations;
 mod prepared;
 pub mod synthetic;
 
+pub use aggregate::{Aggregate, FieldAggregate, Stats, aggregate};
 pub use allocate::{
     AllocateOptions, Allocation, OUTSIDE, allocate, allocate_with, allocate_xy, point_columns,
 };
 pub use boundary::{
     RepairReport, ValidationReport, Validity, from_coordinates, orient, repair, validate,
 };
+pub use coverage::{CoverageOptions, FieldCoverage, Swath, field_coverage, metres_per_degree};
 pub use error::{Error, Result};
 pub use index::{BoundaryStatus, BuildOptions, Field, FieldIndex};
+pub use operations::{FieldTouch, FileFacts, GroupingConfig, Operation, OperationGrouper};
