@@ -27,6 +27,7 @@ mod allocate;
 mod boundary;
 mod coverage;
 mod error;
+mod geojson;
 mod index;
 mod operations;
 mod prepared;
@@ -41,5 +42,6 @@ pub use boundary::{
 };
 pub use coverage::{CoverageOptions, FieldCoverage, Swath, field_coverage, metres_per_degree};
 pub use error::{Error, Result};
+pub use geojson::{GeoJsonField, fields_from_geojson};
 pub use index::{BoundaryStatus, BuildOptions, Field, FieldIndex};
 pub use operations::{FieldTouch, FileFacts, GroupingConfig, Operation, OperationGrouper};

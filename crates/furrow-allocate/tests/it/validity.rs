@@ -239,3 +239,40 @@ fn the_index_reports_status_and_refuses_unusable_boundaries() {
         Err(furrow_allocate::Error::DuplicateField(_))
     ));
 }
+
+#[test]
+fn fields_from_geojson_reads_polygons_and_multipolygons_with_ids() {
+    let text = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","id":"north","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}},
+        {"type":"Feature","properties":{"id":7},"geometry":{"type":"MultiPolygon","coordinates":[[[[2,0],[3,0],[3,1],[2,1]]]]}}
+    ]}"#;
+    let fields = furrow_allocate::fields_from_geojson(text).unwrap();
+    assert_eq!(fields.len(), 2);
+    assert_eq!(fields[0].field.id, "north");
+    assert_eq!(fields[0].report.validity, Validity::Valid);
+    assert_eq!(fields[1].field.id, "7");
+    assert_eq!(fields[1].report.validity, Validity::RingNotClosed);
+    let index = FieldIndex::build(fields.into_iter().map(|f| f.field)).unwrap();
+    assert_eq!(index.locate(2.5, 0.5), Some(1));
+
+    for (bad, needle) in [
+        (
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[]}}]}"#,
+            "no id",
+        ),
+        (
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"p","geometry":{"type":"Point","coordinates":[0,0]}}]}"#,
+            "NOT_ALLOWED_GEOMETRY_TYPE",
+        ),
+        (
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"p","geometry":{"type":"Polygon","coordinates":[[[0,"a"]]]}}]}"#,
+            "position 0",
+        ),
+        ("[1,2", "not JSON"),
+    ] {
+        let e = furrow_allocate::fields_from_geojson(bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(needle), "{e}");
+    }
+}
