@@ -36,12 +36,20 @@ pub struct Store {
 }
 
 /// Migrations, in order: (version, description, SQLite script, PostgreSQL script).
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "users, credentials and credential events",
-    include_str!("../migrations/0001_init.sqlite.sql"),
-    include_str!("../migrations/0001_init.postgres.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "users, credentials and credential events",
+        include_str!("../migrations/0001_init.sqlite.sql"),
+        include_str!("../migrations/0001_init.postgres.sql"),
+    ),
+    (
+        2,
+        "jobs, webhooks and configurations",
+        include_str!("../migrations/0002_jobs_webhooks_configs.sqlite.sql"),
+        include_str!("../migrations/0002_jobs_webhooks_configs.postgres.sql"),
+    ),
+];
 
 impl Store {
     /// Connects (creating the SQLite file and data directory if needed) and applies pending migrations.

@@ -15,18 +15,23 @@
 //! ```
 #![warn(missing_docs)]
 
+mod configs;
 mod credentials;
 mod crypto;
 mod db;
 mod error;
 mod events;
+mod jobs;
 mod owners;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
+mod webhooks;
 
 pub use credentials::StoredCredential;
 pub use crypto::SecretKey;
 pub use db::{Backend, Store, StoreOptions};
 pub use error::{Error, Result};
 pub use events::EVENT_RETENTION_DAYS;
+pub use jobs::{Job, JobCounts, NewJob};
+pub use webhooks::{FailedCall, Webhook};

@@ -41,6 +41,10 @@ on_both_backends!(
     credential_secrets_never_reach_the_database_in_clear,
     deleting_a_user_removes_credentials_and_events,
     events_page_sort_and_retention,
+    jobs_are_claimed_once_retried_and_taken_over_after_the_lease,
+    concurrent_workers_never_claim_the_same_job,
+    webhooks_one_per_event_with_sealed_secrets,
+    configs_merge_per_owner_and_user,
 );
 
 fn user(name: &str, email: &str, external: Option<&str>) -> UserInput {
@@ -492,5 +496,234 @@ async fn events_page_sort_and_retention(db: &TestDb) {
             .unwrap()
             .1,
         31
+    );
+}
+
+fn job(kind: &str, dedupe: Option<&str>, run_at: i64) -> furrow_store::NewJob {
+    furrow_store::NewJob {
+        kind: kind.into(),
+        payload: "{}".into(),
+        dedupe_key: dedupe.map(Into::into),
+        run_at,
+        max_attempts: 3,
+    }
+}
+
+async fn jobs_are_claimed_once_retried_and_taken_over_after_the_lease(db: &TestDb) {
+    let s = &db.store;
+    let o = s.create_owner("o@example.com", "pw").await.unwrap();
+    let now = furrow_model::now_micros();
+    let a = s
+        .enqueue_job(&o.id, &job("k", Some("once"), now))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.enqueue_job(&o.id, &job("k", Some("once"), now))
+            .await
+            .unwrap(),
+        a,
+        "dedupe key"
+    );
+    s.enqueue_job(&o.id, &job("k", None, now + 60_000_000))
+        .await
+        .unwrap(); // not due yet
+    s.enqueue_job(&o.id, &job("other", None, now))
+        .await
+        .unwrap();
+
+    let claimed = s
+        .claim_job("w1", &["k"], now, 1_000_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((claimed.id.as_str(), claimed.attempts), (a.as_str(), 1));
+    assert!(
+        s.claim_job("w2", &["k"], now, 1_000_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "leased and the other is not due"
+    );
+    // w1 dies; after the lease w2 takes the job over and w1 can no longer complete it.
+    let later = now + 2_000_000;
+    let taken = s
+        .claim_job("w2", &["k"], later, 1_000_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((taken.id.as_str(), taken.attempts), (a.as_str(), 2));
+    assert!(!s.complete_job(&a, "w1").await.unwrap());
+    assert!(!s.renew_job_lease(&a, "w1", later + 5).await.unwrap());
+    // A failed attempt with a retry goes back to the queue; the third attempt is the last.
+    assert!(s.fail_job(&a, "w2", "boom", Some(later)).await.unwrap());
+    let third = s
+        .claim_job("w2", &["k"], later, 1_000_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(third.attempts, 3);
+    assert!(
+        s.fail_job(&a, "w2", "boom again", Some(later))
+            .await
+            .unwrap()
+    );
+    let (state, err, attempts) = s.job_state(&a).await.unwrap();
+    assert_eq!(
+        (state.as_str(), err.as_deref(), attempts),
+        ("failed", Some("boom again"), 3)
+    );
+
+    let other = s
+        .claim_job("w3", &["other"], now, 1_000_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(s.complete_job(&other.id, "w3").await.unwrap());
+    let c = s.job_counts().await.unwrap();
+    assert_eq!((c.queued, c.running, c.done, c.failed), (1, 0, 1, 1));
+}
+
+async fn concurrent_workers_never_claim_the_same_job(db: &TestDb) {
+    let s = &db.store;
+    let o = s.create_owner("o@example.com", "pw").await.unwrap();
+    let now = furrow_model::now_micros();
+    for _ in 0..60 {
+        s.enqueue_job(&o.id, &job("k", None, now)).await.unwrap();
+    }
+    let mut handles = Vec::new();
+    for w in 0..6 {
+        let s = s.clone();
+        handles.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            let name = format!("w{w}");
+            while let Some(j) = s
+                .claim_job(&name, &["k"], furrow_model::now_micros(), 60_000_000)
+                .await
+                .unwrap()
+            {
+                assert!(s.complete_job(&j.id, &name).await.unwrap());
+                mine.push(j.id);
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for h in handles {
+        all.extend(h.await.unwrap());
+    }
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!((n, all.len()), (60, 60), "every job claimed exactly once");
+}
+
+async fn webhooks_one_per_event_with_sealed_secrets(db: &TestDb) {
+    let s = &db.store;
+    let a = s.create_owner("a@example.com", "pw").await.unwrap();
+    let b = s.create_owner("b@example.com", "pw").await.unwrap();
+    let ev = |v: &[&str]| v.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+    let w = s
+        .create_webhook(
+            &a.id,
+            "hook",
+            "http://127.0.0.1:9/h",
+            "webhook-secret-77",
+            &ev(&["fieldCreated", "operationCreated"]),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_webhook(
+            &a.id,
+            "dup",
+            "http://x",
+            "s",
+            &ev(&["uploadedFileProcessingFinished", "fieldCreated"])
+        )
+        .await,
+        Err(Error::AlreadyExists("webhook event"))
+    ));
+    assert_eq!(
+        s.list_webhooks(&a.id).await.unwrap().len(),
+        1,
+        "the refused webhook left nothing"
+    );
+    assert!(
+        s.webhook_for_event(&a.id, "uploadedFileProcessingFinished")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Another owner may subscribe to the same event.
+    s.create_webhook(&b.id, "b", "http://x", "s2", &ev(&["fieldCreated"]))
+        .await
+        .unwrap();
+    let got = s
+        .webhook_for_event(&a.id, "fieldCreated")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (got.id.as_str(), got.secret.as_str()),
+        (w.id.as_str(), "webhook-secret-77")
+    );
+    assert!(!format!("{got:?}").contains("webhook-secret-77"));
+    assert!(matches!(
+        s.get_webhook(&b.id, &w.id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        s.delete_webhook(&b.id, &w.id).await,
+        Err(Error::NotFound(_))
+    ));
+    s.add_failed_call(
+        &a.id,
+        &furrow_store::FailedCall {
+            id: String::new(),
+            webhook_id: w.id.clone(),
+            created_at: 5,
+            url: w.url.clone(),
+            status: Some(502),
+            response: "bad gateway".into(),
+            request_body: "{}".into(),
+            connection_error: None,
+            attempt: 1,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.list_failed_calls(&a.id, 100).await.unwrap()[0].status,
+        Some(502)
+    );
+    assert!(s.list_failed_calls(&b.id, 100).await.unwrap().is_empty());
+    s.delete_webhook(&a.id, &w.id).await.unwrap();
+    s.create_webhook(&a.id, "again", "http://x", "s", &ev(&["fieldCreated"]))
+        .await
+        .unwrap();
+}
+
+async fn configs_merge_per_owner_and_user(db: &TestDb) {
+    let s = &db.store;
+    let o = s.create_owner("o@example.com", "pw").await.unwrap();
+    let mut m = serde_json::Map::new();
+    m.insert("operationsMergeRange".into(), serde_json::json!(7));
+    s.merge_config(&o.id, None, &m).await.unwrap();
+    let mut m2 = serde_json::Map::new();
+    m2.insert("fieldsAutoSync".into(), serde_json::json!(false));
+    let merged = s.merge_config(&o.id, None, &m2).await.unwrap();
+    assert_eq!(merged.len(), 2);
+    s.merge_config(&o.id, Some("user-1"), &m2).await.unwrap();
+    assert_eq!(s.get_config(&o.id, Some("user-1")).await.unwrap().len(), 1);
+    s.delete_user_config(&o.id, "user-1").await.unwrap();
+    assert!(
+        s.get_config(&o.id, Some("user-1"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.get_config(&o.id, None).await.unwrap()["operationsMergeRange"],
+        7
     );
 }
