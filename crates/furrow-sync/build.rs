@@ -1,0 +1,9 @@
+// The PostgreSQL suite exists only when FURROW_TEST_DATABASE_URL is set at build time, so a run without a
+// server has no silently skipped tests: `cfg(furrow_pg)` turns it on.
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(furrow_pg)");
+    println!("cargo::rerun-if-env-changed=FURROW_TEST_DATABASE_URL");
+    if std::env::var("FURROW_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
+        println!("cargo::rustc-cfg=furrow_pg");
+    }
+}

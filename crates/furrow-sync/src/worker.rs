@@ -1,0 +1,214 @@
+//! The job runner: claims due jobs under a lease, runs them, records the outcome. Any number of workers (in one
+//! process or many, on one PostgreSQL) share the queue; a dead worker's job is taken over when its lease expires.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::registry::Registry;
+use crate::webhook::{self, DELIVERY_JOB, Delivery, Outcome};
+use crate::{Error, Result, validate};
+
+/// Tunables of a worker.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// This worker's name (in job rows).
+    pub id: String,
+    /// How long a claimed job stays ours without renewal.
+    pub lease: Duration,
+    /// Sleep when the queue is empty.
+    pub idle_poll: Duration,
+    /// Waits between webhook attempts after a failure (Leaf: 1, 30, 60 and 240 minutes).
+    pub webhook_retry_delays: Vec<Duration>,
+    /// Timeout of one webhook attempt.
+    pub webhook_timeout: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+            lease: Duration::from_secs(120),
+            idle_poll: Duration::from_millis(500),
+            webhook_retry_delays: [1, 30, 60, 240]
+                .iter()
+                .map(|m| Duration::from_secs(m * 60))
+                .collect(),
+            webhook_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What a job handler decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// Finished.
+    Done,
+    /// Try again later.
+    Retry {
+        /// How long to wait.
+        after: Duration,
+        /// Why this attempt failed.
+        error: String,
+    },
+    /// Failed for good.
+    Fail(String),
+}
+
+/// Everything handlers share.
+#[derive(Debug, Clone)]
+pub struct WorkerContext {
+    /// The database.
+    pub store: furrow_store::Store,
+    /// Provider adapters.
+    pub registry: Arc<Registry>,
+    /// HTTP client for webhook deliveries.
+    pub http: reqwest::Client,
+    /// Tunables.
+    pub config: WorkerConfig,
+}
+
+/// Job kinds this worker runs.
+pub const JOB_KINDS: &[&str] = &[DELIVERY_JOB, validate::VALIDATE_JOB];
+
+/// A worker over a store.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    ctx: WorkerContext,
+}
+
+impl Worker {
+    /// A worker; `registry` builds provider adapters for credential work.
+    pub fn new(store: furrow_store::Store, registry: Registry, config: WorkerConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Self {
+            ctx: WorkerContext {
+                store,
+                registry: Arc::new(registry),
+                http,
+                config,
+            },
+        }
+    }
+
+    /// The shared context (store, registry, configuration).
+    pub fn context(&self) -> &WorkerContext {
+        &self.ctx
+    }
+
+    /// Claims and runs one due job; `Ok(false)` when none was due.
+    pub async fn run_once(&self) -> Result<bool> {
+        let cfg = &self.ctx.config;
+        let now = furrow_model::now_micros();
+        let Some(job) = self
+            .ctx
+            .store
+            .claim_job(&cfg.id, JOB_KINDS, now, cfg.lease.as_micros() as i64)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let outcome = match self.dispatch(&job).await {
+            Ok(o) => o,
+            // A store hiccup: try again shortly (the step is idempotent).
+            Err(Error::Store(e)) => JobOutcome::Retry {
+                after: Duration::from_secs(5),
+                error: e.to_string(),
+            },
+            Err(e) => JobOutcome::Fail(e.to_string()),
+        };
+        match outcome {
+            JobOutcome::Done => {
+                self.ctx.store.complete_job(&job.id, &cfg.id).await?;
+            }
+            JobOutcome::Retry { after, error } => {
+                tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job will retry");
+                let at = furrow_model::now_micros() + after.as_micros() as i64;
+                self.ctx
+                    .store
+                    .fail_job(&job.id, &cfg.id, &error, Some(at))
+                    .await?;
+            }
+            JobOutcome::Fail(error) => {
+                tracing::warn!(job = %job.id, kind = %job.kind, %error, "job failed");
+                self.ctx
+                    .store
+                    .fail_job(&job.id, &cfg.id, &error, None)
+                    .await?;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn dispatch(&self, job: &furrow_store::Job) -> Result<JobOutcome> {
+        match job.kind.as_str() {
+            DELIVERY_JOB => self.deliver(job).await,
+            validate::VALIDATE_JOB => validate::run(&self.ctx, job).await,
+            other => Ok(JobOutcome::Fail(format!("unknown job kind {other}"))),
+        }
+    }
+
+    async fn deliver(&self, job: &furrow_store::Job) -> Result<JobOutcome> {
+        let delivery: Delivery =
+            serde_json::from_str(&job.payload).map_err(|e| Error::Payload {
+                job: job.id.clone(),
+                message: e.to_string(),
+            })?;
+        let cfg = &self.ctx.config;
+        let outcome = webhook::attempt(
+            &self.ctx.store,
+            &self.ctx.http,
+            &job.owner_id,
+            &delivery,
+            job.attempts,
+            cfg.webhook_timeout,
+        )
+        .await?;
+        Ok(match outcome {
+            Outcome::Delivered | Outcome::Gone => JobOutcome::Done,
+            Outcome::Failed {
+                status,
+                connection_error,
+                ..
+            } => {
+                let error = match (status, connection_error) {
+                    (Some(s), _) => format!("HTTP {s}"),
+                    (None, Some(e)) => e,
+                    (None, None) => "no answer".into(),
+                };
+                match cfg
+                    .webhook_retry_delays
+                    .get((job.attempts - 1).max(0) as usize)
+                {
+                    Some(after) => JobOutcome::Retry {
+                        after: *after,
+                        error,
+                    },
+                    None => JobOutcome::Fail(error),
+                }
+            }
+        })
+    }
+
+    /// Runs jobs until `shutdown` turns true.
+    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        tracing::info!(worker = %self.ctx.config.id, "worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match self.run_once().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "worker could not claim a job"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.ctx.config.idle_poll) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!(worker = %self.ctx.config.id, "worker stopped");
+    }
+}
