@@ -1,0 +1,466 @@
+//! GeoParquet 1.1 writing (through geoparquet 0.9 and the upstream Parquet writer) and reading.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch};
+use arrow_schema::{Field, Schema, SchemaRef};
+use geoarrow_array::GeoArrowArray;
+use geoarrow_array::array::{CoordBuffer, PointArray, SeparatedCoordBuffer};
+use geoarrow_schema::crs::Crs;
+use geoarrow_schema::{CoordType, Dimension, Metadata, PointType, PolygonType};
+use geoparquet::writer::{
+    GeoParquetRecordBatchEncoder, GeoParquetWriterEncoding, GeoParquetWriterOptionsBuilder,
+};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use crate::crs::crs84;
+use crate::error::{Error, Result};
+
+/// Name of the geometry column furrow writes.
+pub const GEOMETRY_COLUMN: &str = "geometry";
+/// Name of the bounding-box covering column furrow writes.
+pub const BBOX_COLUMN: &str = "bbox";
+
+/// How geometries are stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum GeometryEncoding {
+    /// ISO WKB in a binary column (the default: every reader supports it).
+    #[default]
+    Wkb,
+    /// Native GeoArrow encoding (`point`: a struct of `x`, `y` doubles). Weaker reader support.
+    Native,
+}
+
+/// Options of [`GeoParquetWriter`].
+#[derive(Debug, Clone)]
+pub struct GeoParquetOptions {
+    /// Geometry encoding (default WKB).
+    pub encoding: GeometryEncoding,
+    /// Rows per row group (default 65,536; GeoParquet readers prune by row group statistics).
+    pub row_group_rows: usize,
+    /// zstd level (default 1: fast, and within a few per cent of level 3 on point data).
+    pub zstd_level: i32,
+    /// Add the 1.1 `bbox` covering column (default true).
+    pub covering: bool,
+    /// Keep the input's `x`/`y` columns next to the point geometry (default true: the allocation engine
+    /// and columnar filters read them directly).
+    pub keep_xy: bool,
+}
+
+impl Default for GeoParquetOptions {
+    fn default() -> Self {
+        GeoParquetOptions {
+            encoding: GeometryEncoding::Wkb,
+            row_group_rows: 64 * 1024,
+            zstd_level: 1,
+            covering: true,
+            keep_xy: true,
+        }
+    }
+}
+
+/// What a finished file holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteStats {
+    /// Rows written.
+    pub rows: u64,
+    /// Row groups written.
+    pub row_groups: usize,
+    /// Bytes written.
+    pub bytes: u64,
+    /// `[xmin, ymin, xmax, ymax]` of the geometries, `None` when there were none.
+    pub bbox: Option<[f64; 4]>,
+}
+
+#[derive(Debug)]
+enum Mode {
+    /// Points built from two Float64 columns.
+    Points {
+        x: usize,
+        y: usize,
+        keep: Vec<usize>,
+    },
+    /// The input already holds a GeoArrow geometry column (polygons).
+    Geometry,
+}
+
+/// The geo metadata of the CRS: always CRS84 as PROJJSON (geoparquet 0.9 drops authority codes).
+fn crs_metadata() -> Arc<Metadata> {
+    Arc::new(Metadata::new(Crs::from_projjson(crs84()), None))
+}
+
+/// The GeoArrow point type furrow writes (separated x/y, CRS84).
+pub fn point_type() -> PointType {
+    PointType::new(Dimension::XY, crs_metadata()).with_coord_type(CoordType::Separated)
+}
+
+/// The GeoArrow polygon type furrow writes (separated x/y, CRS84).
+pub fn polygon_type() -> PolygonType {
+    PolygonType::new(Dimension::XY, crs_metadata()).with_coord_type(CoordType::Separated)
+}
+
+/// A streaming GeoParquet 1.1 writer over Arrow record batches.
+///
+/// Input batches hold either flat `x`/`y` Float64 columns (longitude/latitude; a point geometry column
+/// is built from them without copying the coordinates) or a GeoArrow `geometry` column (for example
+/// [`crate::swath_polygons`]). Memory stays bounded by one row group: batches are encoded and handed
+/// to the Parquet writer as they come.
+pub struct GeoParquetWriter<W: Write + Send> {
+    writer: ArrowWriter<W>,
+    encoder: GeoParquetRecordBatchEncoder,
+    input: SchemaRef,
+    geo_schema: SchemaRef,
+    mode: Mode,
+    polygons: bool,
+    batches: usize,
+    rows: u64,
+    bbox: Option<[f64; 4]>,
+}
+
+impl<W: Write + Send> std::fmt::Debug for GeoParquetWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeoParquetWriter")
+            .field("mode", &self.mode)
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+fn f64_index(schema: &Schema, name: &str) -> Option<usize> {
+    schema
+        .index_of(name)
+        .ok()
+        .filter(|&i| schema.field(i).data_type() == &arrow_schema::DataType::Float64)
+}
+
+impl<W: Write + Send> GeoParquetWriter<W> {
+    /// A writer of batches with `schema` into `out`.
+    pub fn try_new(out: W, schema: SchemaRef, options: &GeoParquetOptions) -> Result<Self> {
+        let geometry_ext = schema.index_of(GEOMETRY_COLUMN).ok().map(|i| {
+            schema
+                .field(i)
+                .metadata()
+                .get("ARROW:extension:name")
+                .cloned()
+                .unwrap_or_default()
+        });
+        let (mode, geo_schema, polygons) =
+            if let Some(ext) = geometry_ext.filter(|e| e.starts_with("geoarrow.")) {
+                (Mode::Geometry, schema.clone(), ext.contains("polygon"))
+            } else if let (Some(x), Some(y)) = (f64_index(&schema, "x"), f64_index(&schema, "y")) {
+                let keep: Vec<usize> = (0..schema.fields().len())
+                    .filter(|&i| options.keep_xy || (i != x && i != y))
+                    .filter(|&i| schema.field(i).name() != GEOMETRY_COLUMN)
+                    .collect();
+                let mut fields: Vec<Field> = keep
+                    .iter()
+                    .map(|&i| schema.field(i).as_ref().clone())
+                    .collect();
+                fields.push(point_type().to_field(GEOMETRY_COLUMN, true));
+                let geo = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+                (Mode::Points { x, y, keep }, geo, false)
+            } else {
+                return Err(Error::Column {
+                    column: "x/y".into(),
+                    message: "need Float64 x and y columns or a GeoArrow geometry column".into(),
+                });
+            };
+        let encoding = match options.encoding {
+            GeometryEncoding::Wkb => GeoParquetWriterEncoding::WKB,
+            GeometryEncoding::Native => GeoParquetWriterEncoding::GeoArrow,
+        };
+        let geo_options = GeoParquetWriterOptionsBuilder::default()
+            .set_primary_column(GEOMETRY_COLUMN.to_string())
+            .set_encoding(encoding)
+            .set_generate_covering(options.covering)
+            // no per-column options: once a column has its own entry, geoparquet 0.9 ignores the defaults
+            // (encoding, covering) for it; the covering of `geometry` is named `bbox` by default
+            .build();
+        let encoder = GeoParquetRecordBatchEncoder::try_new(&geo_schema, &geo_options)?;
+        let level = ZstdLevel::try_new(options.zstd_level)?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
+            .set_max_row_group_row_count(Some(options.row_group_rows.max(1)))
+            .build();
+        let writer = ArrowWriter::try_new(out, encoder.target_schema(), Some(props))?;
+        Ok(GeoParquetWriter {
+            writer,
+            encoder,
+            input: schema,
+            geo_schema,
+            mode,
+            polygons,
+            batches: 0,
+            rows: 0,
+            bbox: None,
+        })
+    }
+
+    /// The schema of the written file (geometry and covering columns included).
+    pub fn file_schema(&self) -> SchemaRef {
+        self.encoder.target_schema()
+    }
+
+    /// Encodes and writes one batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let index = self.batches;
+        self.batches += 1;
+        if batch.schema().fields() != self.input.fields() {
+            return Err(Error::Schema { index });
+        }
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let geo_batch = match &self.mode {
+            Mode::Points { x, y, keep } => {
+                let xs = as_f64(batch.column(*x), "x")?;
+                let ys = as_f64(batch.column(*y), "y")?;
+                let nulls = arrow_buffer::NullBuffer::union(xs.nulls(), ys.nulls());
+                extend_bbox(&mut self.bbox, xs, ys, nulls.as_ref());
+                let coords = SeparatedCoordBuffer::from_array(
+                    [
+                        xs.values().clone(),
+                        ys.values().clone(),
+                        Default::default(),
+                        Default::default(),
+                    ],
+                    Dimension::XY,
+                )?;
+                let points = PointArray::try_new(
+                    CoordBuffer::Separated(coords),
+                    nulls,
+                    point_type().metadata().clone(),
+                )?;
+                let mut columns: Vec<ArrayRef> =
+                    keep.iter().map(|&i| batch.column(i).clone()).collect();
+                columns.push(points.into_array_ref());
+                RecordBatch::try_new(self.geo_schema.clone(), columns)?
+            }
+            Mode::Geometry => batch.clone(),
+        };
+        let encoded = self.encoder.encode_record_batch(&geo_batch)?;
+        if matches!(self.mode, Mode::Geometry) {
+            if let Some(b) = encoded
+                .column_by_name(BBOX_COLUMN)
+                .and_then(|c| c.as_any().downcast_ref::<arrow_array::StructArray>())
+            {
+                extend_bbox_from_covering(&mut self.bbox, b);
+            }
+        }
+        self.rows += batch.num_rows() as u64;
+        self.writer.write(&encoded)?;
+        Ok(())
+    }
+
+    /// Writes the `geo` metadata and the Parquet footer.
+    pub fn finish(self) -> Result<WriteStats> {
+        let GeoParquetWriter {
+            mut writer,
+            encoder,
+            polygons,
+            rows,
+            bbox,
+            ..
+        } = self;
+        let kv = encoder.into_keyvalue()?;
+        let kv = if polygons {
+            // geoparquet 0.9 never writes `orientation`; swath rings are built counter-clockwise.
+            let mut v: serde_json::Value = kv
+                .value
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| Error::Metadata(e.to_string()))?
+                .unwrap_or_default();
+            if let Some(col) = v
+                .get_mut("columns")
+                .and_then(|c| c.get_mut(GEOMETRY_COLUMN))
+                .and_then(|c| c.as_object_mut())
+            {
+                col.insert("orientation".into(), "counterclockwise".into());
+            }
+            KeyValue::new("geo".to_string(), Some(v.to_string()))
+        } else {
+            kv
+        };
+        writer.append_key_value_metadata(kv);
+        let meta = writer.finish()?;
+        let bytes = writer.bytes_written() as u64;
+        Ok(WriteStats {
+            rows,
+            row_groups: meta.num_row_groups(),
+            bytes,
+            bbox,
+        })
+    }
+}
+
+fn as_f64<'a>(a: &'a ArrayRef, name: &str) -> Result<&'a Float64Array> {
+    a.as_any()
+        .downcast_ref::<Float64Array>()
+        .ok_or_else(|| Error::Column {
+            column: name.into(),
+            message: "expected Float64".into(),
+        })
+}
+
+fn extend_bbox(
+    bbox: &mut Option<[f64; 4]>,
+    xs: &Float64Array,
+    ys: &Float64Array,
+    nulls: Option<&arrow_buffer::NullBuffer>,
+) {
+    let mut b = bbox.unwrap_or([
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ]);
+    let (xv, yv) = (xs.values(), ys.values());
+    for i in 0..xv.len() {
+        if nulls.is_some_and(|n| n.is_null(i)) {
+            continue;
+        }
+        let (x, y) = (xv[i], yv[i]);
+        b[0] = b[0].min(x);
+        b[1] = b[1].min(y);
+        b[2] = b[2].max(x);
+        b[3] = b[3].max(y);
+    }
+    if b[0] <= b[2] {
+        *bbox = Some(b);
+    }
+}
+
+fn extend_bbox_from_covering(bbox: &mut Option<[f64; 4]>, cov: &arrow_array::StructArray) {
+    let col = |n: &str| {
+        cov.column_by_name(n)
+            .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
+    };
+    let (Some(x0), Some(y0), Some(x1), Some(y1)) =
+        (col("xmin"), col("ymin"), col("xmax"), col("ymax"))
+    else {
+        return;
+    };
+    let mut b = bbox.unwrap_or([
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ]);
+    for i in 0..cov.len() {
+        if cov.is_null(i) {
+            continue;
+        }
+        b[0] = b[0].min(x0.value(i));
+        b[1] = b[1].min(y0.value(i));
+        b[2] = b[2].max(x1.value(i));
+        b[3] = b[3].max(y1.value(i));
+    }
+    if b[0] <= b[2] {
+        *bbox = Some(b);
+    }
+}
+
+/// Writes `batches` (all with `schema`) to a GeoParquet file at `path`.
+pub fn write_geoparquet(
+    path: impl AsRef<Path>,
+    schema: SchemaRef,
+    batches: impl IntoIterator<Item = RecordBatch>,
+    options: &GeoParquetOptions,
+) -> Result<WriteStats> {
+    let path = path.as_ref();
+    let file = File::create(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut w = GeoParquetWriter::try_new(std::io::BufWriter::new(file), schema, options)?;
+    for b in batches {
+        w.write(&b)?;
+    }
+    w.finish()
+}
+
+/// A GeoParquet file read back: its batches, the parsed `geo` metadata and the Arrow schema.
+#[derive(Debug, Clone)]
+pub struct GeoParquetFile {
+    /// The Arrow schema of the file.
+    pub schema: SchemaRef,
+    /// The record batches.
+    pub batches: Vec<RecordBatch>,
+    /// The `geo` key-value metadata, parsed.
+    pub geo: serde_json::Value,
+    /// Number of row groups.
+    pub row_groups: usize,
+}
+
+impl GeoParquetFile {
+    /// Total rows.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// Reads a GeoParquet file whole (for tests and small files), checking the `geo` metadata's required keys.
+pub fn read_geoparquet(path: impl AsRef<Path>) -> Result<GeoParquetFile> {
+    let path = path.as_ref();
+    let file = File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    let meta = builder.metadata().clone();
+    let geo = meta
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|k| k.key == "geo"))
+        .and_then(|k| k.value.clone())
+        .ok_or_else(|| Error::Metadata("no `geo` key".into()))?;
+    let geo: serde_json::Value =
+        serde_json::from_str(&geo).map_err(|e| Error::Metadata(e.to_string()))?;
+    for key in ["version", "primary_column", "columns"] {
+        if geo.get(key).is_none() {
+            return Err(Error::Metadata(format!("missing `{key}`")));
+        }
+    }
+    let schema = builder.schema().clone();
+    let reader = builder.with_batch_size(64 * 1024).build()?;
+    let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(GeoParquetFile {
+        schema,
+        batches,
+        geo,
+        row_groups: meta.num_row_groups(),
+    })
+}
+
+/// Decodes a 2D ISO WKB point (either byte order); `None` for anything else.
+pub fn wkb_point(bytes: &[u8]) -> Option<(f64, f64)> {
+    let le = *bytes.first()? == 1;
+    let word = |b: &[u8]| -> Option<[u8; 4]> { b.try_into().ok() };
+    let dword = |b: &[u8]| -> Option<[u8; 8]> { b.try_into().ok() };
+    let t = word(bytes.get(1..5)?)?;
+    let t = if le {
+        u32::from_le_bytes(t)
+    } else {
+        u32::from_be_bytes(t)
+    };
+    if t != 1 {
+        return None;
+    }
+    let f = |b: [u8; 8]| {
+        if le {
+            f64::from_le_bytes(b)
+        } else {
+            f64::from_be_bytes(b)
+        }
+    };
+    Some((f(dword(bytes.get(5..13)?)?), f(dword(bytes.get(13..21)?)?)))
+}

@@ -1,0 +1,192 @@
+//! Exact round trips through GeoParquet and GeoJSON.
+
+use arrow_array::{Array, BinaryArray, Float64Array, RecordBatch, StructArray};
+
+use furrow_geoparquet::{
+    GeoJsonWriter, GeoParquetOptions, GeoParquetWriter, GeometryEncoding, read_geojson,
+    read_geoparquet, swath_polygons, swath_rectangle, swath_schema, wkb_point, write_geojson,
+};
+
+/// Asserts that the columns of `orig` (all of them) hold the same rows in `back`, whatever the batching.
+fn assert_same(orig: &[RecordBatch], back: &[RecordBatch]) {
+    let rows = |v: &[RecordBatch]| v.iter().map(RecordBatch::num_rows).sum::<usize>();
+    assert_eq!(rows(orig), rows(back));
+    let (mut i, mut oi, mut j, mut oj) = (0, 0, 0, 0);
+    while i < orig.len() && j < back.len() {
+        let k = (orig[i].num_rows() - oi).min(back[j].num_rows() - oj);
+        if k > 0 {
+            for field in orig[i].schema().fields() {
+                let a = orig[i].column_by_name(field.name()).unwrap().slice(oi, k);
+                let b = back[j].column_by_name(field.name()).unwrap().slice(oj, k);
+                assert_eq!(a.to_data(), b.to_data(), "column {}", field.name());
+            }
+        }
+        oi += k;
+        oj += k;
+        if oi == orig[i].num_rows() {
+            i += 1;
+            oi = 0;
+        }
+        if oj == back[j].num_rows() {
+            j += 1;
+            oj = 0;
+        }
+    }
+}
+
+#[test]
+fn geoparquet_round_trip_is_exact_over_several_row_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    for encoding in [GeometryEncoding::Wkb, GeometryEncoding::Native] {
+        let p = dir.path().join("points.parquet");
+        let opts = GeoParquetOptions {
+            encoding,
+            row_group_rows: 1000,
+            ..Default::default()
+        };
+        let batches: Vec<RecordBatch> = (0..5).map(|i| crate::sample(700, i * 700)).collect();
+        let file = std::fs::File::create(&p).unwrap();
+        let mut w = GeoParquetWriter::try_new(file, crate::schema(), &opts).unwrap();
+        for b in &batches {
+            w.write(b).unwrap();
+        }
+        let stats = w.finish().unwrap();
+        assert_eq!(stats.rows, 3500);
+        assert_eq!(stats.row_groups, 4);
+        assert!(stats.bytes > 1000);
+        let f = read_geoparquet(&p).unwrap();
+        assert_eq!(f.num_rows(), 3500);
+        assert_eq!(f.row_groups, 4);
+        assert_same(&batches, &f.batches);
+        assert_eq!(f.batches.len(), 1);
+        let back = &f.batches[0];
+        let orig = &batches[0];
+        // geometry equals x/y, covering equals the point
+        let x = orig
+            .column_by_name("x")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap();
+        let y = orig
+            .column_by_name("y")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap();
+        let geom = back.column_by_name("geometry").unwrap();
+        for i in (0..orig.num_rows()).step_by(97) {
+            let (gx, gy) = match encoding {
+                GeometryEncoding::Wkb => {
+                    let b = geom.as_any().downcast_ref::<BinaryArray>().unwrap();
+                    wkb_point(b.value(i)).unwrap()
+                }
+                GeometryEncoding::Native => {
+                    let s = geom.as_any().downcast_ref::<StructArray>().unwrap();
+                    let c = |n: &str| {
+                        s.column_by_name(n)
+                            .unwrap()
+                            .as_any()
+                            .downcast_ref::<Float64Array>()
+                            .unwrap()
+                            .value(i)
+                    };
+                    (c("x"), c("y"))
+                }
+            };
+            assert_eq!((gx, gy), (x.value(i), y.value(i)));
+            let bbox = back
+                .column_by_name("bbox")
+                .unwrap()
+                .as_any()
+                .downcast_ref::<StructArray>()
+                .unwrap();
+            let xmin = bbox
+                .column_by_name("xmin")
+                .unwrap()
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .unwrap();
+            assert_eq!(xmin.value(i), x.value(i));
+        }
+        let bb = stats.bbox.unwrap();
+        assert_eq!(bb[0], -93.5);
+        assert_eq!(
+            f.geo["columns"]["geometry"]["bbox"][0].as_f64(),
+            Some(bb[0])
+        );
+    }
+}
+
+#[test]
+fn a_batch_with_another_schema_is_refused() {
+    let mut w =
+        GeoParquetWriter::try_new(Vec::new(), crate::schema(), &GeoParquetOptions::default())
+            .unwrap();
+    let other = crate::sample(3, 0).project(&[0, 1]).unwrap();
+    assert!(matches!(
+        w.write(&other),
+        Err(furrow_geoparquet::Error::Schema { .. })
+    ));
+    let no_xy = crate::sample(3, 0).project(&[2, 3]).unwrap();
+    assert!(
+        GeoParquetWriter::try_new(Vec::new(), no_xy.schema(), &GeoParquetOptions::default())
+            .is_err()
+    );
+}
+
+#[test]
+fn geojson_round_trip_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("points.geojson");
+    let batches: Vec<RecordBatch> = (0..3).map(|i| crate::sample(400, i * 400)).collect();
+    let n = write_geojson(&p, crate::schema(), batches.clone()).unwrap();
+    assert_eq!(n, 1200);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    assert_eq!(doc["type"], "FeatureCollection");
+    let f0 = &doc["features"][1];
+    assert_eq!(f0["geometry"]["type"], "Point");
+    assert_eq!(f0["properties"]["timestamp"], "2021-04-09T14:54:05.969Z");
+    assert_eq!(f0["properties"]["localTime"], "2021-04-09T16:54:05.969");
+    assert_eq!(
+        f0["properties"]["machinery"],
+        serde_json::json!(["Combine \"X\" ü"])
+    );
+    assert!(
+        doc["features"][0]["properties"].get("timestamp").is_none(),
+        "nulls are left out"
+    );
+    let back = read_geojson(&p, crate::schema()).unwrap();
+    assert_same(&batches, &back);
+}
+
+#[test]
+fn geojson_writer_streams_into_any_writer() {
+    let mut w = GeoJsonWriter::try_new(Vec::new(), crate::schema()).unwrap();
+    w.write(&crate::sample(2, 0)).unwrap();
+    assert_eq!(w.features(), 2);
+    let out = w.finish().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["features"].as_array().unwrap().len(), 2);
+    let empty = GeoJsonWriter::try_new(Vec::new(), crate::schema())
+        .unwrap()
+        .finish()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&empty).unwrap();
+    assert_eq!(doc["features"], serde_json::json!([]));
+}
+
+#[test]
+fn swath_rectangles_have_the_right_size_and_orientation() {
+    use geo::{Area, GeodesicArea};
+    // 12 m × 3 m, heading east, at 41.6°N
+    let r = swath_rectangle(-93.5, 41.6, 12.0, 3.0, 90.0);
+    let area = r.geodesic_area_unsigned();
+    assert!((area - 36.0).abs() < 0.2, "area {area}");
+    assert!(r.signed_area() > 0.0, "counter-clockwise");
+    let points = crate::sample(50, 0);
+    let polys = swath_polygons(&points).unwrap();
+    assert_eq!(polys.schema(), swath_schema(&points.schema()));
+    assert_eq!(polys.num_rows(), 50);
+    assert_eq!(polys.column_by_name("geometry").unwrap().null_count(), 0);
+}

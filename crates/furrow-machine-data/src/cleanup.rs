@@ -1,0 +1,212 @@
+//! Cleanup rules (Leaf's `cleanupRules`) and the filtered view's options.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::schema::Property;
+
+/// A comparison operator of a cleanup rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Operator {
+    /// greater than
+    Gt,
+    /// greater than or equal
+    Gte,
+    /// less than
+    Lt,
+    /// less than or equal
+    Lte,
+    /// equal (strings)
+    Eq,
+    /// not equal (strings)
+    Ne,
+}
+
+/// One rule: a point passes when `value_of_point OPERATOR value`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// The operator.
+    pub operator: Operator,
+    /// A number (GT, GTE, LT, LTE) or a string (EQ, NE).
+    pub value: serde_json::Value,
+}
+
+impl Rule {
+    fn num(operator: Operator, v: f64) -> Rule {
+        Rule {
+            operator,
+            value: serde_json::json!(v),
+        }
+    }
+    fn text(operator: Operator, v: &str) -> Rule {
+        Rule {
+            operator,
+            value: serde_json::json!(v),
+        }
+    }
+
+    /// Whether a number passes (string operators compare the number's text).
+    pub fn passes_number(&self, v: f64) -> bool {
+        let Some(r) = self.value.as_f64() else {
+            return true;
+        };
+        match self.operator {
+            Operator::Gt => v > r,
+            Operator::Gte => v >= r,
+            Operator::Lt => v < r,
+            Operator::Lte => v <= r,
+            Operator::Eq => v == r,
+            Operator::Ne => v != r,
+        }
+    }
+
+    /// Whether a string passes.
+    pub fn passes_text(&self, v: &str) -> bool {
+        let Some(r) = self.value.as_str() else {
+            return true;
+        };
+        match self.operator {
+            Operator::Eq => v == r,
+            Operator::Ne => v != r,
+            _ => true,
+        }
+    }
+}
+
+/// Leaf's `cleanupRules`: property → rules. A rule applies only to points that have the property;
+/// setting the rules replaces the whole default set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CleanupRules {
+    /// The rules by property name.
+    pub rules: BTreeMap<String, Vec<Rule>>,
+}
+
+impl Default for CleanupRules {
+    /// Leaf's default set.
+    fn default() -> Self {
+        use Operator::*;
+        let mut rules = BTreeMap::new();
+        rules.insert(
+            "harvestMoisture".into(),
+            vec![Rule::num(Gt, 0.0), Rule::num(Lt, 100.0)],
+        );
+        rules.insert("tillageDepthActual".into(), vec![Rule::num(Gte, 0.0)]);
+        rules.insert("recordingStatus".into(), vec![Rule::text(Eq, "On")]);
+        for p in [
+            "appliedRate",
+            "wetVolume",
+            "wetVolumePerArea",
+            "wetMass",
+            "seedRate",
+            "wetMassPerArea",
+        ] {
+            rules.insert(p.into(), vec![Rule::num(Gt, 0.0)]);
+        }
+        rules.insert("crop".into(), vec![Rule::text(Ne, "unknown")]);
+        rules.insert("products".into(), vec![Rule::num(Gte, 0.0)]);
+        CleanupRules { rules }
+    }
+}
+
+/// Rules compiled against the property table.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CompiledRules {
+    pub(crate) numbers: Vec<(Property, Rule)>,
+    pub(crate) recording: Vec<Rule>,
+    pub(crate) crop: Vec<Rule>,
+    pub(crate) products: Vec<Rule>,
+}
+
+impl CleanupRules {
+    /// Parses Leaf's JSON form (`{"wetMass": [{"operator": "GT", "value": 0}]}`).
+    pub fn from_json(value: &serde_json::Value) -> Result<Self> {
+        serde_json::from_value(value.clone()).map_err(|e| Error::Rule {
+            property: "cleanupRules".into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Replaces the rules of one property (an empty list removes them).
+    pub fn set(&mut self, property: &str, rules: Vec<Rule>) -> &mut Self {
+        if rules.is_empty() {
+            self.rules.remove(property);
+        } else {
+            self.rules.insert(property.into(), rules);
+        }
+        self
+    }
+
+    pub(crate) fn compile(&self) -> Result<CompiledRules> {
+        let mut c = CompiledRules::default();
+        for (name, rules) in &self.rules {
+            for r in rules {
+                let numeric = matches!(
+                    r.operator,
+                    Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte
+                );
+                let bad = |message: &str| Error::Rule {
+                    property: name.clone(),
+                    message: message.into(),
+                };
+                if numeric && !r.value.is_number() {
+                    return Err(bad("numeric operators need a number"));
+                }
+                match name.as_str() {
+                    "recordingStatus" => c.recording.push(r.clone()),
+                    "crop" => c.crop.push(r.clone()),
+                    "products" => c.products.push(r.clone()),
+                    other => match Property::from_name(other) {
+                        Some(p) => c.numbers.push((p, r.clone())),
+                        None => return Err(bad("not a numeric standard property")),
+                    },
+                }
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// Options of the filtered view (Leaf's filteredGeojson).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterOptions {
+    /// Points slower than this (m/s) are left out (default 0.5).
+    pub min_speed: f64,
+    /// Harvest points whose wet mass per area lies more than this many standard deviations from the
+    /// mean are left out (default 3, Leaf's `operationsOutliersLimit`).
+    pub outlier_sigma: f64,
+}
+
+impl Default for FilterOptions {
+    fn default() -> Self {
+        FilterOptions {
+            min_speed: 0.5,
+            outlier_sigma: 3.0,
+        }
+    }
+}
+
+/// Position checks applied with the cleanup rules.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PositionChecks {
+    /// Drop points whose implied speed from the previous point exceeds this (m/s; default 40 m/s =
+    /// 144 km/h, beyond any field machine).
+    pub max_speed: f64,
+    /// Drop points further than this (m) from the previous one when no time difference is known
+    /// (default 200 m).
+    pub max_jump: f64,
+}
+
+impl Default for PositionChecks {
+    fn default() -> Self {
+        PositionChecks {
+            max_speed: 40.0,
+            max_jump: 200.0,
+        }
+    }
+}

@@ -1,0 +1,1389 @@
+//! ISOXML time logs → standard points, streamed as Arrow record batches.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    Float64Builder, ListBuilder, MapBuilder, MapFieldNames, StringBuilder, StructBuilder,
+};
+use arrow_array::{
+    ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray, TimestampMillisecondArray,
+};
+use arrow_buffer::NullBufferBuilder;
+use arrow_schema::{DataType, Field, SchemaRef};
+use furrow_isoxml::{
+    DdiKind, Device, DeviceElement, RecordReader, RecordView, TaskData, TimeLog, ddi_entry,
+    ddi_kind,
+};
+
+use crate::cleanup::{CleanupRules, CompiledRules, FilterOptions, PositionChecks};
+use crate::error::{Error, Result};
+use crate::mapping::{
+    Target, class_name, class_operation, ddi_evidence, ddi_mapping, device_class,
+};
+use crate::schema::{
+    Column, OperationType, PROPERTY_COUNT, Property, RateKind, Units, columns,
+    product_struct_fields, standard_schema,
+};
+use crate::summary::{Counts, Machine, SummaryBuilder};
+use crate::units::UnitSystem;
+
+const EARTH_RADIUS_M: f64 = 6_371_008.8;
+
+/// Options of the conversion.
+#[derive(Debug, Clone)]
+pub struct ConvertOptions {
+    /// Output unit system (default METRIC).
+    pub units: UnitSystem,
+    /// Cleanup rules; `None` writes the raw view (every point with a position).
+    pub cleanup: Option<CleanupRules>,
+    /// Impossible-jump limits (applied with the cleanup rules).
+    pub positions: PositionChecks,
+    /// The filtered view's limits (counted in the summary).
+    pub filter: FilterOptions,
+    /// Rows per record batch (default 65,536).
+    pub batch_rows: usize,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        ConvertOptions {
+            units: UnitSystem::Metric,
+            cleanup: Some(CleanupRules::default()),
+            positions: PositionChecks::default(),
+            filter: FilterOptions::default(),
+            batch_rows: 64 * 1024,
+        }
+    }
+}
+
+/// One standard file to produce: the time logs of one task with one operation type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilePlan {
+    /// `TSK A`.
+    pub task_id: String,
+    /// `TSK B`.
+    pub task_name: Option<String>,
+    /// The operation type.
+    pub operation_type: OperationType,
+    /// The source's name of the operation.
+    pub original_operation_type: String,
+    /// Units of the file.
+    pub units: Units,
+    /// Indexes into [`TaskData::time_logs`].
+    pub logs: Vec<usize>,
+    /// Crop names (partfield crop type).
+    pub crops: Vec<String>,
+    /// Variety names.
+    pub varieties: Vec<String>,
+    /// Product names (task product allocations).
+    pub products: Vec<String>,
+    /// Machines and implements that logged.
+    pub machinery: Vec<Machine>,
+    /// Total size of the time-log binaries, bytes.
+    pub bytes: u64,
+}
+
+impl FilePlan {
+    /// The Arrow schema of the file.
+    pub fn schema(&self) -> SchemaRef {
+        standard_schema(self.operation_type, &self.units)
+    }
+
+    /// A file-name stem: `<task>-<operation type>`.
+    pub fn stem(&self) -> String {
+        let t: String = self
+            .task_id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("{t}-{}", self.operation_type)
+    }
+}
+
+fn element_rank(e: Option<&DeviceElement>) -> u8 {
+    match e.map(|e| e.element_type) {
+        Some(1) => 0,
+        Some(2) => 1,
+        Some(4) => 3,
+        _ => 2,
+    }
+}
+
+/// Decides the operation type of one time log: DDI evidence first, then device classes.
+fn log_operation(td: &TaskData, log: &TimeLog) -> (OperationType, Option<u8>) {
+    let Some(h) = &log.header else {
+        return (OperationType::Other, None);
+    };
+    let mut votes: BTreeMap<OperationType, usize> = BTreeMap::new();
+    let mut class = None;
+    for d in &h.dlvs {
+        if let Some(op) = ddi_evidence(d.ddi) {
+            *votes.entry(op).or_default() += 1;
+        }
+        if let Some((dev, _)) = d
+            .device_element_id
+            .as_deref()
+            .and_then(|id| td.device_element(id))
+        {
+            let c = device_class(&dev.client_name);
+            if c.and_then(class_operation).is_some() || class.is_none() {
+                class = c.or(class);
+            }
+        }
+    }
+    // harvest beats planting beats application beats tillage when several show up
+    for op in [
+        OperationType::Harvested,
+        OperationType::Planted,
+        OperationType::Applied,
+        OperationType::Tillage,
+    ] {
+        if votes.contains_key(&op) {
+            return (op, class);
+        }
+    }
+    (
+        class
+            .and_then(class_operation)
+            .unwrap_or(OperationType::Other),
+        class,
+    )
+}
+
+fn original_name(td: &TaskData, task_id: &str, op: OperationType, class: Option<u8>) -> String {
+    if let Some(task) = td.task(task_id) {
+        for (cpc, _) in &task.operation_technique_practices {
+            if let Some(p) = td.cultural_practices.iter().find(|c| &c.id == cpc) {
+                if !p.designator.trim().is_empty() {
+                    return p.designator.clone();
+                }
+            }
+        }
+    }
+    match (op, class) {
+        (OperationType::Harvested, _) => "Harvesting".into(),
+        (OperationType::Planted, _) => "SowingAndPlanting".into(),
+        (OperationType::Applied, Some(6)) => "CropProtection".into(),
+        (OperationType::Applied, Some(5)) => "Fertilizing".into(),
+        (OperationType::Applied, _) => "Application".into(),
+        (OperationType::Tillage, _) => "Tillage".into(),
+        (OperationType::Other, Some(c)) => class_name(c).into(),
+        (OperationType::Other, None) => "Unknown".into(),
+    }
+}
+
+fn rate_kind(td: &TaskData, logs: &[usize]) -> RateKind {
+    let mut kind = None;
+    for &i in logs {
+        if let Some(h) = &td.time_logs[i].header {
+            for d in &h.dlvs {
+                match ddi_mapping(d.ddi).and_then(|m| m.rate) {
+                    Some(RateKind::Volume) => return RateKind::Volume,
+                    Some(RateKind::Mass) => kind = Some(RateKind::Mass),
+                    None => {}
+                }
+            }
+        }
+    }
+    kind.unwrap_or_default()
+}
+
+/// Plans the standard files of a data set: one per task and operation type, for every task with a
+/// usable time log (header and binary present).
+pub fn plan(td: &TaskData, opts: &ConvertOptions) -> Vec<FilePlan> {
+    let mut groups: BTreeMap<(String, OperationType), (Vec<usize>, Option<u8>)> = BTreeMap::new();
+    let mut order: Vec<(String, OperationType)> = Vec::new();
+    for (i, log) in td.time_logs.iter().enumerate() {
+        if log.header.is_none() || log.binary_file().is_none() {
+            continue;
+        }
+        let (op, class) = log_operation(td, log);
+        let key = (log.task_id.clone(), op);
+        let entry = groups.entry(key.clone()).or_insert_with(|| {
+            order.push(key.clone());
+            (Vec::new(), None)
+        });
+        entry.0.push(i);
+        if entry.1.is_none() {
+            entry.1 = class;
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|key| {
+            let (logs, class) = groups.remove(&key)?;
+            let (task_id, op) = key;
+            let task = td.task(&task_id);
+            let partfield = task
+                .and_then(|t| t.partfield_id.as_deref())
+                .and_then(|id| td.partfield(id));
+            let crop_type = partfield
+                .and_then(|p| p.crop_type_id.as_deref())
+                .and_then(|id| td.crop_types.iter().find(|c| c.id == id));
+            let crops: Vec<String> = crop_type
+                .map(|c| vec![c.designator.trim().to_lowercase()])
+                .unwrap_or_default();
+            let varieties: Vec<String> = partfield
+                .and_then(|p| p.crop_variety_id.as_deref())
+                .and_then(|id| {
+                    td.crop_types
+                        .iter()
+                        .flat_map(|c| &c.varieties)
+                        .find(|v| v.id == id)
+                })
+                .map(|v| vec![v.designator.clone()])
+                .unwrap_or_default();
+            let mut products: Vec<String> = Vec::new();
+            if let Some(t) = task {
+                for pan in &t.product_allocations {
+                    if let Some(p) = td.products.iter().find(|p| p.id == pan.product_id) {
+                        if !products.contains(&p.designator) {
+                            products.push(p.designator.clone());
+                        }
+                    }
+                }
+            }
+            let mut machinery: Vec<Machine> = Vec::new();
+            let mut seen: Vec<String> = Vec::new();
+            for &i in &logs {
+                for d in td.time_logs[i].header.iter().flat_map(|h| &h.dlvs) {
+                    if let Some((dev, _)) = d
+                        .device_element_id
+                        .as_deref()
+                        .and_then(|id| td.device_element(id))
+                    {
+                        if seen.contains(&dev.id) {
+                            continue;
+                        }
+                        seen.push(dev.id.clone());
+                        let c = device_class(&dev.client_name);
+                        let self_propelled = matches!(c, Some(1) | Some(7) | Some(9));
+                        machinery.push(Machine {
+                            name: dev.designator.clone().unwrap_or_else(|| dev.id.clone()),
+                            kind: if self_propelled {
+                                "machine"
+                            } else {
+                                "implement"
+                            }
+                            .into(),
+                            serial_number: dev.serial_number.clone(),
+                            brand: None,
+                        });
+                    }
+                }
+            }
+            let bytes = logs
+                .iter()
+                .filter_map(|&i| td.time_logs[i].binary_size)
+                .sum();
+            Some(FilePlan {
+                original_operation_type: original_name(td, &task_id, op, class),
+                task_name: task.and_then(|t| t.designator.clone()),
+                task_id,
+                operation_type: op,
+                units: Units {
+                    system: opts.units,
+                    applied_rate: rate_kind(td, &logs),
+                },
+                logs,
+                crops,
+                varieties,
+                products,
+                machinery,
+                bytes,
+            })
+        })
+        .collect()
+}
+
+/// What one DLV of a header feeds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slot {
+    Prop(Property, f64),
+    Master,
+    Section(usize),
+    Condensed(usize),
+    Width,
+    SectionWidth(usize),
+    TotalFuel,
+    FuelRate,
+    Extra(usize, Option<f64>),
+    Unused,
+}
+
+/// Per-log decoding state built from the header and the device descriptions.
+#[derive(Debug)]
+struct LogState {
+    slots: Vec<Slot>,
+    condensed: Vec<Vec<usize>>,
+    extra_keys: Vec<String>,
+    current: Vec<Option<i32>>,
+    section_width: Vec<f64>,
+    section_on: Vec<Option<bool>>,
+    static_width: f64,
+    has_sections: bool,
+    utc_offset: Option<Option<i64>>,
+    prev: Option<Prev>,
+    jump_run: u32,
+    prev_fuel_total: Option<f64>,
+    heading: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Prev {
+    lon: f64,
+    lat: f64,
+    t: Option<i64>,
+}
+
+fn width_of(dev: &Device, e: &DeviceElement) -> Option<f64> {
+    dev.properties_of(e)
+        .find(|p| p.ddi == 0x0043)
+        .or_else(|| dev.properties_of(e).find(|p| p.ddi == 0x0046))
+        .map(|p| p.value as f64 / 1000.0)
+        .filter(|w| *w > 0.0 && *w < 200.0)
+}
+
+/// Section descendants of `e` in element-number order (depth first).
+fn sections_under<'a>(dev: &'a Device, e: &'a DeviceElement) -> Vec<&'a DeviceElement> {
+    let mut out = Vec::new();
+    let mut stack = vec![e];
+    let mut guard = 0;
+    while let Some(n) = stack.pop() {
+        guard += 1;
+        if guard > 10_000 {
+            break;
+        }
+        let mut kids: Vec<&DeviceElement> = dev.children_of(n).collect();
+        kids.sort_by_key(|k| std::cmp::Reverse(k.number));
+        for k in kids {
+            if k.element_type == 4 {
+                out.push(k);
+            }
+            stack.push(k);
+        }
+    }
+    out.sort_by_key(|k| k.number);
+    out.dedup_by_key(|k| k.object_id);
+    out
+}
+
+impl LogState {
+    fn new(td: &TaskData, log: &TimeLog, op: OperationType) -> Result<LogState> {
+        let header = log.header.as_ref().ok_or_else(|| Error::TimeLog {
+            task: log.task_id.clone(),
+            log: log.name.clone(),
+            message: "no header".into(),
+        })?;
+        let n = header.dlvs.len();
+        let mut slots = vec![Slot::Unused; n];
+        let mut extra_keys = Vec::new();
+        let mut sections: Vec<(String, u16)> = Vec::new(); // (device id, object id)
+        let mut section_width: Vec<f64> = Vec::new();
+        let mut section_index = |dev: &Device, e: &DeviceElement, widths: &mut Vec<f64>| {
+            let key = (dev.id.clone(), e.object_id);
+            match sections.iter().position(|s| *s == key) {
+                Some(i) => i,
+                None => {
+                    sections.push(key);
+                    widths.push(width_of(dev, e).unwrap_or(0.0));
+                    sections.len() - 1
+                }
+            }
+        };
+        // best source per property: (rank, dlv index)
+        let mut best: HashMap<&'static str, (u8, usize)> = HashMap::new();
+        let mut devices: Vec<&Device> = Vec::new();
+        let mut condensed: Vec<Vec<usize>> = Vec::new();
+        for (i, d) in header.dlvs.iter().enumerate() {
+            let found = d
+                .device_element_id
+                .as_deref()
+                .and_then(|id| td.device_element(id));
+            if let Some((dev, _)) = found {
+                if !devices.iter().any(|x| x.id == dev.id) {
+                    devices.push(dev);
+                }
+            }
+            let element = found.map(|(_, e)| e);
+            let rank = element_rank(element);
+            let mapping = if d.pgn.is_some() {
+                None
+            } else {
+                ddi_mapping(d.ddi)
+            };
+            let slot = match mapping.map(|m| (m.target, m.factor)) {
+                Some((Target::Property(p), f)) => {
+                    let k = p.name();
+                    match best.get(k) {
+                        Some(&(r, _)) if r <= rank => Slot::Unused,
+                        _ => {
+                            if let Some(&(_, old)) = best.get(k) {
+                                slots[old] = Slot::Unused;
+                            }
+                            best.insert(k, (rank, i));
+                            Slot::Prop(p, f)
+                        }
+                    }
+                }
+                Some((Target::WorkState, _)) => match found {
+                    Some((dev, e)) if e.element_type == 4 => {
+                        Slot::Section(section_index(dev, e, &mut section_width))
+                    }
+                    _ => match best.get("@work") {
+                        Some(&(r, _)) if r <= rank => Slot::Unused,
+                        _ => {
+                            if let Some(&(_, old)) = best.get("@work") {
+                                slots[old] = Slot::Unused;
+                            }
+                            best.insert("@work", (rank, i));
+                            Slot::Master
+                        }
+                    },
+                },
+                Some((Target::CondensedWorkState(block), _)) => match found {
+                    Some((dev, e)) => {
+                        let mut under = sections_under(dev, e);
+                        if under.is_empty() {
+                            under = dev
+                                .elements
+                                .iter()
+                                .filter(|x| x.element_type == 4)
+                                .collect();
+                            under.sort_by_key(|k| k.number);
+                        }
+                        let start = usize::from(block) * 16;
+                        let chosen: Vec<&DeviceElement> =
+                            under.into_iter().skip(start).take(16).collect();
+                        if chosen.is_empty() {
+                            Slot::Unused
+                        } else {
+                            let list: Vec<usize> = chosen
+                                .iter()
+                                .map(|s| section_index(dev, s, &mut section_width))
+                                .collect();
+                            condensed.push(list);
+                            Slot::Condensed(condensed.len() - 1)
+                        }
+                    }
+                    None => Slot::Unused,
+                },
+                Some((Target::Width, _)) => match found {
+                    Some((dev, e)) if e.element_type == 4 => {
+                        Slot::SectionWidth(section_index(dev, e, &mut section_width))
+                    }
+                    _ => match best.get("@width") {
+                        Some(&(r, _)) if r <= rank => Slot::Unused,
+                        _ => {
+                            if let Some(&(_, old)) = best.get("@width") {
+                                slots[old] = Slot::Unused;
+                            }
+                            best.insert("@width", (rank, i));
+                            Slot::Width
+                        }
+                    },
+                },
+                Some((Target::TotalFuel, _)) if !best.contains_key("@fuel") => {
+                    best.insert("@fuel", (rank, i));
+                    Slot::TotalFuel
+                }
+                Some((Target::FuelRate, _)) if !best.contains_key("@fuelrate") => {
+                    best.insert("@fuelrate", (rank, i));
+                    Slot::FuelRate
+                }
+                _ => Slot::Unused,
+            };
+            slots[i] = slot;
+        }
+        // everything not consumed goes to `extra`, keyed "DDI/DET" (+ PGN field)
+        for (i, d) in header.dlvs.iter().enumerate() {
+            if slots[i] != Slot::Unused {
+                continue;
+            }
+            let det = d.device_element_id.as_deref().unwrap_or("-");
+            let key = match d.pgn {
+                Some(p) => format!(
+                    "{:04X}/{det}/pgn{p}:{}-{}",
+                    d.ddi,
+                    d.start_bit.unwrap_or(0),
+                    d.stop_bit.unwrap_or(0)
+                ),
+                None => format!("{:04X}/{det}", d.ddi),
+            };
+            let factor = match ddi_kind(d.ddi) {
+                DdiKind::Standard if d.pgn.is_none() => {
+                    ddi_entry(d.ddi).map(|e| e.resolution).filter(|r| *r != 0.0)
+                }
+                _ => None,
+            };
+            slots[i] = Slot::Extra(extra_keys.len(), factor);
+            extra_keys.push(key);
+        }
+        let _ = op;
+        let has_sections = !section_width.is_empty();
+        let static_width = if has_sections && section_width.iter().all(|w| *w > 0.0) {
+            section_width.iter().sum()
+        } else {
+            devices
+                .iter()
+                .flat_map(|dev| {
+                    dev.elements
+                        .iter()
+                        .filter(|e| e.element_type != 4)
+                        .filter_map(|e| width_of(dev, e))
+                })
+                .fold(0.0, f64::max)
+        };
+        Ok(LogState {
+            current: vec![None; n],
+            section_on: vec![None; section_width.len()],
+            slots,
+            condensed,
+            extra_keys,
+            section_width,
+            static_width,
+            has_sections,
+            utc_offset: None,
+            prev: None,
+            jump_run: 0,
+            prev_fuel_total: None,
+            heading: None,
+        })
+    }
+}
+
+/// Column builders of one batch (values in METRIC units until `finish`).
+#[derive(Debug)]
+struct Builder {
+    cols: Vec<Column>,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    ts: Vec<i64>,
+    ts_nulls: NullBufferBuilder,
+    local: Vec<i64>,
+    local_nulls: NullBufferBuilder,
+    nums: Vec<Option<(Vec<f64>, NullBufferBuilder)>>,
+    on: Vec<bool>,
+    extra: MapBuilder<StringBuilder, Float64Builder>,
+}
+
+impl Builder {
+    fn new(op: OperationType, cap: usize) -> Self {
+        let cols = columns(op);
+        let mut nums: Vec<Option<(Vec<f64>, NullBufferBuilder)>> =
+            (0..PROPERTY_COUNT).map(|_| None).collect();
+        for c in &cols {
+            if let Column::Number(p) = c {
+                nums[p.index()] = Some((Vec::with_capacity(cap), NullBufferBuilder::new(cap)));
+            }
+        }
+        Builder {
+            cols,
+            x: Vec::with_capacity(cap),
+            y: Vec::with_capacity(cap),
+            ts: Vec::with_capacity(cap),
+            ts_nulls: NullBufferBuilder::new(cap),
+            local: Vec::with_capacity(cap),
+            local_nulls: NullBufferBuilder::new(cap),
+            nums,
+            on: Vec::with_capacity(cap),
+            extra: MapBuilder::new(
+                Some(MapFieldNames {
+                    entry: "entries".into(),
+                    key: "keys".into(),
+                    value: "values".into(),
+                }),
+                StringBuilder::new(),
+                Float64Builder::new(),
+            ),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    fn finish(&mut self, plan: &FilePlan, schema: &SchemaRef) -> Result<RecordBatch> {
+        let n = self.len();
+        let units = plan.units;
+        let mut out: Vec<ArrayRef> = Vec::with_capacity(self.cols.len());
+        for c in &self.cols {
+            let a: ArrayRef = match c {
+                Column::X => Arc::new(Float64Array::from(std::mem::take(&mut self.x))),
+                Column::Y => Arc::new(Float64Array::from(std::mem::take(&mut self.y))),
+                Column::Timestamp => Arc::new(
+                    TimestampMillisecondArray::new(
+                        std::mem::take(&mut self.ts).into(),
+                        self.ts_nulls.finish(),
+                    )
+                    .with_timezone("UTC"),
+                ),
+                Column::LocalTime => Arc::new(TimestampMillisecondArray::new(
+                    std::mem::take(&mut self.local).into(),
+                    self.local_nulls.finish(),
+                )),
+                Column::OperationType => Arc::new(StringArray::from_iter_values(
+                    std::iter::repeat_n(plan.operation_type.as_str(), n),
+                )),
+                Column::OriginalOperationType => Arc::new(StringArray::from_iter_values(
+                    std::iter::repeat_n(plan.original_operation_type.as_str(), n),
+                )),
+                Column::Number(p) => {
+                    let (mut v, mut nulls) = self.nums[p.index()]
+                        .take()
+                        .unwrap_or_else(|| (vec![0.0; n], NullBufferBuilder::new(n)));
+                    let f = units.factor(*p);
+                    if f != 1.0 {
+                        v.iter_mut().for_each(|x| *x *= f);
+                    }
+                    let arr = Float64Array::new(v.into(), nulls.finish());
+                    self.nums[p.index()] = Some((Vec::new(), NullBufferBuilder::new(0)));
+                    Arc::new(arr)
+                }
+                Column::RecordingStatus => Arc::new(StringArray::from_iter_values(
+                    self.on.drain(..).map(|b| if b { "On" } else { "Off" }),
+                )),
+                Column::SectionId => Arc::new(Int32Array::new_null(n)),
+                Column::Crop => Arc::new(const_str(plan.crops.first(), n)),
+                Column::Variety => Arc::new(const_str(plan.varieties.first(), n)),
+                Column::Machinery => {
+                    let names: Vec<&str> = plan.machinery.iter().map(|m| m.name.as_str()).collect();
+                    Arc::new(const_list(&names, n))
+                }
+                Column::TillType => Arc::new(const_list(&[], n)),
+                Column::Products => {
+                    let rates = out
+                        .iter()
+                        .zip(&self.cols)
+                        .find(|(_, c)| **c == Column::Number(Property::AppliedRate))
+                        .and_then(|(a, _)| a.as_any().downcast_ref::<Float64Array>().cloned());
+                    Arc::new(products_column(&plan.products, rates.as_ref(), n))
+                }
+                Column::Extra => Arc::new(self.extra.finish()),
+            };
+            out.push(a);
+        }
+        // reset builders for the next batch
+        for c in &self.cols {
+            if let Column::Number(p) = c {
+                self.nums[p.index()] = Some((Vec::new(), NullBufferBuilder::new(0)));
+            }
+        }
+        Ok(RecordBatch::try_new(schema.clone(), out)?)
+    }
+}
+
+fn const_str(v: Option<&String>, n: usize) -> StringArray {
+    match v {
+        Some(s) => StringArray::from_iter_values(std::iter::repeat_n(s.as_str(), n)),
+        None => StringArray::new_null(n),
+    }
+}
+
+fn const_list(values: &[&str], n: usize) -> arrow_array::ListArray {
+    let mut b = ListBuilder::with_capacity(StringBuilder::new(), n);
+    for _ in 0..n {
+        if values.is_empty() {
+            b.append(false);
+        } else {
+            for v in values {
+                b.values().append_value(v);
+            }
+            b.append(true);
+        }
+    }
+    b.finish()
+}
+
+fn products_column(
+    names: &[String],
+    rates: Option<&Float64Array>,
+    n: usize,
+) -> arrow_array::ListArray {
+    let fields = product_struct_fields();
+    let rate_fields = match fields[1].data_type() {
+        DataType::Struct(f) => f.clone(),
+        _ => arrow_schema::Fields::empty(),
+    };
+    let item = StructBuilder::new(
+        fields.clone(),
+        vec![
+            Box::new(StringBuilder::new()),
+            Box::new(StructBuilder::new(
+                rate_fields,
+                vec![Box::new(Float64Builder::new())],
+            )),
+        ],
+    );
+    let mut b = ListBuilder::with_capacity(item, n).with_field(Arc::new(Field::new(
+        "item",
+        DataType::Struct(fields),
+        true,
+    )));
+    for i in 0..n {
+        if names.is_empty() {
+            b.append(false);
+            continue;
+        }
+        // one product: the logged rate is its rate; a tank mix's split is unknown
+        let rate = match (names.len(), rates) {
+            (1, Some(r)) if !arrow_array::Array::is_null(r, i) => Some(r.value(i)),
+            _ => None,
+        };
+        for name in names {
+            let s = b.values();
+            if let Some(nb) = s.field_builder::<StringBuilder>(0) {
+                nb.append_value(name);
+            }
+            if let Some(rb) = s.field_builder::<StructBuilder>(1) {
+                if let Some(v) = rb.field_builder::<Float64Builder>(0) {
+                    v.append_option(rate);
+                }
+                rb.append(true);
+            }
+            s.append(true);
+        }
+        b.append(true);
+    }
+    b.finish()
+}
+
+/// Crop constants for dry values and volumes: (names, standard moisture %, test weight lb/bu).
+const CROPS: &[(&[&str], f64, f64)] = &[
+    (&["corn", "maize", "mais"], 15.5, 56.0),
+    (&["soybeans", "soybean", "soy", "soja"], 13.0, 60.0),
+    (
+        &["wheat", "weizen", "winter wheat", "spring wheat"],
+        13.5,
+        60.0,
+    ),
+    (&["barley", "gerste"], 14.5, 48.0),
+    (&["oats", "hafer"], 14.0, 32.0),
+    (&["rye", "roggen"], 14.0, 56.0),
+    (&["canola", "rapeseed", "raps", "winterraps"], 10.0, 50.0),
+    (&["sorghum"], 14.0, 56.0),
+    (&["sunflower", "sunflowers"], 10.0, 28.0),
+    (&["triticale"], 14.0, 48.0),
+];
+
+/// Standard moisture (%) and density (kg/m³) of a crop, if known.
+pub fn crop_constants(crop: &str) -> Option<(f64, f64)> {
+    let c = crop.trim().to_lowercase();
+    CROPS
+        .iter()
+        .find(|(n, _, _)| n.contains(&c.as_str()))
+        .map(|(_, m, lb_bu)| {
+            // lb/bu → kg/m³
+            (*m, lb_bu * 0.453_592_37 / 0.035_239_070_166_88)
+        })
+}
+
+fn haversine(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_M * a.sqrt().asin()
+}
+
+fn bearing(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dl = (lon2 - lon1).to_radians();
+    let y = dl.sin() * p2.cos();
+    let x = p1.cos() * p2.sin() - p1.sin() * p2.cos() * dl.cos();
+    (y.atan2(x).to_degrees() + 360.0) % 360.0
+}
+
+/// Welford mean/variance plus a coarse histogram for counting outliers with bounded memory.
+#[derive(Debug, Default)]
+struct OutlierStats {
+    n: u64,
+    mean: f64,
+    m2: f64,
+    hist: HashMap<u32, u64>,
+}
+
+impl OutlierStats {
+    fn add(&mut self, v: f64) {
+        self.n += 1;
+        let d = v - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (v - self.mean);
+        // 15 mantissa bits: relative precision 3e-5
+        *self.hist.entry((v as f32).to_bits() >> 8).or_default() += 1;
+    }
+    fn count_outliers(&self, sigma: f64) -> u64 {
+        if self.n < 2 {
+            return 0;
+        }
+        let sd = (self.m2 / (self.n - 1) as f64).sqrt();
+        let limit = sigma * sd;
+        self.hist
+            .iter()
+            .filter(|(k, _)| {
+                let v = f64::from(f32::from_bits(**k << 8 | 0x80));
+                (v - self.mean).abs() > limit
+            })
+            .map(|(_, c)| *c)
+            .sum()
+    }
+}
+
+/// Streams the standard points of one [`FilePlan`] as record batches; [`StandardStream::finish`] gives
+/// the counts and the summary.
+pub struct StandardStream<'a> {
+    td: &'a TaskData,
+    plan: &'a FilePlan,
+    opts: &'a ConvertOptions,
+    rules: Option<CompiledRules>,
+    schema: SchemaRef,
+    builder: Builder,
+    summary: SummaryBuilder,
+    counts: Counts,
+    outliers: OutlierStats,
+    log_pos: usize,
+    reader: Option<(RecordReader<Box<dyn std::io::Read + Send>>, LogState)>,
+    bytes_done: u64,
+    current_offset: u64,
+    warnings: Vec<String>,
+    done: bool,
+}
+
+impl std::fmt::Debug for StandardStream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StandardStream")
+            .field("plan", &self.plan.stem())
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of a finished stream.
+#[derive(Debug, Clone)]
+pub struct FileOutcome {
+    /// The point counts.
+    pub counts: Counts,
+    /// The summary feature (Leaf's shape).
+    pub summary: serde_json::Value,
+    /// The units document.
+    pub units: serde_json::Value,
+    /// Warnings from the time-log readers and the conversion.
+    pub warnings: Vec<String>,
+}
+
+impl<'a> StandardStream<'a> {
+    /// A stream over the logs of `plan` in `td`.
+    pub fn new(td: &'a TaskData, plan: &'a FilePlan, opts: &'a ConvertOptions) -> Result<Self> {
+        let rules = opts
+            .cleanup
+            .as_ref()
+            .map(CleanupRules::compile)
+            .transpose()?;
+        let mut summary = SummaryBuilder::new(
+            plan.operation_type,
+            &plan.original_operation_type,
+            plan.units,
+        );
+        summary.set_context(
+            plan.crops.clone(),
+            plan.varieties.clone(),
+            plan.products.clone(),
+            plan.machinery.clone(),
+        );
+        Ok(StandardStream {
+            td,
+            plan,
+            opts,
+            rules,
+            schema: plan.schema(),
+            builder: Builder::new(plan.operation_type, opts.batch_rows.max(1)),
+            summary,
+            counts: Counts::default(),
+            outliers: OutlierStats::default(),
+            log_pos: 0,
+            reader: None,
+            bytes_done: 0,
+            current_offset: 0,
+            warnings: Vec::new(),
+            done: false,
+        })
+    }
+
+    /// The schema of the batches.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Bytes of time-log binaries consumed so far (for progress).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_done + self.current_offset
+    }
+
+    /// Counts so far.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Counts, summary and units; call after the last batch.
+    pub fn finish(mut self) -> FileOutcome {
+        self.counts.outliers = self.outliers.count_outliers(self.opts.filter.outlier_sigma);
+        self.counts.filtered = self
+            .counts
+            .standard
+            .saturating_sub(self.counts.slow)
+            .saturating_sub(self.counts.outliers);
+        self.summary.set_counts(self.counts);
+        FileOutcome {
+            counts: self.counts,
+            summary: self.summary.finish(),
+            units: serde_json::Value::Object(crate::schema::units_document(
+                self.plan.operation_type,
+                &self.plan.units,
+            )),
+            warnings: self.warnings,
+        }
+    }
+
+    fn open_next(&mut self) -> Result<bool> {
+        while self.log_pos < self.plan.logs.len() {
+            let log = &self.td.time_logs[self.plan.logs[self.log_pos]];
+            self.log_pos += 1;
+            match (
+                log.reader(),
+                LogState::new(self.td, log, self.plan.operation_type),
+            ) {
+                (Ok(r), Ok(s)) => {
+                    self.reader = Some((r, s));
+                    return Ok(true);
+                }
+                (Err(e), _) | (_, Err(Error::Isoxml(e))) => {
+                    self.warnings.push(format!("{}: {e}", log.name));
+                }
+                (_, Err(e)) => self.warnings.push(format!("{}: {e}", log.name)),
+            }
+        }
+        Ok(false)
+    }
+
+    fn fill(&mut self) -> Result<()> {
+        let target = self.opts.batch_rows.max(1);
+        while self.builder.len() < target {
+            if self.reader.is_none() && !self.open_next()? {
+                self.done = true;
+                return Ok(());
+            }
+            let Some((reader, state)) = self.reader.as_mut() else {
+                continue;
+            };
+            let mut finished = false;
+            while self.builder.len() < target {
+                match reader.next_record() {
+                    Ok(Some(view)) => {
+                        self.current_offset = view.offset;
+                        push_record(
+                            &view,
+                            state,
+                            self.plan,
+                            self.opts,
+                            self.rules.as_ref(),
+                            &mut self.builder,
+                            &mut self.summary,
+                            &mut self.counts,
+                            &mut self.outliers,
+                        );
+                    }
+                    Ok(None) => {
+                        finished = true;
+                        break;
+                    }
+                    Err(e) => {
+                        self.warnings.push(e.to_string());
+                        finished = true;
+                        break;
+                    }
+                }
+            }
+            if finished {
+                let (reader, _) = self.reader.take().expect("reader present");
+                for w in reader.warnings() {
+                    self.warnings.push(w.to_string());
+                }
+                let log = &self.td.time_logs[self.plan.logs[self.log_pos - 1]];
+                self.bytes_done += log.binary_size.unwrap_or(self.current_offset);
+                self.current_offset = 0;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for StandardStream<'_> {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done && self.builder.len() == 0 {
+            return None;
+        }
+        if let Err(e) = self.fill() {
+            self.done = true;
+            return Some(Err(e));
+        }
+        if self.builder.len() == 0 {
+            return None;
+        }
+        let plan = self.plan;
+        let schema = self.schema.clone();
+        Some(self.builder.finish(plan, &schema))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_record(
+    view: &RecordView<'_>,
+    st: &mut LogState,
+    plan: &FilePlan,
+    opts: &ConvertOptions,
+    rules: Option<&CompiledRules>,
+    b: &mut Builder,
+    summary: &mut SummaryBuilder,
+    counts: &mut Counts,
+    outliers: &mut OutlierStats,
+) {
+    counts.raw += 1;
+    let mut sections_dirty = false;
+    for v in view.values() {
+        let i = usize::from(v.index);
+        if let Some(slot) = st.current.get_mut(i) {
+            *slot = Some(v.value);
+            if matches!(
+                st.slots.get(i),
+                Some(Slot::Section(_) | Slot::Condensed { .. } | Slot::SectionWidth(_))
+            ) {
+                sections_dirty = true;
+            }
+        }
+    }
+    if sections_dirty {
+        for (i, slot) in st.slots.iter().enumerate() {
+            let Some(v) = st.current[i] else { continue };
+            match *slot {
+                Slot::Condensed(c) => {
+                    for (k, &s) in st.condensed.get(c).into_iter().flatten().enumerate() {
+                        let bits = (v as u32 >> (2 * k)) & 3;
+                        if let Some(on) = st.section_on.get_mut(s) {
+                            *on = match bits {
+                                0 => Some(false),
+                                1 => Some(true),
+                                _ => None,
+                            };
+                        }
+                    }
+                }
+                Slot::Section(s) => {
+                    if let Some(on) = st.section_on.get_mut(s) {
+                        *on = Some(v == 1);
+                    }
+                }
+                Slot::SectionWidth(s) => {
+                    if let Some(w) = st.section_width.get_mut(s) {
+                        *w = f64::from(v) / 1000.0;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if !view.has_plausible_position() {
+        counts.invalid_position += 1;
+        return;
+    }
+    let pos = view.position;
+    let lat = f64::from(pos.north.unwrap_or(0)) * 1e-7;
+    let lon = f64::from(pos.east.unwrap_or(0)) * 1e-7;
+    let local = view.time.map(|t| t.epoch_millis());
+    // UTC offset, decided once per log from the first record with both clocks
+    if st.utc_offset.is_none() {
+        if let (Some(l), Some(d), Some(ms)) = (local, pos.gps_utc_date, pos.gps_utc_time) {
+            let gps = furrow_isoxml::LoggedDateTime {
+                days: d,
+                millis: ms,
+            }
+            .epoch_millis();
+            let diff = l - gps;
+            let q = 15 * 60 * 1000;
+            let rounded = (diff as f64 / q as f64).round() as i64 * q;
+            st.utc_offset = Some(
+                ((diff - rounded).abs() <= 60_000 && rounded.abs() <= 14 * 3_600_000)
+                    .then_some(rounded),
+            );
+        } else if local.is_some() {
+            st.utc_offset = Some(None);
+        }
+    }
+    let utc = match (local, st.utc_offset) {
+        (Some(l), Some(Some(off))) => Some(l - off),
+        _ => None,
+    };
+    // distance, time step, jump check
+    let (mut distance, mut dt) = (0.0, None);
+    let mut jump = false;
+    if let Some(p) = st.prev {
+        distance = haversine(p.lon, p.lat, lon, lat);
+        dt = match (p.t, local) {
+            (Some(a), Some(b)) => Some((b - a) as f64 / 1000.0),
+            _ => None,
+        };
+        jump = match dt {
+            Some(s) if s > 0.0 => distance / s > opts.positions.max_speed,
+            _ => distance > opts.positions.max_jump,
+        };
+    }
+    if jump {
+        st.jump_run += 1;
+        if st.jump_run >= 3 {
+            // the machine really is elsewhere (or the earlier fix was the bad one): start afresh
+            st.jump_run = 0;
+            st.prev = None;
+            jump = false;
+            distance = 0.0;
+            dt = None;
+        }
+    } else {
+        st.jump_run = 0;
+    }
+    if !jump {
+        if distance > 0.05 {
+            if let Some(p) = st.prev {
+                st.heading = Some(bearing(p.lon, p.lat, lon, lat));
+            }
+        }
+        st.prev = Some(Prev { lon, lat, t: local });
+    }
+    let dt = dt.filter(|s| *s >= 0.0);
+
+    let mut vals: [Option<f64>; PROPERTY_COUNT] = [None; PROPERTY_COUNT];
+    let mut master: Option<bool> = None;
+    let mut logged_width: Option<f64> = None;
+    let mut fuel_total: Option<f64> = None;
+    let mut fuel_rate: Option<f64> = None;
+    for (i, slot) in st.slots.iter().enumerate() {
+        let Some(raw) = st.current[i] else { continue };
+        match *slot {
+            Slot::Prop(p, f) => vals[p.index()] = Some(f64::from(raw) * f),
+            Slot::Master => master = Some(raw == 1),
+            Slot::Width => logged_width = Some(f64::from(raw) / 1000.0),
+            Slot::TotalFuel => fuel_total = Some(f64::from(raw) / 1000.0),
+            Slot::FuelRate => fuel_rate = Some(f64::from(raw) * 1e-6),
+            _ => {}
+        }
+    }
+    let total_width = logged_width.filter(|w| *w > 0.0).unwrap_or(st.static_width);
+    let known: Vec<(f64, bool)> = st
+        .section_on
+        .iter()
+        .zip(&st.section_width)
+        .filter_map(|(on, w)| on.map(|o| (*w, o)))
+        .collect();
+    let (effective, recording) = if st.has_sections && !known.is_empty() {
+        let any_on = known.iter().any(|(_, o)| *o);
+        let eff = if known.iter().all(|(w, _)| *w > 0.0) {
+            known.iter().filter(|(_, o)| *o).map(|(w, _)| w).sum()
+        } else {
+            total_width * known.iter().filter(|(_, o)| *o).count() as f64 / known.len() as f64
+        };
+        let on = master != Some(false) && any_on;
+        (if on { eff } else { 0.0 }, on)
+    } else {
+        let on = master != Some(false);
+        (if on { total_width } else { 0.0 }, on)
+    };
+    let speed = vals[Property::Speed.index()]
+        .map(f64::abs)
+        .or_else(|| dt.filter(|s| *s > 0.0).map(|s| distance / s));
+    vals[Property::Speed.index()] = speed;
+    vals[Property::Distance.index()] = Some(distance);
+    vals[Property::Heading.index()] = st.heading;
+    vals[Property::Elevation.index()] = pos
+        .up
+        .map(|v| f64::from(v) / 1000.0)
+        .filter(|m| (-500.0..=9000.0).contains(m));
+    vals[Property::EquipmentWidth.index()] = (total_width > 0.0).then_some(total_width);
+    let area = effective * distance;
+    vals[Property::Area.index()] = Some(area);
+    // fuel: difference of the cumulative total, else rate × time
+    let fuel = match (fuel_total, st.prev_fuel_total) {
+        (Some(t), Some(p)) if t >= p && t - p < 1000.0 => Some(t - p),
+        (Some(_), None) => Some(0.0),
+        _ => fuel_rate.zip(dt).map(|(r, s)| r * s),
+    };
+    if fuel_total.is_some() {
+        st.prev_fuel_total = fuel_total;
+    }
+    vals[Property::FuelUsed.index()] = fuel;
+    if plan.operation_type == OperationType::Harvested {
+        harvest_values(&mut vals, area, dt, plan.crops.first().map(String::as_str));
+        vals[Property::SamplingInterval.index()] = dt;
+    }
+    // cleanup
+    let mut keep = !jump;
+    if !keep {
+        counts.jumps += 1;
+    }
+    if let (true, Some(r)) = (keep, rules) {
+        let status = if recording { "On" } else { "Off" };
+        let pass = r
+            .numbers
+            .iter()
+            .all(|(p, rule)| vals[p.index()].is_none_or(|v| rule.passes_number(v)))
+            && r.recording.iter().all(|rule| rule.passes_text(status))
+            && plan
+                .crops
+                .first()
+                .is_none_or(|c| r.crop.iter().all(|rule| rule.passes_text(c)))
+            && (plan.products.is_empty()
+                || vals[Property::AppliedRate.index()]
+                    .is_none_or(|v| r.products.iter().all(|rule| rule.passes_number(v))));
+        if !pass {
+            counts.cleaned += 1;
+            keep = false;
+        }
+    }
+    if keep {
+        counts.standard += 1;
+        match speed {
+            Some(s) if s < opts.filter.min_speed => counts.slow += 1,
+            _ => {
+                if plan.operation_type == OperationType::Harvested {
+                    if let Some(v) = vals[Property::WetMassPerArea.index()] {
+                        outliers.add(v);
+                    }
+                }
+            }
+        }
+    } else if rules.is_some() {
+        return;
+    }
+    // write
+    counts.written += 1;
+    b.x.push(lon);
+    b.y.push(lat);
+    b.ts.push(utc.unwrap_or(0));
+    b.ts_nulls.append(utc.is_some());
+    b.local.push(local.unwrap_or(0));
+    b.local_nulls.append(local.is_some());
+    for (i, col) in b.nums.iter_mut().enumerate() {
+        if let Some((v, n)) = col {
+            v.push(vals[i].unwrap_or(0.0));
+            n.append(vals[i].is_some());
+        }
+    }
+    b.on.push(recording);
+    for (i, slot) in st.slots.iter().enumerate() {
+        if let (Slot::Extra(k, f), Some(raw)) = (*slot, st.current[i]) {
+            b.extra.keys().append_value(&st.extra_keys[k]);
+            b.extra
+                .values()
+                .append_value(f.map_or(f64::from(raw), |f| f64::from(raw) * f));
+        }
+    }
+    let _ = b.extra.append(true);
+    summary.add(
+        &vals,
+        utc.map(|t| (t, true)).or(local.map(|t| (t, false))),
+        lon,
+        lat,
+        effective,
+    );
+}
+
+/// Fills wet/dry masses and volumes of a harvest point from what was logged (METRIC units).
+fn harvest_values(
+    vals: &mut [Option<f64>; PROPERTY_COUNT],
+    area_m2: f64,
+    dt: Option<f64>,
+    crop: Option<&str>,
+) {
+    let ha = area_m2 / 10_000.0;
+    let get = |v: &[Option<f64>; PROPERTY_COUNT], p: Property| v[p.index()];
+    let consts = crop.and_then(crop_constants);
+    // wet mass: per-area yield × area, else mass flow × time
+    let mut wmpa = get(vals, Property::WetMassPerArea);
+    let mut wet_mass = wmpa.map(|y| y * ha);
+    if wet_mass.is_none() {
+        if let (Some(flow), Some(s)) = (get(vals, Property::CropFlow), dt) {
+            let t = flow * s / 1000.0;
+            wet_mass = Some(t);
+            if ha > 0.0 {
+                wmpa = Some(t / ha);
+            }
+        }
+    }
+    vals[Property::WetMassPerArea.index()] = wmpa;
+    vals[Property::WetMass.index()] = wet_mass;
+    let mut wvpa = get(vals, Property::WetVolumePerArea);
+    if wvpa.is_none() {
+        if let (Some(y), Some((_, density))) = (wmpa, consts) {
+            wvpa = Some(y * 1000.0 / density);
+        }
+    }
+    vals[Property::WetVolumePerArea.index()] = wvpa;
+    vals[Property::WetVolume.index()] = wvpa.map(|v| v * ha);
+    // dry: logged dry yield, else the shrink formula with the crop's standard moisture, else = wet
+    let moisture = get(vals, Property::HarvestMoisture);
+    let shrink = match (moisture, consts) {
+        (Some(m), Some((std_m, _))) if m < 100.0 => Some((100.0 - m) / (100.0 - std_m)),
+        _ => None,
+    };
+    let dmpa =
+        get(vals, Property::DryMassPerArea).or_else(|| wmpa.map(|w| shrink.map_or(w, |s| w * s)));
+    vals[Property::DryMassPerArea.index()] = dmpa;
+    vals[Property::DryMass.index()] = dmpa.map(|y| y * ha);
+    let dvpa = match (dmpa, consts) {
+        (Some(y), Some((_, density))) => Some(y * 1000.0 / density),
+        _ => wvpa.map(|w| shrink.map_or(w, |s| w * s)),
+    };
+    vals[Property::DryVolumePerArea.index()] = dvpa;
+    vals[Property::DryVolume.index()] = dvpa.map(|v| v * ha);
+}
+
+/// A converted standard file held in memory.
+#[derive(Debug, Clone)]
+pub struct StandardFile {
+    /// What was converted.
+    pub plan: FilePlan,
+    /// The points.
+    pub batches: Vec<RecordBatch>,
+    /// Counts, summary, units and warnings.
+    pub outcome: FileOutcome,
+}
+
+impl StandardFile {
+    /// Total rows.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// Converts every planned file of a data set into memory (see [`StandardStream`] to stream).
+pub fn convert_task_data(td: &TaskData, opts: &ConvertOptions) -> Result<Vec<StandardFile>> {
+    plan(td, opts)
+        .into_iter()
+        .map(|p| {
+            let mut stream = StandardStream::new(td, &p, opts)?;
+            let batches = stream.by_ref().collect::<Result<Vec<_>>>()?;
+            let outcome = stream.finish();
+            Ok(StandardFile {
+                plan: p.clone(),
+                batches,
+                outcome,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,362 @@
+//! The summary of a standard file (Leaf's summary feature) and the point counts.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::coverage::Coverage;
+use crate::schema::{Column, OperationType, PROPERTY_COUNT, Property, Units, columns};
+use crate::units::Quantity;
+
+/// How many points each stage kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    /// Records decoded from the time logs.
+    pub raw: u64,
+    /// Records without a usable position (missing, out of range or 0/0); never written.
+    pub invalid_position: u64,
+    /// Points dropped as impossible jumps.
+    pub jumps: u64,
+    /// Points dropped by the cleanup rules.
+    pub cleaned: u64,
+    /// Points in the standard (cleaned) view, i.e. written unless `raw` output was asked for.
+    pub standard: u64,
+    /// Points of the standard view slower than the filter's minimum speed.
+    pub slow: u64,
+    /// Harvest outliers (beyond the filter's σ limit) among the remaining points.
+    pub outliers: u64,
+    /// Points in the filtered view.
+    pub filtered: u64,
+    /// Points written to the file.
+    pub written: u64,
+}
+
+/// A machine named in the summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Machine {
+    /// Designator.
+    pub name: String,
+    /// `machine` or `implement`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Serial number, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    /// Brand, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Stat {
+    n: u64,
+    sum: f64,
+    wsum: f64,
+    warea: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Default for Stat {
+    fn default() -> Self {
+        Stat {
+            n: 0,
+            sum: 0.0,
+            wsum: 0.0,
+            warea: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
+    }
+}
+
+/// Accumulates the summary of one file while points stream by (values in METRIC units).
+#[derive(Debug, Clone)]
+pub struct SummaryBuilder {
+    op: OperationType,
+    original: String,
+    units: Units,
+    stats: [Stat; PROPERTY_COUNT],
+    start: Option<(i64, bool)>,
+    end: Option<(i64, bool)>,
+    total_area: f64,
+    total_distance: f64,
+    totals: HashMap<&'static str, f64>,
+    crops: Vec<String>,
+    varieties: Vec<String>,
+    products: Vec<String>,
+    machinery: Vec<Machine>,
+    coverage: Coverage,
+    counts: Counts,
+}
+
+/// Properties reported as statistics (the others are reported as totals or not at all).
+fn is_stat(p: Property) -> bool {
+    !matches!(
+        p,
+        Property::Distance
+            | Property::Heading
+            | Property::Area
+            | Property::FuelUsed
+            | Property::SamplingInterval
+    )
+}
+
+impl SummaryBuilder {
+    /// An empty summary of a file.
+    pub fn new(op: OperationType, original: &str, units: Units) -> Self {
+        SummaryBuilder {
+            op,
+            original: original.into(),
+            units,
+            stats: [Stat::default(); PROPERTY_COUNT],
+            start: None,
+            end: None,
+            total_area: 0.0,
+            total_distance: 0.0,
+            totals: HashMap::new(),
+            crops: Vec::new(),
+            varieties: Vec::new(),
+            products: Vec::new(),
+            machinery: Vec::new(),
+            coverage: Coverage::new(),
+            counts: Counts::default(),
+        }
+    }
+
+    /// Sets the crops, varieties, products and machinery of the file.
+    pub fn set_context(
+        &mut self,
+        crops: Vec<String>,
+        varieties: Vec<String>,
+        products: Vec<String>,
+        machinery: Vec<Machine>,
+    ) {
+        self.crops = crops;
+        self.varieties = varieties;
+        self.products = products;
+        self.machinery = machinery;
+    }
+
+    /// Sets the point counts.
+    pub fn set_counts(&mut self, counts: Counts) {
+        self.counts = counts;
+    }
+
+    /// The point counts.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Adds one written point: its METRIC values, time (epoch ms, `true` when UTC), position and the
+    /// effective width used for its area.
+    pub(crate) fn add(
+        &mut self,
+        vals: &[Option<f64>; PROPERTY_COUNT],
+        time: Option<(i64, bool)>,
+        x: f64,
+        y: f64,
+        effective_width: f64,
+    ) {
+        if let Some(t) = time {
+            if self.start.is_none_or(|s| t.0 < s.0) {
+                self.start = Some(t);
+            }
+            if self.end.is_none_or(|e| t.0 > e.0) {
+                self.end = Some(t);
+            }
+        }
+        let area = vals[Property::Area.index()].unwrap_or(0.0);
+        let distance = vals[Property::Distance.index()].unwrap_or(0.0);
+        self.total_area += area;
+        self.total_distance += distance;
+        for (i, v) in vals.iter().enumerate() {
+            if let Some(v) = *v {
+                let s = &mut self.stats[i];
+                s.n += 1;
+                s.sum += v;
+                s.wsum += v * area;
+                s.warea += area;
+                s.min = s.min.min(v);
+                s.max = s.max.max(v);
+            }
+        }
+        let mut total = |k: &'static str, v: Option<f64>| {
+            if let Some(v) = v {
+                *self.totals.entry(k).or_insert(0.0) += v;
+            }
+        };
+        total("totalFuelUsed", vals[Property::FuelUsed.index()]);
+        total("totalWetMass", vals[Property::WetMass.index()]);
+        total("totalDryMass", vals[Property::DryMass.index()]);
+        total("totalWetVolume", vals[Property::WetVolume.index()]);
+        total("totalDryVolume", vals[Property::DryVolume.index()]);
+        // rates are per hectare; point area is m²
+        total(
+            "totalApplied",
+            vals[Property::AppliedRate.index()].map(|r| r * area / 10_000.0),
+        );
+        total(
+            "totalPlanted",
+            vals[Property::SeedRate.index()].map(|r| r * area / 10_000.0),
+        );
+        let heading = vals[Property::Heading.index()].unwrap_or(f64::NAN);
+        self.coverage.add(x, y, effective_width, heading, distance);
+    }
+
+    /// The summary as a GeoJSON Feature (Leaf's shape), geometry = covered area as a MultiPolygon.
+    pub fn finish(&self) -> Value {
+        let u = &self.units;
+        let mut p = Map::new();
+        let time = |t: Option<(i64, bool)>| {
+            t.map(|(ms, utc)| Value::String(format_time(ms, utc)))
+                .unwrap_or(Value::Null)
+        };
+        p.insert("operationType".into(), self.op.as_str().into());
+        p.insert("originalOperationType".into(), self.original.clone().into());
+        p.insert("startTime".into(), time(self.start));
+        p.insert("endTime".into(), time(self.end));
+        if !self.crops.is_empty() {
+            p.insert("crop".into(), json!(self.crops));
+        }
+        let area_q = Quantity::TotalArea;
+        p.insert(
+            "totalArea".into(),
+            json!({"value": self.total_area / 10_000.0 * area_q.factor(u.system), "unit": area_q.unit(u.system)}),
+        );
+        let len = Quantity::Length;
+        p.insert(
+            "totalDistance".into(),
+            json!({"value": self.total_distance * len.factor(u.system), "unit": len.unit(u.system)}),
+        );
+        p.insert(
+            "coveredArea".into(),
+            json!({"value": self.coverage.area_m2() / 10_000.0 * area_q.factor(u.system), "unit": area_q.unit(u.system)}),
+        );
+        for c in columns(self.op) {
+            let Column::Number(prop) = c else { continue };
+            let s = self.stats[prop.index()];
+            if s.n == 0 || !is_stat(prop) {
+                continue;
+            }
+            let f = u.factor(prop);
+            let avg = if s.warea > 0.0 {
+                s.wsum / s.warea
+            } else {
+                s.sum / s.n as f64
+            };
+            p.insert(
+                prop.name().into(),
+                json!({"avg": avg * f, "min": s.min * f, "max": s.max * f, "unit": u.unit(prop)}),
+            );
+        }
+        let mut keys: Vec<_> = self.totals.keys().copied().collect();
+        keys.sort_unstable();
+        for k in keys {
+            let v = self.totals[k];
+            let (value, unit) = match k {
+                "totalFuelUsed" => (
+                    v * Quantity::LiquidVolume.factor(u.system),
+                    Quantity::LiquidVolume.unit(u.system),
+                ),
+                "totalWetMass" | "totalDryMass" => (
+                    v * Quantity::Mass.factor(u.system),
+                    Quantity::Mass.unit(u.system),
+                ),
+                "totalWetVolume" | "totalDryVolume" => (
+                    v * Quantity::Volume.factor(u.system),
+                    Quantity::Volume.unit(u.system),
+                ),
+                "totalApplied" => {
+                    let q = match u.applied_rate {
+                        crate::schema::RateKind::Volume => Quantity::LiquidVolume,
+                        crate::schema::RateKind::Mass => Quantity::AppliedMass,
+                    };
+                    (v * q.factor(u.system), q.unit(u.system))
+                }
+                "totalPlanted" => (v, Some("seeds")),
+                _ => (v, None),
+            };
+            p.insert(k.into(), json!({"value": value, "unit": unit}));
+        }
+        if matches!(self.op, OperationType::Planted | OperationType::Harvested)
+            && !self.varieties.is_empty()
+        {
+            let varieties: Vec<Value> = self.varieties.iter().map(|v| json!({"name": v})).collect();
+            p.insert("varieties".into(), Value::Array(varieties));
+        }
+        if self.op == OperationType::Applied {
+            let rate = self.stats[Property::AppliedRate.index()];
+            let total = self.totals.get("totalApplied").copied();
+            let n = self.products.len().max(1) as f64;
+            let products: Vec<Value> = self
+                .products
+                .iter()
+                .map(|name| {
+                    let mut o = json!({"name": name, "type": if self.products.len() > 1 { "Component" } else { "Carrier" }});
+                    if rate.n > 0 && self.products.len() == 1 {
+                        let avg = if rate.warea > 0.0 { rate.wsum / rate.warea } else { rate.sum / rate.n as f64 };
+                        o["rate"] = json!({"value": avg * u.factor(Property::AppliedRate), "unit": u.unit(Property::AppliedRate)});
+                    }
+                    if let (Some(t), true) = (total, self.products.len() == 1) {
+                        o["totalApplied"] = json!({"value": t / n});
+                    }
+                    o
+                })
+                .collect();
+            p.insert("products".into(), Value::Array(products));
+            p.insert("tankMix".into(), Value::Bool(self.products.len() > 1));
+        }
+        p.insert(
+            "machinery".into(),
+            serde_json::to_value(&self.machinery).unwrap_or(Value::Null),
+        );
+        p.insert(
+            "pointCounts".into(),
+            serde_json::to_value(self.counts).unwrap_or(Value::Null),
+        );
+        let mp = self.coverage.to_multipolygon();
+        let coords: Vec<Value> =
+            mp.0.iter()
+                .map(|poly| {
+                    let ring = |r: &geo::LineString<f64>| -> Value {
+                        Value::Array(r.0.iter().map(|c| json!([c.x, c.y])).collect())
+                    };
+                    let mut rings = vec![ring(poly.exterior())];
+                    rings.extend(poly.interiors().iter().map(ring));
+                    Value::Array(rings)
+                })
+                .collect();
+        json!({
+            "type": "Feature",
+            "properties": Value::Object(p),
+            "geometry": {"type": "MultiPolygon", "coordinates": coords},
+        })
+    }
+}
+
+/// `YYYY-MM-DDThh:mm:ss.sss` (+ `Z` when UTC) from epoch milliseconds.
+pub(crate) fn format_time(ms: i64, utc: bool) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}{}",
+        rem / 3_600_000,
+        (rem / 60_000) % 60,
+        (rem / 1000) % 60,
+        rem % 1000,
+        if utc { "Z" } else { "" }
+    )
+}

@@ -1,0 +1,204 @@
+//! Every TASKDATA of the shared corpus that holds time logs converts.
+
+use std::path::{Path, PathBuf};
+
+use furrow_isoxml::TaskData;
+use furrow_machine_data::{ConvertOptions, convert_task_data, plan};
+
+pub(crate) fn corpus_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/isoxml-corpus")
+}
+
+/// Zips and folders holding a TASKDATA.XML, sorted.
+pub(crate) fn inputs() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_lowercase();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if name.ends_with(".zip") {
+                out.push(p);
+            } else if name == "taskdata.xml" {
+                out.push(p.parent().unwrap_or(dir).to_path_buf());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&corpus_root(), &mut out);
+    out
+}
+
+#[test]
+fn every_corpus_taskdata_with_time_logs_converts() {
+    let opts = ConvertOptions::default();
+    let (mut sets, mut with_logs, mut converted, mut files, mut points) = (0, 0, 0, 0, 0u64);
+    for input in inputs() {
+        let Ok(all) = TaskData::open_all(&input) else {
+            continue;
+        };
+        for td in all {
+            sets += 1;
+            if plan(&td, &opts).is_empty() {
+                continue;
+            }
+            with_logs += 1;
+            let out = convert_task_data(&td, &opts)
+                .unwrap_or_else(|e| panic!("{}: {e}", input.display()));
+            assert!(!out.is_empty());
+            for f in &out {
+                files += 1;
+                points += f.num_rows() as u64;
+                let c = f.outcome.counts;
+                assert_eq!(c.written as usize, f.num_rows());
+                assert!(c.raw >= c.standard && c.standard >= c.filtered);
+            }
+            converted += 1;
+        }
+    }
+    eprintln!(
+        "sets {sets}, with logs {with_logs}, converted {converted}, files {files}, points {points}"
+    );
+    assert_eq!(converted, with_logs);
+    // 14 TASKDATA sets of the corpus hold usable time logs (MANIFEST.md); 60 sets in all
+    assert_eq!(converted, 14, "converted {converted} of {sets}");
+    assert!(points > 100_000, "points {points}");
+}
+
+fn corpus_set(rel: &str) -> TaskData {
+    TaskData::open(corpus_root().join(rel)).expect("corpus set opens")
+}
+
+#[test]
+fn cci_harvest_log_gets_yield_moisture_and_a_summary() {
+    let td = corpus_set("isoxml-dotnet/TimeLogs/ValidTimeLogs");
+    let files = convert_task_data(&td, &ConvertOptions::default()).unwrap();
+    assert_eq!(files.len(), 19);
+    let f = files.iter().find(|f| f.plan.task_id == "TSK1").unwrap();
+    assert_eq!(
+        f.plan.operation_type,
+        furrow_machine_data::OperationType::Harvested
+    );
+    let b = &f.batches[0];
+    let col = |n: &str| {
+        b.column_by_name(n)
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow_array::Float64Array>()
+            .unwrap()
+            .clone()
+    };
+    let moisture = col("harvestMoisture");
+    let wmpa = col("wetMassPerArea");
+    for i in 0..b.num_rows() {
+        // the default cleanup keeps 0 < moisture < 100 and positive yields only
+        if !arrow_array::Array::is_null(&moisture, i) {
+            assert!(moisture.value(i) > 0.0 && moisture.value(i) < 100.0);
+        }
+        if !arrow_array::Array::is_null(&wmpa, i) {
+            assert!(wmpa.value(i) > 0.0);
+        }
+    }
+    let s = &f.outcome.summary;
+    assert_eq!(s["type"], "Feature");
+    assert_eq!(s["geometry"]["type"], "MultiPolygon");
+    assert!(!s["geometry"]["coordinates"].as_array().unwrap().is_empty());
+    assert_eq!(s["properties"]["operationType"], "harvested");
+    assert_eq!(s["properties"]["totalArea"]["unit"], "ha");
+    assert!(s["properties"]["totalArea"]["value"].as_f64().unwrap() > 0.0);
+    assert_eq!(s["properties"]["wetMassPerArea"]["unit"], "t/ha");
+    let avg = s["properties"]["harvestMoisture"]["avg"].as_f64().unwrap();
+    assert!(avg > 0.0 && avg < 100.0, "moisture {avg}");
+    assert_eq!(f.outcome.units["wetMassPerArea"], "t/ha");
+    let c = f.outcome.counts;
+    assert_eq!(s["properties"]["pointCounts"]["standard"], c.standard);
+    assert_eq!(c.raw, c.invalid_position + c.jumps + c.cleaned + c.standard);
+}
+
+#[test]
+fn raw_view_keeps_what_cleanup_drops_and_imperial_converts_units() {
+    let td = corpus_set("isoxml-dotnet/TimeLogs/ValidTimeLogs");
+    let raw = ConvertOptions {
+        cleanup: None,
+        ..ConvertOptions::default()
+    };
+    let std_files = convert_task_data(&td, &ConvertOptions::default()).unwrap();
+    let raw_files = convert_task_data(&td, &raw).unwrap();
+    let (s, r) = (&std_files[0], &raw_files[0]);
+    assert!(r.num_rows() > s.num_rows());
+    assert_eq!(
+        r.outcome.counts.written,
+        r.outcome.counts.raw - r.outcome.counts.invalid_position
+    );
+    let imperial = ConvertOptions {
+        units: furrow_machine_data::UnitSystem::Imperial,
+        ..ConvertOptions::default()
+    };
+    let imp = &convert_task_data(&td, &imperial).unwrap()[0];
+    let get = |f: &furrow_machine_data::StandardFile, n: &str| {
+        f.batches[0]
+            .column_by_name(n)
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow_array::Float64Array>()
+            .unwrap()
+            .value(5)
+    };
+    let ratio = get(imp, "equipmentWidth") / get(s, "equipmentWidth");
+    assert!((ratio - 1.0 / 0.3048).abs() < 1e-9, "ft/m {ratio}");
+    let schema = imp.batches[0].schema();
+    assert_eq!(
+        schema.field_with_name("distance").unwrap().metadata()["unit"],
+        "ft"
+    );
+    assert_eq!(imp.outcome.units["wetMassPerArea"], "lb/ac");
+}
+
+#[test]
+fn topcon_log_has_utc_unknown_and_local_time_kept() {
+    // local 14:54 vs GPS 15:28: no whole quarter-hour offset, so UTC stays unknown (isoxml-format.md 8.1)
+    let td = corpus_set("isoxml-js/data/2021-04-09T15_33_26_taskdata.zip");
+    let f = &convert_task_data(&td, &ConvertOptions::default()).unwrap()[0];
+    let b = &f.batches[0];
+    assert_eq!(f.num_rows(), 207);
+    let ts = b.column_by_name("timestamp").unwrap();
+    assert_eq!(arrow_array::Array::null_count(ts.as_ref()), b.num_rows());
+    let local = b
+        .column_by_name("localTime")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::TimestampMillisecondArray>()
+        .unwrap();
+    // first record: 2021-04-09T14:54:04.969 (isoxml-format.md section 5)
+    assert_eq!(local.value(0), 1_617_980_044_969);
+    let speed = b
+        .column_by_name("speed")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::Float64Array>()
+        .unwrap();
+    // record 2 logs 595 mm/s
+    assert!((speed.value(2) - 0.595).abs() < 1e-12);
+    // yaw/roll/pitch (0090-0092) are not standard properties: kept in `extra`
+    let extra = b
+        .column_by_name("extra")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::MapArray>()
+        .unwrap();
+    let keys = extra.value(2);
+    let names = keys
+        .column(0)
+        .as_any()
+        .downcast_ref::<arrow_array::StringArray>()
+        .unwrap();
+    assert!(names.iter().any(|k| k == Some("0090/DET-1")), "{names:?}");
+}

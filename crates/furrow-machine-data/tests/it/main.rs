@@ -1,0 +1,3 @@
+//! Integration tests of furrow-machine-data.
+
+mod corpus;
