@@ -76,6 +76,10 @@ pub(crate) async fn create(
         .store
         .create_credential(&owner.0.id, &user_id, &input)
         .await?;
+    // Validation against the provider runs as a durable job (PROCESSING until a worker answers).
+    furrow_sync::enqueue_validation(&state.store, &owner.0.id, &c.id)
+        .await
+        .map_err(crate::alerts::sync_error)?;
     tracing::info!(credential = %c.id, provider = provider.leaf_name(), "credential stored");
     Ok((StatusCode::CREATED, axum::Json(credential_json(&owner, &c))))
 }

@@ -14,7 +14,9 @@
 //! ```
 #![warn(missing_docs)]
 
+mod alerts;
 mod auth;
+mod configs;
 mod credentials;
 mod error;
 mod extract;
@@ -35,6 +37,8 @@ use axum::routing::{get, post};
 /// The complete API router.
 pub fn router(state: AppState) -> Router {
     const UM: &str = "/services/usermanagement/api";
+    const ALERTS: &str = "/services/alerts/api/alerts";
+    const CONFIG: &str = "/services/config/api";
     let limit = state.config.max_body_bytes;
     Router::new()
         .route("/health", get(health))
@@ -57,6 +61,29 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{UM}/users/{{leafUserId}}/{{credentials}}/events"),
             get(credentials::events),
+        )
+        .route(
+            &format!("{ALERTS}/webhooks"),
+            get(alerts::list).post(alerts::create),
+        )
+        .route(
+            &format!("{ALERTS}/webhooks/failed-calls"),
+            get(alerts::failed_calls),
+        )
+        .route(
+            &format!("{ALERTS}/webhooks/{{id}}"),
+            get(alerts::get).delete(alerts::delete),
+        )
+        .route(
+            &format!("{CONFIG}/configs"),
+            get(configs::get_owner).patch(configs::patch_owner),
+        )
+        .route(
+            &format!("{CONFIG}/configs/{{leafUserId}}"),
+            get(configs::get_user)
+                .post(configs::patch_user)
+                .patch(configs::patch_user)
+                .delete(configs::delete_user),
         )
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

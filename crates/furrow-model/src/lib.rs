@@ -11,11 +11,15 @@
 //! ```
 #![warn(missing_docs)]
 
+mod config;
 mod page;
 mod provider_data;
 mod time_fmt;
 mod user;
 
+pub use config::{
+    ConfigError, config_defaults, default_cleanup_rules, effective_config, validate_config,
+};
 pub use page::{Page, PageError, SortOrder};
 pub use provider_data::{
     MachineFileDescriptor, MultiPolygon, Polygon, Position, ProviderField, ProviderOrganization,

@@ -88,6 +88,11 @@ async fn every_provider_round_trips_with_masked_secrets(h: &Harness) {
             .unwrap();
         assert_eq!(got, created, "{p:?}");
     }
+    // Each credential's validation against its provider was queued as a durable job.
+    assert_eq!(
+        h.db.store.job_counts().await.unwrap().queued,
+        Provider::ALL.len() as i64
+    );
     // The user resource carries every credential under its provider key.
     let u: Value = h
         .json(Method::GET, &format!("{UM}/users/{user}"), None)

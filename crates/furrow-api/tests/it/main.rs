@@ -3,7 +3,9 @@
 
 mod harness;
 
+mod alerts;
 mod auth;
+mod configs;
 mod credentials;
 mod errors;
 mod users;
