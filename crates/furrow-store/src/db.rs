@@ -49,6 +49,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0002_jobs_webhooks_configs.sqlite.sql"),
         include_str!("../migrations/0002_jobs_webhooks_configs.postgres.sql"),
     ),
+    (
+        3,
+        "growers, farms, fields and boundaries",
+        include_str!("../migrations/0003_fields.sqlite.sql"),
+        include_str!("../migrations/0003_fields.postgres.sql"),
+    ),
 ];
 
 impl Store {

@@ -21,6 +21,7 @@ mod crypto;
 mod db;
 mod error;
 mod events;
+mod fields;
 mod jobs;
 mod owners;
 #[cfg(feature = "testing")]
@@ -33,5 +34,10 @@ pub use crypto::SecretKey;
 pub use db::{Backend, Store, StoreOptions};
 pub use error::{Error, Result};
 pub use events::EVENT_RETENTION_DAYS;
+pub use fields::{
+    Boundary, BoundaryGeometry, BoundaryStatus, Change, Farm, FarmFilter, Field, FieldFilter,
+    FieldPatch, Grower, NewField, ProviderFieldInput, ProviderFieldUpsert, ProviderGroupInput,
+    multipolygon_geojson,
+};
 pub use jobs::{Job, JobCounts, NewJob};
 pub use webhooks::{FailedCall, Webhook};

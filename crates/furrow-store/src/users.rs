@@ -123,7 +123,7 @@ impl Store {
         self.replace_user(owner_id, user_id, &merged).await
     }
 
-    /// Deletes a user with its credentials and their events.
+    /// Deletes a user with its credentials and their events, and its fields, boundaries, farms and growers.
     pub async fn delete_user(&self, owner_id: &str, user_id: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         // Explicit deletes (not only ON DELETE CASCADE) so the outcome never depends on engine settings.
@@ -140,6 +140,19 @@ impl Store {
             .bind(owner_id)
             .execute(&mut *tx)
             .await?;
+        for sql in [
+            "DELETE FROM boundaries WHERE owner_id = $1 AND field_id IN \
+             (SELECT id FROM fields WHERE owner_id = $1 AND user_id = $2)",
+            "DELETE FROM fields WHERE owner_id = $1 AND user_id = $2",
+            "DELETE FROM farms WHERE owner_id = $1 AND user_id = $2",
+            "DELETE FROM growers WHERE owner_id = $1 AND user_id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(owner_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let n = sqlx::query("DELETE FROM leaf_users WHERE id = $1 AND owner_id = $2")
             .bind(user_id)
             .bind(owner_id)

@@ -33,6 +33,8 @@ macro_rules! on_both_backends {
     };
 }
 
+mod fields;
+
 on_both_backends!(
     owners_verify_passwords,
     users_crud_filters_and_paging,
