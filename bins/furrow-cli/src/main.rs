@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use furrow_store::{SecretKey, Store, StoreOptions};
 
+mod convert;
 mod output;
 
 #[derive(Debug, Parser)]
@@ -26,6 +27,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Convert ISOXML time logs into standard GeoParquet or GeoJSON points (summary and units beside).
+    Convert(convert::ConvertArgs),
     /// Manage API owners (the integrators' accounts).
     Owner {
         #[command(subcommand)]
@@ -98,6 +101,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 output::write(&furrow_isoxml::render_text(&summaries))?;
             }
         }
+        Command::Convert(args) => convert::run(args)?,
         Command::Owner {
             command:
                 OwnerCommand::Create {

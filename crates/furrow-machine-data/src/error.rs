@@ -20,6 +20,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Writing an output file failed.
+    #[error("{path}: {message}")]
+    Output {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A cleanup rule is invalid (unknown operator, wrong value type).
     #[error("cleanup rule for {property}: {message}")]
     Rule {

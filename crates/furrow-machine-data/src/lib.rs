@@ -30,6 +30,7 @@ mod convert;
 mod coverage;
 mod error;
 mod mapping;
+mod output;
 mod schema;
 mod summary;
 mod units;
@@ -45,6 +46,7 @@ pub use crate::mapping::{
     DDI_MAPPINGS, DdiMapping, Target, class_name, class_operation, ddi_evidence, ddi_mapping,
     device_class,
 };
+pub use crate::output::{OutputFormat, WriteOptions, Written, write_plans};
 pub use crate::schema::{
     Column, OperationType, PROPERTY_COUNT, Property, RateKind, Units, columns, field,
     standard_schema, units_document,

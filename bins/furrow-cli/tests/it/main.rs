@@ -1,8 +1,10 @@
 //! The `furrow` binary.
 
+mod convert;
+
 use std::process::Command;
 
-fn furrow(args: &[&str]) -> std::process::Output {
+pub(crate) fn furrow(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_furrow"))
         .args(args)
         .env_remove("FURROW_DATABASE_URL")
@@ -97,7 +99,7 @@ async fn owner_create_stores_a_usable_owner() {
     );
 }
 
-fn corpus(rel: &str) -> String {
+pub(crate) fn corpus(rel: &str) -> String {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/isoxml-corpus")
         .join(rel);

@@ -1,0 +1,151 @@
+//! `furrow convert`: ISOXML TASKDATA → standard GeoParquet or GeoJSON files, summary and units beside.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use furrow_machine_data::{
+    ConvertOptions, FilePlan, OutputFormat, UnitSystem, WriteOptions, plan, write_plans,
+};
+
+/// Flags of `furrow convert`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ConvertArgs {
+    /// A TASKDATA folder, a TASKDATA.XML file or a zip.
+    input: PathBuf,
+    /// A folder (one file per task and operation type) or a .parquet / .geojson file.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Output format (default: from the output's extension, else geoparquet).
+    #[arg(long, value_parser = ["geoparquet", "geojson"])]
+    format: Option<String>,
+    /// Also write each point's swath polygon (`<name>.polygons.parquet`, GeoParquet only).
+    #[arg(long)]
+    polygons: bool,
+    /// Unit system of the values.
+    #[arg(long, default_value = "metric", value_parser = ["metric", "imperial"])]
+    units: String,
+    /// Write every point with a position (no cleanup rules).
+    #[arg(long)]
+    raw: bool,
+}
+
+pub(crate) fn run(args: ConvertArgs) -> anyhow::Result<()> {
+    let ext = args
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let single = matches!(ext.as_deref(), Some("parquet" | "geojson" | "json"));
+    let format = match (args.format.as_deref(), ext.as_deref()) {
+        (Some("geojson"), _) | (None, Some("geojson" | "json")) => OutputFormat::GeoJson,
+        _ => OutputFormat::GeoParquet,
+    };
+    if args.polygons && format != OutputFormat::GeoParquet {
+        bail!("--polygons needs GeoParquet output");
+    }
+    let opts = ConvertOptions {
+        units: args
+            .units
+            .parse::<UnitSystem>()
+            .map_err(anyhow::Error::msg)?,
+        cleanup: (!args.raw).then(Default::default),
+        ..ConvertOptions::default()
+    };
+    let wopts = WriteOptions {
+        format,
+        polygons: args.polygons,
+        ..WriteOptions::default()
+    };
+    let sets = furrow_isoxml::TaskData::open_all(&args.input)
+        .with_context(|| format!("reading {}", args.input.display()))?;
+    let plans: Vec<(usize, FilePlan)> = sets
+        .iter()
+        .enumerate()
+        .flat_map(|(i, td)| plan(td, &opts).into_iter().map(move |p| (i, p)))
+        .collect();
+    if plans.is_empty() {
+        bail!(
+            "{}: no time logs to convert ({} TASKDATA set(s) found)",
+            args.input.display(),
+            sets.len()
+        );
+    }
+    let total: u64 = plans.iter().map(|(_, p)| p.bytes).sum();
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(total).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        )
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut jobs: Vec<(usize, Vec<&FilePlan>, PathBuf)> = Vec::new();
+    if single {
+        if sets.len() > 1 && plans.iter().any(|(i, _)| *i != plans[0].0) {
+            bail!("the input holds several TASKDATA sets: write to a folder instead");
+        }
+        if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        jobs.push((
+            plans[0].0,
+            plans.iter().map(|(_, p)| p).collect(),
+            args.output.clone(),
+        ));
+    } else {
+        std::fs::create_dir_all(&args.output)
+            .with_context(|| format!("creating {}", args.output.display()))?;
+        for (i, p) in &plans {
+            let set = if sets.len() > 1 {
+                format!("set{i}-")
+            } else {
+                String::new()
+            };
+            let name = format!("{set}{}.{}", p.stem(), format.extension());
+            jobs.push((*i, vec![p], args.output.join(name)));
+        }
+    }
+    let mut done = 0u64;
+    for (set, job_plans, path) in jobs {
+        bar.set_message(file_name(&path));
+        let job_bytes: u64 = job_plans.iter().map(|p| p.bytes).sum();
+        let written = write_plans(&sets[set], &job_plans, &opts, &path, &wopts, &mut |b| {
+            bar.set_position(done + b)
+        })
+        .with_context(|| {
+            format!(
+                "converting {} into {}",
+                args.input.display(),
+                path.display()
+            )
+        })?;
+        done += job_bytes;
+        bar.set_position(done);
+        for (p, o) in job_plans.iter().zip(&written.outcomes) {
+            let c = o.counts;
+            bar.suspend(|| {
+                crate::output::line(&format!(
+                    "{}: task {} {} — {} points written (raw {}, standard {}, filtered {})",
+                    written.points.display(),
+                    p.task_id,
+                    p.operation_type,
+                    c.written,
+                    c.raw,
+                    c.standard,
+                    c.filtered
+                ))
+            });
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
