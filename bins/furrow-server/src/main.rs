@@ -8,6 +8,20 @@ use anyhow::Context;
 use clap::Parser;
 use furrow_store::{SecretKey, Store, StoreOptions};
 
+mod demo;
+mod registry;
+
+/// What this process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Role {
+    /// Serve the API only.
+    Api,
+    /// Run background jobs only.
+    Worker,
+    /// Both (the default).
+    All,
+}
+
 /// furrow's Leaf-compatible farm-data API server.
 #[derive(Debug, Parser)]
 #[command(version, about)]
@@ -34,6 +48,20 @@ struct Args {
     /// Largest accepted JSON body in bytes.
     #[arg(long, env = "FURROW_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
+    /// What this process runs: the API, the background worker, or both.
+    #[arg(long, env = "FURROW_ROLE", value_enum, default_value = "all")]
+    role: Role,
+    /// Serve a provider from another base URL (a simulator or proxy), as SLUG=URL; repeatable.
+    #[arg(
+        long = "provider-url",
+        env = "FURROW_PROVIDER_URLS",
+        value_delimiter = ','
+    )]
+    provider_urls: Vec<String>,
+    /// Demo mode: start every provider simulator in-process, create a demo owner and a grower with CLAAS,
+    /// John Deere and Climate FieldView credentials, and print a token and curl commands.
+    #[arg(long)]
+    demo: bool,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "FURROW_LOG_JSON")]
     log_json: bool,
@@ -68,22 +96,62 @@ async fn main() -> anyhow::Result<()> {
 
     tokio::spawn(retention_sweep(store.clone()));
 
-    let state = furrow_api::AppState::new(
-        store,
-        &key,
-        furrow_api::ApiConfig {
-            max_body_bytes: args.max_body_bytes,
-        },
-    );
-    let app = furrow_api::router(state);
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
-    let addr = listener.local_addr()?;
-    tracing::info!("furrow listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    let mut registry = registry::registry();
+    for entry in &args.provider_urls {
+        let (slug, url) = entry
+            .split_once('=')
+            .with_context(|| format!("--provider-url {entry}: expected SLUG=URL"))?;
+        let kind = furrow_credentials::Provider::from_slug(slug)
+            .with_context(|| format!("--provider-url {entry}: unknown provider slug {slug}"))?;
+        registry = registry.with_base_url(kind, url);
+    }
+    let demo = if args.demo {
+        let (sims, reg) = demo::start_simulators(registry).await?;
+        registry = reg;
+        Some(sims)
+    } else {
+        None
+    };
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut workers = Vec::new();
+    if args.role != Role::Api {
+        let worker = furrow_sync::Worker::new(
+            store.clone(),
+            registry,
+            furrow_sync::WorkerConfig::default(),
+        );
+        workers.push(tokio::spawn(worker.run(stop_rx.clone())));
+    }
+
+    if args.role == Role::Worker {
+        tracing::info!("furrow worker running (no API); Ctrl-C stops it");
+        shutdown().await;
+    } else {
+        let state = furrow_api::AppState::new(
+            store.clone(),
+            &key,
+            furrow_api::ApiConfig {
+                max_body_bytes: args.max_body_bytes,
+            },
+        );
+        let app = furrow_api::router(state.clone());
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("binding {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!("furrow listening on http://{addr}");
+        if let Some(sims) = &demo {
+            demo::seed(&store, &state, sims, addr).await?;
+        }
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown())
+            .await?;
+    }
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
     tracing::info!("furrow stopped");
     Ok(())
 }

@@ -263,3 +263,86 @@ fn help_documents_the_interface_and_defaults() {
         assert!(text.contains(needle), "--help mentions {needle}");
     }
 }
+
+#[tokio::test]
+async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_furrow-server"))
+        .args(["--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env_remove("FURROW_DATABASE_URL")
+        .env_remove("FURROW_OWNER_USERNAME")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let done = line.contains("/services/config/api/configs");
+            lines.push(line);
+            if done {
+                let _ = tx.send(lines.clone());
+            }
+        }
+    });
+    let lines = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the demo printed its instructions");
+    let token = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("export TOKEN="))
+        .unwrap()
+        .to_owned();
+    let claas_url = lines
+        .iter()
+        .find_map(|l| {
+            l.split_whitespace()
+                .last()
+                .filter(|u| u.ends_with("/claas-credentials"))
+        })
+        .unwrap()
+        .to_owned();
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let v: Value = client
+            .get(&claas_url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let status = v["status"].as_str().unwrap_or_default().to_owned();
+        if status != "PROCESSING" || Instant::now() > deadline {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        status, "OK",
+        "the worker validated the CLAAS credential against its simulator"
+    );
+    let events: Vec<Value> = client
+        .get(format!("{claas_url}/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!events.is_empty(), "the token exchange is logged");
+    assert!(events.iter().all(|e| {
+        !e["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\"refresh_token\":\"r")
+    }));
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,0 +1,117 @@
+//! `--demo`: every provider simulator in-process, a demo API owner, a grower with CLAAS, John Deere and Climate
+//! FieldView credentials, and the commands to look at them.
+#![allow(clippy::print_stdout)] // the demo's instructions are its output
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use furrow_credentials::Provider;
+use furrow_model::{Page, UserFilter, UserInput};
+use furrow_provider_sim::SimulatorSet;
+use furrow_store::Store;
+use furrow_sync::Registry;
+use serde_json::Value;
+
+const OWNER: &str = "demo@furrow.local";
+const PASSWORD: &str = "demo-password";
+const DEMO_USER: &str = "furrow-demo";
+
+/// Starts every simulator on 127.0.0.1 and points the registry at them.
+pub(crate) async fn start_simulators(
+    mut registry: Registry,
+) -> anyhow::Result<(SimulatorSet, Registry)> {
+    let sims = furrow_provider_sim::start_all()
+        .await
+        .context("starting the provider simulators")?;
+    for sim in &sims.simulators {
+        registry = registry.with_base_url(sim.kind(), sim.base_url());
+    }
+    tracing::info!(count = sims.simulators.len(), "provider simulators started");
+    Ok((sims, registry))
+}
+
+/// Creates (once) the demo owner, grower and credentials, queues their validation, and prints how to look.
+pub(crate) async fn seed(
+    store: &Store,
+    state: &furrow_api::AppState,
+    sims: &SimulatorSet,
+    addr: SocketAddr,
+) -> anyhow::Result<()> {
+    let owner = match store.owner_by_username(OWNER).await? {
+        Some(o) => o,
+        None => store.create_owner(OWNER, PASSWORD).await?,
+    };
+    let filter = UserFilter {
+        external_id: Some(DEMO_USER.into()),
+        ..Default::default()
+    };
+    let (existing, _) = store
+        .list_users(&owner.id, &filter, Page::default())
+        .await?;
+    let user = match existing.into_iter().next() {
+        Some(u) => u,
+        None => {
+            let input = UserInput {
+                name: Some("Demo Grower".into()),
+                email: Some("grower@furrow.local".into()),
+                external_id: Some(DEMO_USER.into()),
+                ..Default::default()
+            };
+            store.create_user(&owner.id, &input).await?
+        }
+    };
+    for kind in [
+        Provider::Claas,
+        Provider::JohnDeere,
+        Provider::ClimateFieldView,
+    ] {
+        let sim = sims.get(kind).context("simulator")?;
+        let body: serde_json::Map<String, Value> = sim
+            .credential()
+            .into_iter()
+            .filter(|(k, _)| kind.field(k).is_some_and(|f| f.in_create))
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        let input = furrow_credentials::validate(kind, &Value::Object(body))
+            .map_err(|e| anyhow::anyhow!("demo credential for {}: {e}", kind.display_name()))?;
+        match store.create_credential(&owner.id, &user.id, &input).await {
+            Ok(c) => {
+                furrow_sync::enqueue_validation(store, &owner.id, &c.id).await?;
+            }
+            Err(furrow_store::Error::AlreadyExists(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let token = state.tokens.issue(OWNER, true);
+    let base = format!("http://{addr}");
+    let um = "services/usermanagement/api";
+    println!();
+    println!("furrow demo is running on {base}");
+    println!(
+        "  API owner: {OWNER} / {PASSWORD}; grower {} ({})",
+        user.id, "Demo Grower"
+    );
+    println!("  provider simulators:");
+    for sim in &sims.simulators {
+        println!("    {:<18} {}", sim.kind().display_name(), sim.base_url());
+    }
+    println!();
+    println!("  export TOKEN={token}");
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/{um}/users/{}",
+        user.id
+    );
+    for slug in ["claas", "john-deere", "climate-field-view"] {
+        println!(
+            "  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/{um}/users/{}/{slug}-credentials",
+            user.id
+        );
+        println!(
+            "  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/{um}/users/{}/{slug}-credentials/events",
+            user.id
+        );
+    }
+    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/services/config/api/configs");
+    println!();
+    Ok(())
+}
