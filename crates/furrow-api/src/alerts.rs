@@ -53,7 +53,7 @@ fn parse(body: &Value) -> Result<NewWebhook, ApiError> {
     let name = text("name", &mut errors);
     let url = text("url", &mut errors);
     let secret = text("secret", &mut errors);
-    if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+    if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
         errors.push(FieldError::new("url", "must be an http:// or https:// URL"));
     }
     let mut events = Vec::new();
