@@ -20,6 +20,7 @@ mod configs;
 mod credentials;
 mod error;
 mod extract;
+mod fields;
 mod openapi;
 mod pagination;
 mod state;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
     const UM: &str = "/services/usermanagement/api";
     const ALERTS: &str = "/services/alerts/api/alerts";
     const CONFIG: &str = "/services/config/api";
+    const FIELDS: &str = fields::BASE;
     let limit = state.config.max_body_bytes;
     Router::new()
         .route("/health", get(health))
@@ -84,6 +86,55 @@ pub fn router(state: AppState) -> Router {
                 .post(configs::patch_user)
                 .patch(configs::patch_user)
                 .delete(configs::delete_user),
+        )
+        .route(&format!("{FIELDS}/fields"), get(fields::list_fields))
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/fields"),
+            post(fields::create_field),
+        )
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/fields/intersects"),
+            post(fields::intersects),
+        )
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/fields/intersect"),
+            post(fields::intersect),
+        )
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/fields/{{id}}"),
+            get(fields::get_field)
+                .patch(fields::patch_field)
+                .delete(fields::delete_field),
+        )
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/fields/{{id}}/boundaries"),
+            get(fields::list_boundaries),
+        )
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/fields/{{id}}/boundaries/{{boundaryId}}"),
+            get(fields::get_boundary),
+        )
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/fields/{{id}}/boundary"),
+            get(fields::active_boundary).put(fields::replace_boundary),
+        )
+        .route(&format!("{FIELDS}/farms"), get(fields::list_farms))
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/farms"),
+            post(fields::create_farm),
+        )
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/farms/{{id}}"),
+            get(fields::get_farm).put(fields::update_farm),
+        )
+        .route(&format!("{FIELDS}/growers"), get(fields::list_growers))
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/growers"),
+            post(fields::create_grower),
+        )
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/growers/{{id}}"),
+            get(fields::get_grower).put(fields::update_grower),
         )
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

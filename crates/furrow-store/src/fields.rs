@@ -27,6 +27,9 @@ pub struct BoundaryGeometry {
     pub report: ValidationReport,
     /// Whether a repair (closing rings, dropping repeated points, orienting rings) was needed.
     pub fixed: bool,
+    /// The problem the repair removed (`RING_NOT_CLOSED`, `REPEATED_POINT`); `None` when the input was valid
+    /// (at most re-oriented) or could not be repaired.
+    pub repaired: Option<ValidationReport>,
     /// Geodesic area on the WGS 84 ellipsoid, hectares.
     pub area_ha: f64,
 }
@@ -41,6 +44,7 @@ impl BoundaryGeometry {
                 geometry: MultiPolygon(Vec::new()),
                 report,
                 fixed: false,
+                repaired: None,
                 area_ha: 0.0,
             },
         }
@@ -53,10 +57,10 @@ impl BoundaryGeometry {
     pub fn from_coordinates(coords: &[Vec<Vec<[f64; 2]>>]) -> Self {
         let (mp, report) = furrow_allocate::from_coordinates(coords);
         let rings = ring_count(&mp);
-        let (geometry, report, fixed) = match report.validity {
+        let (geometry, report, mut fixed, repaired) = match report.validity {
             Validity::Valid => {
                 let (oriented, r) = furrow_allocate::repair(&mp);
-                (oriented, report, r.fixed)
+                (oriented, report, r.fixed, None)
             }
             Validity::RingNotClosed | Validity::RepeatedPoint => {
                 let (repaired, _) = furrow_allocate::repair(&mp);
@@ -66,34 +70,39 @@ impl BoundaryGeometry {
                         validity: Validity::TooFewPoints,
                         message: report.message,
                     };
-                    (mp, bad, false)
+                    (mp, bad, false, None)
                 } else {
                     let again = furrow_allocate::validate(&repaired);
-                    let fixed = again.validity == Validity::Valid;
-                    (if fixed { repaired } else { mp }, again, fixed)
+                    if again.validity == Validity::Valid {
+                        (repaired, again, true, Some(report))
+                    } else {
+                        (mp, again, false, None)
+                    }
                 }
             }
-            _ => (mp, report, false),
+            _ => (mp, report, false, None),
         };
-        let report =
-            if report.validity == Validity::Valid {
-                match geometry.0.iter().position(|p| {
-                    Polygon::new(p.exterior().clone(), Vec::new()).unsigned_area() == 0.0
-                }) {
-                    Some(pi) => ValidationReport {
-                        validity: Validity::SelfIntersection,
-                        message: format!("polygon {pi} shell encloses no area"),
-                    },
-                    None => report,
+        let flat = geometry
+            .0
+            .iter()
+            .position(|p| Polygon::new(p.exterior().clone(), Vec::new()).unsigned_area() == 0.0);
+        let report = match flat {
+            // JTS reports a shell that folds back on itself as a self-intersection.
+            Some(pi) if report.validity == Validity::Valid => {
+                fixed = false;
+                ValidationReport {
+                    validity: Validity::SelfIntersection,
+                    message: format!("polygon {pi} shell encloses no area"),
                 }
-            } else {
-                report
-            };
+            }
+            _ => report,
+        };
         let area_ha = geometry.geodesic_area_unsigned() / 10_000.0;
         Self {
             geometry,
             report,
             fixed,
+            repaired: if fixed { repaired } else { None },
             area_ha,
         }
     }

@@ -8,6 +8,7 @@ mod auth;
 mod configs;
 mod credentials;
 mod errors;
+mod fields;
 mod users;
 
 macro_rules! on_both_backends {

@@ -85,6 +85,14 @@ async fn geometry_checks_name_the_problem(_db: &TestDb) {
         &json!({"type": "MultiPolygon", "coordinates": [[[[0, 0], [0, 1], [1, 1], [1, 1], [1, 0]]]]}),
     );
     assert!(open.is_valid() && open.fixed, "{open:?}");
+    assert_eq!(
+        open.repaired
+            .as_ref()
+            .map(|r| r.validity.to_string())
+            .as_deref(),
+        Some("RING_NOT_CLOSED")
+    );
+    assert!(ok.repaired.is_none());
     let ring = &open.geometry.0[0].exterior().0;
     assert_eq!(ring.len(), 5);
     assert_eq!(ring.first(), ring.last());
