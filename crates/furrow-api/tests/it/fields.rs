@@ -17,6 +17,7 @@ crate::on_both_backends!(
     other_owners_get_404_on_every_id,
     deleting_a_user_removes_its_fields,
     openapi_lists_the_fields_service,
+    provider_fields_show_their_origin_and_are_read_only,
 );
 
 /// A square MultiPolygon, counter-clockwise, with its lower-left corner at (x, y).
@@ -1223,4 +1224,124 @@ async fn openapi_lists_the_fields_service(h: &Harness) {
     for s in ["Field", "Boundary", "Farm", "Grower"] {
         assert!(schemas.contains_key(s), "schema {s}");
     }
+}
+
+async fn provider_fields_show_their_origin_and_are_read_only(h: &Harness) {
+    let user = h.user("grower").await;
+    let store = &h.db.store;
+    let (grower, _) = store
+        .upsert_provider_grower(
+            &h.owner_a,
+            &user,
+            &furrow_store::ProviderGroupInput {
+                provider_name: "JohnDeere".into(),
+                provider_id: Some(2),
+                provider_ref: "client-7".into(),
+                name: Some("Client 7".into()),
+                grower_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (farm, _) = store
+        .upsert_provider_farm(
+            &h.owner_a,
+            &user,
+            &furrow_store::ProviderGroupInput {
+                provider_name: "JohnDeere".into(),
+                provider_id: Some(2),
+                provider_ref: "farm-7".into(),
+                name: Some("Farm 7".into()),
+                grower_id: Some(grower.id),
+            },
+        )
+        .await
+        .unwrap();
+    let up = store
+        .upsert_provider_field(
+            &h.owner_a,
+            &user,
+            &furrow_store::ProviderFieldInput {
+                provider_name: "JohnDeere".into(),
+                provider_id: Some(2),
+                provider_field_id: "jd-7".into(),
+                provider_field_name: Some("River".into()),
+                provider_boundary_id: Some("jd-b-7".into()),
+                organization_id: Some("428214".into()),
+                farm_id: Some(farm.id),
+                boundary: Some(furrow_store::BoundaryGeometry::from_geojson(&sq(
+                    3.0, 3.0, 0.01,
+                ))),
+            },
+        )
+        .await
+        .unwrap();
+    let path = format!("{F}/users/{user}/fields/{}", up.field_id);
+    let f = ok(h.json(Method::GET, &path, None).await, 200).await;
+    assert_eq!(f["providerName"], "JohnDeere");
+    assert_eq!(f["providerId"], 2);
+    assert_eq!(f["providerFieldId"], "jd-7");
+    assert_eq!(f["providerFieldName"], "River");
+    assert_eq!(f["providerBoundaryId"], "jd-b-7");
+    assert_eq!(f["organizationId"], "428214");
+    assert_eq!(f["farmId"], farm.id);
+    let b = ok(
+        h.json(Method::GET, &format!("{path}/boundary"), None).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (
+            b["providerStatus"].as_str(),
+            b["providerBoundaryId"].as_str()
+        ),
+        (Some("ACTIVE"), Some("jd-b-7"))
+    );
+    let farm_json = ok(
+        h.json(
+            Method::GET,
+            &format!("{F}/users/{user}/farms/{}", farm.id),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (
+            farm_json["providerFarmId"].as_str(),
+            farm_json["providerName"].as_str()
+        ),
+        (Some("farm-7"), Some("JohnDeere"))
+    );
+    let grower_json = ok(
+        h.json(
+            Method::GET,
+            &format!("{F}/users/{user}/growers/{}", grower.id),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(grower_json["providerGrowerId"], "client-7");
+
+    let r = h
+        .json(Method::PATCH, &path, Some(json!({"name": "mine now"})))
+        .await;
+    problem(r, 400, Some("providerField")).await;
+    let r = h.json(Method::DELETE, &path, None).await;
+    problem(r, 400, Some("providerField")).await;
+    for (q, total) in [("provider=JohnDeere", "1"), ("provider=Leaf", "0")] {
+        let r = h.json(Method::GET, &format!("{F}/fields?{q}"), None).await;
+        assert_eq!(r.headers()["x-total-count"], total, "{q}");
+    }
+    let r = h
+        .json(
+            Method::GET,
+            &format!("{F}/farms?provider=JohnDeere&growerId={}", grower.id),
+            None,
+        )
+        .await;
+    assert_eq!(r.headers()["x-total-count"], "1");
 }
