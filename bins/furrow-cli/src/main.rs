@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use furrow_store::{SecretKey, Store, StoreOptions};
 
+mod allocate;
 mod convert;
 mod output;
 
@@ -27,6 +28,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Allocate points to field boundaries: per-field table, coverage, aggregates, throughput.
+    Allocate(allocate::AllocateArgs),
     /// Convert ISOXML time logs into standard GeoParquet or GeoJSON points (summary and units beside).
     Convert(convert::ConvertArgs),
     /// Manage API owners (the integrators' accounts).
@@ -102,6 +105,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Convert(args) => convert::run(args)?,
+        Command::Allocate(args) => allocate::run(args)?,
         Command::Owner {
             command:
                 OwnerCommand::Create {

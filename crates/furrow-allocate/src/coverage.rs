@@ -186,3 +186,51 @@ fn fill_convex(
         }
     }
 }
+
+/// Coverage of every field that received points, from a standard points batch: positions (see
+/// [`point_columns`](crate::point_columns)), `heading` (degrees), `equipmentWidth` and `distance` (metres). Returns
+/// `None` when the batch lacks the swath columns.
+pub fn batch_coverage(
+    index: &FieldIndex,
+    batch: &arrow_array::RecordBatch,
+    allocation: &crate::Allocation,
+    opts: CoverageOptions,
+) -> crate::Result<Option<Vec<(u32, FieldCoverage)>>> {
+    use arrow_array::Float64Array;
+    use rayon::prelude::*;
+    let col = |name: &str| {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
+    };
+    let (Some(heading), Some(width), Some(distance)) =
+        (col("heading"), col("equipmentWidth"), col("distance"))
+    else {
+        return Ok(None);
+    };
+    let (xs, ys) = crate::point_columns(batch)?;
+    let mut per_field: Vec<Vec<usize>> = vec![Vec::new(); index.len()];
+    for (i, &f) in allocation.field.iter().enumerate() {
+        if let Some(v) = per_field.get_mut(f as usize) {
+            v.push(i);
+        }
+    }
+    let value = |a: &Float64Array, i: usize| if a.is_valid(i) { a.value(i) } else { f64::NAN };
+    use arrow_array::Array;
+    let out = per_field
+        .par_iter()
+        .enumerate()
+        .filter(|(_, rows)| !rows.is_empty())
+        .filter_map(|(f, rows)| {
+            let swaths = rows.iter().map(|&i| Swath {
+                lon: xs[i],
+                lat: ys[i],
+                heading_deg: value(heading, i),
+                width_m: value(width, i),
+                distance_m: value(distance, i),
+            });
+            field_coverage(index, f as u32, swaths, opts).map(|c| (f as u32, c))
+        })
+        .collect();
+    Ok(Some(out))
+}

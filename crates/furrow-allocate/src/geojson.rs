@@ -106,3 +106,78 @@ pub fn fields_from_geojson(text: &str) -> Result<Vec<GeoJsonField>> {
         })
         .collect()
 }
+
+/// Reads a GeoJSON FeatureCollection of Points into a RecordBatch: `x`, `y` (Float64), then one column per
+/// property: Float64 when every present value is a number, Utf8 otherwise (other values as JSON text).
+pub fn points_from_geojson(text: &str) -> Result<arrow_array::RecordBatch> {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| Error::Points(format!("points: not JSON: {e}")))?;
+    let features = doc
+        .get("features")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::Points("points: expected a FeatureCollection".into()))?;
+    let n = features.len();
+    let (mut xs, mut ys) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut props: BTreeMap<String, Vec<Option<Value>>> = BTreeMap::new();
+    for (i, f) in features.iter().enumerate() {
+        let c = f.pointer("/geometry/coordinates").and_then(Value::as_array);
+        let (x, y) = match (f.pointer("/geometry/type").and_then(Value::as_str), c) {
+            (Some("Point"), Some(c)) => (
+                c.first().and_then(Value::as_f64),
+                c.get(1).and_then(Value::as_f64),
+            ),
+            _ => (None, None),
+        };
+        let (Some(x), Some(y)) = (x, y) else {
+            return Err(Error::Points(format!(
+                "points: feature {i} is not a Point with [lon, lat]"
+            )));
+        };
+        xs.push(x);
+        ys.push(y);
+        if let Some(Value::Object(p)) = f.get("properties") {
+            for (k, v) in p {
+                let col = props.entry(k.clone()).or_insert_with(|| vec![None; i]);
+                col.resize(i, None);
+                col.push((!v.is_null()).then(|| v.clone()));
+            }
+        }
+    }
+    let mut columns: Vec<(String, ArrayRef)> = vec![
+        ("x".into(), Arc::new(Float64Array::from(xs)) as ArrayRef),
+        ("y".into(), Arc::new(Float64Array::from(ys)) as ArrayRef),
+    ];
+    for (name, mut vals) in props {
+        if name == "x" || name == "y" {
+            continue;
+        }
+        vals.resize(n, None);
+        let numeric = vals.iter().flatten().all(Value::is_number);
+        let array: ArrayRef = if numeric {
+            Arc::new(Float64Array::from(
+                vals.iter()
+                    .map(|v| v.as_ref().and_then(Value::as_f64))
+                    .collect::<Vec<_>>(),
+            ))
+        } else {
+            Arc::new(StringArray::from(
+                vals.iter()
+                    .map(|v| {
+                        v.as_ref().map(|v| {
+                            v.as_str()
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| v.to_string())
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            ))
+        };
+        columns.push((name, array));
+    }
+    RecordBatch::try_from_iter(columns).map_err(|e| Error::Points(format!("points: {e}")))
+}

@@ -40,8 +40,10 @@ pub use allocate::{
 pub use boundary::{
     RepairReport, ValidationReport, Validity, from_coordinates, orient, repair, validate,
 };
-pub use coverage::{CoverageOptions, FieldCoverage, Swath, field_coverage, metres_per_degree};
+pub use coverage::{
+    CoverageOptions, FieldCoverage, Swath, batch_coverage, field_coverage, metres_per_degree,
+};
 pub use error::{Error, Result};
-pub use geojson::{GeoJsonField, fields_from_geojson};
+pub use geojson::{GeoJsonField, fields_from_geojson, points_from_geojson};
 pub use index::{BoundaryStatus, BuildOptions, Field, FieldIndex};
 pub use operations::{FieldTouch, FileFacts, GroupingConfig, Operation, OperationGrouper};

@@ -1,5 +1,6 @@
 //! The `furrow` binary.
 
+mod allocate;
 mod convert;
 
 use std::process::Command;

@@ -276,3 +276,40 @@ fn fields_from_geojson_reads_polygons_and_multipolygons_with_ids() {
         assert!(e.contains(needle), "{e}");
     }
 }
+
+#[test]
+fn points_from_geojson_builds_xy_numeric_and_string_columns() {
+    use arrow_array::Array;
+    let text = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[1.5,2.5]},"properties":{"speed":3.0,"crop":"corn"}},
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[1.6,2.6]},"properties":{"speed":null}},
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[1.7,2.7]},"properties":{"crop":"soy","speed":4}}
+    ]}"#;
+    let b = furrow_allocate::points_from_geojson(text).unwrap();
+    assert_eq!(b.num_rows(), 3);
+    let names: Vec<String> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["x", "y", "crop", "speed"]);
+    let speed = b
+        .column_by_name("speed")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::Float64Array>()
+        .unwrap();
+    assert_eq!(
+        (speed.value(0), speed.is_null(1), speed.value(2)),
+        (3.0, true, 4.0)
+    );
+    let crop = b
+        .column_by_name("crop")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::StringArray>()
+        .unwrap();
+    assert_eq!((crop.value(0), crop.is_null(1)), ("corn", true));
+    assert!(furrow_allocate::points_from_geojson(r#"{"type":"FeatureCollection","features":[{"geometry":{"type":"LineString","coordinates":[]}}]}"#).is_err());
+}
