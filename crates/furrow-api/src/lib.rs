@@ -21,6 +21,7 @@ mod credentials;
 mod error;
 mod extract;
 mod fields;
+mod metrics;
 mod openapi;
 mod pagination;
 mod state;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi::serve))
+        .route("/metrics", get(metrics::serve))
         .route("/api/authenticate", post(auth::authenticate))
         .route(
             &format!("{UM}/users"),

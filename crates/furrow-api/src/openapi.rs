@@ -6,6 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     info(title = "furrow", description = "Open, self-hostable, Leaf-compatible farm-data API"),
     paths(
         crate::health,
+        crate::metrics::serve,
         crate::auth::authenticate,
         crate::users::list, crate::users::get, crate::users::create, crate::users::replace, crate::users::patch, crate::users::delete,
         crate::credentials::get, crate::credentials::create, crate::credentials::delete, crate::credentials::events,

@@ -23,6 +23,7 @@ mod error;
 mod events;
 mod fields;
 mod jobs;
+mod metrics;
 mod owners;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -40,4 +41,5 @@ pub use fields::{
     multipolygon_geojson,
 };
 pub use jobs::{Job, JobCounts, NewJob};
+pub use metrics::MetricsSnapshot;
 pub use webhooks::{FailedCall, Webhook};

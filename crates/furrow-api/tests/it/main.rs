@@ -9,6 +9,7 @@ mod configs;
 mod credentials;
 mod errors;
 mod fields;
+mod metrics;
 mod users;
 
 macro_rules! on_both_backends {
