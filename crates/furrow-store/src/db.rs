@@ -55,6 +55,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0003_fields.sqlite.sql"),
         include_str!("../migrations/0003_fields.postgres.sql"),
     ),
+    (
+        4,
+        "machine files",
+        include_str!("../migrations/0004_files.sqlite.sql"),
+        include_str!("../migrations/0004_files.postgres.sql"),
+    ),
 ];
 
 impl Store {

@@ -22,6 +22,7 @@ mod db;
 mod error;
 mod events;
 mod fields;
+mod files;
 mod jobs;
 mod metrics;
 mod owners;
@@ -40,6 +41,7 @@ pub use fields::{
     FieldPatch, Grower, NewField, ProviderFieldInput, ProviderFieldUpsert, ProviderGroupInput,
     multipolygon_geojson,
 };
+pub use files::{FileFilter, FileStatus, FileUpdate, NewFile, StoredFile};
 pub use jobs::{Job, JobCounts, NewJob};
 pub use metrics::MetricsSnapshot;
 pub use webhooks::{FailedCall, Webhook};

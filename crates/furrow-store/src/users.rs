@@ -146,6 +146,7 @@ impl Store {
             "DELETE FROM fields WHERE owner_id = $1 AND user_id = $2",
             "DELETE FROM farms WHERE owner_id = $1 AND user_id = $2",
             "DELETE FROM growers WHERE owner_id = $1 AND user_id = $2",
+            "DELETE FROM files WHERE owner_id = $1 AND user_id = $2",
         ] {
             sqlx::query(sql)
                 .bind(owner_id)

@@ -34,6 +34,7 @@ macro_rules! on_both_backends {
 }
 
 mod fields;
+mod files;
 
 on_both_backends!(
     owners_verify_passwords,
