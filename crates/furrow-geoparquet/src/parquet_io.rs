@@ -185,11 +185,25 @@ impl<W: Write + Send> GeoParquetWriter<W> {
             .build();
         let encoder = GeoParquetRecordBatchEncoder::try_new(&geo_schema, &geo_options)?;
         let level = ZstdLevel::try_new(options.zstd_level)?;
-        let props = WriterProperties::builder()
+        // Dictionaries only for strings: WKB, coordinates and measurements are nearly all distinct, and
+        // trying to intern them cost more than everything else in the writer.
+        let target = encoder.target_schema();
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_max_row_group_row_count(Some(options.row_group_rows.max(1)))
-            .build();
-        let writer = ArrowWriter::try_new(out, encoder.target_schema(), Some(props))?;
+            .set_dictionary_enabled(false);
+        for f in target.fields() {
+            if matches!(
+                f.data_type(),
+                arrow_schema::DataType::Utf8 | arrow_schema::DataType::LargeUtf8
+            ) {
+                props = props.set_column_dictionary_enabled(
+                    parquet::schema::types::ColumnPath::from(f.name().as_str()),
+                    true,
+                );
+            }
+        }
+        let writer = ArrowWriter::try_new(out, target, Some(props.build()))?;
         Ok(GeoParquetWriter {
             writer,
             encoder,

@@ -334,6 +334,7 @@ struct LogState {
     jump_run: u32,
     prev_fuel_total: Option<f64>,
     heading: Option<f64>,
+    crop_consts: Option<(f64, f64)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -555,6 +556,7 @@ impl LogState {
             jump_run: 0,
             prev_fuel_total: None,
             heading: None,
+            crop_consts: None,
         })
     }
 }
@@ -807,7 +809,7 @@ struct OutlierStats {
     n: u64,
     mean: f64,
     m2: f64,
-    hist: HashMap<u32, u64>,
+    hist: HashMap<u32, u64, std::hash::BuildHasherDefault<crate::coverage::CellHasher>>,
 }
 
 impl OutlierStats {
@@ -959,7 +961,8 @@ impl<'a> StandardStream<'a> {
                 log.reader(),
                 LogState::new(self.td, log, self.plan.operation_type),
             ) {
-                (Ok(r), Ok(s)) => {
+                (Ok(r), Ok(mut s)) => {
+                    s.crop_consts = self.plan.crops.first().and_then(|c| crop_constants(c));
                     self.reader = Some((r, s));
                     return Ok(true);
                 }
@@ -1228,7 +1231,7 @@ fn push_record(
     }
     vals[Property::FuelUsed.index()] = fuel;
     if plan.operation_type == OperationType::Harvested {
-        harvest_values(&mut vals, area, dt, plan.crops.first().map(String::as_str));
+        harvest_values(&mut vals, area, dt, st.crop_consts);
         vals[Property::SamplingInterval.index()] = dt;
     }
     // cleanup
@@ -1308,11 +1311,10 @@ fn harvest_values(
     vals: &mut [Option<f64>; PROPERTY_COUNT],
     area_m2: f64,
     dt: Option<f64>,
-    crop: Option<&str>,
+    consts: Option<(f64, f64)>,
 ) {
     let ha = area_m2 / 10_000.0;
     let get = |v: &[Option<f64>; PROPERTY_COUNT], p: Property| v[p.index()];
-    let consts = crop.and_then(crop_constants);
     // wet mass: per-area yield × area, else mass flow × time
     let mut wmpa = get(vals, Property::WetMassPerArea);
     let mut wet_mass = wmpa.map(|y| y * ha);

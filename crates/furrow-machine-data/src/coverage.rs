@@ -11,8 +11,9 @@ const MAX_CELLS: usize = 2_000_000;
 /// Above this many row runs the grid is coarsened before the union, so the union stays fast.
 const MAX_RUNS: usize = 40_000;
 
+/// A fast multiplicative hasher for integer keys (cells, histogram bins).
 #[derive(Default)]
-struct CellHasher(u64);
+pub(crate) struct CellHasher(u64);
 
 impl Hasher for CellHasher {
     fn finish(&self) -> u64 {
@@ -22,6 +23,9 @@ impl Hasher for CellHasher {
         for b in bytes {
             self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
         }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
     }
     fn write_u64(&mut self, v: u64) {
         self.0 = (v ^ (v >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);

@@ -1,0 +1,72 @@
+//! End to end: `furrow convert` of a 1 GB time log (synthesised, streamed to a temporary folder) into
+//! GeoParquet, through the same library call the CLI makes. Prints records/s and the peak resident memory.
+//!
+//! `cargo bench -p furrow-benches --bench convert-1gb` (size in MB: `FURROW_BENCH_MB`, default 1024). Run it
+//! under `taskset -c 0` to hold it to one core (the conversion is single-threaded).
+#![allow(clippy::print_stdout)]
+
+use std::time::Instant;
+
+use furrow_isoxml::TaskData;
+use furrow_machine_data::{ConvertOptions, WriteOptions, plan, write_plans};
+
+#[path = "md_synth.rs"]
+mod md_synth;
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() {
+    // criterion-style flags (`--bench`) are ignored
+    let mb: u64 = std::env::var("FURROW_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    let dir = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let records = md_synth::write_taskdata(&dir.path().join("TASKDATA"), mb << 20).unwrap();
+    println!(
+        "synthesised {mb} MB, {records} records in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let rss_before = peak_rss_mb();
+
+    let t = Instant::now();
+    let td = TaskData::open(dir.path().join("TASKDATA")).unwrap();
+    let opts = ConvertOptions::default();
+    let plans = plan(&td, &opts);
+    let out = dir.path().join("out.parquet");
+    let written = write_plans(
+        &td,
+        &[&plans[0]],
+        &opts,
+        &out,
+        &WriteOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    let c = written.outcomes[0].counts;
+    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "convert: {records} records in {secs:.2} s = {:.2} M records/s ({:.0} MB/s of time log); \
+         {} points written, {:.1} MB GeoParquet; peak RSS {:.0} MB (before conversion {:.0} MB)",
+        records as f64 / secs / 1e6,
+        mb as f64 / secs,
+        c.written,
+        size as f64 / 1e6,
+        peak_rss_mb(),
+        rss_before
+    );
+    assert_eq!(c.raw, records);
+}
