@@ -58,6 +58,9 @@ struct Args {
         value_delimiter = ','
     )]
     provider_urls: Vec<String>,
+    /// Seconds a worker holds a claimed job before another worker may take it over.
+    #[arg(long, env = "FURROW_JOB_LEASE_SECS", default_value_t = 120)]
+    job_lease_secs: u64,
     /// Demo mode: start every provider simulator in-process, create a demo owner and a grower with CLAAS,
     /// John Deere and Climate FieldView credentials, and print a token and curl commands.
     #[arg(long)]
@@ -116,11 +119,11 @@ async fn main() -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut workers = Vec::new();
     if args.role != Role::Api {
-        let worker = furrow_sync::Worker::new(
-            store.clone(),
-            registry,
-            furrow_sync::WorkerConfig::default(),
-        );
+        let config = furrow_sync::WorkerConfig {
+            lease: std::time::Duration::from_secs(args.job_lease_secs.max(1)),
+            ..furrow_sync::WorkerConfig::default()
+        };
+        let worker = furrow_sync::Worker::new(store.clone(), registry, config);
         workers.push(tokio::spawn(worker.run(stop_rx.clone())));
     }
 

@@ -306,7 +306,7 @@ async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
         .unwrap()
         .to_owned();
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(90);
     let status = loop {
         let v: Value = client
             .get(&claas_url)
@@ -345,4 +345,165 @@ async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
     }));
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Two worker processes and one API process on one PostgreSQL: 200 credentials are validated against the CLAAS
+/// simulator while one worker is killed (SIGKILL) and restarted; every credential ends OK and every job is done
+/// exactly once (no job failed, none left).
+#[cfg(furrow_pg)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
+    use furrow_credentials::Provider;
+
+    let db = furrow_store::testing::TestDb::new(furrow_store::Backend::Postgres).await;
+    let url = db.database_url.clone().unwrap();
+    let key = db.key.to_base64();
+    let sim = furrow_provider_sim::Simulator::start(Provider::Claas)
+        .await
+        .unwrap();
+    let spawn = |role: &str, dir: &Path| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_furrow-server"));
+        cmd.args([
+            "--role",
+            role,
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &url,
+            "--job-lease-secs",
+            "2",
+        ])
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--provider-url")
+        .arg(format!("claas={}", sim.base_url()))
+        .env("FURROW_SECRET_KEY", &key)
+        .env("FURROW_OWNER_USERNAME", "owner@example.com")
+        .env("FURROW_OWNER_PASSWORD", "owner-password")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+        cmd
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    // The API process (no worker), found through the address it logs.
+    let mut api = spawn("api", &tmp.path().join("api"))
+        .env("RUST_LOG", "info")
+        .spawn()
+        .unwrap();
+    let stderr = api.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(i) = line.find("listening on http://") {
+                let _ = tx.send(
+                    line[i + "listening on ".len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_owned(),
+                );
+            }
+        }
+    });
+    let base = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    let server = Server { child: api, base };
+    let token = server.token().await;
+    let client = reqwest::Client::new();
+    let mut creds = Vec::new();
+    for i in 0..200 {
+        let r = client
+            .post(format!("{}{UM}/users", server.base))
+            .bearer_auth(&token)
+            .json(&json!({"name": format!("grower {i}")}))
+            .send()
+            .await
+            .unwrap();
+        let user = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let values = sim.new_credential();
+        let body: serde_json::Map<String, Value> = values
+            .iter()
+            .filter(|(k, _)| Provider::Claas.field(k).is_some_and(|f| f.in_create))
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        let r = client
+            .post(format!(
+                "{}{UM}/users/{user}/claas-credentials",
+                server.base
+            ))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        creds.push(user);
+    }
+    let w1 = spawn("worker", &tmp.path().join("w1")).spawn().unwrap();
+    let mut w2 = spawn("worker", &tmp.path().join("w2")).spawn().unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let _ = w2.kill(); // SIGKILL mid-queue
+    let _ = w2.wait();
+    let w2b = spawn("worker", &tmp.path().join("w2")).spawn().unwrap();
+    let mut workers = [w1, w2b];
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        // Done when every credential is OK and no validation job is left (a killed worker's job is re-run,
+        // idempotently, once its lease expires).
+        let (ok, open) = {
+            use sqlx::Connection;
+            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+            let ok: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM credentials WHERE status = 'OK'")
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            let open: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM jobs WHERE kind = 'credential_validate' AND state IN ('queued', 'running')",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            (ok, open)
+        };
+        if (ok == 200 && open == 0) || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    for w in &mut workers {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
+    // Every validation job ran to completion exactly once: done, none failed, none left behind.
+    let states: Vec<String> = {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar("SELECT state FROM jobs WHERE kind = 'credential_validate'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(states.len(), 200);
+    assert!(states.iter().all(|s| s == "done"), "{states:?}");
+    for user in &creds {
+        let v: Value = client
+            .get(format!(
+                "{}{UM}/users/{user}/claas-credentials",
+                server.base
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["status"], "OK", "{user}");
+    }
+    drop(server);
+    db.cleanup().await;
 }
