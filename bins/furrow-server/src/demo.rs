@@ -88,8 +88,8 @@ pub(crate) async fn seed(
     println!();
     println!("furrow demo is running on {base}");
     println!(
-        "  API owner: {OWNER} / {PASSWORD}; grower {} ({})",
-        user.id, "Demo Grower"
+        "  API owner: {OWNER} / {PASSWORD}; grower {} (Demo Grower)",
+        user.id
     );
     println!("  provider simulators:");
     for sim in &sims.simulators {
