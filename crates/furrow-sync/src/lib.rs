@@ -11,8 +11,10 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod blobs;
 mod error;
 mod events;
+mod files;
 pub mod leaf_json;
 mod registry;
 mod sinks;
@@ -22,6 +24,10 @@ mod worker;
 
 pub use error::{Error, Result};
 pub use events::{EVENT_KEYS, Event, confirm_registration, fire, is_event_key};
+pub use files::{
+    FILE_PROCESS_JOB, FILES_SYNC_JOB, ORIGINAL_BLOB, STANDARD_GEOJSON_BLOB, STANDARD_PARQUET_BLOB,
+    enqueue_files_sync,
+};
 pub use registry::{AdapterFactory, Registry};
 pub use sinks::{EventWriter, StoreEventSink, StoreSecretSink};
 pub use validate::{VALIDATE_JOB, enqueue_validation};

@@ -106,6 +106,7 @@ pub(crate) async fn run(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<
             store
                 .set_credential_status(&job.owner_id, &cred.id, CredentialStatus::Ok)
                 .await?;
+            crate::files::enqueue_files_sync(store, &job.owner_id, &cred.id).await?;
             tracing::info!(credential = %cred.id, provider = cred.provider.leaf_name(), "credential valid");
             Ok(JobOutcome::Done)
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::registry::Registry;
 use crate::webhook::{self, DELIVERY_JOB, Delivery, Outcome};
-use crate::{Error, Result, validate};
+use crate::{Error, Result, files, validate};
 
 /// Tunables of a worker.
 #[derive(Debug, Clone)]
@@ -21,6 +21,8 @@ pub struct WorkerConfig {
     pub webhook_retry_delays: Vec<Duration>,
     /// Timeout of one webhook attempt.
     pub webhook_timeout: Duration,
+    /// Folder of the blob store (machine files); `None`: file jobs fail saying so.
+    pub blob_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for WorkerConfig {
@@ -34,6 +36,7 @@ impl Default for WorkerConfig {
                 .map(|m| Duration::from_secs(m * 60))
                 .collect(),
             webhook_timeout: Duration::from_secs(10),
+            blob_dir: None,
         }
     }
 }
@@ -68,7 +71,12 @@ pub struct WorkerContext {
 }
 
 /// Job kinds this worker runs.
-pub const JOB_KINDS: &[&str] = &[DELIVERY_JOB, validate::VALIDATE_JOB];
+pub const JOB_KINDS: &[&str] = &[
+    DELIVERY_JOB,
+    validate::VALIDATE_JOB,
+    files::FILES_SYNC_JOB,
+    files::FILE_PROCESS_JOB,
+];
 
 /// A worker over a store.
 #[derive(Debug, Clone)]
@@ -146,6 +154,8 @@ impl Worker {
         match job.kind.as_str() {
             DELIVERY_JOB => self.deliver(job).await,
             validate::VALIDATE_JOB => validate::run(&self.ctx, job).await,
+            files::FILES_SYNC_JOB => files::run_sync(&self.ctx, job).await,
+            files::FILE_PROCESS_JOB => files::run_process(&self.ctx, job).await,
             other => Ok(JobOutcome::Fail(format!("unknown job kind {other}"))),
         }
     }

@@ -44,6 +44,8 @@ on_both_backends!(
     failed_deliveries_are_retried_recorded_and_given_up,
 );
 
+mod files;
+
 /// A webhook receiver answering the first `fail_first` calls with 500.
 #[derive(Clone, Default)]
 struct Receiver {
@@ -158,7 +160,8 @@ async fn a_valid_credential_becomes_ok_with_redacted_events(db: &TestDb) {
         "idempotent"
     );
     let w = worker(db, &sim);
-    assert_eq!(drain(&w).await, 1);
+    // The validation, then the files sync it enqueues (no blob directory here: it fails saying so).
+    assert_eq!(drain(&w).await, 2);
     let stored = db.store.get_credential_by_id(&owner, &cred).await.unwrap();
     assert_eq!(stored.status, CredentialStatus::Ok);
     // The refresh token in the store is one the provider still accepts (rotation persisted).

@@ -1,0 +1,455 @@
+//! Machine files: `files_sync` lists a credential's provider files and records each new one once;
+//! `file_process` downloads a file once into the blob store and converts it (ISOXML → standard GeoParquet and
+//! GeoJSON, summary, units), recording each step. A failing file is marked `FAILED` with its message and never
+//! blocks the others. Every step is idempotent: re-running a processed file changes nothing.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use furrow_credentials::CredentialStatus;
+use furrow_model::MachineFileDescriptor;
+use furrow_provider::{Provider, ProviderContext, ProviderExt};
+use furrow_store::{FileStatus, FileUpdate, NewFile, StoredFile};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::blobs::{BlobError, BlobStore};
+use crate::events::{Event, fire};
+use crate::sinks::{EventWriter, StoreEventSink, StoreSecretSink};
+use crate::worker::{JobOutcome, WorkerContext};
+use crate::{Error, Result};
+
+/// The job kind listing a credential's machine files.
+pub const FILES_SYNC_JOB: &str = "files_sync";
+/// The job kind downloading and converting one file.
+pub const FILE_PROCESS_JOB: &str = "file_process";
+
+/// Name of the original's blob.
+pub const ORIGINAL_BLOB: &str = "original";
+/// Name of the standard GeoParquet blob.
+pub const STANDARD_PARQUET_BLOB: &str = "standard.parquet";
+/// Name of the standard GeoJSON blob.
+pub const STANDARD_GEOJSON_BLOB: &str = "standard.geojson";
+
+const NO_BLOB_DIR: &str = "no blob directory configured: machine files cannot be stored";
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SyncPayload {
+    credential_id: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProcessPayload {
+    file_id: String,
+    descriptor: MachineFileDescriptor,
+}
+
+fn bad_payload(job: &furrow_store::Job, e: serde_json::Error) -> Error {
+    Error::Payload {
+        job: job.id.clone(),
+        message: e.to_string(),
+    }
+}
+
+/// Enqueues the listing of a credential's machine files (once per credential: dedupe key
+/// `files_sync:<credentialId>`).
+pub async fn enqueue_files_sync(
+    store: &furrow_store::Store,
+    owner_id: &str,
+    credential_id: &str,
+) -> Result<String> {
+    let payload = serde_json::to_string(&SyncPayload {
+        credential_id: credential_id.to_owned(),
+    })
+    .unwrap_or_default();
+    let job = furrow_store::NewJob {
+        kind: FILES_SYNC_JOB.into(),
+        payload,
+        dedupe_key: Some(format!("files_sync:{credential_id}")),
+        run_at: furrow_model::now_micros(),
+        max_attempts: 8,
+    };
+    Ok(store.enqueue_job(owner_id, &job).await?)
+}
+
+fn backoff(attempts: i64) -> Duration {
+    Duration::from_secs(5u64.saturating_mul(1 << attempts.clamp(0, 10)))
+        .min(Duration::from_secs(3600))
+}
+
+async fn adapter(
+    ctx: &WorkerContext,
+    owner_id: &str,
+    cred: &furrow_store::StoredCredential,
+) -> Result<(Arc<dyn Provider>, EventWriter)> {
+    let mut values = cred.public.clone();
+    values.extend(cred.secrets.clone());
+    let (events, writer) =
+        StoreEventSink::new(ctx.store.clone(), owner_id.to_owned(), cred.id.clone());
+    let secrets = StoreSecretSink::new(ctx.store.clone(), owner_id.to_owned(), cred.id.clone());
+    match ctx
+        .registry
+        .build(cred.provider, ProviderContext::new(values, events, secrets))
+    {
+        Ok(a) => Ok((a, writer)),
+        Err(e) => {
+            drop(writer);
+            Err(e)
+        }
+    }
+}
+
+fn provider_outcome(e: &furrow_provider::Error, attempts: i64) -> JobOutcome {
+    if e.is_retryable() {
+        JobOutcome::Retry {
+            after: backoff(attempts),
+            error: e.to_string(),
+        }
+    } else {
+        JobOutcome::Fail(e.to_string())
+    }
+}
+
+pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<JobOutcome> {
+    let payload: SyncPayload =
+        serde_json::from_str(&job.payload).map_err(|e| bad_payload(job, e))?;
+    if ctx.config.blob_dir.is_none() {
+        return Ok(JobOutcome::Fail(NO_BLOB_DIR.into()));
+    }
+    let store = &ctx.store;
+    let cred = match store
+        .get_credential_by_id(&job.owner_id, &payload.credential_id)
+        .await
+    {
+        Ok(c) => c,
+        Err(furrow_store::Error::NotFound(_)) => return Ok(JobOutcome::Done),
+        Err(e) => return Err(e.into()),
+    };
+    if cred.status == CredentialStatus::Invalid {
+        return Ok(JobOutcome::Done);
+    }
+    let (provider, writer) = match adapter(ctx, &job.owner_id, &cred).await {
+        Ok(a) => a,
+        Err(e) => return Ok(JobOutcome::Fail(e.to_string())),
+    };
+    let listed = async {
+        let mut all = Vec::new();
+        for org in provider.organizations().await? {
+            if !org.connected {
+                continue;
+            }
+            all.extend(provider.all_machine_files(&org.id, None).await?);
+        }
+        Ok::<_, furrow_provider::Error>(all)
+    }
+    .await;
+    drop(provider);
+    writer.finish().await;
+    let descriptors = match listed {
+        Ok(d) => d,
+        Err(e) => return Ok(provider_outcome(&e, job.attempts)),
+    };
+    let leaf_name = cred.provider.leaf_name().to_owned();
+    let mut new = 0usize;
+    for d in descriptors {
+        let file = NewFile {
+            user_id: cred.user_id.clone(),
+            provider: leaf_name.clone(),
+            provider_file_id: d.id.clone(),
+            credential_id: Some(cred.id.clone()),
+            organization_id: Some(d.organization_id.clone()),
+            origin: "provider".into(),
+            file_name: d.name.clone(),
+            file_format: Some("ISO11783".into()),
+            size_bytes: d.size.and_then(|s| i64::try_from(s).ok()),
+        };
+        let (file_id, inserted) = store.insert_file_if_absent(&job.owner_id, &file).await?;
+        new += usize::from(inserted);
+        // A file still PROCESSING (new, or recorded before a crash) gets its processing job; the dedupe key
+        // keeps it to one job per file.
+        let current = store.get_file(&job.owner_id, &file_id).await?;
+        if current.status == FileStatus::Processing {
+            let payload = serde_json::to_string(&ProcessPayload {
+                file_id: file_id.clone(),
+                descriptor: d,
+            })
+            .unwrap_or_default();
+            store
+                .enqueue_job(
+                    &job.owner_id,
+                    &furrow_store::NewJob {
+                        kind: FILE_PROCESS_JOB.into(),
+                        payload,
+                        dedupe_key: Some(format!("process:{file_id}")),
+                        run_at: furrow_model::now_micros(),
+                        max_attempts: 5,
+                    },
+                )
+                .await?;
+        }
+    }
+    tracing::info!(credential = %cred.id, new, "machine files listed");
+    Ok(JobOutcome::Done)
+}
+
+/// What the conversion produced.
+struct Converted {
+    operation_type: String,
+    summary: Value,
+    units: Value,
+    parquet: PathBuf,
+    geojson: PathBuf,
+}
+
+fn convert(original: &Path, scratch: &Path) -> std::result::Result<Converted, String> {
+    use furrow_machine_data::{ConvertOptions, OutputFormat, WriteOptions, plan, write_plans};
+    let opts = ConvertOptions::default();
+    let sets = furrow_isoxml::TaskData::open_all(original).map_err(|e| e.to_string())?;
+    let (set, first) = sets
+        .iter()
+        .enumerate()
+        .find_map(|(i, td)| plan(td, &opts).into_iter().next().map(|p| (i, p)))
+        .ok_or_else(|| "no time logs to convert".to_owned())?;
+    let parquet = scratch.join(STANDARD_PARQUET_BLOB);
+    let geojson = scratch.join(STANDARD_GEOJSON_BLOB);
+    let written = write_plans(
+        &sets[set],
+        &[&first],
+        &opts,
+        &parquet,
+        &WriteOptions {
+            format: OutputFormat::GeoParquet,
+            ..WriteOptions::default()
+        },
+        &mut |_| {},
+    )
+    .map_err(|e| e.to_string())?;
+    write_plans(
+        &sets[set],
+        &[&first],
+        &opts,
+        &geojson,
+        &WriteOptions {
+            format: OutputFormat::GeoJson,
+            ..WriteOptions::default()
+        },
+        &mut |_| {},
+    )
+    .map_err(|e| e.to_string())?;
+    let outcome = written
+        .outcomes
+        .into_iter()
+        .next()
+        .ok_or_else(|| "the converter reported nothing".to_owned())?;
+    if outcome.counts.written == 0 {
+        return Err("no points passed the filter".into());
+    }
+    Ok(Converted {
+        operation_type: first.operation_type.to_string(),
+        summary: outcome.summary,
+        units: outcome.units,
+        parquet: written.points,
+        geojson,
+    })
+}
+
+fn summary_time(summary: &Value, key: &str) -> Option<i64> {
+    let s = summary.get("properties")?.get(key)?.as_str()?;
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000).ok()
+}
+
+async fn finish(
+    ctx: &WorkerContext,
+    owner_id: &str,
+    file: &StoredFile,
+    failure: Option<(&str, String)>,
+) -> Result<JobOutcome> {
+    let (event, message) = match &failure {
+        Some((_, m)) => ("providerFileProcessingFailed", Some(m.clone())),
+        None => ("providerFileProcessingFinished", None),
+    };
+    // Fire first: a crash before the status is written re-runs the job (at-least-once delivery).
+    fire(
+        &ctx.store,
+        owner_id,
+        &Event::File {
+            event,
+            file_id: file.id.clone(),
+            leaf_user_id: file.user_id.clone(),
+            message: message.clone(),
+        },
+    )
+    .await?;
+    let update = match failure {
+        Some((step, m)) => FileUpdate {
+            status: Some(FileStatus::Failed),
+            steps: vec![(step.to_owned(), "FAILED".into())],
+            message: Some(Some(m)),
+            ..Default::default()
+        },
+        None => FileUpdate {
+            status: Some(FileStatus::Processed),
+            message: Some(None),
+            ..Default::default()
+        },
+    };
+    ctx.store.update_file(owner_id, &file.id, &update).await?;
+    Ok(JobOutcome::Done)
+}
+
+fn blob_err(e: BlobError) -> String {
+    e.to_string()
+}
+
+pub(crate) async fn run_process(
+    ctx: &WorkerContext,
+    job: &furrow_store::Job,
+) -> Result<JobOutcome> {
+    let payload: ProcessPayload =
+        serde_json::from_str(&job.payload).map_err(|e| bad_payload(job, e))?;
+    let Some(dir) = ctx.config.blob_dir.clone() else {
+        return Ok(JobOutcome::Fail(NO_BLOB_DIR.into()));
+    };
+    let blobs = BlobStore::new(dir);
+    let store = &ctx.store;
+    let owner = job.owner_id.as_str();
+    let mut file = match store.get_file(owner, &payload.file_id).await {
+        Ok(f) => f,
+        Err(furrow_store::Error::NotFound(_)) => return Ok(JobOutcome::Done),
+        Err(e) => return Err(e.into()),
+    };
+    if file.status != FileStatus::Processing {
+        return Ok(JobOutcome::Done);
+    }
+    // Step 1: the original, downloaded once.
+    let original = match &file.original_path {
+        Some(p) if tokio::fs::try_exists(p).await.unwrap_or(false) => PathBuf::from(p),
+        _ => {
+            let Some(cred_id) = file.credential_id.clone() else {
+                return finish(
+                    ctx,
+                    owner,
+                    &file,
+                    Some(("original", "the file has no original".into())),
+                )
+                .await;
+            };
+            let cred = match store.get_credential_by_id(owner, &cred_id).await {
+                Ok(c) => c,
+                Err(furrow_store::Error::NotFound(_)) => {
+                    let m = "the credential of this file was deleted".to_owned();
+                    return finish(ctx, owner, &file, Some(("original", m))).await;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let (provider, writer) = match adapter(ctx, owner, &cred).await {
+                Ok(a) => a,
+                Err(e) => return Ok(JobOutcome::Fail(e.to_string())),
+            };
+            let stored = match provider.download(&payload.descriptor).await {
+                Ok(stream) => {
+                    blobs
+                        .put_stream(owner, &file.id, ORIGINAL_BLOB, stream)
+                        .await
+                }
+                Err(e) => Err(BlobError::Download(e)),
+            };
+            drop(provider);
+            writer.finish().await;
+            let (path, size) = match stored {
+                Ok(s) => s,
+                Err(BlobError::Download(e)) => {
+                    let last = job.attempts >= job.max_attempts;
+                    return match provider_outcome(&e, job.attempts) {
+                        JobOutcome::Retry { .. } if !last => Ok(provider_outcome(&e, job.attempts)),
+                        _ => finish(ctx, owner, &file, Some(("original", e.to_string()))).await,
+                    };
+                }
+                Err(e) => {
+                    return Ok(JobOutcome::Retry {
+                        after: backoff(job.attempts),
+                        error: blob_err(e),
+                    });
+                }
+            };
+            file = store
+                .update_file(
+                    owner,
+                    &file.id,
+                    &FileUpdate {
+                        steps: vec![("original".into(), "DONE".into())],
+                        original_path: Some(path.display().to_string()),
+                        size_bytes: i64::try_from(size).ok(),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            path
+        }
+    };
+    // Step 2: standard GeoParquet and GeoJSON, summary and units.
+    let scratch = match blobs.scratch(owner, &file.id).await {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(JobOutcome::Retry {
+                after: backoff(job.attempts),
+                error: blob_err(e),
+            });
+        }
+    };
+    let work = scratch.clone();
+    let converted = tokio::task::spawn_blocking(move || convert(&original, &work))
+        .await
+        .unwrap_or_else(|e| Err(format!("the converter stopped: {e}")));
+    let result = match converted {
+        Ok(c) => {
+            let parquet = blobs
+                .publish(&c.parquet, owner, &file.id, STANDARD_PARQUET_BLOB)
+                .await;
+            let geojson = blobs
+                .publish(&c.geojson, owner, &file.id, STANDARD_GEOJSON_BLOB)
+                .await;
+            Ok((c, parquet, geojson))
+        }
+        Err(m) => Err(m),
+    };
+    let _ = tokio::fs::remove_dir_all(&scratch).await;
+    match result {
+        Ok((c, Ok(parquet), Ok(geojson))) => {
+            let start = summary_time(&c.summary, "startTime");
+            let end = summary_time(&c.summary, "endTime");
+            file = store
+                .update_file(
+                    owner,
+                    &file.id,
+                    &FileUpdate {
+                        steps: vec![
+                            ("standard".into(), "DONE".into()),
+                            ("geojson".into(), "DONE".into()),
+                            ("summary".into(), "DONE".into()),
+                            ("units".into(), "DONE".into()),
+                        ],
+                        operation_type: Some(c.operation_type),
+                        start_time: start,
+                        end_time: end,
+                        summary: Some(c.summary),
+                        units: Some(c.units),
+                        standard_path: Some(parquet.display().to_string()),
+                        geojson_path: Some(geojson.display().to_string()),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            finish(ctx, owner, &file, None).await
+        }
+        Ok((_, Err(e), _)) | Ok((_, _, Err(e))) => Ok(JobOutcome::Retry {
+            after: backoff(job.attempts),
+            error: blob_err(e),
+        }),
+        Err(m) => finish(ctx, owner, &file, Some(("standard", m))).await,
+    }
+}
