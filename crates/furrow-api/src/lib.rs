@@ -21,6 +21,7 @@ mod credentials;
 mod error;
 mod extract;
 mod fields;
+mod files;
 mod metrics;
 mod openapi;
 mod pagination;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
     const ALERTS: &str = "/services/alerts/api/alerts";
     const CONFIG: &str = "/services/config/api";
     const FIELDS: &str = fields::BASE;
+    const OPS: &str = files::BASE;
     let limit = state.config.max_body_bytes;
     Router::new()
         .route("/health", get(health))
@@ -137,6 +139,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{FIELDS}/users/{{leafUserId}}/growers/{{id}}"),
             get(fields::get_grower).put(fields::update_grower),
+        )
+        .route(&format!("{OPS}/files"), get(files::list))
+        .route(&format!("{OPS}/files/{{id}}"), get(files::get))
+        .route(&format!("{OPS}/files/{{id}}/status"), get(files::status))
+        .route(&format!("{OPS}/files/{{id}}/summary"), get(files::summary))
+        .route(&format!("{OPS}/files/{{id}}/units"), get(files::units))
+        .route(
+            &format!("{OPS}/files/{{id}}/standardGeoparquet"),
+            get(files::standard_geoparquet),
+        )
+        .route(
+            &format!("{OPS}/files/{{id}}/download/{{artifact}}"),
+            get(files::download),
         )
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -18,8 +18,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         crate::fields::get_boundary, crate::fields::active_boundary, crate::fields::replace_boundary,
         crate::fields::list_farms, crate::fields::get_farm, crate::fields::create_farm, crate::fields::update_farm,
         crate::fields::list_growers, crate::fields::get_grower, crate::fields::create_grower, crate::fields::update_grower,
+        crate::files::list, crate::files::get, crate::files::status, crate::files::summary, crate::files::units,
+        crate::files::standard_geoparquet, crate::files::download,
     ),
-    components(schemas(crate::error::Problem, crate::auth::AuthenticateRequest, crate::auth::TokenResponse, crate::users::UserDoc)),
+    components(schemas(crate::error::Problem, crate::auth::AuthenticateRequest, crate::auth::TokenResponse, crate::users::UserDoc, crate::files::FileDoc, crate::files::FileListDoc)),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;

@@ -9,6 +9,7 @@ mod configs;
 mod credentials;
 mod errors;
 mod fields;
+mod files;
 mod metrics;
 mod users;
 
