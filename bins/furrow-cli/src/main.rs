@@ -10,6 +10,7 @@ use furrow_store::{SecretKey, Store, StoreOptions};
 mod allocate;
 mod convert;
 mod output;
+mod provider;
 
 #[derive(Debug, Parser)]
 #[command(name = "furrow", version, about = "furrow farm-data tools")]
@@ -32,6 +33,13 @@ enum Command {
     Allocate(allocate::AllocateArgs),
     /// Convert ISOXML time logs into standard GeoParquet or GeoJSON points (summary and units beside).
     Convert(convert::ConvertArgs),
+    /// Talk to providers: `check` validates a credential and shows what it can see.
+    Provider {
+        #[command(subcommand)]
+        command: provider::ProviderCommand,
+    },
+    /// Run every provider simulator (for demos and your own tests); prints base URLs and credentials.
+    Sim(provider::SimArgs),
     /// Manage API owners (the integrators' accounts).
     Owner {
         #[command(subcommand)]
@@ -106,6 +114,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Convert(args) => convert::run(args)?,
         Command::Allocate(args) => allocate::run(args)?,
+        Command::Provider { command } => provider::check(command).await?,
+        Command::Sim(args) => provider::sim(args).await?,
         Command::Owner {
             command:
                 OwnerCommand::Create {

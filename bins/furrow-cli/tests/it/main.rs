@@ -2,6 +2,7 @@
 
 mod allocate;
 mod convert;
+mod provider;
 
 use std::process::Command;
 
