@@ -205,14 +205,33 @@ struct Converted {
 }
 
 fn convert(original: &Path, scratch: &Path) -> std::result::Result<Converted, String> {
+    use furrow_machine_data::OperationType;
     use furrow_machine_data::{ConvertOptions, OutputFormat, WriteOptions, plan, write_plans};
     let opts = ConvertOptions::default();
-    let sets = furrow_isoxml::TaskData::open_all(original).map_err(|e| e.to_string())?;
-    let (set, first) = sets
+    // Messages reach API clients: name the file, never the blob store's paths.
+    let (orig, dir) = (
+        original.display().to_string(),
+        scratch.display().to_string(),
+    );
+    let clean = move |e: &dyn std::fmt::Display| {
+        e.to_string()
+            .replace(&orig, "the original file")
+            .replace(&dir, "output")
+    };
+    let sets = furrow_isoxml::TaskData::open_all(original).map_err(|e| clean(&e))?;
+    let plans: Vec<_> = sets
         .iter()
         .enumerate()
-        .find_map(|(i, td)| plan(td, &opts).into_iter().next().map(|p| (i, p)))
-        .ok_or_else(|| "no time logs to convert".to_owned())?;
+        .flat_map(|(i, td)| plan(td, &opts).into_iter().map(move |p| (i, p)))
+        .collect();
+    if plans.is_empty() {
+        return Err("no time logs to convert".into());
+    }
+    // Leaf converts planting, application, harvest and tillage; anything else fails saying so.
+    let (set, first) = plans
+        .into_iter()
+        .find(|(_, p)| p.operation_type != OperationType::Other)
+        .ok_or_else(|| "unsupported operation type: other".to_owned())?;
     let parquet = scratch.join(STANDARD_PARQUET_BLOB);
     let geojson = scratch.join(STANDARD_GEOJSON_BLOB);
     let written = write_plans(
@@ -226,7 +245,7 @@ fn convert(original: &Path, scratch: &Path) -> std::result::Result<Converted, St
         },
         &mut |_| {},
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| clean(&e))?;
     write_plans(
         &sets[set],
         &[&first],
@@ -238,7 +257,7 @@ fn convert(original: &Path, scratch: &Path) -> std::result::Result<Converted, St
         },
         &mut |_| {},
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| clean(&e))?;
     let outcome = written
         .outcomes
         .into_iter()

@@ -108,6 +108,11 @@ async fn every_file_is_stored_once_processed_and_announced(db: &TestDb) {
         "a failure says why"
     );
     assert_eq!(failed.steps["standard"], "FAILED");
+    let root = blob_root.path().display().to_string();
+    for f in &done {
+        let m = f.message.as_deref().unwrap_or_default();
+        assert!(!m.contains(&root), "messages never show blob paths: {m}");
+    }
     let processed: Vec<&StoredFile> = done
         .iter()
         .filter(|f| f.status == FileStatus::Processed)
