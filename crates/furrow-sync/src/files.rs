@@ -320,6 +320,35 @@ async fn finish(
     Ok(JobOutcome::Done)
 }
 
+/// Renews a job's lease every third of its length until dropped (or until the job is lost).
+struct LeaseKeeper(tokio::task::JoinHandle<()>);
+
+impl LeaseKeeper {
+    fn start(ctx: &WorkerContext, job: &furrow_store::Job) -> Self {
+        let store = ctx.store.clone();
+        let id = job.id.clone();
+        let worker = ctx.config.id.clone();
+        let lease = ctx.config.lease;
+        Self(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                let until = furrow_model::now_micros() + lease.as_micros() as i64;
+                match store.renew_job_lease(&id, &worker, until).await {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => tracing::warn!(job = %id, error = %e, "could not renew the lease"),
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for LeaseKeeper {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 fn blob_err(e: BlobError) -> String {
     e.to_string()
 }
@@ -334,6 +363,8 @@ pub(crate) async fn run_process(
         return Ok(JobOutcome::Fail(NO_BLOB_DIR.into()));
     };
     let blobs = BlobStore::new(dir);
+    // Downloads and conversions can outlast a lease: keep it while this job runs.
+    let _lease = LeaseKeeper::start(ctx, job);
     let store = &ctx.store;
     let owner = job.owner_id.as_str();
     let mut file = match store.get_file(owner, &payload.file_id).await {

@@ -18,6 +18,7 @@ use super::{Receiver, drain, stored_credential};
 on_both_backends!(
     every_file_is_stored_once_processed_and_announced,
     validation_starts_the_files_sync_and_without_blob_dir_jobs_fail_clearly,
+    a_slow_download_keeps_its_lease,
 );
 
 fn file_worker(db: &TestDb, sim: &Simulator, blob_dir: Option<std::path::PathBuf>) -> Worker {
@@ -197,4 +198,93 @@ async fn validation_starts_the_files_sync_and_without_blob_dir_jobs_fail_clearly
     assert_eq!(state, "failed");
     assert!(error.unwrap_or_default().contains("no blob directory"));
     assert!(all_files(db, &owner).await.is_empty());
+}
+
+async fn a_slow_download_keeps_its_lease(db: &TestDb) {
+    let sim = Simulator::start(Provider::Claas).await.unwrap();
+    let values = sim.new_credential();
+    let (owner, cred) = stored_credential(db, &values).await;
+    let user = db
+        .store
+        .get_credential_by_id(&owner, &cred)
+        .await
+        .unwrap()
+        .user_id;
+    let seed = sim.visible_files().into_iter().next().unwrap();
+    let (file_id, _) = db
+        .store
+        .insert_file_if_absent(
+            &owner,
+            &furrow_store::NewFile {
+                user_id: user,
+                provider: "CLAAS".into(),
+                provider_file_id: seed.id.clone(),
+                credential_id: Some(cred.clone()),
+                organization_id: Some(seed.organization_id.clone()),
+                origin: "provider".into(),
+                file_name: seed.name.clone(),
+                file_format: None,
+                size_bytes: None,
+            },
+        )
+        .await
+        .unwrap();
+    let job = db
+        .store
+        .enqueue_job(
+            &owner,
+            &furrow_store::NewJob {
+                kind: furrow_sync::FILE_PROCESS_JOB.into(),
+                payload: serde_json::json!({
+                    "fileId": file_id,
+                    "descriptor": {"id": seed.id, "name": seed.name, "organizationId": seed.organization_id},
+                })
+                .to_string(),
+                dedupe_key: None,
+                run_at: furrow_model::now_micros(),
+                max_attempts: 3,
+            },
+        )
+        .await
+        .unwrap();
+    let blob_root = tempfile::tempdir().unwrap();
+    let registry = Registry::new()
+        .with(Provider::Claas, |ctx| {
+            Ok(Arc::new(furrow_provider_claas::ClaasProvider::new(ctx)?) as _)
+        })
+        .with_base_url(Provider::Claas, sim.base_url());
+    let lease = Duration::from_millis(600);
+    let w = Worker::new(
+        db.store.clone(),
+        registry,
+        WorkerConfig {
+            id: "slow-worker".into(),
+            lease,
+            blob_dir: Some(blob_root.path().to_path_buf()),
+            ..WorkerConfig::default()
+        },
+    );
+    // Every provider request now takes a second: the job outlives its first lease several times.
+    sim.faults().latency(u32::MAX, Duration::from_millis(1000));
+    let running = tokio::spawn(async move { w.run_once().await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!running.is_finished(), "still downloading");
+    let stolen = db
+        .store
+        .claim_job(
+            "thief",
+            &[furrow_sync::FILE_PROCESS_JOB],
+            furrow_model::now_micros(),
+            lease.as_micros() as i64,
+        )
+        .await
+        .unwrap();
+    assert!(stolen.is_none(), "the lease was renewed");
+    assert!(running.await.unwrap());
+    sim.reset_faults();
+    let (state, error, attempts) = db.store.job_state(&job).await.unwrap();
+    assert_eq!((state.as_str(), attempts), ("done", 1), "{error:?}");
+    let f = db.store.get_file(&owner, &file_id).await.unwrap();
+    assert_ne!(f.status, FileStatus::Processing);
+    assert_eq!(f.steps["original"], "DONE");
 }
