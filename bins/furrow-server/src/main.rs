@@ -58,6 +58,10 @@ struct Args {
         value_delimiter = ','
     )]
     provider_urls: Vec<String>,
+    /// Folder for machine files and their conversions (every node of a cluster needs the same one);
+    /// default DATA_DIR/blobs.
+    #[arg(long, env = "FURROW_BLOB_DIR")]
+    blob_dir: Option<PathBuf>,
     /// Seconds a worker holds a claimed job before another worker may take it over.
     #[arg(long, env = "FURROW_JOB_LEASE_SECS", default_value_t = 120)]
     job_lease_secs: u64,
@@ -121,6 +125,11 @@ async fn main() -> anyhow::Result<()> {
     if args.role != Role::Api {
         let config = furrow_sync::WorkerConfig {
             lease: std::time::Duration::from_secs(args.job_lease_secs.max(1)),
+            blob_dir: Some(
+                args.blob_dir
+                    .clone()
+                    .unwrap_or_else(|| args.data_dir.join("blobs")),
+            ),
             ..furrow_sync::WorkerConfig::default()
         };
         let worker = furrow_sync::Worker::new(store.clone(), registry, config);
