@@ -53,7 +53,13 @@ async fn provider_check_reports_what_a_credential_sees_and_keeps_rotated_tokens(
     assert!(text.contains("credential: OK"), "{text}");
     let listed: usize = text
         .lines()
-        .filter_map(|l| l.split("; ").nth(1)?.strip_suffix(" machine files")?.parse::<usize>().ok())
+        .filter_map(|l| {
+            l.split("; ")
+                .nth(1)?
+                .strip_suffix(" machine files")?
+                .parse::<usize>()
+                .ok()
+        })
         .sum();
     assert!(listed > 0, "{text}");
     assert_eq!(listed, sim.visible_files().len(), "{text}");
