@@ -184,6 +184,7 @@ impl Client {
             return Ok(FilePage {
                 files,
                 next_cursor: next_cursor.map(|(k, t)| encode_cursor(since, &format!("{k}:{t}"))),
+                changes_cursor: None,
             });
         }
         Ok(FilePage::default())

@@ -6,10 +6,12 @@ use furrow_credentials::Provider as ProviderKind;
 use furrow_model::{MachineFileDescriptor, ProviderField, ProviderOrganization};
 use furrow_provider::{
     AuthedClient, BoxFuture, ByteStream, Capabilities, ClientAuth, DownloadMode, FilePage,
-    HttpClient, OAuthConfig, OAuthRefresh, Provider, ProviderContext, Request, Result, Secrets,
-    TokenManager, TokenPlacement, decode_cursor, download, encode_cursor, rfc3339,
+    HttpClient, NoAuth, OAuthConfig, OAuthRefresh, Provider, ProviderContext, Request, Result,
+    Secrets, TokenManager, TokenPlacement, check_status, decode_cursor, download, encode_cursor,
+    rfc3339,
 };
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::config::JohnDeereConfig;
@@ -18,7 +20,36 @@ use crate::error::JdError;
 
 const KIND: ProviderKind = ProviderKind::JohnDeere;
 const AXIOM: &str = "application/vnd.deere.axiom.v3+json";
+/// Change tracking of file lists [C] (providers.md 1.4).
+const SIGNATURE: &str = "x-deere-signature";
 
+/// Where a file listing is: the page to fetch, the `x-deere-signature` to send with it (empty on a first
+/// listing) and the signature the first page of this listing answered (kept for the next listing).
+#[derive(Debug, Serialize, Deserialize)]
+struct FilesCursor {
+    #[serde(rename = "u")]
+    url: String,
+    #[serde(rename = "s", default)]
+    sent: String,
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    received: Option<String>,
+}
+
+impl FilesCursor {
+    fn encode(&self, since: Option<i64>) -> String {
+        // Serialising three strings cannot fail.
+        encode_cursor(since, &serde_json::to_string(self).unwrap_or_default())
+    }
+
+    /// A stored cursor; a bare URL is a page cursor of a listing without a signature.
+    fn decode(token: String) -> Self {
+        serde_json::from_str(&token).unwrap_or(FilesCursor {
+            url: token,
+            sent: String::new(),
+            received: None,
+        })
+    }
+}
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
     api: AuthedClient,
@@ -108,39 +139,79 @@ impl Client {
         Ok(out)
     }
 
+    /// One page of an organization's files. A first listing sends an empty `x-deere-signature`; the
+    /// signature its first page answers comes back as [`FilePage::changes_cursor`] on the last page, and a
+    /// listing from that cursor returns only what changed since (nothing, on `304`).
     async fn machine_files(
         &self,
         org: &str,
         since: Option<OffsetDateTime>,
         cursor: Option<&str>,
     ) -> Result<FilePage> {
-        let (since, url) = match cursor {
+        let list_url = format!("{}/organizations/{org}/files", self.config.api_base);
+        let (since, at) = match cursor {
             Some(c) => {
-                let (s, url) = decode_cursor(KIND.slug(), c)?;
-                self.check_link(&url)?;
-                (s, url)
+                let (s, token) = decode_cursor(KIND.slug(), c)?;
+                let at = FilesCursor::decode(token);
+                self.check_link(&at.url)?;
+                (s, at)
             }
-            None => {
-                let s = since.map(|t| t.unix_timestamp());
-                (
-                    s,
-                    format!("{}/organizations/{org}/files", self.config.api_base),
-                )
-            }
+            None => (
+                since.map(|t| t.unix_timestamp()),
+                FilesCursor {
+                    url: list_url.clone(),
+                    sent: String::new(),
+                    received: None,
+                },
+            ),
         };
-        let mut req = Request::get(url.clone()).header("Accept", AXIOM);
+        let mut req = Request::get(at.url.clone())
+            .header("Accept", AXIOM)
+            .header(SIGNATURE, at.sent.clone());
         if let Some(s) = since
-            && !url.contains("startDate=")
+            && !at.url.contains("startDate=")
         {
             req = req.query(&[("startDate", &rfc3339(s))]);
         }
-        let page: Page<File> = self.api.json(&req).await?;
-        let next = match page.next() {
+        let resp = self.api.send(&req).await?;
+        let answered = resp
+            .header(SIGNATURE)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        if resp.status.as_u16() == 304 {
+            let keep = FilesCursor {
+                url: list_url,
+                sent: answered.unwrap_or(at.sent),
+                received: None,
+            };
+            return Ok(FilePage {
+                files: Vec::new(),
+                next_cursor: None,
+                changes_cursor: Some(keep.encode(since)),
+            });
+        }
+        let page: Page<File> = resp.json(KIND)?;
+        // The first page's signature: changes made while the listing pages through are listed again next
+        // time rather than missed.
+        let received = at.received.or(answered);
+        let (next_cursor, changes_cursor) = match page.next() {
             Some(n) => {
                 self.check_link(n)?;
-                Some(encode_cursor(since, n))
+                let next = FilesCursor {
+                    url: n.to_owned(),
+                    sent: at.sent,
+                    received,
+                };
+                (Some(next.encode(since)), None)
             }
-            None => None,
+            None => {
+                let changes = received.map(|r| FilesCursor {
+                    url: list_url,
+                    sent: r,
+                    received: None,
+                });
+                (None, changes.map(|c| c.encode(since)))
+            }
         };
         Ok(FilePage {
             files: page
@@ -148,8 +219,72 @@ impl Client {
                 .into_iter()
                 .map(|f| convert::file(f, org))
                 .collect(),
-            next_cursor: next,
+            next_cursor,
+            changes_cursor,
         })
+    }
+
+    /// The shapefile export of a field operation (providers.md 1.5): `202` while JD builds it, polled after
+    /// `export_poll_base × 2^(attempt−1)`; then `307` to a pre-signed URL, fetched **without** the
+    /// `Authorization` header; `406` when no shapefile is possible.
+    pub(crate) async fn shapefile(&self, operation_id: &str) -> Result<ByteStream> {
+        let req = Request::get(format!("{}/fieldOps/{operation_id}", self.config.api_base))
+            .header("Accept", AXIOM)
+            .header("Accept-UOM-System", "MIXED");
+        let mut waited = std::time::Duration::ZERO;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let resp = self.api.send_raw(&req).await?;
+            match resp.status.as_u16() {
+                202 => {
+                    let wait = self
+                        .config
+                        .export_poll_base
+                        .saturating_mul(1u32 << (attempt - 1).min(16));
+                    if waited + wait > self.config.export_max_wait {
+                        return Err(JdError::ExportNotReady(
+                            operation_id.to_owned(),
+                            waited.as_secs(),
+                        )
+                        .into());
+                    }
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                }
+                302 | 303 | 307 => {
+                    let location = resp
+                        .header("location")
+                        .filter(|l| !l.is_empty())
+                        .ok_or_else(|| JdError::NoLocation(operation_id.to_owned()))?;
+                    let url = if location.starts_with('/') {
+                        let origin: Vec<&str> = self.config.api_base.split('/').take(3).collect();
+                        format!("{}{location}", origin.join("/"))
+                    } else {
+                        location.to_owned()
+                    };
+                    // A pre-signed URL carries its own authorization: the bearer token must not go with it.
+                    let unauthenticated =
+                        AuthedClient::new(self.api.http.clone(), Arc::new(NoAuth));
+                    return Ok(download(
+                        unauthenticated,
+                        Request::get(url),
+                        DownloadMode::Whole,
+                        None,
+                    ));
+                }
+                406 => {
+                    return Err(JdError::NoShapefile(operation_id.to_owned()).into());
+                }
+                _ => {
+                    check_status(KIND, resp, self.api.http.redactor())?;
+                    return Err(furrow_provider::Error::protocol(
+                        KIND.slug(),
+                        "shapefile export answered neither 202 nor 307",
+                    ));
+                }
+            }
+        }
     }
 
     fn download(&self, file: &MachineFileDescriptor) -> ByteStream {

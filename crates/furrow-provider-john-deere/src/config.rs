@@ -1,5 +1,7 @@
 //! Hosts and endpoints [C] (providers.md 1.1, 1.2).
 
+use std::time::Duration;
+
 use furrow_provider::ProviderContext;
 
 /// The Okta authorization server path of John Deere.
@@ -21,6 +23,11 @@ pub struct JohnDeereConfig {
     pub chunk_threshold: u64,
     /// Chunk size of those downloads.
     pub chunk_size: u64,
+    /// First wait of a shapefile export that answered `202`; attempt `n` waits `base × 2^(n−1)` (JD's
+    /// `secondsToWait = 5 × 2^(attempt−1)` [C]: 5 s).
+    pub export_poll_base: Duration,
+    /// Give up on an export after waiting this long in total ("may take up to 30 min" [C]).
+    pub export_max_wait: Duration,
 }
 
 impl JohnDeereConfig {
@@ -56,6 +63,8 @@ impl JohnDeereConfig {
             .to_vec(),
             chunk_threshold: 50 * 1024 * 1024,
             chunk_size: 16 * 1024 * 1024,
+            export_poll_base: Duration::from_secs(5),
+            export_max_wait: Duration::from_secs(30 * 60),
         }
     }
 }

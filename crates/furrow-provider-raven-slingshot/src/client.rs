@@ -8,8 +8,8 @@ use furrow_credentials::Provider as ProviderKind;
 use furrow_model::{MachineFileDescriptor, ProviderField, ProviderOrganization};
 use furrow_provider::{
     AuthedClient, BoxFuture, ByteStream, Capabilities, Capability, FilePage, HttpClient,
-    IMPLICIT_ORG, Provider, ProviderContext, Request, RequestAuth, Result, Secrets, check_login,
-    decode_cursor, encode_cursor, rfc3339, unsupported,
+    IMPLICIT_ORG, Provider, ProviderContext, Request, RequestAuth, Response, Result, Secrets,
+    check_login, decode_cursor, encode_cursor, rfc3339, unsupported,
 };
 use hmac::{Hmac, Mac};
 use time::OffsetDateTime;
@@ -19,6 +19,34 @@ use crate::convert::{self, Index, Status};
 use crate::error::SlingshotError;
 
 const KIND: ProviderKind = ProviderKind::RavenSlingshot;
+
+/// The text Slingshot signs: `METHOD\r\nhost\r\npath\r\ntimestamp\r\napiKey\r\naccessKey\r\n`, host and path
+/// lower-cased, keys as issued (providers.md 7.1).
+pub(crate) fn string_to_sign(
+    method: &str,
+    host: &str,
+    path: &str,
+    timestamp: i64,
+    api_key: &str,
+    access_key: &str,
+) -> String {
+    format!(
+        "{}\r\n{}\r\n{}\r\n{timestamp}\r\n{api_key}\r\n{access_key}\r\n",
+        method.to_uppercase(),
+        host.to_lowercase(),
+        path.to_lowercase()
+    )
+}
+
+/// `base64(HMAC-SHA1(key, text))`.
+pub(crate) fn hmac_sha1_base64(key: &[u8], text: &str) -> String {
+    // HMAC takes keys of any length: this never fails; an empty signature would be refused (401).
+    let Ok(mut mac) = <Hmac<sha1::Sha1> as Mac>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(text.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
 
 /// `base64(HMAC-SHA1(key, METHOD\r\nhost\r\npath\r\ntimestamp\r\napiKey\r\naccessKey\r\n))`, host and path
 /// lower-cased (providers.md 7.1).
@@ -31,17 +59,10 @@ pub fn signature(
     api_key: &str,
     access_key: &str,
 ) -> String {
-    let text = format!(
-        "{method}\r\n{}\r\n{}\r\n{timestamp}\r\n{api_key}\r\n{access_key}\r\n",
-        host.to_lowercase(),
-        path.to_lowercase()
-    );
-    // HMAC takes keys of any length: this never fails; an empty signature would be refused (401).
-    let Ok(mut mac) = <Hmac<sha1::Sha1> as Mac>::new_from_slice(key) else {
-        return String::new();
-    };
-    mac.update(text.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    hmac_sha1_base64(
+        key,
+        &string_to_sign(method, host, path, timestamp, api_key, access_key),
+    )
 }
 
 /// Signs every request; there is no token to renew.
@@ -168,13 +189,19 @@ impl Client {
             q.push(("date", s.as_str()));
         }
         let req = Request::get(format!("{}/JobData", self.config.api_base))
-            .header("Accept", "application/json")
+            .header("Accept", self.accept())
             .query(&q);
-        let index: Index = self.api.json(&req).await?;
+        let resp = self.api.send(&req).await?;
+        let index: Index = if is_json(&resp) {
+            resp.json(KIND)?
+        } else {
+            Index::from_xml(&resp.body).map_err(|e| SlingshotError::Xml("JobData index", e))?
+        };
         Ok(FilePage {
             next_cursor: index
                 .is_next_page
                 .then(|| encode_cursor(since, &(page + 1).to_string())),
+            changes_cursor: None,
             files: index
                 .job_data
                 .into_iter()
@@ -185,14 +212,22 @@ impl Client {
 
     async fn download(&self, file: &MachineFileDescriptor) -> Result<ByteStream> {
         let req = Request::get(format!("{}/JobData/{}", self.config.api_base, file.id))
+            .header("Accept", self.accept())
             .query(&[("format", "bin")]);
         for _ in 0..self.config.max_polls {
             let resp = self.api.send(&req).await?;
-            let is_json = resp
-                .header("content-type")
-                .is_some_and(|c| c.contains("json") || c.contains("xml"));
-            if is_json {
-                let status: Status = resp.json(KIND)?;
+            // A conversion status comes as a document; the file itself as a zip.
+            let status: Option<Status> = if is_json(&resp) {
+                Some(resp.json(KIND)?)
+            } else if is_xml(&resp) {
+                Some(
+                    Status::from_xml(&resp.body)
+                        .map_err(|e| SlingshotError::Xml("SlingshotResponse", e))?,
+                )
+            } else {
+                None
+            };
+            if let Some(status) = status {
                 match status.status.as_str() {
                     "MORE_TIME_NEEDED" => {
                         let wait = status
@@ -217,6 +252,30 @@ impl Client {
         }
         Err(SlingshotError::NotReady(file.id.clone(), self.config.max_polls).into())
     }
+}
+
+impl Client {
+    fn accept(&self) -> &'static str {
+        if self.config.json {
+            "application/json"
+        } else {
+            "application/xml"
+        }
+    }
+}
+
+fn content_type(resp: &Response) -> String {
+    resp.header("content-type")
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+fn is_json(resp: &Response) -> bool {
+    content_type(resp).contains("json")
+}
+
+fn is_xml(resp: &Response) -> bool {
+    content_type(resp).contains("xml")
 }
 
 impl Provider for Client {

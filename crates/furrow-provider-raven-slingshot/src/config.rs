@@ -21,6 +21,8 @@ pub struct SlingshotConfig {
     pub page_size: u32,
     /// How many `MORE_TIME_NEEDED` answers to wait through before giving up.
     pub max_polls: u32,
+    /// Ask for JSON (`Accept: application/json`) instead of the API's default XML [C]. Either is parsed.
+    pub json: bool,
 }
 
 impl SlingshotConfig {
@@ -34,6 +36,7 @@ impl SlingshotConfig {
             decode_secret: true,
             page_size: 100,
             max_polls: 20,
+            json: false,
         }
     }
 }

@@ -13,6 +13,9 @@ pub(crate) enum SlingshotError {
     /// The shared secret is not base64.
     #[error("shared secret is not base64")]
     BadSecret,
+    /// An XML answer that is not the documented shape.
+    #[error("unexpected XML for {0}: {1}")]
+    Xml(&'static str, String),
 }
 
 impl From<SlingshotError> for Error {
@@ -22,6 +25,7 @@ impl From<SlingshotError> for Error {
             SlingshotError::NoCoverage(_) => Error::not_found(slug, e.to_string()),
             SlingshotError::NotReady(..) => Error::unavailable(slug, e.to_string()),
             SlingshotError::BadSecret => Error::unauthenticated(slug, e.to_string()),
+            SlingshotError::Xml(..) => Error::protocol(slug, e.to_string()),
         }
     }
 }

@@ -30,10 +30,14 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+pub use crate::providers::john_deere::{
+    FIELD_OPERATIONS as JOHN_DEERE_FIELD_OPERATIONS, shapefile_export as john_deere_shapefile,
+};
 pub use crate::providers::slingshot::signature as slingshot_signature;
 pub use crate::providers::{Profile, SINGLE_ORG, profile};
 pub use crate::seed::{
-    Seed, SeedField, SeedFile, SeedOrganization, corpus_dir, generated_taskdata, hex, zip_of,
+    Seed, SeedEquipment, SeedField, SeedFile, SeedImagery, SeedIrrigation, SeedOrganization,
+    corpus_dir, generated_taskdata, hex, zip_of,
 };
 pub use crate::server::{Probe, Simulator, SimulatorSet, serve_all, start_all};
 pub use crate::state::{AppSecrets, Faults, Rejection, Rotation};

@@ -78,6 +78,66 @@ impl SeedFile {
     }
 }
 
+/// A seeded piece of irrigation equipment (Lindsay, Valley).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedEquipment {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Organization id.
+    pub organization_id: String,
+    /// `pivot` or `lateral`.
+    pub kind: String,
+    /// Length, metres.
+    pub length_m: f64,
+    /// Position, `[lon, lat]`.
+    pub location: [f64; 2],
+}
+
+/// A seeded as-applied irrigation event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedIrrigation {
+    /// Id.
+    pub id: String,
+    /// The equipment that applied it.
+    pub equipment_id: String,
+    /// Start, Unix seconds.
+    pub start: i64,
+    /// End, Unix seconds.
+    pub end: i64,
+    /// Depth, millimetres.
+    pub depth_mm: f64,
+}
+
+/// A seeded imagery or analytics layer (Sentera).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedImagery {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Organization id.
+    pub organization_id: String,
+    /// Field id.
+    pub field_id: String,
+    /// Layer type (`NDVI`, `RGB`, `STAND_COUNT`).
+    pub kind: String,
+    /// Capture time, Unix seconds.
+    pub captured: i64,
+}
+
+/// RFC 3339 of Unix seconds (empty when out of range).
+pub(crate) fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 /// Lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -90,6 +150,12 @@ pub struct Seed {
     pub organizations: Vec<SeedOrganization>,
     /// Fields.
     pub fields: Vec<SeedField>,
+    /// Irrigation equipment (served by the irrigation providers only).
+    pub equipment: Vec<SeedEquipment>,
+    /// As-applied irrigation of that equipment, oldest first.
+    pub irrigation: Vec<SeedIrrigation>,
+    /// Imagery and analytics layers (served by Sentera only).
+    pub imagery: Vec<SeedImagery>,
     files: RwLock<Vec<SeedFile>>,
 }
 
@@ -280,9 +346,56 @@ impl Seed {
             FIRST_FILE,
             generated_taskdata(2000),
         ));
+        let equipment = vec![
+            SeedEquipment {
+                id: "pivot-1".into(),
+                name: "North pivot".into(),
+                organization_id: "4201".into(),
+                kind: "pivot".into(),
+                length_m: 402.0,
+                location: [-93.615, 41.605],
+            },
+            SeedEquipment {
+                id: "pivot-2".into(),
+                name: "Creek pivot".into(),
+                organization_id: "4201".into(),
+                kind: "pivot".into(),
+                length_m: 280.5,
+                location: [-93.59, 41.61],
+            },
+        ];
+        let irrigation = (0..5)
+            .map(|i| SeedIrrigation {
+                id: format!("irr-{}", 100 + i),
+                equipment_id: if i % 2 == 0 { "pivot-1" } else { "pivot-2" }.into(),
+                start: FIRST_FILE + 86_400 * i,
+                end: FIRST_FILE + 86_400 * i + 6 * 3600,
+                depth_mm: 12.5 + i as f64,
+            })
+            .collect();
+        let imagery = fields
+            .iter()
+            .filter(|f| f.organization_id == "4201")
+            .flat_map(|f| {
+                ["NDVI", "RGB", "STAND_COUNT"]
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, kind)| SeedImagery {
+                        id: format!("img-{}-{}", f.id, kind.to_lowercase()),
+                        name: format!("{} {kind}", f.name),
+                        organization_id: f.organization_id.clone(),
+                        field_id: f.id.clone(),
+                        kind: kind.into(),
+                        captured: FIRST_FILE + 3600 * i as i64,
+                    })
+            })
+            .collect();
         Seed {
             organizations,
             fields,
+            equipment,
+            irrigation,
+            imagery,
             files: RwLock::new(files),
         }
     }
@@ -329,6 +442,53 @@ impl Seed {
             .collect();
         v.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
         v
+    }
+
+    /// A mark of the current file set: files added later are the changes after it (John Deere's
+    /// `x-deere-signature`).
+    pub fn change_mark(&self) -> usize {
+        self.files.read().map(|f| f.len()).unwrap_or_default()
+    }
+
+    /// Files of an organization added after `mark` ([`Seed::change_mark`]) and created at or after `since`.
+    pub fn files_changed_since(&self, org: &str, mark: usize, since: Option<i64>) -> Vec<SeedFile> {
+        let files = self.files();
+        let mut v: Vec<_> = files
+            .get(mark..)
+            .unwrap_or_default()
+            .iter()
+            .filter(|f| f.organization_id == org && since.is_none_or(|s| f.created >= s))
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+        v
+    }
+
+    /// Equipment of an organization.
+    pub fn equipment_of(&self, org: &str) -> Vec<SeedEquipment> {
+        self.equipment
+            .iter()
+            .filter(|e| e.organization_id == org)
+            .cloned()
+            .collect()
+    }
+
+    /// As-applied irrigation of one piece of equipment starting at or after `since`.
+    pub fn irrigation_of(&self, equipment_id: &str, since: Option<i64>) -> Vec<SeedIrrigation> {
+        self.irrigation
+            .iter()
+            .filter(|i| i.equipment_id == equipment_id && since.is_none_or(|s| i.start >= s))
+            .cloned()
+            .collect()
+    }
+
+    /// Imagery layers of an organization.
+    pub fn imagery_of(&self, org: &str) -> Vec<SeedImagery> {
+        self.imagery
+            .iter()
+            .filter(|i| i.organization_id == org)
+            .cloned()
+            .collect()
     }
 
     /// Fields of an organization.

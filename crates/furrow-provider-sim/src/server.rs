@@ -143,6 +143,7 @@ impl Simulator {
             clock_offset: AtomicI64::new(0),
             requests: AtomicU64::new(0),
             presented: Default::default(),
+            presigned: Default::default(),
             default_page_size: profile.page_size,
             default_token_lifetime: profile.token_lifetime,
         });
@@ -165,6 +166,17 @@ impl Simulator {
             primary,
             task,
         })
+    }
+
+    /// An access token for the seeded grower, without a token request (simulator tests).
+    #[cfg(test)]
+    pub(crate) fn access_token(&self) -> String {
+        let rt = &self.primary["refreshToken"];
+        let lifetime = self.state.lifetime();
+        match self.state.grants.refresh(rt, self.state.now(), lifetime) {
+            Ok((at, _)) => at,
+            Err(e) => panic!("seeded grant refused: {e:?}"),
+        }
     }
 
     /// The provider simulated.

@@ -37,6 +37,7 @@ pub struct Faults {
     rate_limit: Mutex<Option<(u32, Duration, VecDeque<Instant>)>>,
     token_lifetime: AtomicU64,
     forbidden_orgs: Mutex<HashSet<String>>,
+    no_shared_orgs: AtomicBool,
 }
 
 impl Faults {
@@ -52,6 +53,7 @@ impl Faults {
             rate_limit: Mutex::new(None),
             token_lifetime: AtomicU64::new(token_lifetime),
             forbidden_orgs: Mutex::new(HashSet::new()),
+            no_shared_orgs: AtomicBool::new(false),
         }
     }
 
@@ -110,6 +112,12 @@ impl Faults {
         lock(&self.forbidden_orgs).insert(org_id.to_owned());
     }
 
+    /// The grower shared no organization with the app (Trimble's organization authorization step not done):
+    /// organization lists are empty.
+    pub fn share_no_organizations(&self, on: bool) {
+        self.no_shared_orgs.store(on, Ordering::SeqCst);
+    }
+
     /// Resets every knob to its default.
     pub fn reset(&self, page_size: usize, token_lifetime: u64) {
         self.fail_next(0, 503);
@@ -122,6 +130,7 @@ impl Faults {
         self.rate_limit(None);
         self.token_lifetime(token_lifetime);
         lock(&self.forbidden_orgs).clear();
+        self.share_no_organizations(false);
     }
 
     pub(crate) fn take_fail(&self) -> Option<u16> {
@@ -193,6 +202,10 @@ impl Faults {
 
     pub(crate) fn current_token_lifetime(&self) -> u64 {
         self.token_lifetime.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn no_shared_organizations(&self) -> bool {
+        self.no_shared_orgs.load(Ordering::SeqCst)
     }
 
     pub(crate) fn is_forbidden(&self, org: &str) -> bool {
@@ -476,6 +489,8 @@ pub(crate) struct SimState {
     pub(crate) clock_offset: AtomicI64,
     pub(crate) requests: AtomicU64,
     pub(crate) presented: Mutex<HashSet<String>>,
+    /// Pre-signed download tokens (John Deere shapefile exports): token → (operation id, valid until).
+    pub(crate) presigned: Mutex<HashMap<String, (String, i64)>>,
     pub(crate) default_page_size: usize,
     pub(crate) default_token_lifetime: u64,
 }

@@ -102,3 +102,83 @@ async fn faults_apply_before_the_handler() {
     assert_eq!(r.headers()["retry-after"], "3");
     assert_eq!(sim.requests(), 3);
 }
+
+#[tokio::test]
+async fn john_deere_exports_redirect_to_a_presigned_url_that_refuses_authorization() {
+    let sim = Simulator::start(ProviderKind::JohnDeere).await.unwrap();
+    let at = sim.access_token();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str| {
+        client
+            .get(format!("{}/platform{path}", sim.base_url()))
+            .header("Accept", "application/vnd.deere.axiom.v3+json")
+            .bearer_auth(&at)
+    };
+    sim.faults().async_polls(1);
+    assert_eq!(get("/fieldOps/fo-1001").send().await.unwrap().status(), 202);
+    let r = get("/fieldOps/fo-1001").send().await.unwrap();
+    assert_eq!(r.status(), 307);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let refused = client.get(&location).bearer_auth(&at).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Only one auth mechanism allowed")
+    );
+    let ok = client.get(&location).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        ok.bytes().await.unwrap().to_vec(),
+        john_deere_shapefile("fo-1001")
+    );
+    assert_eq!(get("/fieldOps/fo-1003").send().await.unwrap().status(), 406);
+    assert_eq!(get("/fieldOps/nope").send().await.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn john_deere_file_lists_answer_changes_after_a_signature() {
+    let sim = Simulator::start(ProviderKind::JohnDeere).await.unwrap();
+    let at = sim.access_token();
+    let client = reqwest::Client::new();
+    let list = |sig: &str| {
+        client
+            .get(format!(
+                "{}/platform/organizations/4201/files",
+                sim.base_url()
+            ))
+            .header("Accept", "application/vnd.deere.axiom.v3+json")
+            .header("x-deere-signature", sig)
+            .bearer_auth(&at)
+            .send()
+    };
+    let first = list("").await.unwrap();
+    assert_eq!(first.status(), 200);
+    let sig = first.headers()["x-deere-signature"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(
+        body["total"].as_u64().unwrap() as usize,
+        sim.seed().files_of("4201", None).len()
+    );
+    assert_eq!(list(&sig).await.unwrap().status(), 304);
+    let added = sim.seed().add_generated_files("4201", 2);
+    let changed = list(&sig).await.unwrap();
+    assert_eq!(changed.status(), 200);
+    let body: serde_json::Value = changed.json().await.unwrap();
+    let ids: Vec<&str> = body["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, added);
+    assert_eq!(list("garbage").await.unwrap().status(), 400);
+}

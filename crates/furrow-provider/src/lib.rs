@@ -47,8 +47,9 @@ pub use crate::oauth::{
     seconds,
 };
 pub use crate::provider::{
-    BoxFuture, ByteStream, Capabilities, Capability, EventSink, FilePage, MemorySink, Provider,
-    ProviderContext, ProviderExt, SecretSink, Secrets, unsupported,
+    BoxFuture, ByteStream, Capabilities, Capability, EventSink, FilePage, ImageryLayer,
+    IrrigationApplication, IrrigationEquipment, MemorySink, Provider, ProviderContext, ProviderExt,
+    SecretSink, Secrets, read_all, unsupported,
 };
 pub use crate::redact::{MAX_EVENT_BODY, Redactor, is_sensitive_name, redact_json};
 pub use crate::rest::{

@@ -74,9 +74,9 @@ pub struct Capabilities {
     pub machine_files: bool,
     /// The provider can push change notifications.
     pub webhooks: bool,
-    /// Irrigation data exists (not served through this trait yet).
+    /// [`Provider::irrigation_equipment`] and [`Provider::irrigation_applications`] work.
     pub irrigation: bool,
-    /// Imagery exists (not served through this trait yet).
+    /// [`Provider::imagery_layers`] works.
     pub imagery: bool,
 }
 
@@ -114,6 +114,59 @@ pub struct FilePage {
     /// Pass this to [`Provider::machine_files`] to get the next page; `None` on the last page. Opaque, and
     /// durable: it can be stored and used by another process later.
     pub next_cursor: Option<String>,
+    /// On the last page, where the provider tracks changes (John Deere's `x-deere-signature`): pass this as
+    /// `cursor` to a later [`Provider::machine_files`] to list only what changed since this listing. Durable
+    /// like `next_cursor`; `None` when the provider has no change tracking.
+    pub changes_cursor: Option<String>,
+}
+
+/// A piece of irrigation equipment (a centre pivot, a lateral move) as its provider describes it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IrrigationEquipment {
+    /// The provider's id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The organization it belongs to.
+    pub organization_id: String,
+    /// The provider's kind of equipment (`pivot`, `lateral`, ...), when it says.
+    pub kind: Option<String>,
+    /// Length of a pivot, metres.
+    pub length_m: Option<f64>,
+    /// Where it stands, `[lon, lat]`.
+    pub location: Option<[f64; 2]>,
+}
+
+/// One as-applied irrigation event of a piece of equipment.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IrrigationApplication {
+    /// The provider's id.
+    pub id: String,
+    /// The equipment that applied it.
+    pub equipment_id: String,
+    /// Start, RFC 3339.
+    pub start_time: Option<String>,
+    /// End, RFC 3339.
+    pub end_time: Option<String>,
+    /// Applied depth, millimetres.
+    pub depth_mm: Option<f64>,
+}
+
+/// An imagery or analytics layer (NDVI, RGB mosaic, stand count, ...) as its provider describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImageryLayer {
+    /// The provider's id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The organization it belongs to.
+    pub organization_id: String,
+    /// The field it covers, when the provider says.
+    pub field_id: Option<String>,
+    /// The provider's layer type (`NDVI`, `RGB`, `STAND_COUNT`, ...).
+    pub kind: String,
+    /// When the imagery was captured, RFC 3339.
+    pub captured_time: Option<String>,
 }
 
 /// An equipment or FMIS provider, seen through its adapter, acting for one credential.
@@ -157,6 +210,38 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// lost mid-body is resumed).
     fn download<'a>(&'a self, file: &'a MachineFileDescriptor)
     -> BoxFuture<'a, Result<ByteStream>>;
+
+    /// The irrigation equipment of an organization. Unless [`Capabilities::irrigation`]:
+    /// [`Error::Unsupported`] without a request.
+    fn irrigation_equipment<'a>(
+        &'a self,
+        organization_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<IrrigationEquipment>>> {
+        let _ = organization_id;
+        unsupported(self.kind(), Capability::Irrigation)
+    }
+
+    /// The as-applied irrigation of one piece of equipment since `since`. Unless
+    /// [`Capabilities::irrigation`]: [`Error::Unsupported`] without a request.
+    fn irrigation_applications<'a>(
+        &'a self,
+        organization_id: &'a str,
+        equipment_id: &'a str,
+        since: Option<OffsetDateTime>,
+    ) -> BoxFuture<'a, Result<Vec<IrrigationApplication>>> {
+        let _ = (organization_id, equipment_id, since);
+        unsupported(self.kind(), Capability::Irrigation)
+    }
+
+    /// The imagery and analytics layers of an organization. Unless [`Capabilities::imagery`]:
+    /// [`Error::Unsupported`] without a request.
+    fn imagery_layers<'a>(
+        &'a self,
+        organization_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<ImageryLayer>>> {
+        let _ = organization_id;
+        unsupported(self.kind(), Capability::Imagery)
+    }
 }
 
 /// Helpers over any [`Provider`].
@@ -189,23 +274,56 @@ pub trait ProviderExt: Provider {
         })
     }
 
+    /// Every page of [`Provider::machine_files`] from `changes` (a [`FilePage::changes_cursor`] kept from an
+    /// earlier listing; `None` lists everything since `since`), and the cursor to keep for next time (`None`
+    /// when the provider has no change tracking).
+    fn machine_file_changes<'a>(
+        &'a self,
+        organization_id: &'a str,
+        since: Option<OffsetDateTime>,
+        changes: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(Vec<MachineFileDescriptor>, Option<String>)>> {
+        Box::pin(async move {
+            let mut files = Vec::new();
+            let mut cursor: Option<String> = changes.map(str::to_owned);
+            loop {
+                let page = self
+                    .machine_files(organization_id, since, cursor.as_deref())
+                    .await?;
+                files.extend(page.files);
+                match page.next_cursor {
+                    Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
+                    Some(_) => {
+                        return Err(Error::protocol(
+                            self.name(),
+                            "the provider repeated a page cursor",
+                        ));
+                    }
+                    None => return Ok((files, page.changes_cursor)),
+                }
+            }
+        })
+    }
+
     /// The whole file in memory.
     fn download_bytes<'a>(
         &'a self,
         file: &'a MachineFileDescriptor,
     ) -> BoxFuture<'a, Result<Vec<u8>>> {
-        Box::pin(async move {
-            let mut stream = self.download(file).await?;
-            let mut out = Vec::new();
-            while let Some(chunk) = stream.next().await {
-                out.extend_from_slice(&chunk?);
-            }
-            Ok(out)
-        })
+        Box::pin(async move { read_all(self.download(file).await?).await })
     }
 }
 
 impl<P: Provider + ?Sized> ProviderExt for P {}
+
+/// Every chunk of a [`ByteStream`], in memory.
+pub async fn read_all(mut stream: ByteStream) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk?);
+    }
+    Ok(out)
+}
 
 /// The answer of a capability a provider does not have: an error, without any request.
 pub fn unsupported<'a, T: Send + 'a>(

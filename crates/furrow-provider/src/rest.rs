@@ -421,6 +421,7 @@ impl RestApi {
         Ok(FilePage {
             files,
             next_cursor: next.map(|n| encode_cursor(since, &n)),
+            changes_cursor: None,
         })
     }
 

@@ -162,6 +162,27 @@ macro_rules! delegate_provider {
             ) -> $crate::BoxFuture<'a, $crate::Result<$crate::ByteStream>> {
                 self.0.download(file)
             }
+            fn irrigation_equipment<'a>(
+                &'a self,
+                organization_id: &'a str,
+            ) -> $crate::BoxFuture<'a, $crate::Result<Vec<$crate::IrrigationEquipment>>> {
+                self.0.irrigation_equipment(organization_id)
+            }
+            fn irrigation_applications<'a>(
+                &'a self,
+                organization_id: &'a str,
+                equipment_id: &'a str,
+                since: Option<time::OffsetDateTime>,
+            ) -> $crate::BoxFuture<'a, $crate::Result<Vec<$crate::IrrigationApplication>>> {
+                self.0
+                    .irrigation_applications(organization_id, equipment_id, since)
+            }
+            fn imagery_layers<'a>(
+                &'a self,
+                organization_id: &'a str,
+            ) -> $crate::BoxFuture<'a, $crate::Result<Vec<$crate::ImageryLayer>>> {
+                self.0.imagery_layers(organization_id)
+            }
         }
     };
 }

@@ -105,3 +105,56 @@ async fn a_thousand_credentials_refresh_and_list_concurrently() {
     assert_eq!(report.credentials, 1000);
     assert!(report.events >= 1000, "{report:?}");
 }
+
+#[tokio::test]
+async fn xml_by_default_and_json_on_request_list_the_same_files() {
+    use furrow_provider_raven_slingshot::SlingshotConfig;
+    let sim = Simulator::start(ProviderKind::RavenSlingshot)
+        .await
+        .unwrap();
+    sim.faults().rate_limit(None);
+    sim.faults().page_size(3);
+    let http = HttpConfig {
+        rate_limit: Some(RateLimit {
+            requests: 1000,
+            per: Duration::from_secs(1),
+        }),
+        ..HttpConfig::for_tests()
+    };
+    let build = |json: bool| {
+        let sink = MemorySink::new();
+        let ctx = ProviderContext::new(sim.credential(), sink.clone(), sink.clone())
+            .with_base_url(sim.base_url())
+            .with_http(http.clone());
+        let mut config = SlingshotConfig::from_context(&ctx);
+        config.json = json;
+        (
+            RavenSlingshotProvider::with_config(ctx, config).unwrap(),
+            sink,
+        )
+    };
+    let (xml, xml_sink) = build(false);
+    let (json, json_sink) = build(true);
+    let a = xml.all_machine_files("default", None).await.unwrap();
+    let b = json.all_machine_files("default", None).await.unwrap();
+    assert_eq!(a.len(), sim.visible_files().len());
+    assert!(a.len() > 3, "more than one page");
+    assert_eq!(a, b);
+    let content_types = |sink: &MemorySink| {
+        sink.events()
+            .iter()
+            .filter(|e| e.url.as_deref().is_some_and(|u| u.contains("/JobData?")))
+            .map(|e| {
+                e.headers
+                    .to_ascii_lowercase()
+                    .contains("content-type: application/xml")
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(content_types(&xml_sink).iter().all(|x| *x));
+    assert!(content_types(&json_sink).iter().all(|x| !*x));
+    // The conversion status comes back in XML too, and is waited through.
+    sim.faults().async_polls(1);
+    let bytes = xml.download_bytes(&a[0]).await.unwrap();
+    assert_eq!(bytes, sim.seed().file(&a[0].id).unwrap().bytes.to_vec());
+}

@@ -1,6 +1,7 @@
 //! Climate FieldView: token endpoint with rotation (old refresh token valid one hour), `X-Api-Key`, header
 //! cursors (`X-Limit`, `X-Next-Token`, 206/200/304), boundaries by id query, activity layers and mandatory
-//! `Range` downloads of at most 5 MiB.
+//! `Range` downloads of at most 5 MiB. Page tokens expire ([`PAGE_TOKEN_SECS`], simulated clock): an expired
+//! one answers `409`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::common::{self, RangeRule, error};
@@ -22,6 +24,42 @@ type St = State<Arc<SimState>>;
 /// The activity kinds; machine file `i` is served under `KINDS[i % 3]`.
 pub(crate) const KINDS: [&str; 3] = ["asPlanted", "asHarvested", "asApplied"];
 const MAX_RANGE: u64 = 5 * 1024 * 1024;
+/// How long an `X-Next-Token` stays usable. [A]: Climate documents the `409` on an expired token, not the
+/// lifetime.
+pub(crate) const PAGE_TOKEN_SECS: i64 = 600;
+
+/// A page token: offset and issue time.
+fn page_token(offset: usize, now: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("c:{offset}:{now}"))
+}
+
+enum Token {
+    Start,
+    At(usize),
+    Expired,
+    Invalid,
+}
+
+fn read_token(s: &SimState, token: Option<&str>) -> Token {
+    let Some(t) = token.filter(|t| !t.is_empty()) else {
+        return Token::Start;
+    };
+    let parsed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|text| {
+            let mut parts = text.strip_prefix("c:")?.split(':');
+            let offset: usize = parts.next()?.parse().ok()?;
+            let issued: i64 = parts.next()?.parse().ok()?;
+            Some((offset, issued))
+        });
+    match parsed {
+        Some((_, issued)) if s.now() - issued >= PAGE_TOKEN_SECS => Token::Expired,
+        Some((offset, _)) => Token::At(offset),
+        None => Token::Invalid,
+    }
+}
 
 fn auth(s: &SimState, h: &HeaderMap) -> Result<usize, Response> {
     match h.get("x-api-key").and_then(|v| v.to_str().ok()) {
@@ -45,14 +83,16 @@ fn header_paged(s: &SimState, h: &HeaderMap, items: Vec<Value>) -> Response {
         .unwrap_or(100)
         .clamp(1, 100)
         .min(s.page_size());
-    let token = h.get("x-next-token").and_then(|v| v.to_str().ok());
-    let Some(offset) = common::offset_of(token) else {
-        return error(s, StatusCode::CONFLICT, "expired X-Next-Token");
+    let offset = match read_token(s, h.get("x-next-token").and_then(|v| v.to_str().ok())) {
+        Token::Start => 0,
+        Token::At(o) => o,
+        Token::Expired => return error(s, StatusCode::CONFLICT, "X-Next-Token expired"),
+        Token::Invalid => return error(s, StatusCode::BAD_REQUEST, "invalid X-Next-Token"),
     };
     let (page, next) = common::page(&items, offset, limit);
     if page.is_empty() {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
-        if let Ok(v) = HeaderValue::from_str(&common::cursor(offset)) {
+        if let Ok(v) = HeaderValue::from_str(&page_token(offset, s.now())) {
             r.headers_mut().insert("x-next-token", v);
         }
         return r;
@@ -60,7 +100,7 @@ fn header_paged(s: &SimState, h: &HeaderMap, items: Vec<Value>) -> Response {
     let mut r = common::ok_json(json!({"results": page}));
     if let Some(n) = next {
         *r.status_mut() = StatusCode::PARTIAL_CONTENT;
-        if let Ok(v) = HeaderValue::from_str(&common::cursor(n)) {
+        if let Ok(v) = HeaderValue::from_str(&page_token(n, s.now())) {
             r.headers_mut().insert("x-next-token", v);
         }
     }

@@ -176,11 +176,12 @@ pub(crate) fn routes(spec: Spec) -> Router<Arc<SimState>> {
                     if let Err(e) = authorize(&s, &sp, &h) {
                         return e;
                     }
+                    let shared = !s.faults.no_shared_organizations();
                     let items = s
                         .seed
                         .organizations
                         .iter()
-                        .filter(|o| o.connected)
+                        .filter(|o| o.connected && shared)
                         .map(|o| json!({"id": o.id, "name": o.name}))
                         .collect();
                     paged(&s, &sp, &q, items)

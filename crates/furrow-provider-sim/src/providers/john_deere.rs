@@ -1,6 +1,8 @@
 //! John Deere Operations Center: Okta token endpoint, `/platform` HAL lists with matrix-parameter paging and
 //! `nextPage` links, organizations with a `connections` link, boundaries with `embed=multipolygons`, and
-//! Accept-negotiated file downloads with `Range`.
+//! Accept-negotiated file downloads with `Range`, `x-deere-signature` change tracking on file lists, and
+//! asynchronous shapefile exports (`/fieldOps/{id}`: 202 while building, 307 to a pre-signed URL that refuses
+//! `Authorization`, 406 when no shapefile is possible).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,8 +10,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::common::{self, RANGE_OPTIONAL, error, ok_json};
@@ -18,6 +21,46 @@ use crate::state::SimState;
 /// The Okta authorization server of John Deere.
 pub(crate) const TOKEN_PATH: &str = "/oauth2/aus78tnlaysMraFhC1t7/v1/token";
 const AXIOM: &str = "application/vnd.deere.axiom.v3+json";
+/// The change-tracking header of file lists [C].
+const SIGNATURE: &str = "x-deere-signature";
+/// How long a pre-signed export URL stays valid: "at least 1 h" [C].
+const PRESIGNED_SECS: i64 = 3600;
+
+/// Field operations that can be exported, with their `fieldOperationType`. [A]: which operations exist is
+/// seed data; TILLAGE has no shapefile (406) as documented [C].
+pub const FIELD_OPERATIONS: &[(&str, &str)] = &[
+    ("fo-1001", "HARVEST"),
+    ("fo-1002", "SEEDING"),
+    ("fo-1003", "TILLAGE"),
+];
+
+/// The bytes of a field operation's shapefile export (a zip; the content is a stand-in [A]).
+pub fn shapefile_export(operation_id: &str) -> Vec<u8> {
+    let part = |ext: &str| {
+        (
+            format!("{operation_id}.{ext}"),
+            format!("{ext} of field operation {operation_id}").into_bytes(),
+        )
+    };
+    crate::seed::zip_of(&[part("shp"), part("shx"), part("dbf"), part("prj")])
+}
+
+/// An opaque signature for a change mark of the seed.
+fn signature_of(mark: usize) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("jd-files:{mark}"))
+}
+
+/// The change mark of a signature; `None` for an unknown one.
+fn mark_of(signature: &str) -> Option<usize> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .ok()?;
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix("jd-files:")?
+        .parse()
+        .ok()
+}
 
 type St = State<Arc<SimState>>;
 
@@ -122,14 +165,41 @@ async fn org_collection(
             .collect(),
         "files" => {
             let since = common::since(q.get("startDate"));
-            s.seed
-                .files_of(&org, since)
-                .into_iter()
-                .map(|f| json!({"@type": "File", "id": f.id, "name": f.name, "type": "ISO_SETUP", "createdTime": f.created_rfc3339(),
-                                "modifiedTime": f.created_rfc3339(), "nativeSize": f.bytes.len(), "source": "MACHINE", "status": "READY",
-                                "archived": false, "format": "ISOXML",
-                                "links": [{"rel": "self", "uri": format!("http://{}/platform/files/{}", host(&h), f.id)}]}))
-                .collect()
+            // `x-deere-signature`: empty → everything plus a signature; a signature → only what changed after
+            // it, 304 when nothing did.
+            let signature = h.get(SIGNATURE).and_then(|v| v.to_str().ok());
+            let files = match signature {
+                None | Some("") => s.seed.files_of(&org, since),
+                Some(sig) => {
+                    let Some(mark) = mark_of(sig) else {
+                        return error(&s, StatusCode::BAD_REQUEST, "invalid x-deere-signature");
+                    };
+                    let changed = s.seed.files_changed_since(&org, mark, since);
+                    if changed.is_empty() && start == 0 {
+                        let mut r = StatusCode::NOT_MODIFIED.into_response();
+                        if let Ok(v) = sig.parse() {
+                            r.headers_mut().insert(SIGNATURE, v);
+                        }
+                        return r;
+                    }
+                    changed
+                }
+            };
+            if signature.is_some() {
+                let mut r = hal_page(
+                    &s,
+                    &h,
+                    &format!("/organizations/{org}/files"),
+                    file_items(&h, files),
+                    start,
+                    count,
+                );
+                if let Ok(v) = signature_of(s.seed.change_mark()).parse() {
+                    r.headers_mut().insert(SIGNATURE, v);
+                }
+                return r;
+            }
+            file_items(&h, files)
         }
         _ => return error(&s, StatusCode::NOT_FOUND, "not found"),
     };
@@ -141,6 +211,16 @@ async fn org_collection(
         start,
         count,
     )
+}
+
+fn file_items(h: &HeaderMap, files: Vec<crate::seed::SeedFile>) -> Vec<Value> {
+    files
+                .into_iter()
+                .map(|f| json!({"@type": "File", "id": f.id, "name": f.name, "type": "ISO_SETUP", "createdTime": f.created_rfc3339(),
+                                "modifiedTime": f.created_rfc3339(), "nativeSize": f.bytes.len(), "source": "MACHINE", "status": "READY",
+                                "archived": false, "format": "ISOXML",
+                                "links": [{"rel": "self", "uri": format!("http://{}/platform/files/{}", host(h), f.id)}]}))
+                .collect()
 }
 
 async fn boundaries(
@@ -213,6 +293,66 @@ async fn file(State(s): St, h: HeaderMap, Path(id): Path<String>) -> Response {
     }
 }
 
+/// `GET /fieldOps/{id}`: 202 while the export builds (the `async_polls` knob), then 307 to a pre-signed URL;
+/// 406 when the operation has no shapefile.
+async fn field_ops(State(s): St, h: HeaderMap, Path(id): Path<String>) -> Response {
+    if let Err(e) = auth(&s, &h) {
+        return e;
+    }
+    let Some((_, kind)) = FIELD_OPERATIONS.iter().find(|(op, _)| *op == id) else {
+        return error(&s, StatusCode::NOT_FOUND, "field operation not found");
+    };
+    if *kind == "TILLAGE" {
+        return error(
+            &s,
+            StatusCode::NOT_ACCEPTABLE,
+            "No shapefile can be created for a TILLAGE operation",
+        );
+    }
+    if s.faults.take_async_poll() {
+        return StatusCode::ACCEPTED.into_response();
+    }
+    let token = crate::state::random_token("presigned");
+    crate::state::lock(&s.presigned).insert(token.clone(), (id, s.now() + PRESIGNED_SECS));
+    let location = format!(
+        "http://{}/presigned/{token}?X-Amz-Expires={PRESIGNED_SECS}",
+        host(&h)
+    );
+    (
+        StatusCode::TEMPORARY_REDIRECT,
+        [(header::LOCATION, location)],
+    )
+        .into_response()
+}
+
+/// The pre-signed URL: like S3, it refuses a second authentication mechanism.
+async fn presigned(State(s): St, h: HeaderMap, Path(token): Path<String>) -> Response {
+    let s3_error = |status: StatusCode, code: &str, message: &str| {
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/xml")],
+            format!("<Error><Code>{code}</Code><Message>{message}</Message></Error>"),
+        )
+            .into_response()
+    };
+    if h.contains_key(header::AUTHORIZATION) {
+        return s3_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "Only one auth mechanism allowed",
+        );
+    }
+    let entry = crate::state::lock(&s.presigned).get(&token).cloned();
+    match entry {
+        Some((op, until)) if s.now() < until => {
+            let bytes = bytes::Bytes::from(shapefile_export(&op));
+            common::serve_bytes(&s, &h, bytes, RANGE_OPTIONAL)
+        }
+        Some(_) => s3_error(StatusCode::FORBIDDEN, "AccessDenied", "Request has expired"),
+        None => s3_error(StatusCode::FORBIDDEN, "AccessDenied", "Access Denied"),
+    }
+}
+
 pub(crate) fn router() -> Router<Arc<SimState>> {
     Router::new()
         .route(TOKEN_PATH, post(common::oauth_token))
@@ -223,4 +363,6 @@ pub(crate) fn router() -> Router<Arc<SimState>> {
             get(boundaries),
         )
         .route("/platform/files/{id}", get(file))
+        .route("/platform/fieldOps/{id}", get(field_ops))
+        .route("/presigned/{token}", get(presigned))
 }

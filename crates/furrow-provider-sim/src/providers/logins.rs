@@ -1,12 +1,13 @@
 //! Non-OAuth logins: Cognito `InitiateAuth` (Panorama), Stara's token form, Sentera sessions and GraphQL,
 //! AgVance sessions, Valley's AES-encrypted password login.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -14,6 +15,8 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::common::{self, error, json_status, ok_json};
+use crate::providers::SINGLE_ORG;
+use crate::seed::rfc3339;
 use crate::state::SimState;
 
 type St = State<Arc<SimState>>;
@@ -132,6 +135,25 @@ async fn sentera_graphql(State(s): St, h: HeaderMap, body: Bytes) -> Response {
     let size = (vars["page_size"].as_u64().unwrap_or(100) as usize)
         .clamp(1, 100)
         .min(s.page_size());
+    if query.contains("imagery(") {
+        // [A]: the query name and keys of Sentera's imagery/analytics layers are not public.
+        let org = vars["org"].as_str().unwrap_or_default();
+        if !s.seed.is_connected(org) {
+            return ok_json(
+                json!({"data": null, "errors": [{"message": "Organization not found"}]}),
+            );
+        }
+        let items = s
+            .seed
+            .imagery_of(org)
+            .into_iter()
+            .map(|i| {
+                json!({"sentera_id": i.id, "name": i.name, "type": i.kind,
+                            "field_sentera_id": i.field_id, "captured_at": rfc3339(i.captured)})
+            })
+            .collect();
+        return ok_json(json!({"data": {"imagery": gql_page(items, page, size)}}));
+    }
     if query.contains("fields(") {
         let org = vars["org"].as_str().unwrap_or_default();
         if !s.seed.is_connected(org) {
@@ -211,15 +233,61 @@ async fn valley_login(State(s): St, body: Bytes) -> Response {
     }
 }
 
-/// Irrigation pivots (Valley, Lindsay): the only data of those providers.
-async fn pivots(State(s): St, h: HeaderMap) -> Response {
-    let token = common::bearer(&h).or_else(|| h.get("x-auth-token").and_then(|v| v.to_str().ok()));
-    if let Err(e) = common::check_token(&s, token) {
+fn irrigation_auth(s: &SimState, h: &HeaderMap) -> Result<usize, Response> {
+    let token = common::bearer(h).or_else(|| h.get("x-auth-token").and_then(|v| v.to_str().ok()));
+    common::check_token(s, token)
+}
+
+/// `{items, next}` paging of irrigation lists ([A] for both providers).
+fn items_next(s: &SimState, q: &HashMap<String, String>, items: Vec<Value>) -> Response {
+    let Some(off) = common::offset_of(q.get("cursor").map(String::as_str)) else {
+        return error(s, StatusCode::BAD_REQUEST, "bad cursor");
+    };
+    let (page, next) = common::page(&items, off, s.page_size());
+    ok_json(json!({"items": page, "next": next.map(common::cursor)}))
+}
+
+/// Irrigation equipment (Lindsay pivots with `pivotLength` [R]; Valley the same shape [A]).
+async fn pivots(State(s): St, h: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Err(e) = irrigation_auth(&s, &h) {
         return e;
     }
-    ok_json(
-        json!({"items": [{"id": "pivot-1", "name": "North pivot", "pivotLength": 402.0}], "next": null}),
-    )
+    let items = s
+        .seed
+        .equipment_of(SINGLE_ORG)
+        .into_iter()
+        .map(|e| {
+            json!({"id": e.id, "name": e.name, "type": e.kind, "pivotLength": e.length_m,
+                   "longitude": e.location[0], "latitude": e.location[1]})
+        })
+        .collect();
+    items_next(&s, &q, items)
+}
+
+/// As-applied irrigation of one pivot, `?since=` (RFC 3339) [A].
+async fn applications(
+    State(s): St,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(e) = irrigation_auth(&s, &h) {
+        return e;
+    }
+    if !s.seed.equipment_of(SINGLE_ORG).iter().any(|e| e.id == id) {
+        return error(&s, StatusCode::NOT_FOUND, "pivot not found");
+    }
+    let since = common::since(q.get("since"));
+    let items = s
+        .seed
+        .irrigation_of(&id, since)
+        .into_iter()
+        .map(|i| {
+            json!({"id": i.id, "pivotId": i.equipment_id, "startTime": rfc3339(i.start),
+                   "endTime": rfc3339(i.end), "depthMm": i.depth_mm})
+        })
+        .collect();
+    items_next(&s, &q, items)
 }
 
 pub(crate) fn cognito_router() -> Router<Arc<SimState>> {
@@ -239,8 +307,11 @@ pub(crate) fn agvance_router() -> Router<Arc<SimState>> {
 pub(crate) fn valley_router() -> Router<Arc<SimState>> {
     Router::new()
         .route("/api/login", post(valley_login))
-        .route("/api/pivots", get(pivots))
+        .merge(irrigation_router("/api/pivots"))
 }
-pub(crate) fn pivots_router(path: &'static str) -> Router<Arc<SimState>> {
-    Router::new().route(path, get(pivots))
+/// `GET {path}` (equipment) and `GET {path}/{id}/applications`.
+pub(crate) fn irrigation_router(path: &'static str) -> Router<Arc<SimState>> {
+    Router::new()
+        .route(path, get(pivots))
+        .route(&format!("{path}/{{id}}/applications"), get(applications))
 }

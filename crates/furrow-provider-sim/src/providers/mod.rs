@@ -36,6 +36,10 @@ pub struct Profile {
     pub fields: bool,
     /// Serves machine files.
     pub machine_files: bool,
+    /// Serves irrigation equipment and as-applied irrigation.
+    pub irrigation: bool,
+    /// Serves imagery layers.
+    pub imagery: bool,
     /// The provider's own request limit.
     pub rate_limit: Option<(u32, Duration)>,
 }
@@ -49,6 +53,8 @@ pub fn profile(kind: ProviderKind) -> Profile {
         organizations,
         fields,
         machine_files,
+        irrigation: false,
+        imagery: false,
         rate_limit: None,
     };
     match kind {
@@ -67,10 +73,20 @@ pub fn profile(kind: ProviderKind) -> Profile {
             ..p(Rotation::Never, 0, false, false, true)
         },
         ProviderKind::Stara => p(Rotation::Rotate(None), 3600, false, true, true),
-        ProviderKind::Sentera => p(Rotation::Never, 7_776_000, true, true, false),
+        ProviderKind::Sentera => Profile {
+            imagery: true,
+            ..p(Rotation::Never, 7_776_000, true, true, false)
+        },
         ProviderKind::AgVance => p(Rotation::Never, 3600, false, true, false),
         ProviderKind::Panorama => p(Rotation::Never, 3600, false, true, true),
-        ProviderKind::Lindsay => p(Rotation::Never, 3600, false, false, false),
+        ProviderKind::Lindsay => Profile {
+            irrigation: true,
+            ..p(Rotation::Never, 3600, false, false, false)
+        },
+        ProviderKind::Valley => Profile {
+            irrigation: true,
+            ..p(Rotation::Never, 86_400, false, false, false)
+        },
         _ => p(Rotation::Never, 86_400, false, false, false),
     }
 }
@@ -176,7 +192,7 @@ pub(crate) fn router(kind: ProviderKind, state: Arc<SimState>) -> Router {
         ProviderKind::Valley => logins::valley_router(),
         ProviderKind::Lindsay => Router::new()
             .route("/oauth/token", post(common::oauth_token))
-            .merge(logins::pivots_router("/v2/pivots")),
+            .merge(logins::irrigation_router("/v2/pivots")),
         _ => Router::new(),
     };
     match kind {

@@ -1,5 +1,6 @@
 //! Raven Slingshot: HMAC-SHA1 signed requests valid 120 s, `page`/`pageSize` index responses (JSON on
-//! request), `MORE_TIME_NEEDED` conversions and 30 requests per minute.
+//! request), `MORE_TIME_NEEDED` conversions and 30 requests per minute. XML is the default answer format [C];
+//! `Accept: application/json` gets JSON.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,6 +41,41 @@ pub fn signature(
     let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).ok()?;
     mac.update(text.as_bytes());
     Some(base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+/// XML text with the five predefined entities escaped.
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+fn wants_json(h: &HeaderMap) -> bool {
+    h.get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("json"))
+}
+
+fn xml(body: String) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+        format!(r#"<?xml version="1.0" encoding="utf-8"?>{body}"#),
+    )
+        .into_response()
+}
+
+/// A `SlingshotResponse` status (`MORE_TIME_NEEDED`, `NO_COVERAGE`) in the format asked for.
+fn status(h: &HeaderMap, status: &str, info: &str) -> Response {
+    if wants_json(h) {
+        return common::ok_json(json!({"Status": status, "ErrorInfo": info}));
+    }
+    xml(format!(
+        "<SlingshotResponse><Status>{}</Status><ErrorInfo>{}</ErrorInfo></SlingshotResponse>",
+        esc(status),
+        esc(info)
+    ))
 }
 
 fn unauthorized(why: &str) -> Response {
@@ -99,7 +135,8 @@ async fn access_key(
     h: HeaderMap,
 ) -> Response {
     match verify(&s, &m, &u, &h) {
-        Ok(_) => common::ok_json(json!({"Status": "Active", "Name": "furrow"})),
+        Ok(_) if wants_json(&h) => common::ok_json(json!({"Status": "Active", "Name": "furrow"})),
+        Ok(_) => xml("<AccessKey><Status>Active</Status><Name>furrow</Name></AccessKey>".into()),
         Err(e) => e,
     }
 }
@@ -133,25 +170,25 @@ async fn job_data(
                         "CreateDate": f.created_rfc3339(), "UpdateDate": f.created_rfc3339(), "Size": f.bytes.len()}))
         .collect();
     let pages = total.div_ceil(size);
-    let wants_json = h
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("json"));
-    if !wants_json {
-        let xml: String = page
+    if !wants_json(&h) {
+        let items: String = page
             .iter()
             .map(|f| {
+                let t = esc(&f.created_rfc3339());
                 format!(
-                    "<JobData><ID>{}</ID><Name>{}</Name><Uri>/JobData/{}</Uri></JobData>",
-                    f.id, f.name, f.id
+                    "<JobData><ID>{id}</ID><Name>{name}</Name><Uri>/JobData/{id}</Uri><SubType>AsApplied</SubType>\
+                     <CreateDate>{t}</CreateDate><UpdateDate>{t}</UpdateDate><Size>{size}</Size></JobData>",
+                    id = esc(&f.id),
+                    name = esc(&f.name),
+                    size = f.bytes.len(),
                 )
             })
             .collect();
-        return (
-            [(header::CONTENT_TYPE, "application/xml")],
-            format!(r#"<SlingshotIndex xmlns="http://schemas.ravenslingshot.com/SlingshotIndex/2010"><TotalCount>{total}</TotalCount>{xml}</SlingshotIndex>"#),
-        )
-            .into_response();
+        return xml(format!(
+            r#"<SlingshotIndex xmlns="http://schemas.ravenslingshot.com/SlingshotIndex/2010"><TotalCount>{total}</TotalCount><PageSize>{size}</PageSize><IsPreviousPage>{prev}</IsPreviousPage><IsNextPage>{next}</IsNextPage><PageIndex>{page_no}</PageIndex><TotalPages>{pages}</TotalPages>{items}</SlingshotIndex>"#,
+            prev = page_no > 0,
+            next = page_no + 1 < pages,
+        ));
     }
     common::ok_json(
         json!({"TotalCount": total, "PageSize": size, "PageIndex": page_no, "TotalPages": pages,
@@ -179,12 +216,20 @@ async fn job_file(
         return common::error(&s, StatusCode::NOT_FOUND, "not found");
     };
     if q.get("format").map(String::as_str) != Some("bin") {
+        if !wants_json(&h) {
+            return xml(format!(
+                "<JobData><ID>{}</ID><Name>{}</Name><CreateDate>{}</CreateDate></JobData>",
+                esc(&f.id),
+                esc(&f.name),
+                esc(&f.created_rfc3339())
+            ));
+        }
         return common::ok_json(
             json!({"ID": f.id, "Name": f.name, "CreateDate": f.created_rfc3339()}),
         );
     }
     if s.faults.take_async_poll() {
-        return common::ok_json(json!({"Status": "MORE_TIME_NEEDED", "ErrorInfo": "00:00:01"}));
+        return status(&h, "MORE_TIME_NEEDED", "00:00:01");
     }
     common::serve_bytes(&s, &h, f.bytes, RANGE_OPTIONAL)
 }
