@@ -19,6 +19,8 @@ use crate::convert::{self, Activity, FeatureCollection, Field, KINDS, Results};
 use crate::error::ClimateError;
 
 const KIND: ProviderKind = ProviderKind::ClimateFieldView;
+/// Restarts of one listing after expired page tokens (`409`) before giving up.
+const MAX_RESTARTS: u32 = 2;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
@@ -64,12 +66,13 @@ impl Client {
         })
     }
 
-    /// One header-cursor page: (body, next token). `None` body on 304.
+    /// One header-cursor page: (body, next token). `None` body on 304. A `409` (the `X-Next-Token` expired
+    /// [C]) is [`ClimateError::ExpiredPageToken`]: the caller restarts the listing.
     async fn page(
         &self,
         req: Request,
         token: Option<&str>,
-    ) -> Result<(Option<Response>, Option<String>)> {
+    ) -> Result<std::result::Result<(Option<Response>, Option<String>), ClimateError>> {
         let mut req = req
             .header("X-Limit", self.config.page_limit.to_string())
             .header("Accept", "application/json");
@@ -77,26 +80,39 @@ impl Client {
             req = req.header("X-Next-Token", t);
         }
         let resp = self.api.send_raw(&req).await?;
-        match resp.status {
-            StatusCode::NOT_MODIFIED => Ok((None, None)),
-            StatusCode::CONFLICT => Err(ClimateError::ExpiredPageToken.into()),
+        Ok(Ok(match resp.status {
+            StatusCode::NOT_MODIFIED => (None, None),
+            StatusCode::CONFLICT => return Ok(Err(ClimateError::ExpiredPageToken)),
             StatusCode::PARTIAL_CONTENT => {
                 let next = resp.header("x-next-token").map(str::to_owned);
-                Ok((Some(resp), next))
+                (Some(resp), next)
             }
-            _ => Ok((
+            _ => (
                 Some(check_status(KIND, resp, self.api.http.redactor())?),
                 None,
-            )),
-        }
+            ),
+        }))
     }
 
     async fn fields(&self, org: &str) -> Result<Vec<ProviderField>> {
         let url = format!("{}/v4/fields", self.config.api_base);
         let mut fields: Vec<Field> = Vec::new();
         let mut token: Option<String> = None;
+        let mut restarts = 0;
         loop {
-            let (resp, next) = self.page(Request::get(&url), token.as_deref()).await?;
+            let (resp, next) = match self.page(Request::get(&url), token.as_deref()).await? {
+                Ok(page) => page,
+                // The page token expired mid-listing: start again from the first page.
+                Err(ClimateError::ExpiredPageToken)
+                    if token.is_some() && restarts < MAX_RESTARTS =>
+                {
+                    restarts += 1;
+                    fields.clear();
+                    token = None;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             if let Some(r) = resp {
                 fields.extend(r.json::<Results<Field>>(KIND)?.results);
             }
@@ -149,6 +165,7 @@ impl Client {
             }
             None => (since.map(|t| t.unix_timestamp()), 0, None),
         };
+        let mut restarts = 0;
         while kind < KINDS.len() {
             let mut req = Request::get(format!(
                 "{}/v4/layers/{}",
@@ -157,7 +174,19 @@ impl Client {
             if let Some(s) = since {
                 req = req.query(&[("occurredAfter", &rfc3339(s))]);
             }
-            let (resp, next) = self.page(req, token.as_deref()).await?;
+            let (resp, next) = match self.page(req, token.as_deref()).await? {
+                Ok(page) => page,
+                // An expired (stored) page token: list this layer again from its first page with the same
+                // `since`; files already returned come again, which callers treat as already seen.
+                Err(ClimateError::ExpiredPageToken)
+                    if token.is_some() && restarts < MAX_RESTARTS =>
+                {
+                    restarts += 1;
+                    token = None;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             let files: Vec<MachineFileDescriptor> = match resp {
                 Some(r) => r
                     .json::<Results<Activity>>(KIND)?

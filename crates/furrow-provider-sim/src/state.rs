@@ -38,6 +38,7 @@ pub struct Faults {
     token_lifetime: AtomicU64,
     forbidden_orgs: Mutex<HashSet<String>>,
     no_shared_orgs: AtomicBool,
+    expire_page_tokens: AtomicU32,
 }
 
 impl Faults {
@@ -54,6 +55,7 @@ impl Faults {
             token_lifetime: AtomicU64::new(token_lifetime),
             forbidden_orgs: Mutex::new(HashSet::new()),
             no_shared_orgs: AtomicBool::new(false),
+            expire_page_tokens: AtomicU32::new(0),
         }
     }
 
@@ -118,6 +120,11 @@ impl Faults {
         self.no_shared_orgs.store(on, Ordering::SeqCst);
     }
 
+    /// The next `n` requests carrying a page token treat it as expired (Climate: `409`).
+    pub fn expire_page_tokens(&self, n: u32) {
+        self.expire_page_tokens.store(n, Ordering::SeqCst);
+    }
+
     /// Resets every knob to its default.
     pub fn reset(&self, page_size: usize, token_lifetime: u64) {
         self.fail_next(0, 503);
@@ -131,6 +138,7 @@ impl Faults {
         self.token_lifetime(token_lifetime);
         lock(&self.forbidden_orgs).clear();
         self.share_no_organizations(false);
+        self.expire_page_tokens(0);
     }
 
     pub(crate) fn take_fail(&self) -> Option<u16> {
@@ -202,6 +210,12 @@ impl Faults {
 
     pub(crate) fn current_token_lifetime(&self) -> u64 {
         self.token_lifetime.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn take_page_token_expiry(&self) -> bool {
+        self.expire_page_tokens
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     pub(crate) fn no_shared_organizations(&self) -> bool {

@@ -92,3 +92,49 @@ async fn a_thousand_credentials_refresh_and_list_concurrently() {
     assert_eq!(report.credentials, 1000);
     assert!(report.events >= 1000, "{report:?}");
 }
+
+#[tokio::test]
+async fn an_expired_page_token_restarts_the_listing() {
+    use std::time::Duration;
+    let sim = Simulator::start(ProviderKind::ClimateFieldView)
+        .await
+        .unwrap();
+    sim.faults().page_size(2);
+    let sink = MemorySink::new();
+    let ctx = ProviderContext::new(sim.credential(), sink.clone(), sink.clone())
+        .with_base_url(sim.base_url())
+        .with_http(HttpConfig::for_tests());
+    let cfv = ClimateFieldViewProvider::new(ctx).unwrap();
+    let all = cfv.all_machine_files("default", None).await.unwrap();
+    let mut expected: Vec<String> = all.iter().map(|f| f.id.clone()).collect();
+    expected.sort();
+
+    // A stored cursor whose X-Next-Token expired (10 simulated minutes later): 409, then the layer is
+    // listed again from its first page and the listing completes.
+    let first = cfv.machine_files("default", None, None).await.unwrap();
+    let stored = first.next_cursor.expect("more than one page");
+    sim.advance_clock(Duration::from_secs(601));
+    let mut seen: Vec<String> = first.files.iter().map(|f| f.id.clone()).collect();
+    let mut cursor = Some(stored);
+    while let Some(c) = cursor {
+        let page = cfv.machine_files("default", None, Some(&c)).await.unwrap();
+        seen.extend(page.files.iter().map(|f| f.id.clone()));
+        cursor = page.next_cursor;
+    }
+    assert!(sink.events().iter().any(|e| e.status_code == 409));
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen, expected, "nothing lost after the restart");
+
+    // Fields: a 409 mid-listing restarts it, without duplicates; endless 409s give up, retryable.
+    sim.faults().expire_page_tokens(1);
+    let fields = cfv.fields("default").await.unwrap();
+    let mut ids: Vec<&str> = fields.iter().map(|f| f.id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), sim.visible_fields().len());
+    assert_eq!(fields.len(), ids.len());
+    sim.faults().expire_page_tokens(100);
+    let e = cfv.fields("default").await.unwrap_err();
+    assert_eq!(e.kind(), furrow_provider::ErrorKind::Unavailable, "{e}");
+    assert!(e.is_retryable());
+}

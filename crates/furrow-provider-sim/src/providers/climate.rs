@@ -55,6 +55,7 @@ fn read_token(s: &SimState, token: Option<&str>) -> Token {
             Some((offset, issued))
         });
     match parsed {
+        Some(_) if s.faults.take_page_token_expiry() => Token::Expired,
         Some((_, issued)) if s.now() - issued >= PAGE_TOKEN_SECS => Token::Expired,
         Some((offset, _)) => Token::At(offset),
         None => Token::Invalid,
