@@ -3,6 +3,10 @@
 use furrow_credentials::Provider as ProviderKind;
 use furrow_provider::ProviderContext;
 
+/// Trimble's organization authorization page [C].
+pub const ORG_AUTHORIZATION: &str =
+    "https://www.trimbleag.com/ThirdPartyAccess/ThirdPartyAuthorizationRedirect";
+
 /// Where the Trimble Agriculture API is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrimbleConfig {
@@ -14,12 +18,30 @@ pub struct TrimbleConfig {
     pub token_url: String,
     /// OAuth authorization endpoint, where there is one.
     pub auth_url: Option<String>,
+    /// Where a grower picks the organizations to share with the app after login [C] (providers.md 5.1).
+    pub org_authorization_url: String,
+    /// The integrator's page Trimble sends the grower back to after sharing (`redirectionUrl`); without it
+    /// the sharing link has no return address.
+    pub redirection_url: Option<String>,
 }
 
 impl TrimbleConfig {
     /// The provider's hosts by `clientEnvironment`, or everything under the context's base URL.
     pub fn from_context(ctx: &ProviderContext) -> Self {
         Self::for_kind(ProviderKind::Trimble, ctx)
+    }
+
+    /// The link that lets a grower share organizations with the app:
+    /// `{org_authorization_url}?clientid={client_id}&redirectionUrl={redirection_url}`.
+    pub fn organization_authorization_url(&self, client_id: &str) -> String {
+        let mut params = vec![("clientid", client_id)];
+        if let Some(r) = &self.redirection_url {
+            params.push(("redirectionUrl", r.as_str()));
+        }
+        // `Request::query` percent-encodes the values.
+        furrow_provider::Request::get(self.org_authorization_url.clone())
+            .query(&params)
+            .url
     }
 
     pub(crate) fn for_kind(kind: ProviderKind, ctx: &ProviderContext) -> Self {
@@ -35,6 +57,8 @@ impl TrimbleConfig {
             }
         };
         TrimbleConfig {
+            org_authorization_url: ORG_AUTHORIZATION.to_owned(),
+            redirection_url: None,
             kind,
             token_url: format!("{auth_host}/oauth/token"),
             auth_url: Some(format!("{auth_host}/oauth/authorize")),

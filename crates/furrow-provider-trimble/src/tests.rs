@@ -40,3 +40,18 @@ fn capabilities_are_declared() {
     );
     assert_eq!(p.name(), "trimble");
 }
+
+#[test]
+fn the_organization_authorization_link_names_the_app_and_the_return_page() {
+    let mut config = TrimbleConfig::from_context(&ctx(None));
+    assert_eq!(
+        config.organization_authorization_url("app 1"),
+        "https://www.trimbleag.com/ThirdPartyAccess/ThirdPartyAuthorizationRedirect?clientid=app+1"
+    );
+    config.redirection_url = Some("https://integrator.example/done?x=1&y=2".into());
+    assert_eq!(
+        config.organization_authorization_url("c"),
+        "https://www.trimbleag.com/ThirdPartyAccess/ThirdPartyAuthorizationRedirect?clientid=c\
+         &redirectionUrl=https%3A%2F%2Fintegrator.example%2Fdone%3Fx%3D1%26y%3D2"
+    );
+}

@@ -39,3 +39,40 @@ async fn a_thousand_credentials_refresh_and_list_concurrently() {
     assert_eq!(report.credentials, 1000);
     assert!(report.events >= 1000, "{report:?}");
 }
+
+#[tokio::test]
+async fn only_shared_organizations_are_listed_and_none_is_limited_permission() {
+    use furrow_provider::{ErrorKind, HttpConfig, MemorySink, ProviderContext};
+    let sim = Simulator::start(ProviderKind::Trimble).await.unwrap();
+    let sink = MemorySink::new();
+    let ctx = ProviderContext::new(sim.credential(), sink.clone(), sink.clone())
+        .with_base_url(sim.base_url())
+        .with_http(HttpConfig::for_tests());
+    let client_id = ctx.credential["clientId"].clone();
+    let trimble = TrimbleProvider::new(ctx).unwrap();
+
+    // The unconnected seed organization was not shared: it is not listed at all.
+    let orgs = trimble.organizations().await.unwrap();
+    let ids: Vec<&str> = orgs.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, ["4201", "4202"]);
+    assert!(orgs.iter().all(|o| o.connected));
+
+    sim.faults().share_no_organizations(true);
+    let e = trimble.organizations().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LimitedPermission);
+    assert_eq!(
+        e.credential_status(),
+        Some(furrow_credentials::CredentialStatus::LimitedPermission)
+    );
+    match e {
+        furrow_provider::Error::LimitedPermission {
+            connection_uri: Some(uri),
+            ..
+        } => assert!(
+            uri.starts_with(furrow_provider_trimble::ORG_AUTHORIZATION)
+                && uri.contains(&format!("clientid={client_id}")),
+            "{uri}"
+        ),
+        other => panic!("no connection URI: {other:?}"),
+    }
+}
