@@ -65,9 +65,9 @@ pub use crate::model::{
     DataLogTrigger, DataLogValue, Device, DeviceAllocation, DeviceElement, DeviceProcessData,
     DeviceProperty, DeviceValuePresentation, ExternalFileReference, ExtraAttributes, Farm,
     GuidanceAllocation, GuidanceGroup, GuidancePattern, GuidanceShift, LineString, Link, LinkGroup,
-    Named, Partfield, Point, Polygon, Position, ProcessDataVariable, Product, ProductAllocation,
-    ProductGroup, ProductRelation, Task, TaskControllerCapabilities, Time, TimeLogRef,
-    TreatmentZone, ValuePresentationElement, Worker, WorkerAllocation,
+    Named, Partfield, Point, PointFileLayout, Polygon, Position, ProcessDataVariable, Product,
+    ProductAllocation, ProductGroup, ProductRelation, Task, TaskControllerCapabilities, Time,
+    TimeLogRef, TreatmentZone, ValuePresentationElement, Worker, WorkerAllocation,
 };
 pub use crate::taskdata::TaskData;
 pub use crate::time::LoggedDateTime;

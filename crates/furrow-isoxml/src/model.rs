@@ -198,8 +198,102 @@ pub struct Point {
     pub file_name: Option<String>,
     /// `K`
     pub file_length: Option<u32>,
+    /// With `J`: which fields each record of the binary point file stores (attributes left empty, and `A`,
+    /// `C`, `D` when absent); the others are this element's values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binary_layout: Option<PointFileLayout>,
+    /// With `J`: the points read from `PNTnnnnn.BIN`, in file order (see [`PointFileLayout::decode`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub binary_points: Vec<Point>,
     /// Attributes not modelled.
     pub extra: ExtraAttributes,
+}
+
+/// The record layout of a binary point file (`PNT J`, v4): each record stores, in this order, the fields
+/// that are `true`: type u8, north i64 × 1e-16°, east i64 × 1e-16°, up i32 mm, colour u8, horizontal
+/// accuracy u16 mm, vertical accuracy u16 mm; little-endian, packed, no file header (as isoxml_dart reads
+/// and writes them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct PointFileLayout {
+    pub point_type: bool,
+    pub north: bool,
+    pub east: bool,
+    pub up: bool,
+    pub colour: bool,
+    pub horizontal_accuracy: bool,
+    pub vertical_accuracy: bool,
+}
+
+impl PointFileLayout {
+    /// Bytes per record.
+    pub fn record_len(&self) -> usize {
+        usize::from(self.point_type)
+            + 8 * usize::from(self.north)
+            + 8 * usize::from(self.east)
+            + 4 * usize::from(self.up)
+            + usize::from(self.colour)
+            + 2 * usize::from(self.horizontal_accuracy)
+            + 2 * usize::from(self.vertical_accuracy)
+    }
+
+    /// Decodes every whole record of `bytes`; fields not stored come from `template` (the `PNT` element).
+    /// Bytes after the last whole record are ignored (the caller reports them).
+    pub fn decode(&self, template: &Point, bytes: &[u8]) -> Vec<Point> {
+        let len = self.record_len();
+        if len == 0 {
+            return Vec::new();
+        }
+        let fixed = |b: &[u8], at: &mut usize, n: usize| -> [u8; 8] {
+            let mut out = [0u8; 8];
+            if let (Some(src), Some(dst)) = (b.get(*at..*at + n), out.get_mut(..n)) {
+                dst.copy_from_slice(src);
+            }
+            *at += n;
+            out
+        };
+        bytes
+            .chunks_exact(len)
+            .map(|b| {
+                let mut at = 0;
+                let mut p = Point {
+                    point_type: template.point_type,
+                    north: template.north,
+                    east: template.east,
+                    up: template.up,
+                    colour: template.colour,
+                    horizontal_accuracy: template.horizontal_accuracy,
+                    vertical_accuracy: template.vertical_accuracy,
+                    ..Point::default()
+                };
+                if self.point_type {
+                    p.point_type = fixed(b, &mut at, 1)[0];
+                }
+                if self.north {
+                    p.north = i64::from_le_bytes(fixed(b, &mut at, 8)) as f64 * 1e-16;
+                }
+                if self.east {
+                    p.east = i64::from_le_bytes(fixed(b, &mut at, 8)) as f64 * 1e-16;
+                }
+                if self.up {
+                    let [a, b2, c, d, ..] = fixed(b, &mut at, 4);
+                    p.up = Some(i32::from_le_bytes([a, b2, c, d]));
+                }
+                if self.colour {
+                    p.colour = Some(fixed(b, &mut at, 1)[0]);
+                }
+                let mm = |v: [u8; 8]| f64::from(u16::from_le_bytes([v[0], v[1]])) / 1000.0;
+                if self.horizontal_accuracy {
+                    p.horizontal_accuracy = Some(mm(fixed(b, &mut at, 2)));
+                }
+                if self.vertical_accuracy {
+                    p.vertical_accuracy = Some(mm(fixed(b, &mut at, 2)));
+                }
+                p
+            })
+            .collect()
+    }
 }
 
 /// `GGP` GuidanceGroup (v4).

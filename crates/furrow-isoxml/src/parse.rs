@@ -544,17 +544,40 @@ fn line_string(cx: &mut Ctx, el: &XmlElement) -> LineString {
 fn point(cx: &mut Ctx, el: &XmlElement) -> Point {
     let mut a = Attrs::new(el);
     a.label = "PNT".into();
+    // A binary point file (`J`) holds what the element leaves empty: the tri-state rule of time logs, with
+    // the required `A`, `C`, `D` also read from the file when absent (as isoxml_dart does).
+    let binary_layout = a.s("J").map(|_| {
+        let mut stored = |key: &str, required: bool| match a.raw(key) {
+            None => required,
+            Some(v) => v.trim().is_empty(),
+        };
+        PointFileLayout {
+            point_type: stored("A", true),
+            north: stored("C", true),
+            east: stored("D", true),
+            up: stored("E", false),
+            colour: stored("F", false),
+            horizontal_accuracy: stored("H", false),
+            vertical_accuracy: stored("I", false),
+        }
+    });
     let north = a.f(cx, "C");
     let east = a.f(cx, "D");
-    if north.is_none() || east.is_none() {
+    if binary_layout.is_none() && (north.is_none() || east.is_none()) {
         cx.warn(
             WarningKind::MissingAttribute,
             "PNT",
             "point without usable C/D coordinates",
         );
     }
+    let point_type = if binary_layout.is_some_and(|l| l.point_type) {
+        a.raw("A");
+        0
+    } else {
+        a.req_n(cx, "A")
+    };
     let p = Point {
-        point_type: a.req_n(cx, "A"),
+        point_type,
         designator: a.s("B"),
         north: north.unwrap_or(0.0),
         east: east.unwrap_or(0.0),
@@ -565,6 +588,8 @@ fn point(cx: &mut Ctx, el: &XmlElement) -> Point {
         vertical_accuracy: a.f(cx, "I"),
         file_name: a.s("J"),
         file_length: a.n(cx, "K"),
+        binary_layout,
+        binary_points: Vec::new(),
         extra: Vec::new(),
     };
     if let Some(id) = &p.id {

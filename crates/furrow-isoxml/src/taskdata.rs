@@ -14,7 +14,7 @@ use crate::grid::{self, MAX_GRID_BYTES};
 use crate::model::*;
 use crate::parse::{self, Ctx};
 use crate::source::{self, DataSetFiles, ZipSource};
-use crate::timelog::{TimeLog, TimeLogHeader};
+use crate::timelog::{self, LEGACY_PROBE_LEN, TimeLog, TimeLogHeader};
 use crate::xml::{self, XmlElement};
 
 /// Largest XML file read (bytes).
@@ -325,6 +325,7 @@ pub(crate) fn load(files: &DataSetFiles) -> Result<TaskData> {
     cx.check_references();
     resolve_time_logs(files, &mut cx, &mut td);
     load_grids(files, &mut cx, &mut td);
+    load_point_files(files, &mut cx, &mut td);
     let mut warnings = Warnings::default();
     warnings.extend(files.warnings.iter().cloned());
     warnings.extend(cx.warnings.into_vec());
@@ -434,6 +435,7 @@ fn resolve_time_logs(files: &DataSetFiles, cx: &mut Ctx, td: &mut TaskData) {
                 log_type: r.log_type,
                 header: None,
                 binary_size: None,
+                legacy_full_position: false,
                 bin: files.find_numbered(&r.name, "BIN").cloned(),
                 header_error: None,
             };
@@ -497,10 +499,117 @@ fn resolve_time_logs(files: &DataSetFiles, cx: &mut Ctx, td: &mut TaskData) {
                     }
                 }
             }
+            if td.version_major.is_some_and(|v| v < 3) {
+                detect_legacy_layout(&mut log, cx, &label);
+            }
             logs.push(log);
         }
     }
     td.time_logs = logs;
+}
+
+/// Largest binary point file read (bytes).
+const MAX_POINT_FILE_BYTES: u64 = 256 << 20;
+
+/// Every `PNT` of the model: partfield points, line strings, polygons, guidance, treatment-zone polygons.
+fn for_each_point(td: &mut TaskData, f: &mut dyn FnMut(&mut Point)) {
+    fn line(l: &mut LineString, f: &mut dyn FnMut(&mut Point)) {
+        for p in &mut l.points {
+            f(p);
+        }
+    }
+    fn polygon(p: &mut Polygon, f: &mut dyn FnMut(&mut Point)) {
+        p.line_strings.iter_mut().for_each(|l| line(l, f));
+    }
+    for pfd in &mut td.partfields {
+        for p in &mut pfd.points {
+            f(p);
+        }
+        pfd.line_strings.iter_mut().for_each(|l| line(l, f));
+        pfd.polygons.iter_mut().for_each(|p| polygon(p, f));
+        for g in &mut pfd.guidance_groups {
+            g.polygons.iter_mut().for_each(|p| polygon(p, f));
+            for gpn in &mut g.patterns {
+                gpn.line_strings.iter_mut().for_each(|l| line(l, f));
+                gpn.polygons.iter_mut().for_each(|p| polygon(p, f));
+            }
+        }
+    }
+    for task in &mut td.tasks {
+        for z in &mut task.treatment_zones {
+            z.polygons.iter_mut().for_each(|p| polygon(p, f));
+        }
+    }
+}
+
+/// Reads the binary point files (`PNT J`) into [`Point::binary_points`].
+fn load_point_files(files: &DataSetFiles, cx: &mut Ctx, td: &mut TaskData) {
+    cx.file = files.taskdata.name().to_owned();
+    for_each_point(td, &mut |p| {
+        let (Some(name), Some(layout)) = (p.file_name.clone(), p.binary_layout) else {
+            return;
+        };
+        let label = format!("PNT {name}");
+        let Some(f) = files.find_numbered(&name, "BIN") else {
+            let msg = format!("binary point file `{name}.BIN` is missing");
+            cx.warn(WarningKind::MissingFile, &label, msg);
+            return;
+        };
+        let bytes = match f.read_all(MAX_POINT_FILE_BYTES) {
+            Ok(b) => b,
+            Err(e) => return cx.warn(WarningKind::MissingFile, &label, e.to_string()),
+        };
+        let len = layout.record_len();
+        if len == 0 {
+            let msg = "every point attribute has a value, so the binary point file holds nothing";
+            return cx.warn(WarningKind::InvalidValue, &label, msg);
+        }
+        if bytes.len() % len != 0 {
+            let msg = format!(
+                "`{}` has {} bytes, not a multiple of its {len}-byte records; the last {} bytes ignored",
+                f.name(),
+                bytes.len(),
+                bytes.len() % len
+            );
+            cx.warn(WarningKind::TruncatedRecord, &label, msg);
+        }
+        if p.file_length
+            .is_some_and(|k| u64::from(k) != bytes.len() as u64)
+        {
+            let msg = format!(
+                "PNT K says {} bytes, the binary has {}; K ignored",
+                p.file_length.unwrap_or_default(),
+                bytes.len()
+            );
+            cx.warn(WarningKind::InvalidValue, &label, msg);
+        }
+        p.binary_points = layout.decode(p, &bytes);
+    });
+}
+
+/// Pre-v3 writers stored every position field whatever the header said (isoxml-format.md quirk 16).
+fn detect_legacy_layout(log: &mut TimeLog, cx: &mut Ctx, label: &str) {
+    let (Some(header), Some(bin)) = (&log.header, &log.bin) else {
+        return;
+    };
+    let mut prefix = Vec::with_capacity(LEGACY_PROBE_LEN);
+    let read = bin.open().and_then(|r| {
+        r.take(LEGACY_PROBE_LEN as u64)
+            .read_to_end(&mut prefix)
+            .map_err(|source| Error::Read {
+                file: bin.name().to_owned(),
+                offset: 0,
+                source,
+            })
+    });
+    if read.is_ok() && timelog::legacy_full_position(&header.layout(), &prefix) {
+        log.legacy_full_position = true;
+        cx.warn(
+            WarningKind::TimeLog,
+            label,
+            "pre-v3 data set: records hold time and all nine position fields whatever the header says; decoded that way",
+        );
+    }
 }
 
 fn load_grids(files: &DataSetFiles, cx: &mut Ctx, td: &mut TaskData) {

@@ -362,6 +362,27 @@ impl RecordLayout {
         }
     }
 
+    /// The layout pre-v3 writers used whatever the header says: time, date and all nine position fields in
+    /// every record (30 bytes before the DLV count), the header's DLVs (constants included).
+    pub fn full_position(h: &TimeLogHeader) -> Self {
+        let full = TimeLogHeader {
+            start: HeaderValue::Empty,
+            position: Some(PositionHeader {
+                north: HeaderValue::Empty,
+                east: HeaderValue::Empty,
+                up: HeaderValue::Empty,
+                status: HeaderValue::Empty,
+                pdop: HeaderValue::Empty,
+                hdop: HeaderValue::Empty,
+                satellites: HeaderValue::Empty,
+                gps_utc_time: HeaderValue::Empty,
+                gps_utc_date: HeaderValue::Empty,
+            }),
+            ..h.clone()
+        };
+        RecordLayout::new(&full)
+    }
+
     /// Bytes before the DLV count.
     pub fn fixed_len(&self) -> usize {
         self.fixed_len
@@ -420,6 +441,29 @@ impl RecordLayout {
             out.extend_from_slice(&v.value.to_le_bytes());
         }
     }
+}
+
+/// Bytes of a binary's start that [`legacy_full_position`] looks at (two records of the longest kind).
+pub(crate) const LEGACY_PROBE_LEN: usize = 2 * MAX_RECORD_LEN;
+
+/// isoxml-format.md quirk 16 (ADAPT ISOv4Plugin `DetermineTimelogAttributeValidity`): writers before
+/// version 3 stored time and every position field in each record whatever the header said. For a pre-v3
+/// data set, `prefix` (the binary's first bytes) is taken to be in that layout when the second record, placed
+/// by the DLV count at byte 30, has the first record's date. Unlike ADAPT, the declared layout wins when it
+/// passes the same test, so a header that is right is never overridden by a coincidence.
+pub(crate) fn legacy_full_position(declared: &RecordLayout, prefix: &[u8]) -> bool {
+    const FULL: usize = 30;
+    if declared.time && declared.fixed_len == FULL {
+        return false;
+    }
+    let same_date_twice = |fixed: usize| -> bool {
+        let (Some(first), Some(&n)) = (prefix.get(4..6), prefix.get(fixed)) else {
+            return false;
+        };
+        let second = fixed + 1 + 5 * usize::from(n);
+        prefix.get(second + 4..second + 6) == Some(first)
+    };
+    same_date_twice(FULL) && !(declared.time && same_date_twice(declared.fixed_len))
 }
 
 /// Position fields of a record, raw as stored (or the header constant).
@@ -750,10 +794,20 @@ impl<R: Read> RecordReader<R> {
         file: impl Into<String>,
         opts: DecodeOptions,
     ) -> Self {
+        Self::with_layout(header.layout(), src, file, opts)
+    }
+
+    /// A reader decoding records in an explicit layout (e.g. [`RecordLayout::full_position`]).
+    pub fn with_layout(
+        layout: RecordLayout,
+        src: R,
+        file: impl Into<String>,
+        opts: DecodeOptions,
+    ) -> Self {
         RecordReader {
             src,
             file: file.into(),
-            layout: header.layout(),
+            layout,
             opts,
             buf: vec![0; BUF_LEN],
             start: 0,
@@ -1122,6 +1176,9 @@ pub struct TimeLog {
     pub header: Option<TimeLogHeader>,
     /// Size of the binary, when present.
     pub binary_size: Option<u64>,
+    /// A pre-v3 data set whose records hold time and all nine position fields whatever the header says
+    /// (isoxml-format.md quirk 16); records are then decoded in [`RecordLayout::full_position`].
+    pub legacy_full_position: bool,
     #[serde(skip)]
     pub(crate) bin: Option<FileRef>,
     #[serde(skip)]
@@ -1156,13 +1213,24 @@ impl TimeLog {
 
     /// Like [`TimeLog::reader`] with explicit plausibility limits.
     pub fn reader_with(&self, opts: DecodeOptions) -> Result<RecordReader<Box<dyn Read + Send>>> {
-        let (header, bin) = self.parts()?;
-        Ok(RecordReader::with_options(
-            header,
+        let (_, bin) = self.parts()?;
+        Ok(RecordReader::with_layout(
+            self.layout()?,
             bin.open()?,
             bin.name(),
             opts,
         ))
+    }
+
+    /// The layout records are decoded in: the header's, or the full pre-v3 one
+    /// ([`TimeLog::legacy_full_position`]).
+    pub fn layout(&self) -> Result<RecordLayout> {
+        let (header, _) = self.parts()?;
+        Ok(if self.legacy_full_position {
+            RecordLayout::full_position(header)
+        } else {
+            header.layout()
+        })
     }
 
     /// The records, streamed.
