@@ -62,6 +62,12 @@ struct Args {
     /// default DATA_DIR/blobs.
     #[arg(long, env = "FURROW_BLOB_DIR")]
     blob_dir: Option<PathBuf>,
+    /// Largest accepted upload (`POST /batch`), bytes.
+    #[arg(long, env = "FURROW_MAX_UPLOAD_BYTES", default_value_t = 3 * 1024 * 1024 * 1024)]
+    max_upload_bytes: u64,
+    /// Hours between background syncs of each valid credential (Leaf: 24); 0 turns them off.
+    #[arg(long, env = "FURROW_SYNC_INTERVAL_HOURS", default_value_t = 24.0)]
+    sync_interval_hours: f64,
     /// Seconds a worker holds a claimed job before another worker may take it over.
     #[arg(long, env = "FURROW_JOB_LEASE_SECS", default_value_t = 120)]
     job_lease_secs: u64,
@@ -120,16 +126,18 @@ async fn main() -> anyhow::Result<()> {
         None
     };
 
+    let blob_dir = args
+        .blob_dir
+        .clone()
+        .unwrap_or_else(|| args.data_dir.join("blobs"));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut workers = Vec::new();
     if args.role != Role::Api {
         let config = furrow_sync::WorkerConfig {
             lease: std::time::Duration::from_secs(args.job_lease_secs.max(1)),
-            blob_dir: Some(
-                args.blob_dir
-                    .clone()
-                    .unwrap_or_else(|| args.data_dir.join("blobs")),
-            ),
+            blob_dir: Some(blob_dir.clone()),
+            sync_interval: (args.sync_interval_hours > 0.0)
+                .then(|| std::time::Duration::from_secs_f64(args.sync_interval_hours * 3600.0)),
             ..furrow_sync::WorkerConfig::default()
         };
         let worker = furrow_sync::Worker::new(store.clone(), registry, config);
@@ -145,6 +153,8 @@ async fn main() -> anyhow::Result<()> {
             &key,
             furrow_api::ApiConfig {
                 max_body_bytes: args.max_body_bytes,
+                blob_dir: Some(blob_dir.clone()),
+                max_upload_bytes: args.max_upload_bytes,
             },
         );
         let app = furrow_api::router(state.clone());

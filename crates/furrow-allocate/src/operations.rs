@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The configuration keys the grouping uses (Leaf's defaults).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,7 +42,7 @@ impl Default for GroupingConfig {
 }
 
 /// How much of a field a file covered.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldTouch {
     /// The field id.
@@ -54,7 +54,7 @@ pub struct FieldTouch {
 }
 
 /// What the grouping needs to know of a processed file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileFacts {
     /// The file id.

@@ -62,6 +62,13 @@ impl ApiError {
         }
     }
 
+    /// Adds another field at fault to a `400 validation` error.
+    pub(crate) fn with_field(mut self, field: &str, message: String) -> Self {
+        self.message = format!("{}; {field}: {message}", self.message);
+        self.field_errors.push(FieldError::new(field, message));
+        self
+    }
+
     /// `400 validation` naming every field at fault.
     pub fn validation(errors: &ValidationErrors) -> Self {
         Self {

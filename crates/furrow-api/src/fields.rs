@@ -500,7 +500,60 @@ pub(crate) async fn create_field(
             &geometry,
         )
         .await?;
+    let boundary = f.active_boundary.as_ref().map(|b| b.id.clone());
+    announce(
+        &state,
+        &owner,
+        &user,
+        &f.id,
+        Some("fieldCreated"),
+        boundary.as_deref().map(|b| ("fieldBoundaryCreated", b)),
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(field_json(&f))))
+}
+
+/// After a field or boundary change through the API: fires the field and boundary webhooks (source `REST`) and
+/// asks the worker to re-allocate the user's files to the new boundaries.
+async fn announce(
+    state: &AppState,
+    owner: &Owner,
+    user: &str,
+    field: &str,
+    field_event: Option<&'static str>,
+    boundary: Option<(&'static str, &str)>,
+) -> Result<(), ApiError> {
+    let store = &state.store;
+    let o = owner.0.id.as_str();
+    let fail = |e: furrow_sync::Error| match e {
+        furrow_sync::Error::Store(e) => ApiError::from(e),
+        e => {
+            tracing::error!(error = %e, "could not announce a field change");
+            ApiError::internal()
+        }
+    };
+    if let Some(event) = field_event {
+        let ev = furrow_sync::Event::Field {
+            event,
+            source: "REST",
+            leaf_user_id: user.to_owned(),
+            field_id: field.to_owned(),
+        };
+        furrow_sync::fire(store, o, &ev).await.map_err(fail)?;
+    }
+    if let Some((event, boundary_id)) = boundary {
+        let ev = furrow_sync::Event::Boundary {
+            event,
+            boundary_id: boundary_id.to_owned(),
+            leaf_user_id: user.to_owned(),
+            field_id: field.to_owned(),
+        };
+        furrow_sync::fire(store, o, &ev).await.map_err(fail)?;
+    }
+    furrow_sync::enqueue_reallocation(store, o, user)
+        .await
+        .map_err(fail)?;
+    Ok(())
 }
 
 fn provider_field_refused() -> Reject {
@@ -544,6 +597,18 @@ pub(crate) async fn patch_field(
         .store
         .update_field(&owner.0.id, &user, &id, &patch, geometry.as_ref())
         .await?;
+    if geometry.is_some() {
+        let boundary = f.active_boundary.as_ref().map(|b| b.id.clone());
+        announce(
+            &state,
+            &owner,
+            &user,
+            &f.id,
+            Some("fieldUpdated"),
+            boundary.as_deref().map(|b| ("fieldBoundaryUpdated", b)),
+        )
+        .await?;
+    }
     Ok(axum::Json(field_json(&f)))
 }
 
@@ -563,6 +628,13 @@ pub(crate) async fn delete_field(
         return Err(provider_field_refused());
     }
     state.store.delete_field(&owner.0.id, &user, &id).await?;
+    // Points that fell in this field are now outside it (or in another field).
+    furrow_sync::enqueue_reallocation(&state.store, &owner.0.id, &user)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "could not ask for re-allocation");
+            ApiError::internal()
+        })?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -755,6 +827,15 @@ pub(crate) async fn replace_boundary(
         .store
         .replace_boundary(&owner.0.id, &user, &field, &geometry)
         .await?;
+    announce(
+        &state,
+        &owner,
+        &user,
+        &field,
+        None,
+        Some(("fieldBoundaryUpdated", &b.id)),
+    )
+    .await?;
     Ok(axum::Json(boundary_json(&b)))
 }
 

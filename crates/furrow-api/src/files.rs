@@ -62,13 +62,14 @@ pub(crate) struct ListQuery {
     status: Option<String>,
     operation_type: Option<String>,
     origin: Option<String>,
+    batch_id: Option<String>,
     start_time: Option<String>,
     end_time: Option<String>,
     #[serde(flatten)]
     page: PageQuery,
 }
 
-fn instant(name: &'static str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
+pub(crate) fn instant(name: &'static str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
     let Some(s) = v.as_deref().filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
@@ -82,7 +83,7 @@ fn instant(name: &'static str, v: &Option<String>) -> Result<Option<i64>, ApiErr
     Ok(i64::try_from(t.unix_timestamp_nanos() / 1_000).ok())
 }
 
-fn ts(micros: i64) -> String {
+pub(crate) fn ts(micros: i64) -> String {
     furrow_model::format_timestamp(furrow_model::timestamp_from_micros(micros))
 }
 
@@ -90,7 +91,7 @@ fn download_url(id: &str, artifact: &str) -> String {
     format!("{BASE}/files/{id}/download/{artifact}")
 }
 
-fn file_json(owner: &Owner, f: &StoredFile) -> Value {
+pub(crate) fn file_json(owner: &Owner, f: &StoredFile) -> Value {
     let mut m = Map::new();
     let mut put = |k: &str, v: Value| {
         if !v.is_null() {
@@ -122,6 +123,10 @@ fn file_json(owner: &Owner, f: &StoredFile) -> Value {
     put("updatedTime", json!(ts(f.updated_at)));
     put("sizeInBytes", json!(f.size_bytes));
     put("organizationId", json!(f.organization_id));
+    put("batchId", json!(f.batch_id));
+    if f.facts.is_some() {
+        put("fields", json!(f.field_ids));
+    }
     Value::Object(m)
 }
 
@@ -130,6 +135,7 @@ fn file_json(owner: &Owner, f: &StoredFile) -> Value {
     params(("leafUserId" = Option<String>, Query), ("provider" = Option<String>, Query),
            ("status" = Option<String>, Query, description = "processing, processed or failed"),
            ("operationType" = Option<String>, Query), ("origin" = Option<String>, Query),
+           ("batchId" = Option<String>, Query, description = "files of one upload batch"),
            ("startTime" = Option<String>, Query, description = "ISO 8601; files starting at or after"),
            ("endTime" = Option<String>, Query, description = "ISO 8601; files ending at or before"),
            ("page" = Option<i64>, Query, description = "0-based"), ("size" = Option<i64>, Query, description = "1..100, default 20")),
@@ -157,6 +163,7 @@ pub(crate) async fn list(
         origin: q.origin.clone(),
         start_time: instant("startTime", &q.start_time)?,
         end_time: instant("endTime", &q.end_time)?,
+        batch_id: q.batch_id.clone(),
     };
     let (files, total) = state.store.list_files(&owner.0.id, &filter, page).await?;
     let out: Vec<Value> = files.iter().map(|f| file_json(&owner, f)).collect();
@@ -166,6 +173,7 @@ pub(crate) async fn list(
         ("status", &q.status),
         ("operationType", &q.operation_type),
         ("origin", &q.origin),
+        ("batchId", &q.batch_id),
         ("startTime", &q.start_time),
         ("endTime", &q.end_time),
     ]
@@ -270,6 +278,34 @@ pub(crate) async fn standard_geoparquet(
     ))
 }
 
+/// The points of a file outside every field (needs `enableOutsideFieldGeojson`):
+/// `{fields, featureCount, outsideFieldGeojson, downloadOutsideFieldGeojson}`.
+#[utoipa::path(get, path = "/services/operations/api/files/{id}/outsideFieldGeojson", tag = "files", params(("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn outside_field_geojson(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let f = state.store.get_file(&owner.0.id, &id).await?;
+    if f.outside_path.is_none() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "outsideFieldGeojson not found: either every point of the file is inside a field or \
+             enableOutsideFieldGeojson was off when it was processed",
+            Some("notFound"),
+        ));
+    }
+    let url = download_url(&f.id, "outsideFieldGeojson");
+    Ok(axum::Json(json!({
+        "fields": f.field_ids,
+        "featureCount": f.outside_count.unwrap_or(0),
+        "outsideFieldGeojson": url,
+        "downloadOutsideFieldGeojson": url,
+    })))
+}
+
 /// Streams one of the file's blobs: `originalFile`, `standardGeoparquet` or `standardGeojson`.
 #[utoipa::path(get, path = "/services/operations/api/files/{id}/download/{artifact}", tag = "files",
     params(("id" = String, Path), ("artifact" = String, Path, description = "originalFile, standardGeoparquet or standardGeojson")),
@@ -297,12 +333,27 @@ pub(crate) async fn download(
             "application/geo+json",
             format!("{}.geojson", f.id),
         ),
+        "outsideFieldGeojson" => (
+            f.outside_path.clone(),
+            "application/geo+json",
+            format!("{}-outside.geojson", f.id),
+        ),
         _ => return Err(ApiError::not_found("artifact", "notFound")),
     };
     let path = path.ok_or_else(|| ApiError::not_found(&artifact, "notFound"))?;
-    let file = tokio::fs::File::open(&path).await.map_err(|e| {
+    stream_blob(&path, &artifact, content_type, &name).await
+}
+
+/// Streams a blob as an attachment named `name` (64 KiB chunks; never the whole file in memory).
+pub(crate) async fn stream_blob(
+    path: &str,
+    artifact: &str,
+    content_type: &'static str,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let file = tokio::fs::File::open(path).await.map_err(|e| {
         tracing::error!(error = %e, path = %path, "blob missing");
-        ApiError::not_found(&artifact, "notFound")
+        ApiError::not_found(artifact, "notFound")
     })?;
     let stream = futures_util::stream::unfold(Some(file), |file| async move {
         let mut file = file?;

@@ -16,6 +16,7 @@
 
 mod alerts;
 mod auth;
+mod batch;
 mod configs;
 mod credentials;
 mod error;
@@ -24,8 +25,10 @@ mod fields;
 mod files;
 mod metrics;
 mod openapi;
+mod operations;
 mod pagination;
 mod state;
+mod sync;
 mod users;
 
 pub use auth::{Claims, TokenIssuer};
@@ -153,6 +156,64 @@ pub fn router(state: AppState) -> Router {
             &format!("{OPS}/files/{{id}}/download/{{artifact}}"),
             get(files::download),
         )
+        .route(
+            &format!("{OPS}/files/{{id}}/outsideFieldGeojson"),
+            get(files::outside_field_geojson),
+        )
+        .route(
+            &format!("{OPS}/users/{{leafUserId}}/files/sync"),
+            post(sync::files),
+        )
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/fields/sync"),
+            post(sync::fields),
+        )
+        .route(&format!("{OPS}/operations"), get(operations::list))
+        .route(&format!("{OPS}/operations/{{id}}"), get(operations::get))
+        .route(
+            &format!("{OPS}/operations/{{id}}/summary"),
+            get(operations::summary),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/units"),
+            get(operations::units),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/files"),
+            get(operations::files),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/standardGeojson"),
+            get(operations::standard_geojson),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/filteredGeojson"),
+            get(operations::filtered_geojson),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/standardGeoparquet"),
+            get(operations::standard_geoparquet),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/filteredGeoparquet"),
+            get(operations::filtered_geoparquet),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/polygonGeoparquet"),
+            get(operations::polygon_geoparquet),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/download/{{artifact}}"),
+            get(operations::download),
+        )
+        .route(
+            &format!("{OPS}/batch"),
+            get(batch::list)
+                .post(batch::upload)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(&format!("{OPS}/batch/{{id}}"), get(batch::get))
+        .route(&format!("{OPS}/batch/{{id}}/status"), get(batch::status))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn(error::problem_path))

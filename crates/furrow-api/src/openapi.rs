@@ -19,9 +19,15 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         crate::fields::list_farms, crate::fields::get_farm, crate::fields::create_farm, crate::fields::update_farm,
         crate::fields::list_growers, crate::fields::get_grower, crate::fields::create_grower, crate::fields::update_grower,
         crate::files::list, crate::files::get, crate::files::status, crate::files::summary, crate::files::units,
-        crate::files::standard_geoparquet, crate::files::download,
+        crate::files::standard_geoparquet, crate::files::download, crate::files::outside_field_geojson,
+        crate::sync::fields, crate::sync::files,
+        crate::operations::list, crate::operations::get, crate::operations::summary, crate::operations::units,
+        crate::operations::files, crate::operations::standard_geojson, crate::operations::filtered_geojson,
+        crate::operations::standard_geoparquet, crate::operations::filtered_geoparquet,
+        crate::operations::polygon_geoparquet, crate::operations::download,
+        crate::batch::upload, crate::batch::list, crate::batch::get, crate::batch::status,
     ),
-    components(schemas(crate::error::Problem, crate::auth::AuthenticateRequest, crate::auth::TokenResponse, crate::users::UserDoc, crate::files::FileDoc, crate::files::FileListDoc)),
+    components(schemas(crate::error::Problem, crate::auth::AuthenticateRequest, crate::auth::TokenResponse, crate::users::UserDoc, crate::files::FileDoc, crate::files::FileListDoc, crate::operations::OperationDoc)),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;

@@ -9,12 +9,18 @@ use crate::auth::TokenIssuer;
 pub struct ApiConfig {
     /// Largest accepted JSON body, in bytes; larger ones get `413`.
     pub max_body_bytes: usize,
+    /// Folder of the blob store, where `POST /batch` uploads go; `None`: uploads are refused (`503`).
+    pub blob_dir: Option<std::path::PathBuf>,
+    /// Largest accepted upload (`POST /batch`), in bytes (Leaf: 3 GB).
+    pub max_upload_bytes: u64,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: 1024 * 1024,
+            blob_dir: None,
+            max_upload_bytes: 3 * 1024 * 1024 * 1024,
         }
     }
 }

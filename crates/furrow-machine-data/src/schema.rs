@@ -37,6 +37,24 @@ impl OperationType {
     }
 }
 
+impl std::str::FromStr for OperationType {
+    type Err = String;
+
+    /// Parses Leaf's name (`planted`, `applied`, `harvested`, `tillage`, `other`).
+    fn from_str(s: &str) -> Result<Self, String> {
+        [
+            OperationType::Planted,
+            OperationType::Applied,
+            OperationType::Harvested,
+            OperationType::Tillage,
+            OperationType::Other,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+        .ok_or_else(|| format!("unknown operation type {s:?}"))
+    }
+}
+
 impl std::fmt::Display for OperationType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -373,6 +391,51 @@ impl Units {
     /// The factor from the METRIC value to these units.
     pub fn factor(&self, p: Property) -> f64 {
         p.quantity(self.applied_rate).factor(self.system)
+    }
+
+    /// The units a standard schema was written in (its `unitSystem` metadata and the unit of `appliedRate`);
+    /// METRIC volume rates when the schema does not say.
+    pub fn from_schema(schema: &arrow_schema::Schema) -> Units {
+        // The schema's metadata says; failing that (a writer that dropped it), the unit of `distance`.
+        let system = schema
+            .metadata()
+            .get("unitSystem")
+            .and_then(|s| s.parse().ok())
+            .or_else(|| {
+                let f = schema.field_with_name(Property::Distance.name()).ok()?;
+                let unit = f.metadata().get("unit")?;
+                [UnitSystem::Metric, UnitSystem::Imperial]
+                    .into_iter()
+                    .find(|&system| {
+                        Units {
+                            system,
+                            applied_rate: RateKind::Volume,
+                        }
+                        .unit(Property::Distance)
+                            == Some(unit.as_str())
+                    })
+            })
+            .unwrap_or_default();
+        let rate_unit = schema
+            .field_with_name(Property::AppliedRate.name())
+            .ok()
+            .and_then(|f| f.metadata().get("unit").cloned());
+        let applied_rate = [RateKind::Volume, RateKind::Mass]
+            .into_iter()
+            .find(|&k| {
+                let u = Units {
+                    system,
+                    applied_rate: k,
+                };
+                rate_unit
+                    .as_deref()
+                    .is_some_and(|r| u.unit(Property::AppliedRate) == Some(r))
+            })
+            .unwrap_or_default();
+        Units {
+            system,
+            applied_rate,
+        }
     }
 }
 

@@ -207,6 +207,53 @@ impl SummaryBuilder {
         self.coverage.add(x, y, effective_width, heading, distance);
     }
 
+    /// Adds every row of a standard record batch (as written by furrow: the columns of
+    /// [`standard_schema`](crate::standard_schema) in this builder's units), so a summary can be rebuilt from
+    /// stored points, e.g. for a field operation made of several files. Rows without `x`/`y` are skipped.
+    pub fn add_batch(&mut self, batch: &arrow_array::RecordBatch) {
+        use arrow_array::{Array, Float64Array, TimestampMillisecondArray};
+        let f64_col = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
+        };
+        let (Some(xs), Some(ys)) = (f64_col("x"), f64_col("y")) else {
+            return;
+        };
+        let props: Vec<(Property, &Float64Array, f64)> = Property::ALL
+            .iter()
+            .filter_map(|&p| {
+                let f = self.units.factor(p);
+                f64_col(p.name()).map(|c| (p, c, if f != 0.0 { f } else { 1.0 }))
+            })
+            .collect();
+        let utc = batch
+            .column_by_name("timestamp")
+            .and_then(|c| c.as_any().downcast_ref::<TimestampMillisecondArray>());
+        let local = batch
+            .column_by_name("localTime")
+            .and_then(|c| c.as_any().downcast_ref::<TimestampMillisecondArray>());
+        let width = Property::EquipmentWidth;
+        for row in 0..batch.num_rows() {
+            if xs.is_null(row) || ys.is_null(row) {
+                continue;
+            }
+            let mut vals = [None; PROPERTY_COUNT];
+            for (p, col, factor) in &props {
+                if col.is_valid(row) {
+                    vals[p.index()] = Some(col.value(row) / factor);
+                }
+            }
+            let time = match (utc, local) {
+                (Some(t), _) if t.is_valid(row) => Some((t.value(row), true)),
+                (_, Some(t)) if t.is_valid(row) => Some((t.value(row), false)),
+                _ => None,
+            };
+            let w = vals[width.index()].unwrap_or(0.0);
+            self.add(&vals, time, xs.value(row), ys.value(row), w);
+        }
+    }
+
     /// The summary as a GeoJSON Feature (Leaf's shape), geometry = covered area as a MultiPolygon.
     pub fn finish(&self) -> Value {
         let u = &self.units;

@@ -247,8 +247,8 @@ fn zip_folder(dir: &Path) -> Option<Vec<u8>> {
 }
 
 impl Seed {
-    /// The standard seed: three organizations (the third not connected), five fields with boundaries (one
-    /// with a hole, one of two polygons), and the corpus zips as machine files of the first organization.
+    /// The standard seed: three organizations (the third not connected), six fields with boundaries (one
+    /// with a hole, one of two polygons, one around the corpus planting log), and the corpus zips as machine files of the first organization.
     pub fn standard() -> Self {
         let org = |id: &str, name: &str, connected| SeedOrganization {
             id: id.into(),
@@ -292,6 +292,20 @@ impl Seed {
                     vec![square(-93.55, 41.60, 0.004)],
                     vec![square(-93.54, 41.60, 0.004)],
                 ],
+            ),
+            // Covers the corpus planting log AFE.zip (TSK4, near Osnabrück) served as a machine file, so
+            // syncs end in field operations.
+            field(
+                "f-104",
+                "Hof Esch",
+                "4201",
+                vec![vec![vec![
+                    [8.0290, 52.3588],
+                    [8.0356, 52.3588],
+                    [8.0356, 52.3602],
+                    [8.0290, 52.3602],
+                    [8.0290, 52.3588],
+                ]]],
             ),
             field(
                 "f-201",

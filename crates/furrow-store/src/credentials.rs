@@ -180,6 +180,63 @@ impl Store {
         Ok(())
     }
 
+    /// Takes up to `limit` credentials due for a background sync (status OK or LIMITED_PERMISSION and
+    /// `next_sync_at` passed or unset) and moves their next sync to `next`; returns `(owner_id, credential_id)`.
+    /// Concurrent schedulers never take the same credential twice: the update re-checks the due time.
+    pub async fn take_due_credentials(
+        &self,
+        now: i64,
+        next: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>> {
+        let due: Vec<(String, String)> = sqlx::query_as(
+            "SELECT owner_id, id FROM credentials WHERE status IN ('OK', 'LIMITED_PERMISSION') \
+             AND (next_sync_at IS NULL OR next_sync_at <= $1) ORDER BY next_sync_at, id LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut taken = Vec::with_capacity(due.len());
+        for (owner, id) in due {
+            let n = sqlx::query(
+                "UPDATE credentials SET next_sync_at = $1 WHERE id = $2 AND (next_sync_at IS NULL OR next_sync_at <= $3)",
+            )
+            .bind(next)
+            .bind(&id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                taken.push((owner, id));
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Records that a credential's sync finished now.
+    pub async fn mark_credential_synced(&self, owner_id: &str, id: &str) -> Result<()> {
+        sqlx::query("UPDATE credentials SET last_sync_at = $1 WHERE owner_id = $2 AND id = $3")
+            .bind(furrow_model::now_micros())
+            .bind(owner_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Moves a credential's next background sync to `at` (an on-demand sync asks for now).
+    pub async fn schedule_credential_sync(&self, owner_id: &str, id: &str, at: i64) -> Result<()> {
+        sqlx::query("UPDATE credentials SET next_sync_at = $1 WHERE owner_id = $2 AND id = $3")
+            .bind(at)
+            .bind(owner_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Records the outcome of a validation or refresh.
     pub async fn set_credential_status(
         &self,

@@ -61,6 +61,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0004_files.sqlite.sql"),
         include_str!("../migrations/0004_files.postgres.sql"),
     ),
+    (
+        5,
+        "operations, batches, file allocation and sync schedule",
+        include_str!("../migrations/0005_operations.sqlite.sql"),
+        include_str!("../migrations/0005_operations.postgres.sql"),
+    ),
 ];
 
 impl Store {

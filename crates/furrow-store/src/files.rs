@@ -96,6 +96,18 @@ pub struct StoredFile {
     pub standard_path: Option<String>,
     /// Blob path of the standard GeoJSON.
     pub geojson_path: Option<String>,
+    /// Fields the file's points were allocated to (above `fieldsAttachIntersection`).
+    pub field_ids: Vec<String>,
+    /// What the operation grouping knows of the file (set by the allocation step).
+    pub facts: Option<Value>,
+    /// When the file last took part in its user's operation grouping.
+    pub grouped_at: Option<i64>,
+    /// Blob path of the points outside every field (GeoJSON), when kept.
+    pub outside_path: Option<String>,
+    /// How many points fell outside every field.
+    pub outside_count: Option<i64>,
+    /// The upload batch it came in (`POST /batch`).
+    pub batch_id: Option<String>,
     /// µs since the epoch.
     pub created_at: i64,
     /// µs since the epoch.
@@ -123,6 +135,8 @@ pub struct NewFile {
     pub file_format: Option<String>,
     /// Size, bytes, when known.
     pub size_bytes: Option<i64>,
+    /// The upload batch (`POST /batch`).
+    pub batch_id: Option<String>,
 }
 
 /// Filters of [`Store::list_files`]; `None` matches everything.
@@ -142,6 +156,8 @@ pub struct FileFilter {
     pub start_time: Option<i64>,
     /// Files whose data ends at or before this instant (µs).
     pub end_time: Option<i64>,
+    /// Only files of this upload batch.
+    pub batch_id: Option<String>,
 }
 
 /// Changes to a file; `None` leaves a column as it is.
@@ -173,15 +189,16 @@ pub struct FileUpdate {
     pub geojson_path: Option<String>,
 }
 
-enum Bind {
+pub(crate) enum Bind {
     S(String),
     I(i64),
     N,
 }
 
-const COLUMNS: &str = "id, user_id, provider, provider_file_id, credential_id, organization_id, origin, \
+pub(crate) const COLUMNS: &str = "id, user_id, provider, provider_file_id, credential_id, organization_id, origin, \
     file_name, file_format, size_bytes, original_path, status, steps, message, operation_type, start_time, \
-    end_time, summary, units, standard_path, geojson_path, created_at, updated_at";
+    end_time, summary, units, standard_path, geojson_path, field_ids, facts, grouped_at, outside_path, \
+    outside_count, batch_id, created_at, updated_at";
 
 impl Store {
     /// Records a file unless the owner already has this provider file; returns its id and whether it is new.
@@ -194,8 +211,8 @@ impl Store {
         let now = furrow_model::now_micros();
         let n = sqlx::query(
             "INSERT INTO files (id, owner_id, user_id, provider, provider_file_id, credential_id, organization_id, \
-             origin, file_name, file_format, size_bytes, status, steps, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) \
+             origin, file_name, file_format, size_bytes, status, steps, batch_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $14, $14) \
              ON CONFLICT (owner_id, provider, provider_file_id) DO NOTHING",
         )
         .bind(&id)
@@ -212,6 +229,7 @@ impl Store {
         .bind(FileStatus::Processing.as_str())
         .bind("{}")
         .bind(now)
+        .bind(file.batch_id.as_deref())
         .execute(&self.pool)
         .await?
         .rows_affected();
@@ -275,6 +293,9 @@ impl Store {
         }
         if let Some(v) = filter.end_time {
             add("end_time <=", Bind::I(v));
+        }
+        if let Some(v) = &filter.batch_id {
+            add("batch_id =", Bind::S(v.clone()));
         }
         let count_sql = format!("SELECT COUNT(*) FROM files WHERE {conds}");
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
@@ -395,12 +416,12 @@ impl Store {
     }
 }
 
-fn json_col(row: &AnyRow, col: &str) -> Result<Option<Value>> {
+pub(crate) fn json_col(row: &AnyRow, col: &str) -> Result<Option<Value>> {
     let text: Option<String> = row.try_get(col)?;
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
-fn file_from_row(row: &AnyRow) -> Result<StoredFile> {
+pub(crate) fn file_from_row(row: &AnyRow) -> Result<StoredFile> {
     let status: String = row.try_get("status")?;
     Ok(StoredFile {
         id: row.try_get("id")?,
@@ -424,6 +445,14 @@ fn file_from_row(row: &AnyRow) -> Result<StoredFile> {
         units: json_col(row, "units")?,
         standard_path: row.try_get("standard_path")?,
         geojson_path: row.try_get("geojson_path")?,
+        field_ids: json_col(row, "field_ids")?
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default(),
+        facts: json_col(row, "facts")?,
+        grouped_at: row.try_get("grouped_at")?,
+        outside_path: row.try_get("outside_path")?,
+        outside_count: row.try_get("outside_count")?,
+        batch_id: row.try_get("batch_id")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })

@@ -52,36 +52,42 @@ pub struct JobCounts {
 const JOB_COLUMNS: &str = "id, owner_id, kind, payload, attempts, max_attempts";
 
 impl Store {
-    /// Enqueues a job; with a dedupe key already used, returns the existing job's id.
+    /// Enqueues a job; while a job with the same dedupe key is queued or running, returns that job's id instead.
     pub async fn enqueue_job(&self, owner_id: &str, job: &NewJob) -> Result<String> {
-        let id = new_id();
-        let now = furrow_model::now_micros();
-        let res = sqlx::query(
-            "INSERT INTO jobs (id, owner_id, kind, payload, dedupe_key, state, attempts, max_attempts, run_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $8, $8)",
-        )
-        .bind(&id)
-        .bind(owner_id)
-        .bind(&job.kind)
-        .bind(&job.payload)
-        .bind(job.dedupe_key.as_deref())
-        .bind(job.max_attempts.max(1))
-        .bind(job.run_at)
-        .bind(now)
-        .execute(&self.pool)
-        .await;
-        match res {
-            Ok(_) => Ok(id),
-            Err(e) if is_unique_violation(&e) => {
-                let existing: String =
-                    sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = $1")
-                        .bind(job.dedupe_key.as_deref())
-                        .fetch_one(&self.pool)
-                        .await?;
-                Ok(existing)
+        // The existing job may finish (releasing its key) between our insert and our lookup: try again then.
+        for _ in 0..5 {
+            let id = new_id();
+            let now = furrow_model::now_micros();
+            let res = sqlx::query(
+                "INSERT INTO jobs (id, owner_id, kind, payload, dedupe_key, state, attempts, max_attempts, run_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $8, $8)",
+            )
+            .bind(&id)
+            .bind(owner_id)
+            .bind(&job.kind)
+            .bind(&job.payload)
+            .bind(job.dedupe_key.as_deref())
+            .bind(job.max_attempts.max(1))
+            .bind(job.run_at)
+            .bind(now)
+            .execute(&self.pool)
+            .await;
+            match res {
+                Ok(_) => return Ok(id),
+                Err(e) if is_unique_violation(&e) => {
+                    let existing: Option<String> =
+                        sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = $1")
+                            .bind(job.dedupe_key.as_deref())
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    if let Some(existing) = existing {
+                        return Ok(existing);
+                    }
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => Err(e.into()),
         }
+        Err(Error::AlreadyExists("job"))
     }
 
     /// Claims the next due job of one of `kinds` for `worker` until `now + lease`: a queued job whose time has
@@ -137,8 +143,25 @@ impl Store {
     /// Marks a job this worker holds as done; false when it no longer held it.
     pub async fn complete_job(&self, id: &str, worker: &str) -> Result<bool> {
         let n = sqlx::query(
-            "UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = $1 WHERE id = $2 AND worker = $3 AND state = 'running'",
+            "UPDATE jobs SET state = 'done', dedupe_key = NULL, lease_until = NULL, updated_at = $1 WHERE id = $2 AND worker = $3 AND state = 'running'",
         )
+        .bind(furrow_model::now_micros())
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Puts a job this worker holds back in the queue to run again at `run_at`, without counting the attempt
+    /// (for work that found more to do while it ran); false when it no longer held it.
+    pub async fn requeue_job(&self, id: &str, worker: &str, run_at: i64) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE jobs SET state = 'queued', run_at = $1, lease_until = NULL, attempts = attempts - 1, updated_at = $2 \
+             WHERE id = $3 AND worker = $4 AND state = 'running'",
+        )
+        .bind(run_at)
         .bind(furrow_model::now_micros())
         .bind(id)
         .bind(worker)
@@ -168,19 +191,26 @@ impl Store {
             Some(at) if attempts < max => ("queued", at),
             _ => ("failed", furrow_model::now_micros()),
         };
-        let n = sqlx::query(
-            "UPDATE jobs SET state = $1, run_at = $2, lease_until = NULL, last_error = $3, updated_at = $4 \
-             WHERE id = $5 AND worker = $6 AND state = 'running'",
-        )
-        .bind(state)
-        .bind(run_at)
-        .bind(error.chars().take(2000).collect::<String>())
-        .bind(furrow_model::now_micros())
-        .bind(id)
-        .bind(worker)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        // A failed job releases its dedupe key, so the work can be asked for again.
+        let release = if state == "failed" {
+            ", dedupe_key = NULL"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE jobs SET state = $1, run_at = $2, lease_until = NULL, last_error = $3, updated_at = $4{release} \
+             WHERE id = $5 AND worker = $6 AND state = 'running'"
+        );
+        let n = sqlx::query(&sql)
+            .bind(state)
+            .bind(run_at)
+            .bind(error.chars().take(2000).collect::<String>())
+            .bind(furrow_model::now_micros())
+            .bind(id)
+            .bind(worker)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(n == 1)
     }
 

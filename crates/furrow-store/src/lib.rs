@@ -25,6 +25,7 @@ mod fields;
 mod files;
 mod jobs;
 mod metrics;
+mod operations;
 mod owners;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -44,4 +45,8 @@ pub use fields::{
 pub use files::{FileFilter, FileStatus, FileUpdate, NewFile, StoredFile};
 pub use jobs::{Job, JobCounts, NewJob};
 pub use metrics::MetricsSnapshot;
+pub use operations::{
+    Batch, FileAllocation, OperationField, OperationFilter, OperationMembership, OperationOutputs,
+    StoredOperation,
+};
 pub use webhooks::{FailedCall, Webhook};

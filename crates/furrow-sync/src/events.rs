@@ -105,6 +105,13 @@ pub enum Event {
         /// The Leaf user.
         leaf_user_id: String,
     },
+    /// An uploaded batch finished processing (`batchUploadProcessingFinished`).
+    Batch {
+        /// The batch id.
+        batch_id: String,
+        /// The Leaf user.
+        leaf_user_id: String,
+    },
 }
 
 impl Event {
@@ -116,6 +123,7 @@ impl Event {
             | Event::Field { event, .. }
             | Event::Boundary { event, .. }
             | Event::Operation { event, .. } => event,
+            Event::Batch { .. } => "batchUploadProcessingFinished",
         }
     }
 
@@ -187,6 +195,15 @@ impl Event {
                 ..
             } => leaf_json::object(&[
                 ("operationId", json!(operation_id)),
+                ("leafUserId", json!(leaf_user_id)),
+                ("timestamp", ts),
+                ("type", ty),
+            ]),
+            Event::Batch {
+                batch_id,
+                leaf_user_id,
+            } => leaf_json::object(&[
+                ("batchId", json!(batch_id)),
                 ("leafUserId", json!(leaf_user_id)),
                 ("timestamp", ts),
                 ("type", ty),

@@ -75,6 +75,103 @@ pub async fn enqueue_files_sync(
     Ok(store.enqueue_job(owner_id, &job).await?)
 }
 
+/// Enqueues an on-demand listing of every valid credential of a user; returns the job ids.
+pub async fn request_files_sync(
+    store: &furrow_store::Store,
+    owner_id: &str,
+    user_id: &str,
+) -> Result<Vec<String>> {
+    let mut jobs = Vec::new();
+    for cred in store.list_user_credentials(owner_id, user_id).await? {
+        if cred.status == CredentialStatus::Invalid {
+            continue;
+        }
+        jobs.push(enqueue_files_sync(store, owner_id, &cred.id).await?);
+    }
+    Ok(jobs)
+}
+
+/// An uploaded file (`POST /batch`) whose original is already in the blob store.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The Leaf user.
+    pub user_id: String,
+    /// Declared provider (`Other`, `JohnDeere`, ...).
+    pub provider: String,
+    /// Uploaded file name.
+    pub file_name: String,
+    /// The batch it came in.
+    pub batch_id: String,
+    /// Path of the original in the blob store.
+    pub original_path: String,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// Records an uploaded file and enqueues its processing, like a provider file's; returns the file id.
+pub async fn register_upload(
+    store: &furrow_store::Store,
+    owner_id: &str,
+    upload: &Upload,
+) -> Result<String> {
+    let size = i64::try_from(upload.size).ok();
+    let (file_id, _) = store
+        .insert_file_if_absent(
+            owner_id,
+            &NewFile {
+                user_id: upload.user_id.clone(),
+                provider: upload.provider.clone(),
+                provider_file_id: upload.batch_id.clone(),
+                credential_id: None,
+                organization_id: None,
+                origin: "uploaded".into(),
+                file_name: upload.file_name.clone(),
+                file_format: Some("ISO11783".into()),
+                size_bytes: size,
+                batch_id: Some(upload.batch_id.clone()),
+            },
+        )
+        .await?;
+    store
+        .update_file(
+            owner_id,
+            &file_id,
+            &FileUpdate {
+                steps: vec![("original".into(), "DONE".into())],
+                original_path: Some(upload.original_path.clone()),
+                size_bytes: size,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let payload = serde_json::to_string(&ProcessPayload {
+        file_id: file_id.clone(),
+        descriptor: MachineFileDescriptor {
+            id: upload.batch_id.clone(),
+            name: upload.file_name.clone(),
+            organization_id: String::new(),
+            created_time: None,
+            size: Some(upload.size),
+            format: None,
+            download_ref: None,
+        },
+    })
+    .unwrap_or_default();
+    store
+        .enqueue_job(
+            owner_id,
+            &furrow_store::NewJob {
+                kind: FILE_PROCESS_JOB.into(),
+                payload,
+                dedupe_key: Some(format!("process:{file_id}")),
+                run_at: furrow_model::now_micros(),
+                max_attempts: 5,
+            },
+        )
+        .await?;
+    Ok(file_id)
+}
+
 fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(5u64.saturating_mul(1 << attempts.clamp(0, 10)))
         .min(Duration::from_secs(3600))
@@ -150,7 +247,12 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
     writer.finish().await;
     let descriptors = match listed {
         Ok(d) => d,
-        Err(e) => return Ok(provider_outcome(&e, job.attempts)),
+        Err(e) => {
+            if crate::validate::credential_refused(store, &job.owner_id, &cred, &e).await? {
+                return Ok(JobOutcome::Done);
+            }
+            return Ok(provider_outcome(&e, job.attempts));
+        }
     };
     let leaf_name = cred.provider.leaf_name().to_owned();
     let mut new = 0usize;
@@ -165,6 +267,7 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
             file_name: d.name.clone(),
             file_format: Some("ISO11783".into()),
             size_bytes: d.size.and_then(|s| i64::try_from(s).ok()),
+            batch_id: None,
         };
         let (file_id, inserted) = store.insert_file_if_absent(&job.owner_id, &file).await?;
         new += usize::from(inserted);
@@ -191,6 +294,9 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
                 .await?;
         }
     }
+    store
+        .mark_credential_synced(&job.owner_id, &cred.id)
+        .await?;
     tracing::info!(credential = %cred.id, new, "machine files listed");
     Ok(JobOutcome::Done)
 }
@@ -287,9 +393,12 @@ async fn finish(
     file: &StoredFile,
     failure: Option<(&str, String)>,
 ) -> Result<JobOutcome> {
-    let (event, message) = match &failure {
-        Some((_, m)) => ("providerFileProcessingFailed", Some(m.clone())),
-        None => ("providerFileProcessingFinished", None),
+    let uploaded = file.origin == "uploaded";
+    let (event, message) = match (&failure, uploaded) {
+        (Some((_, m)), false) => ("providerFileProcessingFailed", Some(m.clone())),
+        (None, false) => ("providerFileProcessingFinished", None),
+        (Some((_, m)), true) => ("uploadedFileProcessingFailed", Some(m.clone())),
+        (None, true) => ("uploadedFileProcessingFinished", None),
     };
     // Fire first: a crash before the status is written re-runs the job (at-least-once delivery).
     fire(
@@ -303,6 +412,7 @@ async fn finish(
         },
     )
     .await?;
+    let failed = failure.is_some();
     let update = match failure {
         Some((step, m)) => FileUpdate {
             status: Some(FileStatus::Failed),
@@ -317,6 +427,25 @@ async fn finish(
         },
     };
     ctx.store.update_file(owner_id, &file.id, &update).await?;
+    if let Some(batch) = &file.batch_id {
+        let (status, details) = if failed {
+            ("FAILED", message)
+        } else {
+            ("PROCESSED", None)
+        };
+        ctx.store
+            .set_batch_status(owner_id, batch, status, details.as_deref())
+            .await?;
+        fire(
+            &ctx.store,
+            owner_id,
+            &Event::Batch {
+                batch_id: batch.clone(),
+                leaf_user_id: file.user_id.clone(),
+            },
+        )
+        .await?;
+    }
     Ok(JobOutcome::Done)
 }
 
@@ -373,6 +502,11 @@ pub(crate) async fn run_process(
         Err(e) => return Err(e.into()),
     };
     if file.status != FileStatus::Processing {
+        // Processed before a crash that came before its grouping was asked for: ask now.
+        if file.status == FileStatus::Processed && file.facts.is_some() && file.grouped_at.is_none()
+        {
+            crate::operations::enqueue_grouping(store, owner, &file.user_id).await?;
+        }
         return Ok(JobOutcome::Done);
     }
     // Step 1: the original, downloaded once.
@@ -494,7 +628,30 @@ pub(crate) async fn run_process(
                     },
                 )
                 .await?;
-            finish(ctx, owner, &file, None).await
+            // Step 3: allocation to the user's fields (a failure here leaves the conversion usable).
+            let allocation = crate::operations::allocation_step(ctx, &blobs, owner, &file).await?;
+            let (state, message) = match allocation {
+                Ok(()) => ("DONE", None),
+                Err(m) => {
+                    tracing::warn!(file = %file.id, error = %m, "allocation failed");
+                    ("FAILED", Some(m))
+                }
+            };
+            file = store
+                .update_file(
+                    owner,
+                    &file.id,
+                    &FileUpdate {
+                        steps: vec![("allocation".into(), state.into())],
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            let outcome = finish(ctx, owner, &file, None).await?;
+            if message.is_none() {
+                crate::operations::enqueue_grouping(store, owner, &file.user_id).await?;
+            }
+            Ok(outcome)
         }
         Ok((_, Err(e), _)) | Ok((_, _, Err(e))) => Ok(JobOutcome::Retry {
             after: backoff(job.attempts),

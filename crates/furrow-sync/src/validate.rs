@@ -106,30 +106,13 @@ pub(crate) async fn run(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<
             store
                 .set_credential_status(&job.owner_id, &cred.id, CredentialStatus::Ok)
                 .await?;
-            crate::files::enqueue_files_sync(store, &job.owner_id, &cred.id).await?;
+            crate::sync::enqueue_sync(store, &job.owner_id, &cred.id).await?;
             tracing::info!(credential = %cred.id, provider = cred.provider.leaf_name(), "credential valid");
             Ok(JobOutcome::Done)
         }
-        Err(e) => match e.credential_status() {
-            Some(status) => {
-                store
-                    .set_credential_status(&job.owner_id, &cred.id, status)
-                    .await?;
-                tracing::info!(credential = %cred.id, status = status.as_str(), "credential refused by provider");
-                if let Some(event) = status.alert_event() {
-                    let ev = Event::Credential {
-                        event,
-                        credential: client_identification(&cred),
-                        provider: cred.provider.leaf_name().to_owned(),
-                        credential_id: cred.id.clone(),
-                        message: e.to_string(),
-                        status: status.as_str().to_owned(),
-                    };
-                    fire(store, &job.owner_id, &ev).await?;
-                }
-                Ok(JobOutcome::Done)
-            }
-            None if e.is_retryable() => {
+        Err(e) => match credential_refused(store, &job.owner_id, &cred, &e).await? {
+            true => Ok(JobOutcome::Done),
+            false if e.is_retryable() => {
                 let backoff =
                     Duration::from_secs(5u64.saturating_mul(1 << job.attempts.clamp(0, 10)));
                 Ok(JobOutcome::Retry {
@@ -137,7 +120,40 @@ pub(crate) async fn run(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<
                     error: e.to_string(),
                 })
             }
-            None => Ok(JobOutcome::Fail(e.to_string())),
+            false => Ok(JobOutcome::Fail(e.to_string())),
         },
     }
+}
+
+/// When a provider error says the grant is revoked or a permission is missing, moves the credential to
+/// `INVALID` or `LIMITED_PERMISSION` and fires `credentialsUnauthenticated` / `credentialsLimitedPermission`
+/// (once per change of status); true when it did. Any sync (validation, fields, files) calls this.
+pub(crate) async fn credential_refused(
+    store: &furrow_store::Store,
+    owner_id: &str,
+    cred: &furrow_store::StoredCredential,
+    e: &furrow_provider::Error,
+) -> Result<bool> {
+    let Some(status) = e.credential_status() else {
+        return Ok(false);
+    };
+    tracing::info!(credential = %cred.id, status = status.as_str(), "credential refused by provider");
+    if cred.status != status {
+        if let Some(event) = status.alert_event() {
+            let ev = Event::Credential {
+                event,
+                credential: client_identification(cred),
+                provider: cred.provider.leaf_name().to_owned(),
+                credential_id: cred.id.clone(),
+                message: e.to_string(),
+                status: status.as_str().to_owned(),
+            };
+            // Fire first: a crash before the status is written repeats the event rather than losing it.
+            fire(store, owner_id, &ev).await?;
+        }
+    }
+    store
+        .set_credential_status(owner_id, &cred.id, status)
+        .await?;
+    Ok(true)
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::registry::Registry;
 use crate::webhook::{self, DELIVERY_JOB, Delivery, Outcome};
-use crate::{Error, Result, files, validate};
+use crate::{Error, Result, fields, files, operations, validate};
 
 /// Tunables of a worker.
 #[derive(Debug, Clone)]
@@ -23,6 +23,10 @@ pub struct WorkerConfig {
     pub webhook_timeout: Duration,
     /// Folder of the blob store (machine files); `None`: file jobs fail saying so.
     pub blob_dir: Option<std::path::PathBuf>,
+    /// How often each valid credential is synced in the background (Leaf: every 24 h); `None`: never.
+    pub sync_interval: Option<Duration>,
+    /// How often the worker looks for credentials due for their background sync.
+    pub schedule_poll: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -37,6 +41,8 @@ impl Default for WorkerConfig {
                 .collect(),
             webhook_timeout: Duration::from_secs(10),
             blob_dir: None,
+            sync_interval: Some(Duration::from_secs(24 * 3600)),
+            schedule_poll: Duration::from_secs(60),
         }
     }
 }
@@ -55,6 +61,8 @@ pub enum JobOutcome {
     },
     /// Failed for good.
     Fail(String),
+    /// Finished, but found more of the same work while it ran: run again now, without counting an attempt.
+    Again,
 }
 
 /// Everything handlers share.
@@ -76,6 +84,10 @@ pub const JOB_KINDS: &[&str] = &[
     validate::VALIDATE_JOB,
     files::FILES_SYNC_JOB,
     files::FILE_PROCESS_JOB,
+    fields::FIELDS_SYNC_JOB,
+    operations::GROUP_JOB,
+    operations::BUILD_JOB,
+    operations::REALLOCATE_JOB,
 ];
 
 /// A worker over a store.
@@ -146,6 +158,12 @@ impl Worker {
                     .fail_job(&job.id, &cfg.id, &error, None)
                     .await?;
             }
+            JobOutcome::Again => {
+                self.ctx
+                    .store
+                    .requeue_job(&job.id, &cfg.id, furrow_model::now_micros())
+                    .await?;
+            }
         }
         Ok(true)
     }
@@ -156,6 +174,10 @@ impl Worker {
             validate::VALIDATE_JOB => validate::run(&self.ctx, job).await,
             files::FILES_SYNC_JOB => files::run_sync(&self.ctx, job).await,
             files::FILE_PROCESS_JOB => files::run_process(&self.ctx, job).await,
+            fields::FIELDS_SYNC_JOB => fields::run_sync(&self.ctx, job).await,
+            operations::GROUP_JOB => operations::run_group(&self.ctx, job).await,
+            operations::BUILD_JOB => operations::run_build(&self.ctx, job).await,
+            operations::REALLOCATE_JOB => operations::run_reallocate(&self.ctx, job).await,
             other => Ok(JobOutcome::Fail(format!("unknown job kind {other}"))),
         }
     }
@@ -202,12 +224,36 @@ impl Worker {
         })
     }
 
+    /// Enqueues the background sync (fields and files) of every credential that is due; returns how many.
+    /// Any number of workers may call this: each due credential is taken by one of them.
+    pub async fn schedule_syncs(&self) -> Result<usize> {
+        let Some(every) = self.ctx.config.sync_interval else {
+            return Ok(0);
+        };
+        let now = furrow_model::now_micros();
+        let next = now + every.as_micros() as i64;
+        let due = self.ctx.store.take_due_credentials(now, next, 500).await?;
+        for (owner, credential) in &due {
+            crate::sync::enqueue_sync(&self.ctx.store, owner, credential).await?;
+        }
+        Ok(due.len())
+    }
+
     /// Runs jobs until `shutdown` turns true.
     pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         tracing::info!(worker = %self.ctx.config.id, "worker started");
+        let mut next_schedule = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            if tokio::time::Instant::now() >= next_schedule {
+                next_schedule = tokio::time::Instant::now() + self.ctx.config.schedule_poll;
+                match self.schedule_syncs().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(credentials = n, "background syncs scheduled"),
+                    Err(e) => tracing::warn!(error = %e, "could not schedule background syncs"),
+                }
             }
             match self.run_once().await {
                 Ok(true) => continue,

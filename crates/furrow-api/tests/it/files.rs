@@ -33,6 +33,7 @@ async fn seed(h: &Harness, owner: &str, user: &str) -> Seeded {
         file_name: format!("{pid}.zip"),
         file_format: Some("ISO11783".into()),
         size_bytes: Some(3),
+        batch_id: None,
     };
     let (processed, _) =
         h.db.store

@@ -7,6 +7,8 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 
 pub(crate) const UM: &str = "/services/usermanagement/api";
+/// Largest upload the test server accepts.
+pub(crate) const MAX_UPLOAD: u64 = 256 * 1024;
 pub(crate) const MAX_BODY: usize = 64 * 1024;
 
 /// A furrow API served on 127.0.0.1:0 over a fresh database, with two API owners.
@@ -40,6 +42,10 @@ impl Harness {
             &db.key,
             ApiConfig {
                 max_body_bytes: MAX_BODY,
+                blob_dir: Some(
+                    std::env::temp_dir().join(format!("furrow-api-blobs-{}", std::process::id())),
+                ),
+                max_upload_bytes: MAX_UPLOAD,
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -40,6 +40,7 @@ fn new_file(user: &str, provider_id: &str) -> NewFile {
         file_name: format!("{provider_id}.zip"),
         file_format: Some("ISO11783".into()),
         size_bytes: Some(42),
+        batch_id: None,
     }
 }
 

@@ -575,6 +575,34 @@ async fn jobs_are_claimed_once_retried_and_taken_over_after_the_lease(db: &TestD
         (state.as_str(), err.as_deref(), attempts),
         ("failed", Some("boom again"), 3)
     );
+    // A finished job releases its dedupe key: the same work can be asked for again.
+    let again = s
+        .enqueue_job(&o.id, &job("k", Some("once"), now))
+        .await
+        .unwrap();
+    assert_ne!(again, a, "a failed job's key is released");
+    let c = s
+        .claim_job("w4", &["k"], later, 1_000_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((c.id.as_str(), c.attempts), (again.as_str(), 1));
+    // Requeued without counting the attempt, then done.
+    assert!(s.requeue_job(&again, "w4", later).await.unwrap());
+    let c = s
+        .claim_job("w4", &["k"], later, 1_000_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((c.id.as_str(), c.attempts), (again.as_str(), 1));
+    assert!(s.complete_job(&again, "w4").await.unwrap());
+    assert_ne!(
+        s.enqueue_job(&o.id, &job("k", Some("once"), now + 60_000_000))
+            .await
+            .unwrap(),
+        again,
+        "a done job's key is released"
+    );
 
     let other = s
         .claim_job("w3", &["other"], now, 1_000_000)
@@ -583,7 +611,7 @@ async fn jobs_are_claimed_once_retried_and_taken_over_after_the_lease(db: &TestD
         .unwrap();
     assert!(s.complete_job(&other.id, "w3").await.unwrap());
     let c = s.job_counts().await.unwrap();
-    assert_eq!((c.queued, c.running, c.done, c.failed), (1, 0, 1, 1));
+    assert_eq!((c.queued, c.running, c.done, c.failed), (2, 0, 2, 1));
 }
 
 async fn concurrent_workers_never_claim_the_same_job(db: &TestDb) {

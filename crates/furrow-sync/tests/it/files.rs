@@ -190,10 +190,17 @@ async fn validation_starts_the_files_sync_and_without_blob_dir_jobs_fail_clearly
         .await
         .unwrap();
     let w = file_worker(db, &sim, None);
-    assert_eq!(drain(&w).await, 2, "the validation, then the files sync");
+    assert_eq!(
+        drain(&w).await,
+        3,
+        "the validation, then the fields and files syncs"
+    );
+    assert_eq!(db.store.job_counts().await.unwrap().failed, 1);
+    // A failed job released its dedupe key: asking again runs (and fails) again.
     let sync = furrow_sync::enqueue_files_sync(&db.store, &owner, &cred)
         .await
         .unwrap();
+    assert_eq!(drain(&w).await, 1);
     let (state, error, _) = db.store.job_state(&sync).await.unwrap();
     assert_eq!(state, "failed");
     assert!(error.unwrap_or_default().contains("no blob directory"));
@@ -225,6 +232,7 @@ async fn a_slow_download_keeps_its_lease(db: &TestDb) {
                 file_name: seed.name.clone(),
                 file_format: None,
                 size_bytes: None,
+                batch_id: None,
             },
         )
         .await

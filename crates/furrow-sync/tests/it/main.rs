@@ -45,6 +45,7 @@ on_both_backends!(
 );
 
 mod files;
+mod operations;
 
 /// A webhook receiver answering the first `fail_first` calls with 500.
 #[derive(Clone, Default)]
@@ -160,8 +161,9 @@ async fn a_valid_credential_becomes_ok_with_redacted_events(db: &TestDb) {
         "idempotent"
     );
     let w = worker(db, &sim);
-    // The validation, then the files sync it enqueues (no blob directory here: it fails saying so).
-    assert_eq!(drain(&w).await, 2);
+    // The validation, then the fields and files syncs it enqueues (no blob directory here: the files sync
+    // fails saying so).
+    assert_eq!(drain(&w).await, 3);
     let stored = db.store.get_credential_by_id(&owner, &cred).await.unwrap();
     assert_eq!(stored.status, CredentialStatus::Ok);
     // The refresh token in the store is one the provider still accepts (rotation persisted).

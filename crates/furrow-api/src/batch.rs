@@ -1,0 +1,324 @@
+//! Batch upload (`POST /batch`): a zip of machine data, streamed to the blob store and processed like a
+//! provider file; `GET /batch`, `/batch/{id}`, `/batch/{id}/status`.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use furrow_store::{Batch, FileFilter, FileStatus};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+use crate::auth::Owner;
+use crate::extract::ApiQuery;
+use crate::files::ts;
+use crate::pagination::{self, PageQuery};
+use crate::{ApiError, AppState};
+
+const BASE: &str = "/services/operations/api";
+
+/// Leaf's upload `provider` values.
+const PROVIDERS: &[&str] = &[
+    "Other",
+    "Leaf",
+    "ClimateFieldView",
+    "CNHI",
+    "JohnDeere",
+    "Trimble",
+    "AgLeader",
+    "Farmobile",
+    "PrecisionPlanting",
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UploadQuery {
+    leaf_user_id: Option<String>,
+    provider: Option<String>,
+}
+
+fn batch_json(b: &Batch) -> Value {
+    let mut v = json!({
+        "id": b.id,
+        "leafUserId": b.user_id,
+        "fileName": b.file_name,
+        "size": b.size_bytes,
+        "provider": b.provider,
+        "status": b.status,
+        "uploadTimestamp": ts(b.created_at),
+    });
+    if let Some(d) = &b.status_details {
+        v["statusDetails"] = json!(d);
+    }
+    v
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    ApiError::field(
+        "file",
+        format!("the multipart body could not be read: {}", e.body_text()),
+    )
+}
+
+/// Uploads a zip of machine data for a user (multipart part `file`; `leafUserId` and `provider` as query
+/// parameters or multipart fields). The zip is streamed to the blob store, then processed in the background.
+#[utoipa::path(post, path = "/services/operations/api/batch", tag = "batch",
+    params(("leafUserId" = Option<String>, Query), ("provider" = Option<String>, Query, description = "Other, Leaf, ClimateFieldView, CNHI, JohnDeere, Trimble, AgLeader, Farmobile or PrecisionPlanting")),
+    request_body(content_type = "multipart/form-data", description = "part `file`: the zip"),
+    responses((status = 201, body = serde_json::Value), (status = 400, body = crate::error::Problem),
+              (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 413, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    owner: Owner,
+    Query(q): Query<UploadQuery>,
+    mut multipart: Multipart,
+) -> Result<impl IntoResponse, ApiError> {
+    let Some(root) = state.config.blob_dir.clone() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "uploads are disabled: this server has no blob directory",
+            Some("uploadsDisabled"),
+        ));
+    };
+    let blobs = furrow_sync::blobs::BlobStore::new(root);
+    let (mut user, mut provider) = (q.leaf_user_id, q.provider);
+    let mut stored: Option<(std::path::PathBuf, String, u64)> = None;
+    let staging = format!("upload-{}", uuid::Uuid::new_v4().simple());
+    let result = async {
+        while let Some(mut part) = multipart.next_field().await.map_err(multipart_error)? {
+            match part.name().unwrap_or_default() {
+                "leafUserId" => user = Some(part.text().await.map_err(multipart_error)?),
+                "provider" => provider = Some(part.text().await.map_err(multipart_error)?),
+                "file" => {
+                    let name = part
+                        .file_name()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| "upload.zip".into());
+                    let dir = blobs.scratch(&owner.0.id, &staging).await.map_err(|e| {
+                        tracing::error!(error = %e, "cannot create the upload folder");
+                        ApiError::internal()
+                    })?;
+                    let path = dir.join("original");
+                    let mut out = tokio::fs::File::create(&path).await.map_err(|e| {
+                        tracing::error!(error = %e, "cannot write the upload");
+                        ApiError::internal()
+                    })?;
+                    let mut size = 0u64;
+                    while let Some(chunk) = part.chunk().await.map_err(multipart_error)? {
+                        size += chunk.len() as u64;
+                        if size > state.config.max_upload_bytes {
+                            return Err(ApiError::new(
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                format!(
+                                    "file: larger than the {} bytes this server accepts",
+                                    state.config.max_upload_bytes
+                                ),
+                                Some("fileTooLarge"),
+                            ));
+                        }
+                        out.write_all(&chunk).await.map_err(|e| {
+                            tracing::error!(error = %e, "cannot write the upload");
+                            ApiError::internal()
+                        })?;
+                    }
+                    out.flush().await.map_err(|_| ApiError::internal())?;
+                    stored = Some((path, name, size));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    .await;
+    let cleanup = async || {
+        if let Ok(dir) = blobs.dir(&owner.0.id, &staging) {
+            let _ = tokio::fs::remove_dir_all(dir).await;
+        }
+    };
+    if let Err(e) = result {
+        cleanup().await;
+        return Err(e);
+    }
+    let mut errors = Vec::new();
+    let user = user.filter(|u| !u.trim().is_empty());
+    if user.is_none() {
+        errors.push((
+            "leafUserId",
+            "is required (query parameter or multipart field)".to_owned(),
+        ));
+    }
+    let provider = provider
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| "Other".into());
+    if !PROVIDERS.contains(&provider.as_str()) {
+        errors.push((
+            "provider",
+            format!("must be one of {}", PROVIDERS.join(", ")),
+        ));
+    }
+    if stored.is_none() {
+        errors.push((
+            "file",
+            "is required: a multipart part named `file` holding the zip".to_owned(),
+        ));
+    }
+    if let Some(&(field, ref message)) = errors.first() {
+        cleanup().await;
+        let mut e = ApiError::field(field, message.clone());
+        for (f, m) in errors.iter().skip(1) {
+            e = e.with_field(f, m.clone());
+        }
+        return Err(e);
+    }
+    let (Some(user), Some((tmp, name, size))) = (user, stored) else {
+        return Err(ApiError::internal());
+    };
+    if let Err(e) = state.store.get_user(&owner.0.id, &user).await {
+        cleanup().await;
+        return Err(e.into());
+    }
+    let batch = state
+        .store
+        .create_batch(
+            &owner.0.id,
+            &user,
+            &provider,
+            &name,
+            i64::try_from(size).unwrap_or(i64::MAX),
+        )
+        .await?;
+    // The upload becomes the original of the batch's file.
+    let key = format!("batch-{}", batch.id);
+    let original = async {
+        let dir = blobs.dir(&owner.0.id, &key).map_err(|e| e.to_string())?;
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| e.to_string())?;
+        blobs
+            .publish(&tmp, &owner.0.id, &key, "original")
+            .await
+            .map_err(|e| e.to_string())
+    }
+    .await;
+    cleanup().await;
+    let original = original.map_err(|e| {
+        tracing::error!(error = %e, "cannot store the upload");
+        ApiError::internal()
+    })?;
+    let upload = furrow_sync::Upload {
+        user_id: user,
+        provider: if provider == "Other" {
+            "Leaf".into()
+        } else {
+            provider
+        },
+        file_name: name,
+        batch_id: batch.id.clone(),
+        original_path: original.display().to_string(),
+        size,
+    };
+    furrow_sync::register_upload(&state.store, &owner.0.id, &upload)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot register the upload");
+            ApiError::internal()
+        })?;
+    Ok((StatusCode::CREATED, axum::Json(batch_json(&batch))))
+}
+
+/// Lists the owner's batches, newest first.
+#[utoipa::path(get, path = "/services/operations/api/batch", tag = "batch",
+    params(("page" = Option<i64>, Query), ("size" = Option<i64>, Query)),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    owner: Owner,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let page = q.page()?;
+    let (batches, total) = state.store.list_batches(&owner.0.id, page).await?;
+    let headers = pagination::headers(&format!("{BASE}/batch"), &[], page, total);
+    Ok((
+        headers,
+        axum::Json(Value::Array(batches.iter().map(batch_json).collect())),
+    ))
+}
+
+async fn batch_files(
+    state: &AppState,
+    owner: &Owner,
+    batch: &Batch,
+) -> Result<Vec<furrow_store::StoredFile>, ApiError> {
+    let filter = FileFilter {
+        batch_id: Some(batch.id.clone()),
+        ..Default::default()
+    };
+    let (files, _) = state
+        .store
+        .list_files(
+            &owner.0.id,
+            &filter,
+            furrow_model::Page { page: 0, size: 100 },
+        )
+        .await?;
+    Ok(files)
+}
+
+/// One batch with its files: `{id, leafUserId, provider, status, leafFiles}`.
+#[utoipa::path(get, path = "/services/operations/api/batch/{id}", tag = "batch", params(("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let batch = state.store.get_batch(&owner.0.id, &id).await?;
+    let files = batch_files(&state, &owner, &batch).await?;
+    let mut v = batch_json(&batch);
+    v["leafFiles"] = json!(files.iter().map(|f| f.id.clone()).collect::<Vec<_>>());
+    Ok(axum::Json(v))
+}
+
+/// A batch's files by state: `{converted: {leafFiles}, processing: {leafFiles}, failed: {<step>: {...}}}`.
+#[utoipa::path(get, path = "/services/operations/api/batch/{id}/status", tag = "batch", params(("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn status(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let batch = state.store.get_batch(&owner.0.id, &id).await?;
+    let files = batch_files(&state, &owner, &batch).await?;
+    let ids = |s: FileStatus| -> Vec<String> {
+        files
+            .iter()
+            .filter(|f| f.status == s)
+            .map(|f| f.id.clone())
+            .collect()
+    };
+    let mut failed = serde_json::Map::new();
+    for f in files.iter().filter(|f| f.status == FileStatus::Failed) {
+        let step = f
+            .steps
+            .as_object()
+            .and_then(|m| m.iter().find(|(_, v)| v.as_str() == Some("FAILED")))
+            .map(|(k, _)| k.clone())
+            .unwrap_or_else(|| "standard".into());
+        let entry = failed
+            .entry(step)
+            .or_insert_with(|| json!({"leafFiles": [], "status": "failed", "message": f.message}));
+        if let Some(list) = entry.get_mut("leafFiles").and_then(Value::as_array_mut) {
+            list.push(json!(f.id));
+        }
+    }
+    Ok(axum::Json(json!({
+        "converted": {"leafFiles": ids(FileStatus::Processed)},
+        "processing": {"leafFiles": ids(FileStatus::Processing)},
+        "failed": failed,
+    })))
+}

@@ -1,0 +1,337 @@
+//! Field operations (Leaf's operations service, `/operations`): the list (a bare array), one operation, its
+//! summary, units, files, and authorized downloads of its standard, filtered and polygon outputs.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use furrow_store::{OperationFilter, StoredOperation};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::auth::Owner;
+use crate::extract::ApiQuery;
+use crate::files::{file_json, instant, stream_blob, ts};
+use crate::pagination::{self, PageQuery};
+use crate::{ApiError, AppState};
+
+const BASE: &str = "/services/operations/api";
+
+/// A field operation as the API shows it (OpenAPI schema).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+#[schema(as = Operation)]
+pub(crate) struct OperationDoc {
+    id: String,
+    #[schema(rename = "apiOwnerUsername")]
+    api_owner_username: String,
+    #[schema(rename = "leafUserId")]
+    leaf_user_id: String,
+    #[schema(rename = "startTime")]
+    start_time: String,
+    #[schema(rename = "endTime")]
+    end_time: String,
+    #[schema(rename = "updatedTime")]
+    updated_time: String,
+    /// `planted`, `applied`, `harvested` or `tillage`.
+    #[schema(rename = "type")]
+    operation_type: String,
+    files: Vec<String>,
+    /// `[{id, coverage}]`, coverage 0–1.
+    fields: Vec<Map<String, Value>>,
+    providers: Vec<String>,
+    /// `processing`, `processed` or `failed` (outputs).
+    status: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ListQuery {
+    leaf_user_id: Option<String>,
+    provider: Option<String>,
+    operation_type: Option<String>,
+    field_id: Option<String>,
+    start_time: Option<String>,
+    end_time: Option<String>,
+    updated_time: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+fn download_url(id: &str, artifact: &str) -> String {
+    format!("{BASE}/operations/{id}/download/{artifact}")
+}
+
+fn operation_json(owner: &Owner, op: &StoredOperation) -> Value {
+    let m = &op.membership;
+    let mut o = Map::new();
+    o.insert("id".into(), json!(m.id));
+    o.insert("apiOwnerUsername".into(), json!(owner.0.username));
+    o.insert("leafUserId".into(), json!(m.user_id));
+    o.insert("startTime".into(), json!(ts(m.start_time)));
+    o.insert("endTime".into(), json!(ts(m.end_time)));
+    o.insert("updatedTime".into(), json!(ts(op.updated_at)));
+    o.insert("type".into(), json!(m.operation_type));
+    o.insert("files".into(), json!(m.files));
+    o.insert(
+        "fields".into(),
+        Value::Array(
+            op.fields
+                .iter()
+                .map(|f| json!({"id": f.id, "coverage": f.coverage}))
+                .collect(),
+        ),
+    );
+    o.insert("providers".into(), json!(m.providers));
+    if let Some(crop) = &m.crop {
+        o.insert("crop".into(), json!(crop));
+    }
+    o.insert("status".into(), json!(op.status.leaf_name()));
+    if let Some(msg) = &op.message {
+        o.insert("message".into(), json!(msg));
+    }
+    Value::Object(o)
+}
+
+/// Lists the owner's field operations (a bare array, by start time).
+#[utoipa::path(get, path = "/services/operations/api/operations", tag = "operations",
+    params(("leafUserId" = Option<String>, Query), ("provider" = Option<String>, Query),
+           ("operationType" = Option<String>, Query), ("fieldId" = Option<String>, Query),
+           ("startTime" = Option<String>, Query, description = "ISO 8601; starting at or after"),
+           ("endTime" = Option<String>, Query, description = "ISO 8601; ending at or before"),
+           ("updatedTime" = Option<String>, Query, description = "ISO 8601; updated at or after"),
+           ("page" = Option<i64>, Query, description = "0-based"), ("size" = Option<i64>, Query, description = "1..100, default 20")),
+    responses((status = 200, body = Vec<OperationDoc>, headers(("X-Total-Count" = i64), ("Link" = String))),
+              (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    owner: Owner,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let page = q.page.page()?;
+    if let Some(t) = q.operation_type.as_deref().filter(|t| !t.is_empty())
+        && !["planted", "applied", "harvested", "tillage"].contains(&t)
+    {
+        return Err(ApiError::field(
+            "operationType",
+            "must be planted, applied, harvested or tillage",
+        ));
+    }
+    let filter = OperationFilter {
+        leaf_user_id: q.leaf_user_id.clone().filter(|s| !s.is_empty()),
+        provider: q.provider.clone().filter(|s| !s.is_empty()),
+        operation_type: q.operation_type.clone().filter(|s| !s.is_empty()),
+        field_id: q.field_id.clone().filter(|s| !s.is_empty()),
+        start_time: instant("startTime", &q.start_time)?,
+        end_time: instant("endTime", &q.end_time)?,
+        updated_time: instant("updatedTime", &q.updated_time)?,
+    };
+    let (ops, total) = state
+        .store
+        .list_operations(&owner.0.id, &filter, page)
+        .await?;
+    let out: Vec<Value> = ops.iter().map(|o| operation_json(&owner, o)).collect();
+    let filters: Vec<(&str, &str)> = [
+        ("leafUserId", &q.leaf_user_id),
+        ("provider", &q.provider),
+        ("operationType", &q.operation_type),
+        ("fieldId", &q.field_id),
+        ("startTime", &q.start_time),
+        ("endTime", &q.end_time),
+        ("updatedTime", &q.updated_time),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+    .collect();
+    let headers = pagination::headers(&format!("{BASE}/operations"), &filters, page, total);
+    Ok((headers, axum::Json(Value::Array(out))))
+}
+
+/// One field operation.
+#[utoipa::path(get, path = "/services/operations/api/operations/{id}", tag = "operations", params(("id" = String, Path)),
+    responses((status = 200, body = OperationDoc), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let op = state.store.get_operation(&owner.0.id, &id).await?;
+    Ok(axum::Json(operation_json(&owner, &op)))
+}
+
+/// The summary Feature of an operation (same shape as a file's).
+#[utoipa::path(get, path = "/services/operations/api/operations/{id}/summary", tag = "operations", params(("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn summary(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let op = state.store.get_operation(&owner.0.id, &id).await?;
+    op.summary
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::not_found("summary", "notFound"))
+}
+
+/// The property → unit map of an operation.
+#[utoipa::path(get, path = "/services/operations/api/operations/{id}/units", tag = "operations", params(("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn units(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let op = state.store.get_operation(&owner.0.id, &id).await?;
+    op.units
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::not_found("units", "notFound"))
+}
+
+/// The files of an operation (file resources).
+#[utoipa::path(get, path = "/services/operations/api/operations/{id}/files", tag = "operations", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<crate::files::FileDoc>), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn files(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let op = state.store.get_operation(&owner.0.id, &id).await?;
+    let mut out = Vec::new();
+    for f in &op.membership.files {
+        match state.store.get_file(&owner.0.id, f).await {
+            Ok(file) => out.push(file_json(&owner, &file)),
+            Err(furrow_store::Error::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(axum::Json(Value::Array(out)))
+}
+
+/// The outputs an operation offers: key in the answer, artifact name, content type, extension.
+const ARTIFACTS: &[(&str, &str, &str)] = &[
+    ("standardGeojson", "application/geo+json", "geojson"),
+    ("filteredGeojson", "application/geo+json", "geojson"),
+    (
+        "standardGeoparquet",
+        "application/vnd.apache.parquet",
+        "parquet",
+    ),
+    (
+        "filteredGeoparquet",
+        "application/vnd.apache.parquet",
+        "parquet",
+    ),
+    (
+        "polygonGeoparquet",
+        "application/vnd.apache.parquet",
+        "parquet",
+    ),
+];
+
+fn artifact_path(op: &StoredOperation, artifact: &str) -> Option<String> {
+    match artifact {
+        "standardGeojson" => op.geojson_path.clone(),
+        "filteredGeojson" => op.filtered_geojson_path.clone(),
+        "standardGeoparquet" => op.standard_path.clone(),
+        "filteredGeoparquet" => op.filtered_path.clone(),
+        "polygonGeoparquet" => {
+            // Written beside the standard GeoParquet when the points carry width, distance and heading.
+            let standard = op.standard_path.as_deref()?;
+            let p = std::path::Path::new(standard).with_file_name(furrow_sync::OP_POLYGON_PARQUET);
+            p.exists().then(|| p.display().to_string())
+        }
+        _ => None,
+    }
+}
+
+async fn link(
+    state: &AppState,
+    owner: &Owner,
+    id: &str,
+    artifact: &str,
+) -> Result<Value, ApiError> {
+    let op = state.store.get_operation(&owner.0.id, id).await?;
+    if artifact_path(&op, artifact).is_none() {
+        return Err(ApiError::not_found(artifact, "notFound"));
+    }
+    let url = download_url(&op.membership.id, artifact);
+    let mut key = String::from("download");
+    key.push_str(&artifact[..1].to_ascii_uppercase());
+    key.push_str(&artifact[1..]);
+    let mut out = Map::new();
+    // Leaf answers GeoJSON links with both keys and GeoParquet links with the download key only.
+    if artifact.ends_with("Geojson") {
+        out.insert(artifact.to_owned(), json!(url));
+    }
+    out.insert(key, json!(url));
+    Ok(Value::Object(out))
+}
+
+macro_rules! link_handler {
+    ($name:ident, $artifact:literal, $path:literal) => {
+        #[doc = concat!("Where to download the operation's `", $artifact, "` (the URL needs the token).")]
+        #[utoipa::path(get, path = $path, tag = "operations", params(("id" = String, Path)),
+            responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+            security(("bearer" = [])))]
+        pub(crate) async fn $name(
+            State(state): State<AppState>,
+            owner: Owner,
+            Path(id): Path<String>,
+        ) -> Result<axum::Json<Value>, ApiError> {
+            link(&state, &owner, &id, $artifact).await.map(axum::Json)
+        }
+    };
+}
+
+link_handler!(
+    standard_geojson,
+    "standardGeojson",
+    "/services/operations/api/operations/{id}/standardGeojson"
+);
+link_handler!(
+    filtered_geojson,
+    "filteredGeojson",
+    "/services/operations/api/operations/{id}/filteredGeojson"
+);
+link_handler!(
+    standard_geoparquet,
+    "standardGeoparquet",
+    "/services/operations/api/operations/{id}/standardGeoparquet"
+);
+link_handler!(
+    filtered_geoparquet,
+    "filteredGeoparquet",
+    "/services/operations/api/operations/{id}/filteredGeoparquet"
+);
+link_handler!(
+    polygon_geoparquet,
+    "polygonGeoparquet",
+    "/services/operations/api/operations/{id}/polygonGeoparquet"
+);
+
+/// Streams one of the operation's outputs.
+#[utoipa::path(get, path = "/services/operations/api/operations/{id}/download/{artifact}", tag = "operations",
+    params(("id" = String, Path), ("artifact" = String, Path, description = "standardGeojson, filteredGeojson, standardGeoparquet, filteredGeoparquet or polygonGeoparquet")),
+    responses((status = 200, description = "The bytes"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn download(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path((id, artifact)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let op = state.store.get_operation(&owner.0.id, &id).await?;
+    let Some((name, content_type, ext)) = ARTIFACTS.iter().find(|(n, _, _)| *n == artifact) else {
+        return Err(ApiError::not_found("artifact", "notFound"));
+    };
+    let path = artifact_path(&op, name).ok_or_else(|| ApiError::not_found(name, "notFound"))?;
+    stream_blob(
+        &path,
+        name,
+        content_type,
+        &format!("{}-{name}.{ext}", op.membership.id),
+    )
+    .await
+}

@@ -1,0 +1,292 @@
+//! `fields_sync`: a credential's organizations, growers, farms and fields with their boundaries, stored through
+//! the store's provider upserts (a changed boundary becomes the new active one; the previous one turns
+//! `INACTIVE`), with `fieldCreated` / `fieldUpdated` / `fieldBoundaryCreated` events (source `SYNC`).
+//!
+//! Configuration: `fieldsAutoSync=false` skips background syncs (an on-demand sync still runs). Only
+//! organizations the grower connected are read, whatever `organizationDataSync` says.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use furrow_credentials::CredentialStatus;
+use furrow_provider::{Capability, ProviderContext};
+use furrow_store::{BoundaryGeometry, Change, ProviderFieldInput, ProviderGroupInput};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::events::{Event, fire};
+use crate::sinks::{StoreEventSink, StoreSecretSink};
+use crate::worker::{JobOutcome, WorkerContext};
+use crate::{Error, Result};
+
+/// The job kind syncing a credential's fields.
+pub const FIELDS_SYNC_JOB: &str = "fields_sync";
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Payload {
+    credential_id: String,
+    /// Asked for through the API: runs even with `fieldsAutoSync=false`.
+    #[serde(default)]
+    manual: bool,
+}
+
+async fn enqueue(
+    store: &furrow_store::Store,
+    owner_id: &str,
+    credential_id: &str,
+    manual: bool,
+) -> Result<String> {
+    let payload = serde_json::to_string(&Payload {
+        credential_id: credential_id.to_owned(),
+        manual,
+    })
+    .unwrap_or_default();
+    Ok(store
+        .enqueue_job(
+            owner_id,
+            &furrow_store::NewJob {
+                kind: FIELDS_SYNC_JOB.into(),
+                payload,
+                dedupe_key: Some(format!("fields_sync:{credential_id}")),
+                run_at: furrow_model::now_micros(),
+                max_attempts: 8,
+            },
+        )
+        .await?)
+}
+
+/// Enqueues a background sync of a credential's fields (once while queued or running).
+pub async fn enqueue_fields_sync(
+    store: &furrow_store::Store,
+    owner_id: &str,
+    credential_id: &str,
+) -> Result<String> {
+    enqueue(store, owner_id, credential_id, false).await
+}
+
+/// Enqueues an on-demand sync of every fields-capable credential of a user (`POST /users/{id}/fields/sync`);
+/// returns the job ids.
+pub async fn request_fields_sync(
+    store: &furrow_store::Store,
+    owner_id: &str,
+    user_id: &str,
+) -> Result<Vec<String>> {
+    let mut jobs = Vec::new();
+    for cred in store.list_user_credentials(owner_id, user_id).await? {
+        if cred.status == CredentialStatus::Invalid {
+            continue;
+        }
+        jobs.push(enqueue(store, owner_id, &cred.id, true).await?);
+    }
+    Ok(jobs)
+}
+
+fn backoff(attempts: i64) -> Duration {
+    Duration::from_secs(5u64.saturating_mul(1 << attempts.clamp(0, 10)))
+        .min(Duration::from_secs(3600))
+}
+
+fn auto_sync(
+    owner: &serde_json::Map<String, Value>,
+    user: &serde_json::Map<String, Value>,
+) -> bool {
+    furrow_model::effective_config(owner, Some(user))
+        .get("fieldsAutoSync")
+        .and_then(Value::as_bool)
+        .unwrap_or(true)
+}
+
+pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<JobOutcome> {
+    let payload: Payload = serde_json::from_str(&job.payload).map_err(|e| Error::Payload {
+        job: job.id.clone(),
+        message: e.to_string(),
+    })?;
+    let store = &ctx.store;
+    let owner = job.owner_id.as_str();
+    let cred = match store
+        .get_credential_by_id(owner, &payload.credential_id)
+        .await
+    {
+        Ok(c) => c,
+        Err(furrow_store::Error::NotFound(_)) => return Ok(JobOutcome::Done),
+        Err(e) => return Err(e.into()),
+    };
+    if cred.status == CredentialStatus::Invalid {
+        return Ok(JobOutcome::Done);
+    }
+    let auto = auto_sync(
+        &store.get_config(owner, None).await?,
+        &store.get_config(owner, Some(&cred.user_id)).await?,
+    );
+    if !auto && !payload.manual {
+        return Ok(JobOutcome::Done);
+    }
+    let mut values = cred.public.clone();
+    values.extend(cred.secrets.clone());
+    let (events, writer) = StoreEventSink::new(store.clone(), owner.to_owned(), cred.id.clone());
+    let secrets = StoreSecretSink::new(store.clone(), owner.to_owned(), cred.id.clone());
+    let provider = match ctx
+        .registry
+        .build(cred.provider, ProviderContext::new(values, events, secrets))
+    {
+        Ok(a) => a,
+        Err(e) => {
+            drop(writer);
+            return Ok(JobOutcome::Fail(e.to_string()));
+        }
+    };
+    if !provider.capabilities().has(Capability::Fields) {
+        drop(provider);
+        writer.finish().await;
+        return Ok(JobOutcome::Done);
+    }
+    let listed = async {
+        let mut all = Vec::new();
+        for org in provider.organizations().await? {
+            // Only organizations the grower connected to the integrator can be read (John Deere's
+            // `connections`); furrow keeps no separate selection, so ALL and SELECTED_ONLY read the same.
+            if !org.connected {
+                continue;
+            }
+            all.extend(provider.fields(&org.id).await?);
+        }
+        Ok::<_, furrow_provider::Error>(all)
+    }
+    .await;
+    drop(provider);
+    writer.finish().await;
+    let fields = match listed {
+        Ok(f) => f,
+        Err(e) => {
+            if crate::validate::credential_refused(store, owner, &cred, &e).await? {
+                return Ok(JobOutcome::Done);
+            }
+            return Ok(if e.is_retryable() {
+                JobOutcome::Retry {
+                    after: backoff(job.attempts),
+                    error: e.to_string(),
+                }
+            } else {
+                JobOutcome::Fail(e.to_string())
+            });
+        }
+    };
+    let provider_name = cred.provider.leaf_name().to_owned();
+    let user = cred.user_id.clone();
+    let mut growers: HashMap<String, i64> = HashMap::new();
+    let mut farms: HashMap<String, i64> = HashMap::new();
+    let (mut created, mut boundaries) = (0usize, 0usize);
+    for f in fields {
+        let grower_id = match &f.grower_id {
+            Some(g) => match growers.get(g) {
+                Some(id) => Some(*id),
+                None => {
+                    let grower = store
+                        .upsert_provider_grower(
+                            owner,
+                            &user,
+                            &ProviderGroupInput {
+                                provider_name: provider_name.clone(),
+                                provider_id: None,
+                                provider_ref: g.clone(),
+                                name: None,
+                                grower_id: None,
+                            },
+                        )
+                        .await?;
+                    growers.insert(g.clone(), grower.0.id);
+                    Some(grower.0.id)
+                }
+            },
+            None => None,
+        };
+        let farm_id = match &f.farm_id {
+            Some(fm) => match farms.get(fm) {
+                Some(id) => Some(*id),
+                None => {
+                    let farm = store
+                        .upsert_provider_farm(
+                            owner,
+                            &user,
+                            &ProviderGroupInput {
+                                provider_name: provider_name.clone(),
+                                provider_id: None,
+                                provider_ref: fm.clone(),
+                                name: None,
+                                grower_id,
+                            },
+                        )
+                        .await?;
+                    farms.insert(fm.clone(), farm.0.id);
+                    Some(farm.0.id)
+                }
+            },
+            None => None,
+        };
+        let boundary = f
+            .boundary
+            .as_ref()
+            .map(|b| BoundaryGeometry::from_coordinates(&b.coordinates));
+        let up = store
+            .upsert_provider_field(
+                owner,
+                &user,
+                &ProviderFieldInput {
+                    provider_name: provider_name.clone(),
+                    provider_id: None,
+                    provider_field_id: f.id.clone(),
+                    provider_field_name: Some(f.name.clone()),
+                    provider_boundary_id: None,
+                    organization_id: Some(f.organization_id.clone()),
+                    farm_id,
+                    boundary,
+                },
+            )
+            .await?;
+        let field_event = match up.field {
+            Change::Created => Some("fieldCreated"),
+            Change::Updated => Some("fieldUpdated"),
+            Change::Unchanged => None,
+        };
+        if let Some(event) = field_event {
+            created += usize::from(up.field == Change::Created);
+            fire(
+                store,
+                owner,
+                &Event::Field {
+                    event,
+                    source: "SYNC",
+                    leaf_user_id: user.clone(),
+                    field_id: up.field_id.clone(),
+                },
+            )
+            .await?;
+        }
+        if let (Change::Created, Some(boundary_id)) = (up.boundary, &up.boundary_id) {
+            boundaries += 1;
+            let event = if up.field == Change::Created {
+                "fieldBoundaryCreated"
+            } else {
+                "fieldBoundaryUpdated"
+            };
+            fire(
+                store,
+                owner,
+                &Event::Boundary {
+                    event,
+                    boundary_id: boundary_id.clone(),
+                    leaf_user_id: user.clone(),
+                    field_id: up.field_id.clone(),
+                },
+            )
+            .await?;
+        }
+    }
+    if boundaries > 0 {
+        // New boundaries change where points fall: re-allocate this user's processed files.
+        crate::operations::enqueue_reallocation(store, owner, &user).await?;
+    }
+    tracing::info!(credential = %cred.id, created, boundaries, "fields synced");
+    Ok(JobOutcome::Done)
+}

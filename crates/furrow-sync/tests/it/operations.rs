@@ -1,0 +1,267 @@
+//! Uploaded machine files through allocation, grouping into field operations and the operations' outputs.
+
+use std::time::Duration;
+
+use furrow_model::UserInput;
+use furrow_store::testing::TestDb;
+use furrow_store::{BoundaryGeometry, FileStatus, NewField, StoredOperation};
+use furrow_sync::blobs::BlobStore;
+use furrow_sync::{Registry, Upload, Worker, WorkerConfig};
+use serde_json::Value;
+
+use super::{Receiver, drain};
+
+on_both_backends!(uploads_become_field_operations_with_outputs_and_events);
+
+/// The corpus planting log (TSK4, 4174 standard points near Osnabrück).
+fn afe_zip() -> Vec<u8> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/isoxml-corpus/isoxml-dotnet/ExternalFiles/AFE.zip");
+    std::fs::read(&p).unwrap_or_else(|e| panic!("corpus file {}: {e}", p.display()))
+}
+
+fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> BoundaryGeometry {
+    BoundaryGeometry::from_coordinates(&[vec![vec![
+        [x0, y0],
+        [x1, y0],
+        [x1, y1],
+        [x0, y1],
+        [x0, y0],
+    ]]])
+}
+
+fn rows(path: &str) -> usize {
+    furrow_geoparquet::read_geoparquet(path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .num_rows()
+}
+
+async fn upload(db: &TestDb, blobs: &BlobStore, owner: &str, user: &str, n: usize) -> String {
+    let batch = db
+        .store
+        .create_batch(owner, user, "Other", "AFE.zip", 0)
+        .await
+        .unwrap();
+    let bytes = afe_zip();
+    let size = bytes.len() as u64;
+    let path = blobs
+        .put(owner, &format!("batch-{}", batch.id), "original", &bytes)
+        .await
+        .unwrap();
+    furrow_sync::register_upload(
+        &db.store,
+        owner,
+        &Upload {
+            user_id: user.to_owned(),
+            provider: "Leaf".into(),
+            file_name: format!("AFE-{n}.zip"),
+            batch_id: batch.id.clone(),
+            original_path: path.display().to_string(),
+            size,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+async fn operations(db: &TestDb, owner: &str, user: &str) -> Vec<StoredOperation> {
+    let mut ops = db.store.user_operations(owner, user).await.unwrap();
+    ops.sort_by(|a, b| a.membership.field_id.cmp(&b.membership.field_id));
+    ops
+}
+
+fn event_counts(r: &Receiver) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for (_, body) in r.calls() {
+        let v: Value = serde_json::from_str(&body).unwrap();
+        if let Some(t) = v["type"].as_str() {
+            *out.entry(t.to_owned()).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+async fn uploads_become_field_operations_with_outputs_and_events(db: &TestDb) {
+    let owner = db
+        .store
+        .create_owner("ops@example.com", "password")
+        .await
+        .unwrap()
+        .id;
+    let user = db
+        .store
+        .create_user(&owner, &UserInput::default())
+        .await
+        .unwrap()
+        .id;
+    // Two fields splitting the standard points' extent (lon 8.02975..8.03135) west and east.
+    let mut field_ids = Vec::new();
+    for (name, geometry) in [
+        ("west", rect(8.0290, 52.3588, 8.0305, 52.3602)),
+        ("east", rect(8.0305, 52.3588, 8.0356, 52.3602)),
+    ] {
+        let f = db
+            .store
+            .create_field(
+                &owner,
+                &user,
+                &NewField {
+                    id: Some(name.into()),
+                    name: Some(name.into()),
+                    farm_id: None,
+                },
+                &geometry,
+            )
+            .await
+            .unwrap();
+        field_ids.push(f.id);
+    }
+    let (receiver, url) = Receiver::start(0).await;
+    db.store
+        .create_webhook(
+            &owner,
+            "ops",
+            &url,
+            "ops-secret",
+            &[
+                "operationCreated".to_string(),
+                "operationUpdated".to_string(),
+                "operationProcessingFinished".to_string(),
+                "uploadedFileProcessingFinished".to_string(),
+                "batchUploadProcessingFinished".to_string(),
+            ],
+        )
+        .await
+        .unwrap();
+    let blob_root = tempfile::tempdir().unwrap();
+    let blobs = BlobStore::new(blob_root.path());
+    let w = Worker::new(
+        db.store.clone(),
+        Registry::new(),
+        WorkerConfig {
+            id: "ops-worker".into(),
+            webhook_retry_delays: vec![Duration::ZERO],
+            blob_dir: Some(blob_root.path().to_path_buf()),
+            ..WorkerConfig::default()
+        },
+    );
+
+    // One upload: converted, allocated to both fields, grouped into one operation per field.
+    let first = upload(db, &blobs, &owner, &user, 1).await;
+    drain(&w).await;
+    let file = db.store.get_file(&owner, &first).await.unwrap();
+    assert_eq!(file.status, FileStatus::Processed, "{:?}", file.message);
+    assert_eq!(file.origin, "uploaded");
+    assert_eq!(file.steps["allocation"], "DONE");
+    let mut touched = file.field_ids.clone();
+    touched.sort();
+    assert_eq!(touched, ["east", "west"]);
+    let file_rows = rows(file.standard_path.as_deref().unwrap());
+    assert_eq!(file_rows, 4174, "the planting log's standard points");
+    let outside = file.outside_count.unwrap() as usize;
+
+    let ops = operations(db, &owner, &user).await;
+    assert_eq!(ops.len(), 2, "one operation per field");
+    let mut op_rows = 0;
+    for (op, field) in ops.iter().zip(["east", "west"]) {
+        let m = &op.membership;
+        assert_eq!(m.field_id.as_deref(), Some(field));
+        assert_eq!(m.operation_type, "planted");
+        assert_eq!(m.files, [first.clone()]);
+        assert_eq!(m.providers, ["Leaf"]);
+        assert_eq!(op.status, FileStatus::Processed, "{:?}", op.message);
+        assert_eq!(op.built_version, op.version);
+        let cov = op.fields[0].coverage.unwrap();
+        assert!(cov > 0.0 && cov <= 1.0, "coverage {cov}");
+        let summary = op.summary.as_ref().unwrap();
+        assert_eq!(summary["properties"]["operationType"], "planted");
+        assert!(
+            summary["properties"]["totalArea"]["value"]
+                .as_f64()
+                .unwrap()
+                > 0.0
+        );
+        let standard = rows(op.standard_path.as_deref().unwrap());
+        let filtered = rows(op.filtered_path.as_deref().unwrap());
+        assert!(standard > 0 && filtered <= standard);
+        assert_eq!(
+            summary["properties"]["pointCounts"]["standard"].as_u64(),
+            Some(standard as u64)
+        );
+        let geojson: Value =
+            serde_json::from_slice(&std::fs::read(op.geojson_path.as_deref().unwrap()).unwrap())
+                .unwrap();
+        assert_eq!(geojson["features"].as_array().unwrap().len(), standard);
+        op_rows += standard;
+    }
+    assert_eq!(
+        op_rows + outside,
+        file_rows,
+        "every point is in exactly one field operation or outside"
+    );
+    let ids: Vec<String> = ops.iter().map(|o| o.membership.id.clone()).collect();
+
+    // The same data again in a second batch: the same two operations, updated, now with both files.
+    let second = upload(db, &blobs, &owner, &user, 2).await;
+    drain(&w).await;
+    let ops = operations(db, &owner, &user).await;
+    assert_eq!(
+        ops.iter()
+            .map(|o| o.membership.id.clone())
+            .collect::<Vec<_>>(),
+        ids,
+        "operations keep their ids as files join"
+    );
+    for op in &ops {
+        let mut want = vec![first.clone(), second.clone()];
+        want.sort();
+        assert_eq!(op.membership.files, want);
+        assert_eq!(op.built_version, op.version);
+        assert_eq!(op.version, 2);
+    }
+    let counts = event_counts(&receiver);
+    assert_eq!(counts.get("operationCreated"), Some(&2));
+    assert_eq!(counts.get("operationUpdated"), Some(&2));
+    assert_eq!(counts.get("operationProcessingFinished"), Some(&4));
+    assert_eq!(counts.get("uploadedFileProcessingFinished"), Some(&2));
+    assert_eq!(counts.get("batchUploadProcessingFinished"), Some(&2));
+    let batch = db
+        .store
+        .get_batch(&owner, file.batch_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(batch.status, "PROCESSED");
+
+    // Asking again changes nothing.
+    furrow_sync::enqueue_reallocation(&db.store, &owner, &user)
+        .await
+        .unwrap();
+    drain(&w).await;
+    let again = operations(db, &owner, &user).await;
+    assert_eq!(
+        again
+            .iter()
+            .map(|o| (o.membership.clone(), o.version))
+            .collect::<Vec<_>>(),
+        ops.iter()
+            .map(|o| (o.membership.clone(), o.version))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(event_counts(&receiver), counts, "no event for no change");
+
+    // The east field moves away: its operation goes, the west one stays.
+    db.store
+        .replace_boundary(&owner, &user, "east", &rect(9.0, 50.0, 9.01, 50.01))
+        .await
+        .unwrap();
+    furrow_sync::enqueue_reallocation(&db.store, &owner, &user)
+        .await
+        .unwrap();
+    drain(&w).await;
+    let left = operations(db, &owner, &user).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].membership.field_id.as_deref(), Some("west"));
+    assert_eq!(left[0].membership.id, ids[1]);
+    let file = db.store.get_file(&owner, &first).await.unwrap();
+    assert_eq!(file.field_ids, ["west"]);
+}
