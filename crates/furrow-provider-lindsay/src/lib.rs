@@ -1,7 +1,9 @@
 //! Lindsay FieldNET adapter for furrow.
 //!
-//! Lindsay FieldNET is irrigation data (pivots, as-applied irrigation) [R]: the capabilities say so, and
-//! fields and machine files answer `Unsupported` without a request. Authorization uses OAuth 2.0 with PKCE
+//! Lindsay FieldNET is irrigation data (pivots, as-applied irrigation) [R]: the capabilities say so,
+//! [`Provider::irrigation_equipment`] lists the pivots and [`Provider::irrigation_applications`] their
+//! as-applied irrigation, and fields, boundaries and machine files answer `Unsupported` without a request
+//! (field boundaries exist only with FieldNET Advisor [R]; not read). Authorization uses OAuth 2.0 with PKCE
 //! [R] (see [`furrow_provider::authorization_url`] with `pkce = true`); hosts and paths are assumed [A]
 //! (`https://api.myfieldnet.com/v2`, `/oauth/authorize`, `/oauth/token`).
 
@@ -17,14 +19,20 @@ mod tests;
 
 pub use crate::config::LindsayConfig;
 
-use furrow_provider::{ProviderContext, RestProvider, Result};
+use furrow_model::{MachineFileDescriptor, ProviderField, ProviderOrganization};
+use furrow_provider::{
+    BoxFuture, ByteStream, Capabilities, Capability, Error, FilePage, IrrigationApplication,
+    IrrigationEquipment, Provider, ProviderContext, ProviderKind, RestProvider, Result, Secrets,
+    rfc3339, unsupported,
+};
+use time::OffsetDateTime;
 
-/// The Lindsay FieldNET adapter for one credential.
+/// The Lindsay adapter for one credential.
 #[derive(Debug, Clone)]
 pub struct LindsayProvider(RestProvider);
 
 impl LindsayProvider {
-    /// Builds the adapter from a stored credential (`clientId`, `clientSecret`, `refreshToken`, `clientEnvironment`).
+    /// Builds the adapter from a stored credential.
     pub fn new(ctx: ProviderContext) -> Result<Self> {
         let config = LindsayConfig::from_context(&ctx);
         Self::with_config(ctx, config)
@@ -34,6 +42,94 @@ impl LindsayProvider {
     pub fn with_config(ctx: ProviderContext, config: LindsayConfig) -> Result<Self> {
         Ok(LindsayProvider(client::build(ctx, &config)?))
     }
+
+    async fn equipment(&self, org: &str) -> Result<Vec<IrrigationEquipment>> {
+        let items = self.0.api().list(convert::EQUIPMENT_PATH, org, &[]).await?;
+        items
+            .iter()
+            .map(|v| {
+                convert::equipment(v, org)
+                    .ok_or_else(|| Error::protocol(self.name(), "irrigation equipment without id"))
+            })
+            .collect()
+    }
+
+    async fn applications(
+        &self,
+        org: &str,
+        equipment_id: &str,
+        since: Option<OffsetDateTime>,
+    ) -> Result<Vec<IrrigationApplication>> {
+        let path = convert::APPLICATIONS_PATH.replace("{id}", equipment_id);
+        let since = since.map(|t| rfc3339(t.unix_timestamp()));
+        let query: Vec<(&str, &str)> = since.iter().map(|s| ("since", s.as_str())).collect();
+        let items = self.0.api().list(&path, org, &query).await?;
+        items
+            .iter()
+            .map(|v| {
+                convert::application(v, equipment_id)
+                    .ok_or_else(|| Error::protocol(self.name(), "irrigation record without id"))
+            })
+            .collect()
+    }
 }
 
-furrow_provider::delegate_provider!(LindsayProvider);
+impl Provider for LindsayProvider {
+    fn kind(&self) -> ProviderKind {
+        self.0.kind()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.0.capabilities()
+    }
+
+    fn authenticate(&self) -> BoxFuture<'_, Result<Secrets>> {
+        self.0.authenticate()
+    }
+
+    fn organizations(&self) -> BoxFuture<'_, Result<Vec<ProviderOrganization>>> {
+        self.0.organizations()
+    }
+
+    fn fields<'a>(&'a self, organization_id: &'a str) -> BoxFuture<'a, Result<Vec<ProviderField>>> {
+        self.0.fields(organization_id)
+    }
+
+    fn machine_files<'a>(
+        &'a self,
+        organization_id: &'a str,
+        since: Option<OffsetDateTime>,
+        cursor: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<FilePage>> {
+        self.0.machine_files(organization_id, since, cursor)
+    }
+
+    fn download<'a>(
+        &'a self,
+        file: &'a MachineFileDescriptor,
+    ) -> BoxFuture<'a, Result<ByteStream>> {
+        self.0.download(file)
+    }
+
+    fn irrigation_equipment<'a>(
+        &'a self,
+        organization_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<IrrigationEquipment>>> {
+        if !self.capabilities().irrigation {
+            return unsupported(self.kind(), Capability::Irrigation);
+        }
+        Box::pin(self.equipment(organization_id))
+    }
+
+    fn irrigation_applications<'a>(
+        &'a self,
+        organization_id: &'a str,
+        equipment_id: &'a str,
+        since: Option<OffsetDateTime>,
+    ) -> BoxFuture<'a, Result<Vec<IrrigationApplication>>> {
+        if !self.capabilities().irrigation {
+            return unsupported(self.kind(), Capability::Irrigation);
+        }
+        Box::pin(self.applications(organization_id, equipment_id, since))
+    }
+}

@@ -7,14 +7,14 @@ use furrow_credentials::Provider as ProviderKind;
 use furrow_model::{MachineFileDescriptor, ProviderField, ProviderOrganization};
 use furrow_provider::{
     AuthedClient, BoxFuture, ByteStream, Capabilities, Capability, Error, FilePage, HttpClient,
-    Issued, Provider, ProviderContext, Request, Result, Secrets, TokenManager, TokenPlacement,
-    TokenSource, check_login, unsupported,
+    ImageryLayer, Issued, Provider, ProviderContext, Request, Result, Secrets, TokenManager,
+    TokenPlacement, TokenSource, check_login, unsupported,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::config::SenteraConfig;
-use crate::convert::{self, Answer, FIELDS, Item, ORGANIZATIONS, Paged};
+use crate::convert::{self, Answer, FIELDS, IMAGERY, Item, ORGANIZATIONS, Paged};
 use crate::error::SenteraError;
 
 const KIND: ProviderKind = ProviderKind::Sentera;
@@ -173,5 +173,20 @@ impl Provider for Client {
         _file: &'a MachineFileDescriptor,
     ) -> BoxFuture<'a, Result<ByteStream>> {
         unsupported(KIND, Capability::MachineFiles)
+    }
+
+    fn imagery_layers<'a>(
+        &'a self,
+        organization_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<ImageryLayer>>> {
+        Box::pin(async move {
+            let items = self
+                .all(IMAGERY, "imagery", json!({"org": organization_id}))
+                .await?;
+            Ok(items
+                .into_iter()
+                .map(|i| convert::imagery(i, organization_id))
+                .collect())
+        })
     }
 }

@@ -4,7 +4,8 @@
 //! (`POST /v1/sessions` → `auth_token`, valid three months, no refresh: log in again) [C], then GraphQL at
 //! `POST /graphql` with `Authorization: Bearer`, paged with `pagination: {page, page_size}` (1-based,
 //! `total_count`) [C]; GraphQL errors come as HTTP 200 with `errors[]` [R]. Sentera offers organizations,
-//! fields with boundaries and imagery; machine files are unsupported.
+//! fields with boundaries and imagery and analytics layers ([`furrow_provider::Provider::imagery_layers`],
+//! through an assumed `imagery` query [A]); machine files are unsupported.
 
 #![warn(missing_docs)]
 

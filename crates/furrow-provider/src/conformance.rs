@@ -147,7 +147,7 @@ impl<'a> Suite<'a> {
 
     fn has_data(&self) -> bool {
         let c = self.caps();
-        c.organizations || c.fields || c.machine_files
+        c.organizations || c.fields || c.machine_files || c.irrigation
     }
 
     fn token_based(&self) -> bool {
@@ -155,7 +155,8 @@ impl<'a> Suite<'a> {
     }
 }
 
-/// One call that needs the network and the token: organizations, else fields, else machine files.
+/// One call that needs the network and the token: organizations, else fields, else machine files, else
+/// irrigation equipment.
 async fn data_call(p: &dyn Provider) -> Result<usize> {
     let caps = p.capabilities();
     if caps.organizations {
@@ -164,6 +165,9 @@ async fn data_call(p: &dyn Provider) -> Result<usize> {
     let org = first_org(p).await?;
     if caps.fields {
         return Ok(p.fields(&org.id).await?.len());
+    }
+    if !caps.machine_files && caps.irrigation {
+        return Ok(p.irrigation_equipment(&org.id).await?.len());
     }
     Ok(p.machine_files(&org.id, None, None).await?.files.len())
 }
@@ -234,6 +238,8 @@ where
     since_filter(&mut s).await;
     downloads(&mut s).await;
     truncated_download(&mut s).await;
+    irrigation(&mut s).await;
+    imagery(&mut s).await;
     unsupported(&mut s).await;
     revoked_grant(&mut s).await;
     no_secrets(&mut s).await;
@@ -259,6 +265,8 @@ async fn capabilities(s: &mut Suite<'_>) {
         caps.machine_files, prof.machine_files,
         "capabilities: machine files"
     );
+    assert_eq!(caps.irrigation, prof.irrigation, "capabilities: irrigation");
+    assert_eq!(caps.imagery, prof.imagery, "capabilities: imagery");
     s.pass("capabilities");
 }
 
@@ -790,10 +798,111 @@ async fn truncated_download(s: &mut Suite<'_>) {
     s.pass("truncated_download");
 }
 
+/// Irrigation equipment and as-applied irrigation equal the seed.
+async fn irrigation(s: &mut Suite<'_>) {
+    // Without the capability, `unsupported_without_network` checks the calls instead.
+    if !s.caps().irrigation {
+        return;
+    }
+    s.reset();
+    s.sim.faults().page_size(1);
+    let a = s.adapter();
+    let org = first_org(a.provider.as_ref())
+        .await
+        .unwrap_or_else(|e| panic!("irrigation: organizations: {e}"));
+    let equipment = a
+        .provider
+        .irrigation_equipment(&org.id)
+        .await
+        .unwrap_or_else(|e| panic!("irrigation: equipment: {e}"));
+    let seeded = s.sim.seed().equipment_of(furrow_provider_sim::SINGLE_ORG);
+    assert_eq!(
+        equipment.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        seeded.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        "irrigation: equipment (paged one by one)"
+    );
+    for (got, want) in equipment.iter().zip(&seeded) {
+        assert_eq!(got.name, want.name, "irrigation: equipment name");
+        assert_eq!(got.length_m, Some(want.length_m), "irrigation: length");
+        assert_eq!(got.location, Some(want.location), "irrigation: location");
+        let applied = a
+            .provider
+            .irrigation_applications(&org.id, &got.id, None)
+            .await
+            .unwrap_or_else(|e| panic!("irrigation: applications of {}: {e}", got.id));
+        let expected = s.sim.seed().irrigation_of(&want.id, None);
+        assert_eq!(
+            applied.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            expected.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            "irrigation: applications of {}",
+            got.id
+        );
+        assert!(
+            applied
+                .iter()
+                .zip(&expected)
+                .all(|(g, w)| g.depth_mm == Some(w.depth_mm) && g.equipment_id == w.equipment_id),
+            "irrigation: depths"
+        );
+        // `since` filters.
+        if let Some(last) = expected.last() {
+            let since = time::OffsetDateTime::from_unix_timestamp(last.start).ok();
+            let recent = a
+                .provider
+                .irrigation_applications(&org.id, &got.id, since)
+                .await
+                .unwrap_or_else(|e| panic!("irrigation: since: {e}"));
+            assert_eq!(
+                recent.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+                [last.id.as_str()],
+                "irrigation: since"
+            );
+        }
+    }
+    s.pass("irrigation");
+}
+
+/// Imagery layers equal the seed.
+async fn imagery(s: &mut Suite<'_>) {
+    if !s.caps().imagery {
+        return;
+    }
+    s.reset();
+    s.sim.faults().page_size(2);
+    let a = s.adapter();
+    let mut got = Vec::new();
+    for org in connected_orgs(a.provider.as_ref()).await {
+        got.extend(
+            a.provider
+                .imagery_layers(&org.id)
+                .await
+                .unwrap_or_else(|e| panic!("imagery: layers of {}: {e}", org.id)),
+        );
+    }
+    let mut want: Vec<_> = s
+        .sim
+        .seed()
+        .imagery
+        .iter()
+        .filter(|i| s.sim.seed().is_connected(&i.organization_id))
+        .collect();
+    want.sort_by(|a, b| a.id.cmp(&b.id));
+    got.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(got.len(), want.len(), "imagery: layer count");
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(
+            (g.id.as_str(), g.kind.as_str(), g.field_id.as_deref()),
+            (w.id.as_str(), w.kind.as_str(), Some(w.field_id.as_str())),
+            "imagery: layer"
+        );
+    }
+    s.pass("imagery");
+}
+
 async fn unsupported(s: &mut Suite<'_>) {
     let a = s.adapter();
     let caps = a.provider.capabilities();
-    if caps.fields && caps.machine_files {
+    if caps.fields && caps.machine_files && caps.irrigation && caps.imagery {
         return s.skip("unsupported_without_network", "every capability supported");
     }
     s.reset();
@@ -824,6 +933,25 @@ async fn unsupported(s: &mut Suite<'_>) {
         expect_kind(
             "unsupported",
             a.provider.download(&file).await.map(|_| ()),
+            ErrorKind::Unsupported,
+        );
+    }
+    if !caps.irrigation {
+        expect_kind(
+            "unsupported",
+            a.provider.irrigation_equipment(org).await,
+            ErrorKind::Unsupported,
+        );
+        expect_kind(
+            "unsupported",
+            a.provider.irrigation_applications(org, "x", None).await,
+            ErrorKind::Unsupported,
+        );
+    }
+    if !caps.imagery {
+        expect_kind(
+            "unsupported",
+            a.provider.imagery_layers(org).await,
             ErrorKind::Unsupported,
         );
     }

@@ -295,6 +295,12 @@ impl RestApi {
         Err(Error::protocol(self.slug(), "too many pages"))
     }
 
+    /// Every item of a list at `path` (below the base, `{org}` replaced), paged in the spec's style: for the
+    /// adapter's own endpoints beyond organizations, fields and files (irrigation, ...).
+    pub async fn list(&self, path: &str, org: &str, query: &[(&str, &str)]) -> Result<Vec<Value>> {
+        self.all(&self.url(path, org, "", ""), query).await
+    }
+
     /// Organizations (or the implicit one).
     pub async fn organizations(&self, implicit_name: &str) -> Result<Vec<ProviderOrganization>> {
         let Some(path) = self.spec.organizations else {

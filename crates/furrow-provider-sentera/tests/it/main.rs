@@ -15,6 +15,7 @@ async fn passes_the_conformance_suite() {
     })
     .await;
     assert!(report.passed.len() >= 13, "{report:#?}");
+    assert!(report.passed.contains(&"imagery"), "{report:#?}");
     let allowed = [
         "refresh_rotation",
         "pagination_many_pages",

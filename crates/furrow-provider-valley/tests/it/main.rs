@@ -15,6 +15,20 @@ async fn passes_the_conformance_suite() {
     })
     .await;
     assert!(report.passed.len() >= 5, "{report:#?}");
+    // Irrigation is the data call: token expiry, scope, throttling and failures are exercised through it.
+    for case in [
+        "irrigation",
+        "unsupported_without_network",
+        "expired_token_mid_sync",
+        "missing_scope",
+        "rate_limited_retry_after",
+        "server_error_bursts",
+    ] {
+        assert!(
+            report.passed.contains(&case),
+            "{case} did not pass: {report:#?}"
+        );
+    }
     let allowed_skips = [
         "expired_token_mid_sync",
         "missing_scope",
