@@ -7,6 +7,11 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 
 pub(crate) const UM: &str = "/services/usermanagement/api";
+/// The blob folder the test servers (and the workers tests start) share.
+pub(crate) fn blob_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("furrow-api-blobs-{}", std::process::id()))
+}
+
 /// Largest upload the test server accepts.
 pub(crate) const MAX_UPLOAD: u64 = 256 * 1024;
 pub(crate) const MAX_BODY: usize = 64 * 1024;

@@ -11,6 +11,7 @@ mod errors;
 mod fields;
 mod files;
 mod metrics;
+mod operations;
 mod users;
 
 macro_rules! on_both_backends {
