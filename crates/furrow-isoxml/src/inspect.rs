@@ -9,7 +9,7 @@ use crate::ddi::ddi_name;
 use crate::error::Result;
 use crate::taskdata::TaskData;
 use crate::time::LoggedDateTime;
-use crate::timelog::TimeLog;
+use crate::timelog::{MAX_DLVS, TimeLog};
 
 /// Summary of one data set. Serialises to the JSON shape of `furrow inspect --json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -186,6 +186,9 @@ fn summarise_log(log: &TimeLog, warnings: &mut Vec<String>) -> TimeLogSummary {
     let mut first: Option<LoggedDateTime> = None;
     let mut last: Option<LoggedDateTime> = None;
     let mut bbox: Option<[i32; 4]> = None;
+    // Per DLV index (a u8, so no bounds checks); copied into `s.dlvs` at the end.
+    let mut counts = [0u64; MAX_DLVS];
+    let mut sums = [0i64; MAX_DLVS];
     loop {
         let view = match reader.next_record() {
             Ok(Some(v)) => v,
@@ -210,11 +213,14 @@ fn summarise_log(log: &TimeLog, warnings: &mut Vec<String>) -> TimeLogSummary {
             }
         }
         for v in view.values() {
-            if let Some(d) = s.dlvs.get_mut(usize::from(v.index)) {
-                d.count += 1;
-                d.sum = d.sum.saturating_add(i64::from(v.value));
-            }
+            let i = usize::from(v.index);
+            counts[i] += 1;
+            sums[i] = sums[i].saturating_add(i64::from(v.value));
         }
+    }
+    for (d, (count, sum)) in s.dlvs.iter_mut().zip(counts.iter().zip(&sums)) {
+        d.count = *count;
+        d.sum = *sum;
     }
     warnings.extend(reader.take_warnings().iter().map(ToString::to_string));
     s.first_time = first.map(|t| t.to_string());

@@ -81,6 +81,7 @@ pub use crate::xml::XmlElement;
 /// Parses XML bytes into an element tree, tolerating malformed input (for fuzzing and tools).
 pub fn parse_xml(bytes: &[u8]) -> (Option<XmlElement>, Vec<Warning>) {
     let mut w = error::Warnings::default();
-    let root = xml::parse(bytes, "<bytes>", &mut w);
+    let text = xml::text(bytes);
+    let root = xml::parse(&text, "<bytes>", &mut w).map(|n| n.to_element());
     (root, w.into_vec())
 }

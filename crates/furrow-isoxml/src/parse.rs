@@ -1,5 +1,6 @@
 //! XML element tree → typed model, with warnings for everything unexpected.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -8,7 +9,7 @@ use crate::grid::Grid;
 use crate::model::*;
 use crate::taskdata::TaskData;
 use crate::timelog::parse_hex_u16;
-use crate::xml::XmlElement;
+use crate::xml::Node;
 
 /// Parsing state shared by every file of a data set.
 #[derive(Debug, Default)]
@@ -120,9 +121,11 @@ impl Ctx {
 
 /// Reads the attributes of one element, remembering which were used.
 struct Attrs<'e> {
-    el: &'e XmlElement,
-    used: Vec<bool>,
-    label: String,
+    el: &'e Node<'e>,
+    /// Bit i: attribute i was read (attributes past 64 are in `used_more`).
+    used: u64,
+    used_more: Vec<bool>,
+    label: Cow<'static, str>,
 }
 
 fn is_proprietary_name(name: &str) -> bool {
@@ -134,24 +137,50 @@ fn is_proprietary_name(name: &str) -> bool {
 }
 
 impl<'e> Attrs<'e> {
-    fn new(el: &'e XmlElement) -> Self {
+    fn new(el: &'e Node<'e>) -> Self {
+        // Built by hand: `format!` is a measurable share of reading a large device description.
+        let name = el.name();
         let label = match el.attribute("A") {
-            Some(id) if !id.is_empty() && id.len() <= 32 => format!("{} {id}", el.name),
-            _ => el.name.clone(),
+            Some(id) if !id.is_empty() && id.len() <= 32 => {
+                let mut l = String::with_capacity(name.len() + 1 + id.len());
+                l.push_str(name);
+                l.push(' ');
+                l.push_str(id);
+                l
+            }
+            _ => name.to_owned(),
         };
+        Self::labelled(el, label)
+    }
+
+    /// With a fixed label (elements without an id: no formatting per element).
+    fn labelled(el: &'e Node<'e>, label: impl Into<Cow<'static, str>>) -> Self {
         Attrs {
             el,
-            used: vec![false; el.attributes.len()],
-            label,
+            used: 0,
+            used_more: vec![false; el.attributes.len().saturating_sub(64)],
+            label: label.into(),
+        }
+    }
+
+    fn is_used(&self, i: usize) -> bool {
+        match i.checked_sub(64) {
+            None => self.used & (1 << i) != 0,
+            Some(j) => self.used_more.get(j).copied().unwrap_or(false),
         }
     }
 
     fn raw(&mut self, key: &str) -> Option<&'e str> {
         let i = self.el.attributes.iter().position(|(k, _)| k == key)?;
-        if let Some(u) = self.used.get_mut(i) {
-            *u = true;
+        match i.checked_sub(64) {
+            None => self.used |= 1 << i,
+            Some(j) => {
+                if let Some(u) = self.used_more.get_mut(j) {
+                    *u = true;
+                }
+            }
         }
-        self.el.attributes.get(i).map(|(_, v)| v.as_str())
+        self.el.attributes.get(i).map(|(_, v)| &**v)
     }
 
     /// An optional string; empty counts as absent.
@@ -264,8 +293,8 @@ impl<'e> Attrs<'e> {
     /// Attributes not read: proprietary ones kept quietly, others kept with a warning.
     fn extra(self, cx: &mut Ctx) -> ExtraAttributes {
         let mut out = Vec::new();
-        for ((k, v), used) in self.el.attributes.iter().zip(&self.used) {
-            if *used {
+        for (i, (k, v)) in self.el.attributes.iter().enumerate() {
+            if self.is_used(i) {
                 continue;
             }
             if !is_proprietary_name(k) && !k.starts_with("xmlns") && !k.starts_with("xsi:") {
@@ -276,14 +305,19 @@ impl<'e> Attrs<'e> {
                     "unknown attribute kept",
                 );
             }
-            out.push((k.clone(), v.clone()));
+            out.push((k.to_string(), v.to_string()));
         }
         out
     }
 }
 
 /// Keeps an element this crate does not model, warning unless it is proprietary.
-fn unknown(cx: &mut Ctx, parent: &str, el: &XmlElement, keep: Option<&mut Vec<XmlElement>>) {
+fn unknown(
+    cx: &mut Ctx,
+    parent: &str,
+    el: &Node<'_>,
+    keep: Option<&mut Vec<crate::xml::XmlElement>>,
+) {
     let proprietary = is_proprietary_name(&el.name);
     match keep {
         Some(list) => {
@@ -294,7 +328,7 @@ fn unknown(cx: &mut Ctx, parent: &str, el: &XmlElement, keep: Option<&mut Vec<Xm
                     format!("unknown element `{}` kept", el.name),
                 );
             }
-            list.push(el.clone());
+            list.push(el.to_element());
         }
         None => cx.warn(
             WarningKind::UnknownElement,
@@ -305,7 +339,7 @@ fn unknown(cx: &mut Ctx, parent: &str, el: &XmlElement, keep: Option<&mut Vec<Xm
 }
 
 /// Reads the root element's attributes.
-pub(crate) fn root_attributes(cx: &mut Ctx, el: &XmlElement, td: &mut TaskData) {
+pub(crate) fn root_attributes(cx: &mut Ctx, el: &Node<'_>, td: &mut TaskData) {
     let mut a = Attrs::new(el);
     td.version_major = a.n(cx, "VersionMajor");
     td.version_minor = a.n(cx, "VersionMinor");
@@ -327,8 +361,8 @@ pub(crate) fn root_attributes(cx: &mut Ctx, el: &XmlElement, td: &mut TaskData) 
 }
 
 /// Adds one top-level element (child of the root or of an `XFC`).
-pub(crate) fn top_level(cx: &mut Ctx, el: &XmlElement, td: &mut TaskData) {
-    match el.name.as_str() {
+pub(crate) fn top_level(cx: &mut Ctx, el: &Node<'_>, td: &mut TaskData) {
+    match el.name() {
         "CTR" => td.customers.push(customer(cx, el)),
         "FRM" => td.farms.push(farm(cx, el)),
         "PFD" => td.partfields.push(partfield(cx, el)),
@@ -373,7 +407,7 @@ pub(crate) fn top_level(cx: &mut Ctx, el: &XmlElement, td: &mut TaskData) {
     }
 }
 
-fn customer(cx: &mut Ctx, el: &XmlElement) -> Customer {
+fn customer(cx: &mut Ctx, el: &Node<'_>) -> Customer {
     let mut a = Attrs::new(el);
     let c = Customer {
         id: a.req(cx, "A"),
@@ -399,13 +433,13 @@ fn customer(cx: &mut Ctx, el: &XmlElement) -> Customer {
     }
 }
 
-fn no_children(cx: &mut Ctx, el: &XmlElement, label: &str) {
+fn no_children(cx: &mut Ctx, el: &Node<'_>, label: &str) {
     for c in &el.children {
         unknown(cx, label, c, None);
     }
 }
 
-fn farm(cx: &mut Ctx, el: &XmlElement) -> Farm {
+fn farm(cx: &mut Ctx, el: &Node<'_>) -> Farm {
     let mut a = Attrs::new(el);
     let f = Farm {
         id: a.req(cx, "A"),
@@ -428,7 +462,7 @@ fn farm(cx: &mut Ctx, el: &XmlElement) -> Farm {
     }
 }
 
-fn worker(cx: &mut Ctx, el: &XmlElement) -> Worker {
+fn worker(cx: &mut Ctx, el: &Node<'_>) -> Worker {
     let mut a = Attrs::new(el);
     let w = Worker {
         id: a.req(cx, "A"),
@@ -454,7 +488,7 @@ fn worker(cx: &mut Ctx, el: &XmlElement) -> Worker {
     }
 }
 
-fn partfield(cx: &mut Ctx, el: &XmlElement) -> Partfield {
+fn partfield(cx: &mut Ctx, el: &Node<'_>) -> Partfield {
     let mut a = Attrs::new(el);
     let mut p = Partfield {
         id: a.req(cx, "A"),
@@ -476,7 +510,7 @@ fn partfield(cx: &mut Ctx, el: &XmlElement) -> Partfield {
     cx.reference("CVT", &p.crop_variety_id, &label, "H");
     cx.reference("PFD", &p.field_id, &label, "I");
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "PLN" => p.polygons.push(polygon(cx, c)),
             "LSG" => p.line_strings.push(line_string(cx, c)),
             "PNT" => p.points.push(point(cx, c)),
@@ -488,8 +522,8 @@ fn partfield(cx: &mut Ctx, el: &XmlElement) -> Partfield {
     p
 }
 
-fn polygon(cx: &mut Ctx, el: &XmlElement) -> Polygon {
-    let mut a = Attrs::new(el);
+fn polygon(cx: &mut Ctx, el: &Node<'_>) -> Polygon {
+    let mut a = Attrs::labelled(el, "PLN");
     let mut p = Polygon {
         polygon_type: a.req_n(cx, "A"),
         designator: a.s("B"),
@@ -499,14 +533,14 @@ fn polygon(cx: &mut Ctx, el: &XmlElement) -> Polygon {
         ..Default::default()
     };
     a.label = match &p.id {
-        Some(id) => format!("PLN {id}"),
+        Some(id) => format!("PLN {id}").into(),
         None => "PLN".into(),
     };
     if let Some(id) = &p.id {
         cx.id("PLN", id, &a.label);
     }
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "LSG" => p.line_strings.push(line_string(cx, c)),
             _ => unknown(cx, &a.label, c, None),
         }
@@ -515,9 +549,8 @@ fn polygon(cx: &mut Ctx, el: &XmlElement) -> Polygon {
     p
 }
 
-fn line_string(cx: &mut Ctx, el: &XmlElement) -> LineString {
-    let mut a = Attrs::new(el);
-    a.label = "LSG".into();
+fn line_string(cx: &mut Ctx, el: &Node<'_>) -> LineString {
+    let mut a = Attrs::labelled(el, "LSG");
     let mut l = LineString {
         line_string_type: a.req_n(cx, "A"),
         designator: a.s("B"),
@@ -532,7 +565,7 @@ fn line_string(cx: &mut Ctx, el: &XmlElement) -> LineString {
     }
     l.points.reserve(el.children.len());
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "PNT" => l.points.push(point(cx, c)),
             _ => unknown(cx, "LSG", c, None),
         }
@@ -541,9 +574,8 @@ fn line_string(cx: &mut Ctx, el: &XmlElement) -> LineString {
     l
 }
 
-fn point(cx: &mut Ctx, el: &XmlElement) -> Point {
-    let mut a = Attrs::new(el);
-    a.label = "PNT".into();
+fn point(cx: &mut Ctx, el: &Node<'_>) -> Point {
+    let mut a = Attrs::labelled(el, "PNT");
     // A binary point file (`J`) holds what the element leaves empty: the tri-state rule of time logs, with
     // the required `A`, `C`, `D` also read from the file when absent (as isoxml_dart does).
     let binary_layout = a.s("J").map(|_| {
@@ -602,7 +634,7 @@ fn point(cx: &mut Ctx, el: &XmlElement) -> Point {
     }
 }
 
-fn guidance_group(cx: &mut Ctx, el: &XmlElement) -> GuidanceGroup {
+fn guidance_group(cx: &mut Ctx, el: &Node<'_>) -> GuidanceGroup {
     let mut a = Attrs::new(el);
     let mut g = GuidanceGroup {
         id: a.req(cx, "A"),
@@ -612,7 +644,7 @@ fn guidance_group(cx: &mut Ctx, el: &XmlElement) -> GuidanceGroup {
     let label = a.label.clone();
     cx.id("GGP", &g.id, &label);
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "GPN" => g.patterns.push(guidance_pattern(cx, c)),
             "PLN" => g.polygons.push(polygon(cx, c)),
             _ => unknown(cx, &label, c, None),
@@ -622,7 +654,7 @@ fn guidance_group(cx: &mut Ctx, el: &XmlElement) -> GuidanceGroup {
     g
 }
 
-fn guidance_pattern(cx: &mut Ctx, el: &XmlElement) -> GuidancePattern {
+fn guidance_pattern(cx: &mut Ctx, el: &Node<'_>) -> GuidancePattern {
     let mut a = Attrs::new(el);
     let mut g = GuidancePattern {
         id: a.req(cx, "A"),
@@ -646,7 +678,7 @@ fn guidance_pattern(cx: &mut Ctx, el: &XmlElement) -> GuidancePattern {
     cx.id("GPN", &g.id, &label);
     cx.reference("BSN", &g.base_station_id, &label, "L");
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "LSG" => g.line_strings.push(line_string(cx, c)),
             "PLN" => g.polygons.push(polygon(cx, c)),
             _ => unknown(cx, &label, c, None),
@@ -656,7 +688,7 @@ fn guidance_pattern(cx: &mut Ctx, el: &XmlElement) -> GuidancePattern {
     g
 }
 
-fn base_station(cx: &mut Ctx, el: &XmlElement) -> BaseStation {
+fn base_station(cx: &mut Ctx, el: &Node<'_>) -> BaseStation {
     let mut a = Attrs::new(el);
     let b = BaseStation {
         id: a.req(cx, "A"),
@@ -674,7 +706,7 @@ fn base_station(cx: &mut Ctx, el: &XmlElement) -> BaseStation {
     }
 }
 
-fn product(cx: &mut Ctx, el: &XmlElement) -> Product {
+fn product(cx: &mut Ctx, el: &Node<'_>) -> Product {
     let mut a = Attrs::new(el);
     let mut p = Product {
         id: a.req(cx, "A"),
@@ -694,7 +726,7 @@ fn product(cx: &mut Ctx, el: &XmlElement) -> Product {
     cx.reference("PGP", &p.product_group_id, &label, "C");
     cx.reference("VPN", &p.value_presentation_id, &label, "D");
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "PRN" => {
                 let mut r = Attrs::new(c);
                 let rel = ProductRelation {
@@ -712,7 +744,7 @@ fn product(cx: &mut Ctx, el: &XmlElement) -> Product {
     p
 }
 
-fn product_group(cx: &mut Ctx, el: &XmlElement) -> ProductGroup {
+fn product_group(cx: &mut Ctx, el: &Node<'_>) -> ProductGroup {
     let mut a = Attrs::new(el);
     let g = ProductGroup {
         id: a.req(cx, "A"),
@@ -728,7 +760,7 @@ fn product_group(cx: &mut Ctx, el: &XmlElement) -> ProductGroup {
     }
 }
 
-fn crop_type(cx: &mut Ctx, el: &XmlElement) -> CropType {
+fn crop_type(cx: &mut Ctx, el: &Node<'_>) -> CropType {
     let mut a = Attrs::new(el);
     let mut t = CropType {
         id: a.req(cx, "A"),
@@ -740,7 +772,7 @@ fn crop_type(cx: &mut Ctx, el: &XmlElement) -> CropType {
     cx.id("CTP", &t.id, &label);
     cx.reference("PGP", &t.product_group_id, &label, "C");
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "CVT" => {
                 let mut v = Attrs::new(c);
                 let cvt = CropVariety {
@@ -763,7 +795,7 @@ fn crop_type(cx: &mut Ctx, el: &XmlElement) -> CropType {
     t
 }
 
-fn vpn(cx: &mut Ctx, el: &XmlElement) -> ValuePresentationElement {
+fn vpn(cx: &mut Ctx, el: &Node<'_>) -> ValuePresentationElement {
     let mut a = Attrs::new(el);
     let v = ValuePresentationElement {
         id: a.req(cx, "A"),
@@ -783,7 +815,7 @@ fn vpn(cx: &mut Ctx, el: &XmlElement) -> ValuePresentationElement {
     }
 }
 
-fn coded_comment(cx: &mut Ctx, el: &XmlElement) -> CodedComment {
+fn coded_comment(cx: &mut Ctx, el: &Node<'_>) -> CodedComment {
     let mut a = Attrs::new(el);
     let mut c = CodedComment {
         id: a.req(cx, "A"),
@@ -796,7 +828,7 @@ fn coded_comment(cx: &mut Ctx, el: &XmlElement) -> CodedComment {
     cx.id("CCT", &c.id, &label);
     cx.reference("CCG", &c.group_id, &label, "D");
     for ch in &el.children {
-        match ch.name.as_str() {
+        match ch.name() {
             "CCL" => {
                 let mut l = Attrs::new(ch);
                 let id = l.req(cx, "A");
@@ -812,7 +844,7 @@ fn coded_comment(cx: &mut Ctx, el: &XmlElement) -> CodedComment {
     c
 }
 
-fn named(cx: &mut Ctx, el: &XmlElement, code: &str) -> Named {
+fn named(cx: &mut Ctx, el: &Node<'_>, code: &str) -> Named {
     let mut a = Attrs::new(el);
     let n = Named {
         id: a.req(cx, "A"),
@@ -827,7 +859,7 @@ fn named(cx: &mut Ctx, el: &XmlElement, code: &str) -> Named {
     }
 }
 
-fn colour_legend(cx: &mut Ctx, el: &XmlElement) -> ColourLegend {
+fn colour_legend(cx: &mut Ctx, el: &Node<'_>) -> ColourLegend {
     let mut a = Attrs::new(el);
     let mut l = ColourLegend {
         id: a.req(cx, "A"),
@@ -837,7 +869,7 @@ fn colour_legend(cx: &mut Ctx, el: &XmlElement) -> ColourLegend {
     let label = a.label.clone();
     cx.id("CLD", &l.id, &label);
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "CRG" => {
                 let mut r = Attrs::new(c);
                 let range = (r.req_n(cx, "A"), r.req_n(cx, "B"), r.req_n(cx, "C"));
@@ -851,7 +883,7 @@ fn colour_legend(cx: &mut Ctx, el: &XmlElement) -> ColourLegend {
     l
 }
 
-fn cultural_practice(cx: &mut Ctx, el: &XmlElement) -> CulturalPractice {
+fn cultural_practice(cx: &mut Ctx, el: &Node<'_>) -> CulturalPractice {
     let mut a = Attrs::new(el);
     let mut p = CulturalPractice {
         id: a.req(cx, "A"),
@@ -861,7 +893,7 @@ fn cultural_practice(cx: &mut Ctx, el: &XmlElement) -> CulturalPractice {
     let label = a.label.clone();
     cx.id("CPC", &p.id, &label);
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "OTR" => {
                 let mut r = Attrs::new(c);
                 let id = r.req(cx, "A");
@@ -876,7 +908,7 @@ fn cultural_practice(cx: &mut Ctx, el: &XmlElement) -> CulturalPractice {
     p
 }
 
-fn attached_file(cx: &mut Ctx, el: &XmlElement) -> AttachedFile {
+fn attached_file(cx: &mut Ctx, el: &Node<'_>) -> AttachedFile {
     let mut a = Attrs::new(el);
     let f = AttachedFile {
         file_name: a.req(cx, "A"),
@@ -895,9 +927,8 @@ fn attached_file(cx: &mut Ctx, el: &XmlElement) -> AttachedFile {
     }
 }
 
-fn tcc(cx: &mut Ctx, el: &XmlElement) -> TaskControllerCapabilities {
-    let mut a = Attrs::new(el);
-    a.label = "TCC".into();
+fn tcc(cx: &mut Ctx, el: &Node<'_>) -> TaskControllerCapabilities {
+    let mut a = Attrs::labelled(el, "TCC");
     let t = TaskControllerCapabilities {
         client_name: a.s("A"),
         designator: a.s("B"),
@@ -915,7 +946,12 @@ fn tcc(cx: &mut Ctx, el: &XmlElement) -> TaskControllerCapabilities {
     }
 }
 
-fn device(cx: &mut Ctx, el: &XmlElement) -> Device {
+const DET_BIT: u8 = 1;
+const DPD_BIT: u8 = 2;
+const DPT_BIT: u8 = 4;
+const DVP_BIT: u8 = 8;
+
+fn device(cx: &mut Ctx, el: &Node<'_>) -> Device {
     let mut a = Attrs::new(el);
     let mut d = Device {
         id: a.req(cx, "A"),
@@ -930,7 +966,7 @@ fn device(cx: &mut Ctx, el: &XmlElement) -> Device {
     let label = a.label.clone();
     cx.id("DVC", &d.id, &label);
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "DET" => {
                 let mut e = Attrs::new(c);
                 let mut det = DeviceElement {
@@ -945,7 +981,7 @@ fn device(cx: &mut Ctx, el: &XmlElement) -> Device {
                 let elabel = e.label.clone();
                 cx.id("DET", &det.id, &elabel);
                 for dor in &c.children {
-                    match dor.name.as_str() {
+                    match dor.name() {
                         "DOR" => {
                             let mut r = Attrs::new(dor);
                             let v: u16 = r.req_n(cx, "A");
@@ -1028,19 +1064,30 @@ fn device(cx: &mut Ctx, el: &XmlElement) -> Device {
     for m in dup_msgs {
         cx.warn(WarningKind::DuplicateId, &label, m);
     }
+    // Which kinds of object each id names (a duplicate id may name several).
+    let mut kinds: HashMap<u16, u8> = HashMap::with_capacity(seen.len());
+    let all = d
+        .elements
+        .iter()
+        .map(|e| (e.object_id, DET_BIT))
+        .chain(d.process_data.iter().map(|p| (p.object_id, DPD_BIT)))
+        .chain(d.properties.iter().map(|p| (p.object_id, DPT_BIT)))
+        .chain(d.value_presentations.iter().map(|p| (p.object_id, DVP_BIT)));
+    for (oid, bit) in all {
+        *kinds.entry(oid).or_default() |= bit;
+    }
+    let is = |oid: u16, bits: u8| kinds.get(&oid).is_some_and(|k| k & bits != 0);
     let mut dangling = Vec::new();
     for e in &d.elements {
         for r in &e.object_references {
-            if !d.process_data.iter().any(|p| p.object_id == *r)
-                && !d.properties.iter().any(|p| p.object_id == *r)
-            {
+            if !is(*r, DPD_BIT | DPT_BIT) {
                 dangling.push(format!(
                     "{} DOR references object {r} which is no DPD or DPT",
                     e.id
                 ));
             }
         }
-        if e.parent_object_id != 0 && d.element_by_object_id(e.parent_object_id).is_none() {
+        if e.parent_object_id != 0 && !is(e.parent_object_id, DET_BIT) {
             dangling.push(format!(
                 "{} has parent object {} which does not exist",
                 e.id, e.parent_object_id
@@ -1048,8 +1095,7 @@ fn device(cx: &mut Ctx, el: &XmlElement) -> Device {
         }
     }
     // 65534/65535 are the null object id some writers use for "no presentation".
-    let dvp_ok =
-        |id: Option<u16>| id.is_none_or(|i| i >= 65534 || d.value_presentation(i).is_some());
+    let dvp_ok = |id: Option<u16>| id.is_none_or(|i| i >= 65534 || is(i, DVP_BIT));
     for p in &d.process_data {
         if !dvp_ok(p.presentation_object_id) {
             dangling.push(format!("DPD {} references a missing DVP", p.object_id));
@@ -1067,9 +1113,8 @@ fn device(cx: &mut Ctx, el: &XmlElement) -> Device {
     d
 }
 
-fn position(cx: &mut Ctx, el: &XmlElement) -> Position {
-    let mut a = Attrs::new(el);
-    a.label = "PTN".into();
+fn position(cx: &mut Ctx, el: &Node<'_>) -> Position {
+    let mut a = Attrs::labelled(el, "PTN");
     let p = Position {
         north: a.f(cx, "A"),
         east: a.f(cx, "B"),
@@ -1089,9 +1134,8 @@ fn position(cx: &mut Ctx, el: &XmlElement) -> Position {
     }
 }
 
-fn stamp(cx: &mut Ctx, el: &XmlElement) -> AllocationStamp {
-    let mut a = Attrs::new(el);
-    a.label = "ASP".into();
+fn stamp(cx: &mut Ctx, el: &Node<'_>) -> AllocationStamp {
+    let mut a = Attrs::labelled(el, "ASP");
     let mut s = AllocationStamp {
         start: a.s("A"),
         stop: a.s("B"),
@@ -1100,7 +1144,7 @@ fn stamp(cx: &mut Ctx, el: &XmlElement) -> AllocationStamp {
         positions: Vec::new(),
     };
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "PTN" => s.positions.push(position(cx, c)),
             _ => unknown(cx, "ASP", c, None),
         }
@@ -1110,10 +1154,10 @@ fn stamp(cx: &mut Ctx, el: &XmlElement) -> AllocationStamp {
 }
 
 /// The `ASP` child of an allocation element; other children are unknown.
-fn only_stamp(cx: &mut Ctx, el: &XmlElement, label: &str) -> Option<AllocationStamp> {
+fn only_stamp(cx: &mut Ctx, el: &Node<'_>, label: &str) -> Option<AllocationStamp> {
     let mut out = None;
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "ASP" if out.is_none() => out = Some(stamp(cx, c)),
             _ => unknown(cx, label, c, None),
         }
@@ -1121,9 +1165,8 @@ fn only_stamp(cx: &mut Ctx, el: &XmlElement, label: &str) -> Option<AllocationSt
     out
 }
 
-fn pdv(cx: &mut Ctx, el: &XmlElement) -> ProcessDataVariable {
-    let mut a = Attrs::new(el);
-    a.label = "PDV".into();
+fn pdv(cx: &mut Ctx, el: &Node<'_>) -> ProcessDataVariable {
+    let mut a = Attrs::labelled(el, "PDV");
     let mut p = ProcessDataVariable {
         ddi: a.req_hex(cx, "A"),
         value: a.req_n(cx, "B"),
@@ -1138,7 +1181,7 @@ fn pdv(cx: &mut Ctx, el: &XmlElement) -> ProcessDataVariable {
     cx.reference("DET", &p.device_element_id, "PDV", "D");
     cx.reference("VPN", &p.value_presentation_id, "PDV", "E");
     for c in &el.children {
-        match c.name.as_str() {
+        match c.name() {
             "PDV" => p.children.push(pdv(cx, c)),
             _ => unknown(cx, "PDV", c, None),
         }
@@ -1147,7 +1190,7 @@ fn pdv(cx: &mut Ctx, el: &XmlElement) -> ProcessDataVariable {
     p
 }
 
-fn task(cx: &mut Ctx, el: &XmlElement) -> Task {
+fn task(cx: &mut Ctx, el: &Node<'_>) -> Task {
     let mut a = Attrs::new(el);
     let mut t = Task {
         id: a.req(cx, "A"),
@@ -1170,7 +1213,7 @@ fn task(cx: &mut Ctx, el: &XmlElement) -> Task {
     cx.reference("WKR", &t.responsible_worker_id, &label, "F");
     for c in &el.children {
         let child_label = format!("{label} > {}", c.name);
-        match c.name.as_str() {
+        match c.name() {
             "TZN" => {
                 let mut z = Attrs::new(c);
                 let mut tzn = TreatmentZone {
@@ -1180,7 +1223,7 @@ fn task(cx: &mut Ctx, el: &XmlElement) -> Task {
                     ..Default::default()
                 };
                 for zc in &c.children {
-                    match zc.name.as_str() {
+                    match zc.name() {
                         "PLN" => tzn.polygons.push(polygon(cx, zc)),
                         "PDV" => tzn.process_data_variables.push(pdv(cx, zc)),
                         _ => unknown(cx, &child_label, zc, None),
@@ -1197,8 +1240,7 @@ fn task(cx: &mut Ctx, el: &XmlElement) -> Task {
                 t.treatment_zones.push(tzn);
             }
             "TIM" => {
-                let mut m = Attrs::new(c);
-                m.label = child_label.clone();
+                let mut m = Attrs::labelled(c, child_label.clone());
                 let mut tim = Time {
                     start: m.s("A"),
                     stop: m.s("B"),
@@ -1207,11 +1249,10 @@ fn task(cx: &mut Ctx, el: &XmlElement) -> Task {
                     ..Default::default()
                 };
                 for mc in &c.children {
-                    match mc.name.as_str() {
+                    match mc.name() {
                         "PTN" => tim.positions.push(position(cx, mc)),
                         "DLV" => {
-                            let mut d = Attrs::new(mc);
-                            d.label = "DLV".into();
+                            let mut d = Attrs::labelled(mc, "DLV");
                             let dlv = DataLogValue {
                                 ddi: d.req_hex(cx, "A"),
                                 value: d.n(cx, "B"),
@@ -1349,8 +1390,7 @@ fn task(cx: &mut Ctx, el: &XmlElement) -> Task {
                     .push(CommentAllocation { stamp, ..can });
             }
             "TLG" => {
-                let mut g = Attrs::new(c);
-                g.label = child_label.clone();
+                let mut g = Attrs::labelled(c, child_label.clone());
                 let r = TimeLogRef {
                     name: g.req(cx, "A"),
                     file_length: g.n(cx, "B"),
@@ -1363,8 +1403,7 @@ fn task(cx: &mut Ctx, el: &XmlElement) -> Task {
                 }
             }
             "GRD" => {
-                let mut g = Attrs::new(c);
-                g.label = child_label.clone();
+                let mut g = Attrs::labelled(c, child_label.clone());
                 let grid = Grid {
                     min_north: g.f(cx, "A").unwrap_or(0.0),
                     min_east: g.f(cx, "B").unwrap_or(0.0),
@@ -1419,7 +1458,7 @@ fn task(cx: &mut Ctx, el: &XmlElement) -> Task {
                     ..Default::default()
                 };
                 for gc in &c.children {
-                    match gc.name.as_str() {
+                    match gc.name() {
                         "ASP" if gan.stamp.is_none() => gan.stamp = Some(stamp(cx, gc)),
                         "GST" => {
                             let mut s = Attrs::new(gc);
@@ -1450,7 +1489,7 @@ fn task(cx: &mut Ctx, el: &XmlElement) -> Task {
 }
 
 /// Reads `LINKLIST.XML` (root `ISO11783LinkList`).
-pub(crate) fn link_list(cx: &mut Ctx, root: &XmlElement) -> Vec<LinkGroup> {
+pub(crate) fn link_list(cx: &mut Ctx, root: &Node<'_>) -> Vec<LinkGroup> {
     let mut groups = Vec::new();
     if root.name != "ISO11783LinkList" {
         cx.warn(

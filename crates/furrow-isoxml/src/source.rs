@@ -72,6 +72,14 @@ impl FileRef {
                 compressed_size,
                 method,
             } => {
+                // In-memory archives inflate straight from the bytes (no copy through a read buffer).
+                if let (ZipSource::Bytes(bytes), Method::Deflated) = (&**source, method) {
+                    let mut c = Cursor::new(bytes.clone());
+                    c.set_position(*data_start);
+                    return Ok(Box::new(flate2::bufread::DeflateDecoder::new(
+                        c.take(*compressed_size),
+                    )));
+                }
                 let raw: Box<dyn Read + Send> = match &**source {
                     ZipSource::Path(path) => {
                         let mut f = File::open(path).map_err(io_err)?;

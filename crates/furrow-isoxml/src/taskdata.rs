@@ -264,12 +264,12 @@ pub(crate) fn load(files: &DataSetFiles) -> Result<TaskData> {
     let main_name = files.taskdata.name().to_owned();
     cx.file = main_name.clone();
     let bytes = files.taskdata.read_all(MAX_XML_BYTES)?;
-    let root = xml::parse(&bytes, &main_name, &mut cx.warnings).ok_or_else(|| Error::Xml {
+    let text = xml::text(&bytes);
+    let root = xml::parse(&text, &main_name, &mut cx.warnings).ok_or_else(|| Error::Xml {
         file: main_name.clone(),
         message: "no XML element found".into(),
     })?;
-    drop(bytes);
-    match root.name.as_str() {
+    match root.name() {
         "ISO11783_TaskData" => {
             parse::root_attributes(&mut cx, &root, &mut td);
             for child in &root.children {
@@ -302,12 +302,14 @@ pub(crate) fn load(files: &DataSetFiles) -> Result<TaskData> {
         }
     }
     drop(root);
+    drop(text);
+    drop(bytes);
     merge_external_files(files, &mut cx, &mut td);
     if let Some(f) = files.find("LINKLIST.XML") {
         cx.file = f.name().to_owned();
         match f.read_all(MAX_XML_BYTES) {
             Ok(bytes) => {
-                if let Some(root) = xml::parse(&bytes, f.name(), &mut cx.warnings) {
+                if let Some(root) = xml::parse(&xml::text(&bytes), f.name(), &mut cx.warnings) {
                     td.link_groups = parse::link_list(&mut cx, &root);
                 }
             }
@@ -370,7 +372,8 @@ fn merge_external_files(files: &DataSetFiles, cx: &mut Ctx, td: &mut TaskData) {
                 continue;
             }
         };
-        let Some(root) = xml::parse(&bytes, f.name(), &mut cx.warnings) else {
+        let text = xml::text(&bytes);
+        let Some(root) = xml::parse(&text, f.name(), &mut cx.warnings) else {
             cx.warn(
                 WarningKind::MalformedXml,
                 &format!("XFR {name}"),
@@ -378,9 +381,9 @@ fn merge_external_files(files: &DataSetFiles, cx: &mut Ctx, td: &mut TaskData) {
             );
             continue;
         };
-        match root.name.as_str() {
+        match root.name() {
             "XFC" | "ISO11783_TaskData" => {
-                if root.name != "XFC" {
+                if root.name() != "XFC" {
                     cx.warn(
                         WarningKind::UnknownElement,
                         &root.name,
@@ -468,8 +471,9 @@ fn resolve_time_logs(files: &DataSetFiles, cx: &mut Ctx, td: &mut TaskData) {
                 Some(f) => {
                     cx.file = f.name().to_owned();
                     let parsed = f.read_all(MAX_XML_BYTES).and_then(|bytes| {
+                        let text = xml::text(&bytes);
                         let root =
-                            xml::parse(&bytes, f.name(), &mut cx.warnings).ok_or_else(|| {
+                            xml::parse(&text, f.name(), &mut cx.warnings).ok_or_else(|| {
                                 Error::TimeLogHeader {
                                     file: f.name().to_owned(),
                                     message: "no XML element".into(),

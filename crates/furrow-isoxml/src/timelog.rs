@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::error::{Error, Result, Warning, WarningKind, Warnings};
 use crate::source::FileRef;
 use crate::time::{DAYS_1970_TO_1980, LoggedDateTime, MILLIS_PER_DAY, days_from_civil};
-use crate::xml::{self, XmlElement};
+use crate::xml::{self, Node};
 
 /// Most DLVs a header can address (the DLV index is a u8).
 pub const MAX_DLVS: usize = 256;
@@ -38,7 +38,7 @@ pub enum HeaderValue {
 }
 
 impl HeaderValue {
-    fn from_attr(el: &XmlElement, key: &str) -> Self {
+    fn from_attr(el: &Node<'_>, key: &str) -> Self {
         match el.attribute(key) {
             None => HeaderValue::Absent,
             Some(v) if v.trim().is_empty() => HeaderValue::Empty,
@@ -116,7 +116,8 @@ impl TimeLogHeader {
     /// Parses a header from XML bytes, returning it with the warnings found.
     pub fn parse(bytes: &[u8], file: &str) -> Result<(TimeLogHeader, Vec<Warning>)> {
         let mut warnings = Warnings::default();
-        let root = xml::parse(bytes, file, &mut warnings).ok_or_else(|| Error::TimeLogHeader {
+        let text = xml::text(bytes);
+        let root = xml::parse(&text, file, &mut warnings).ok_or_else(|| Error::TimeLogHeader {
             file: file.to_owned(),
             message: "no XML element".into(),
         })?;
@@ -125,11 +126,11 @@ impl TimeLogHeader {
     }
 
     pub(crate) fn from_element(
-        root: &XmlElement,
+        root: &Node<'_>,
         file: &str,
         warnings: &mut Warnings,
     ) -> Result<Self> {
-        if root.name != "TIM" {
+        if root.name() != "TIM" {
             return Err(Error::TimeLogHeader {
                 file: file.to_owned(),
                 message: format!("root element is `{}`, expected `TIM`", root.name),
@@ -147,7 +148,7 @@ impl TimeLogHeader {
             dlvs: Vec::new(),
         };
         for child in &root.children {
-            match child.name.as_str() {
+            match child.name() {
                 "PTN" => {
                     if header.position.is_some() {
                         warnings.push(warn(
@@ -804,12 +805,23 @@ impl<R: Read> RecordReader<R> {
         file: impl Into<String>,
         opts: DecodeOptions,
     ) -> Self {
+        Self::with_buffer(layout, src, file.into(), opts, BUF_LEN)
+    }
+
+    /// `buf_len` is clamped to `2 × LOOKAHEAD..=BUF_LEN`; a small log needs no 256 KiB buffer.
+    fn with_buffer(
+        layout: RecordLayout,
+        src: R,
+        file: String,
+        opts: DecodeOptions,
+        buf_len: usize,
+    ) -> Self {
         RecordReader {
             src,
-            file: file.into(),
+            file,
             layout,
             opts,
-            buf: vec![0; BUF_LEN],
+            buf: take_buffer(buf_len.clamp(2 * LOOKAHEAD, BUF_LEN)),
             start: 0,
             end: 0,
             base: 0,
@@ -1160,6 +1172,32 @@ impl<R: Read> Iterator for FilledRecords<R> {
     }
 }
 
+thread_local! {
+    /// The buffer of the last reader dropped on this thread, reused by the next one: reading many logs
+    /// then costs no fresh zeroed 256 KiB (and its page faults) per log.
+    static SPARE_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+fn take_buffer(len: usize) -> Vec<u8> {
+    let spare = SPARE_BUFFER.with(std::cell::Cell::take);
+    if spare.len() >= len {
+        spare
+    } else {
+        vec![0; len]
+    }
+}
+
+impl<R> Drop for RecordReader<R> {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        // Keep the larger of the two, so one spare of at most `BUF_LEN` bytes per thread.
+        let _ = SPARE_BUFFER.try_with(|spare| {
+            let old = spare.take();
+            spare.set(if old.len() > buf.len() { old } else { buf });
+        });
+    }
+}
+
 /// A time log of a task: its header and where its binary is.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -1214,11 +1252,14 @@ impl TimeLog {
     /// Like [`TimeLog::reader`] with explicit plausibility limits.
     pub fn reader_with(&self, opts: DecodeOptions) -> Result<RecordReader<Box<dyn Read + Send>>> {
         let (_, bin) = self.parts()?;
-        Ok(RecordReader::with_layout(
+        // The listed size only sizes the buffer; a wrong one costs speed, never correctness.
+        let buf_len = usize::try_from(bin.size.saturating_add(1)).unwrap_or(BUF_LEN);
+        Ok(RecordReader::with_buffer(
             self.layout()?,
             bin.open()?,
-            bin.name(),
+            bin.name().to_owned(),
             opts,
+            buf_len,
         ))
     }
 

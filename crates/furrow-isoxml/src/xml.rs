@@ -3,6 +3,9 @@
 //! ISOXML carries everything in attributes, so text is ignored. Malformed or cut-off input keeps every
 //! element read before the fault and reports a warning.
 
+use std::borrow::Cow;
+
+use quick_xml::events::attributes::{AttrError, Attributes};
 use quick_xml::events::{BytesStart, Event};
 use serde::Serialize;
 
@@ -34,18 +37,71 @@ impl XmlElement {
     }
 }
 
-/// Parses `bytes` into its root element. Returns `None` when no element could be read at all.
-pub(crate) fn parse(bytes: &[u8], file: &str, warnings: &mut Warnings) -> Option<XmlElement> {
+impl Node<'_> {
+    /// The element name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The value of an attribute, `None` when absent.
+    pub(crate) fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| &**v)
+    }
+
+    /// An owned copy, for elements kept as they are.
+    pub(crate) fn to_element(&self) -> XmlElement {
+        XmlElement {
+            name: self.name.to_string(),
+            attributes: self
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            children: self.children.iter().map(Node::to_element).collect(),
+        }
+    }
+}
+
+/// An element read from XML text: names and values borrow the text unless they had to be unescaped or
+/// repaired, so reading a file allocates per element, not per attribute.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Node<'a> {
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) attributes: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub(crate) children: Vec<Node<'a>>,
+}
+
+/// The bytes of an XML file as text: borrowed when they are UTF-8 (ISOXML files are), otherwise repaired.
+pub(crate) fn text(bytes: &[u8]) -> Cow<'_, str> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = quick_xml::Reader::from_reader(bytes);
+    // `from_utf8` validates much faster than the lossy path; that one only repairs.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// `part` (a slice quick-xml handed out from `text`) as a slice of `text` itself, so it outlives the event.
+fn reborrow<'a>(text: &'a str, part: &[u8]) -> Option<&'a str> {
+    let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    text.get(start..start.checked_add(part.len())?)
+}
+
+/// Parses `bytes` into its root element. Returns `None` when no element could be read at all.
+pub(crate) fn parse<'a>(text: &'a str, file: &str, warnings: &mut Warnings) -> Option<Node<'a>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = quick_xml::Reader::from_str(text);
     {
         let config = reader.config_mut();
         config.check_end_names = false;
         config.allow_unmatched_ends = true;
         config.trim_text(true);
     }
-    let mut stack: Vec<XmlElement> = Vec::new();
-    let mut root: Option<XmlElement> = None;
+    let mut stack: Vec<Node<'a>> = Vec::new();
+    let mut root: Option<Node<'a>> = None;
     let mut skipped_depth: usize = 0;
     loop {
         let event = match reader.read_event() {
@@ -78,14 +134,14 @@ pub(crate) fn parse(bytes: &[u8], file: &str, warnings: &mut Warnings) -> Option
                     skipped_depth += 1;
                     continue;
                 }
-                let element = element_from(&start, file, reader.buffer_position(), warnings);
+                let element = element_from(text, &start, file, reader.buffer_position(), warnings);
                 stack.push(element);
             }
             Event::Empty(start) => {
                 if skipped_depth > 0 || stack.len() >= MAX_DEPTH {
                     continue;
                 }
-                let element = element_from(&start, file, reader.buffer_position(), warnings);
+                let element = element_from(text, &start, file, reader.buffer_position(), warnings);
                 attach(&mut stack, &mut root, element, file, warnings);
             }
             Event::End(end) => {
@@ -135,7 +191,7 @@ pub(crate) fn parse(bytes: &[u8], file: &str, warnings: &mut Warnings) -> Option
         }
     }
     if !stack.is_empty() {
-        let open: Vec<&str> = stack.iter().map(|e| e.name.as_str()).collect();
+        let open: Vec<&str> = stack.iter().map(Node::name).collect();
         warnings.push(
             Warning::new(
                 WarningKind::MalformedXml,
@@ -154,10 +210,10 @@ pub(crate) fn parse(bytes: &[u8], file: &str, warnings: &mut Warnings) -> Option
     root
 }
 
-fn attach(
-    stack: &mut [XmlElement],
-    root: &mut Option<XmlElement>,
-    element: XmlElement,
+fn attach<'a>(
+    stack: &mut [Node<'a>],
+    root: &mut Option<Node<'a>>,
+    element: Node<'a>,
     file: &str,
     warnings: &mut Warnings,
 ) {
@@ -176,12 +232,80 @@ fn attach(
     }
 }
 
-fn element_from(
+fn element_from<'a>(
+    text: &'a str,
     start: &BytesStart<'_>,
     file: &str,
     offset: u64,
     warnings: &mut Warnings,
-) -> XmlElement {
+) -> Node<'a> {
+    let name_len = start.name().as_ref().len();
+    // The slice reader hands out slices of `text`; take them with `text`'s lifetime.
+    let Some(content) = reborrow(text, start) else {
+        return owned_element(start, file, offset, warnings);
+    };
+    let name = Cow::Borrowed(content.get(..name_len).unwrap_or(content));
+    let mut attributes = Vec::new();
+    let mut attrs = Attributes::new(content, name_len);
+    attrs.with_checks(false);
+    for attr in attrs {
+        match attr {
+            Ok(attr) => {
+                // Both are slices of `content`, hence of `text`: no UTF-8 check needed again.
+                let key = match reborrow(text, attr.key.0) {
+                    Some(k) => Cow::Borrowed(k),
+                    None => Cow::Owned(String::from_utf8_lossy(attr.key.0).into_owned()),
+                };
+                let raw = reborrow(text, &attr.value);
+                let value = match raw.map(quick_xml::escape::unescape) {
+                    Some(Ok(v)) => v,
+                    // A stray `&` is kept as written.
+                    Some(Err(_)) => Cow::Borrowed(raw.unwrap_or_default()),
+                    None => match attr.unescape_value() {
+                        Ok(v) => Cow::Owned(v.into_owned()),
+                        Err(_) => Cow::Owned(String::from_utf8_lossy(&attr.value).into_owned()),
+                    },
+                };
+                attributes.push((key, value));
+            }
+            Err(err) => {
+                malformed_attributes(&err, &name, file, offset, warnings);
+                break;
+            }
+        }
+    }
+    Node {
+        name,
+        attributes,
+        children: Vec::new(),
+    }
+}
+
+fn malformed_attributes(
+    err: &AttrError,
+    name: &str,
+    file: &str,
+    offset: u64,
+    warnings: &mut Warnings,
+) {
+    warnings.push(
+        Warning::new(
+            WarningKind::MalformedXml,
+            format!("malformed attributes ({err}); later attributes of this element skipped"),
+        )
+        .file(file)
+        .element(name)
+        .offset(offset),
+    );
+}
+
+/// The same for an event that does not borrow the text (not expected from the slice reader).
+fn owned_element<'a>(
+    start: &BytesStart<'_>,
+    file: &str,
+    offset: u64,
+    warnings: &mut Warnings,
+) -> Node<'a> {
     let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
     let mut attributes = Vec::new();
     let mut attrs = start.attributes();
@@ -194,26 +318,16 @@ fn element_from(
                     Ok(v) => v.into_owned(),
                     Err(_) => String::from_utf8_lossy(&attr.value).into_owned(),
                 };
-                attributes.push((key, value));
+                attributes.push((Cow::Owned(key), Cow::Owned(value)));
             }
             Err(err) => {
-                warnings.push(
-                    Warning::new(
-                        WarningKind::MalformedXml,
-                        format!(
-                            "malformed attributes ({err}); later attributes of this element skipped"
-                        ),
-                    )
-                    .file(file)
-                    .element(name.clone())
-                    .offset(offset),
-                );
+                malformed_attributes(&err, &name, file, offset, warnings);
                 break;
             }
         }
     }
-    XmlElement {
-        name,
+    Node {
+        name: Cow::Owned(name),
         attributes,
         children: Vec::new(),
     }

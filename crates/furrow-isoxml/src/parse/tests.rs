@@ -3,7 +3,7 @@ use crate::xml;
 
 fn load(xml_text: &str) -> (TaskData, Vec<Warning>) {
     let mut cx = Ctx::default();
-    let root = xml::parse(xml_text.as_bytes(), "T.XML", &mut cx.warnings).unwrap();
+    let root = xml::parse(xml_text, "T.XML", &mut cx.warnings).unwrap();
     let mut td = TaskData::default();
     root_attributes(&mut cx, &root, &mut td);
     for c in &root.children {
@@ -106,4 +106,39 @@ fn empty_optional_attribute_is_absent_and_bad_numbers_warn() {
     assert_eq!(td.partfields[0].area, None);
     assert_eq!(w[0].kind, WarningKind::InvalidValue);
     assert_eq!(w[0].attribute.as_deref(), Some("D"));
+}
+
+#[test]
+fn attribute_values_are_unescaped_and_more_than_64_attributes_tracked() {
+    let padding: String = (0..70).map(|i| format!(r#" P{i}_pad="{i}""#)).collect();
+    let (td, w) = load(&format!(
+        r#"<ISO11783_TaskData VersionMajor="4"><CTR{padding} A="CTR1" B="Smith &amp; Sons" C="a & b" Zed="1"/></ISO11783_TaskData>"#
+    ));
+    let c = &td.customers[0];
+    assert_eq!(c.id, "CTR1", "attribute 71 of the element is read");
+    assert_eq!(c.last_name, "Smith & Sons");
+    assert_eq!(
+        c.first_name.as_deref(),
+        Some("a & b"),
+        "a stray `&` is kept"
+    );
+    assert_eq!(c.extra.len(), 71, "70 proprietary + the unknown one");
+    assert_eq!(c.extra[70], ("Zed".into(), "1".into()));
+    let unknown: Vec<_> = w
+        .iter()
+        .filter(|w| w.kind == WarningKind::UnknownAttribute)
+        .map(|w| w.attribute.clone())
+        .collect();
+    assert_eq!(unknown, vec![Some("Zed".to_owned())]);
+}
+
+#[test]
+fn non_utf8_text_is_repaired_not_rejected() {
+    let mut cx = Ctx::default();
+    let bytes = b"\xEF\xBB\xBF<CTR A=\"CTR1\" B=\"M\xFCller\"/>";
+    let text = xml::text(bytes);
+    let root = xml::parse(&text, "T.XML", &mut cx.warnings).unwrap();
+    assert_eq!(root.name(), "CTR");
+    assert_eq!(root.attribute("B"), Some("M\u{FFFD}ller"));
+    assert_eq!(root.to_element().attributes[0], ("A".into(), "CTR1".into()));
 }
