@@ -45,6 +45,31 @@ enum Command {
         #[command(subcommand)]
         command: OwnerCommand,
     },
+    /// Rotate the secret key that seals provider secrets and signs API tokens.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Rotate DATA_DIR/secret.key: keep the old key as secret.key.previous, write a new one, re-seal every
+    /// stored secret with it, then forget the old key. Safe to run again after an interruption. Stop the
+    /// servers first (or restart them after: API tokens signed with the old key stop working).
+    Rotate {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// For keys given in the environment: re-seal every stored secret with FURROW_SECRET_KEY while
+    /// FURROW_PREVIOUS_SECRET_KEY still opens the old ones.
+    Reseal {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Base64 of the key being replaced.
+        #[arg(long, env = "FURROW_PREVIOUS_SECRET_KEY", hide_env_values = true)]
+        previous_secret_key: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -156,6 +181,55 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             output::line(&format!(
                 "{username}: secrets {}",
                 if enabled { "shown in full" } else { "masked" }
+            ));
+        }
+        Command::Key { command } => key_command(command).await?,
+    }
+    Ok(())
+}
+
+async fn open_with_key(args: &StoreArgs, key: SecretKey) -> anyhow::Result<Store> {
+    Store::open(StoreOptions {
+        data_dir: args.data_dir.clone(),
+        database_url: args.database_url.clone(),
+        key,
+    })
+    .await
+    .context("opening the database")
+}
+
+async fn key_command(command: KeyCommand) -> anyhow::Result<()> {
+    match command {
+        KeyCommand::Rotate { store } => {
+            if store.secret_key.is_some() {
+                anyhow::bail!(
+                    "the key comes from FURROW_SECRET_KEY: set the new key there, the old one in \
+                     FURROW_PREVIOUS_SECRET_KEY, and run `furrow key reseal`"
+                );
+            }
+            let key = SecretKey::rotate_in(&store.data_dir).context("rotating the key file")?;
+            let db = open_with_key(&store, key).await?;
+            let n = db.reseal_secrets().await.context("re-sealing secrets")?;
+            SecretKey::finish_rotation(&store.data_dir).context("forgetting the old key")?;
+            output::line(&format!(
+                "new key in {}; {n} secrets re-sealed; restart the servers (API tokens must be renewed)",
+                store.data_dir.join("secret.key").display()
+            ));
+        }
+        KeyCommand::Reseal {
+            store,
+            previous_secret_key,
+        } => {
+            let current = match &store.secret_key {
+                Some(k) => SecretKey::from_base64(k).context("FURROW_SECRET_KEY")?,
+                None => SecretKey::load_or_create(&store.data_dir)?,
+            };
+            let previous = SecretKey::from_base64(&previous_secret_key)
+                .context("FURROW_PREVIOUS_SECRET_KEY")?;
+            let db = open_with_key(&store, current.with_previous(&previous)).await?;
+            let n = db.reseal_secrets().await.context("re-sealing secrets")?;
+            output::line(&format!(
+                "{n} secrets re-sealed with the current key; FURROW_PREVIOUS_SECRET_KEY can be removed"
             ));
         }
     }

@@ -39,6 +39,9 @@ struct Args {
     /// Every node of a cluster needs the same key.
     #[arg(long, env = "FURROW_SECRET_KEY", hide_env_values = true)]
     secret_key: Option<String>,
+    /// During a key rotation (docs/OPERATIONS.md): the key being replaced, which still opens old secrets.
+    #[arg(long, env = "FURROW_PREVIOUS_SECRET_KEY", hide_env_values = true)]
+    previous_secret_key: Option<String>,
     /// Create this API owner on start if it does not exist (with --owner-password).
     #[arg(long, env = "FURROW_OWNER_USERNAME")]
     owner_username: Option<String>,
@@ -85,11 +88,16 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     init_logging(args.log_json);
 
-    let key = match &args.secret_key {
+    let mut key = match &args.secret_key {
         Some(k) => SecretKey::from_base64(k).context("FURROW_SECRET_KEY")?,
         None => SecretKey::load_or_create(&args.data_dir)
             .with_context(|| format!("secret key in {}", args.data_dir.display()))?,
     };
+    if let Some(previous) = &args.previous_secret_key {
+        key = key.with_previous(
+            &SecretKey::from_base64(previous).context("FURROW_PREVIOUS_SECRET_KEY")?,
+        );
+    }
     let store = Store::open(StoreOptions {
         data_dir: args.data_dir.clone(),
         database_url: args.database_url.clone(),

@@ -180,6 +180,44 @@ impl Store {
         Ok(())
     }
 
+    /// Re-seals every credential and webhook secret still sealed with the previous key (a key rotation);
+    /// returns how many rows were re-sealed. Safe to run again: rows already under the current key are left.
+    pub async fn reseal_secrets(&self) -> Result<usize> {
+        let mut n = 0;
+        for (table, column, prefix) in [
+            ("credentials", "secrets", "credential"),
+            ("webhooks", "secret", "webhook"),
+        ] {
+            let rows = sqlx::query(&format!("SELECT id, {column} FROM {table}"))
+                .fetch_all(&self.pool)
+                .await?;
+            for row in rows {
+                let id: String = row.try_get("id")?;
+                let sealed: Vec<u8> = row.try_get(column)?;
+                let context = format!("{prefix}:{id}");
+                if self.key.opens_with_current(&sealed, &context) {
+                    continue;
+                }
+                let plain = self
+                    .key
+                    .open(&sealed, &context)
+                    .ok_or_else(|| Error::Decrypt {
+                        credential_id: id.clone(),
+                    })?;
+                sqlx::query(&format!(
+                    "UPDATE {table} SET {column} = $1 WHERE id = $2 AND {column} = $3"
+                ))
+                .bind(self.key.seal(&plain, &context))
+                .bind(&id)
+                .bind(&sealed)
+                .execute(&self.pool)
+                .await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Takes up to `limit` credentials due for a background sync (status OK or LIMITED_PERMISSION and
     /// `next_sync_at` passed or unset) and moves their next sync to `next`; returns `(owner_id, credential_id)`.
     /// Concurrent schedulers never take the same credential twice: the update re-checks the due time.

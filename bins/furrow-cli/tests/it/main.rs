@@ -174,3 +174,61 @@ fn inspect_prints_an_array_for_several_sets_and_fails_clearly_on_bad_input() {
     let missing = furrow(&["inspect", "/nonexistent/TASKDATA"]);
     assert_eq!(missing.status.code(), Some(1));
 }
+
+#[tokio::test]
+async fn key_rotate_reseals_every_secret_under_a_new_key() {
+    use furrow_store::{SecretKey, Store, StoreOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let open = |key: SecretKey| {
+        Store::open(StoreOptions {
+            data_dir: data.clone(),
+            database_url: None,
+            key,
+        })
+    };
+    let old = SecretKey::load_or_create(&data).unwrap();
+    let store = open(old.clone()).await.unwrap();
+    let owner = store.create_owner("k@example.com", "pw").await.unwrap();
+    let user = store
+        .create_user(&owner.id, &furrow_model::UserInput::default())
+        .await
+        .unwrap();
+    let input = furrow_credentials::validate(
+        furrow_credentials::Provider::Claas,
+        &serde_json::json!({"clientKey": "k", "clientSecret": "the-secret", "refreshToken": "rt-1"}),
+    )
+    .unwrap();
+    let cred = store
+        .create_credential(&owner.id, &user.id, &input)
+        .await
+        .unwrap();
+    store.close().await;
+
+    let out = furrow(&["key", "rotate", "--data-dir", data.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 secrets re-sealed"));
+    assert!(
+        !data.join("secret.key.previous").exists(),
+        "the old key is forgotten"
+    );
+    let new = SecretKey::load_or_create(&data).unwrap();
+    assert_ne!(new.to_base64(), old.to_base64());
+    let reopened = open(new).await.unwrap();
+    let got = reopened
+        .get_credential_by_id(&owner.id, &cred.id)
+        .await
+        .unwrap();
+    assert_eq!(got.secrets["clientSecret"], "the-secret");
+    let stale = open(old).await.unwrap();
+    assert!(
+        stale
+            .get_credential_by_id(&owner.id, &cred.id)
+            .await
+            .is_err()
+    );
+}

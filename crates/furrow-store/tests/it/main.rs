@@ -48,7 +48,75 @@ on_both_backends!(
     concurrent_workers_never_claim_the_same_job,
     webhooks_one_per_event_with_sealed_secrets,
     configs_merge_per_owner_and_user,
+    a_key_rotation_reseals_every_secret,
 );
+
+async fn a_key_rotation_reseals_every_secret(db: &TestDb) {
+    let s = &db.store;
+    let o = s.create_owner("rot@example.com", "pw").await.unwrap();
+    let u = s
+        .create_user(&o.id, &user("g", "g@x.io", None))
+        .await
+        .unwrap();
+    let c = s
+        .create_credential(&o.id, &u.id, &claas_input("secret-before-rotation"))
+        .await
+        .unwrap();
+    s.create_webhook(
+        &o.id,
+        "w",
+        "http://127.0.0.1:9/h",
+        "hook-secret",
+        &["fieldCreated".to_string()],
+    )
+    .await
+    .unwrap();
+    let opts = |key: furrow_store::SecretKey| furrow_store::StoreOptions {
+        data_dir: db.data_dir.clone(),
+        database_url: db.database_url.clone(),
+        key,
+    };
+    let new_key = furrow_store::SecretKey::generate();
+    // Mid-rotation: the new key carries the old one, so everything still opens.
+    let rotating = furrow_store::Store::open(opts(new_key.clone().with_previous(&db.key)))
+        .await
+        .unwrap();
+    assert_eq!(
+        rotating
+            .get_credential_by_id(&o.id, &c.id)
+            .await
+            .unwrap()
+            .secrets["clientSecret"],
+        "secret-before-rotation"
+    );
+    // Without the old key nothing opens yet.
+    let only_new = furrow_store::Store::open(opts(new_key.clone()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        only_new.get_credential_by_id(&o.id, &c.id).await,
+        Err(Error::Decrypt { .. })
+    ));
+    assert_eq!(
+        rotating.reseal_secrets().await.unwrap(),
+        2,
+        "one credential, one webhook"
+    );
+    assert_eq!(
+        rotating.reseal_secrets().await.unwrap(),
+        0,
+        "nothing left to move"
+    );
+    // After the rotation the new key alone opens everything; the old one nothing.
+    let cred = only_new.get_credential_by_id(&o.id, &c.id).await.unwrap();
+    assert_eq!(cred.secrets["clientSecret"], "secret-before-rotation");
+    let hooks = only_new.list_webhooks(&o.id).await.unwrap();
+    assert_eq!(hooks[0].secret, "hook-secret");
+    assert!(matches!(
+        s.get_credential_by_id(&o.id, &c.id).await,
+        Err(Error::Decrypt { .. })
+    ));
+}
 
 fn user(name: &str, email: &str, external: Option<&str>) -> UserInput {
     UserInput {
