@@ -111,6 +111,22 @@ pub(crate) async fn seed(
             user.id
         );
     }
+    let ops = "services/operations/api";
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" \"{base}/services/fields/api/fields?leafUserId={}\"",
+        user.id
+    );
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" \"{base}/{ops}/files?leafUserId={}\"",
+        user.id
+    );
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" \"{base}/{ops}/operations?leafUserId={}\"",
+        user.id
+    );
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/{ops}/operations/OPERATION_ID/summary"
+    );
     println!("  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/services/config/api/configs");
     println!();
     Ok(())

@@ -278,6 +278,37 @@ pub(crate) async fn standard_geoparquet(
     ))
 }
 
+/// The swath polygons of a file, written beside its standard GeoParquet when `enablePolygonOutput` was on.
+fn polygon_path(f: &StoredFile) -> Option<String> {
+    let standard = f.standard_path.as_deref()?;
+    let p = std::path::Path::new(standard).with_file_name(furrow_sync::OP_POLYGON_PARQUET);
+    p.exists().then(|| p.display().to_string())
+}
+
+/// Where to download the file's swath polygons (needs `enablePolygonOutput`):
+/// `{"downloadPolygonGeoparquet": URL}`.
+#[utoipa::path(get, path = "/services/operations/api/files/{id}/polygonGeoparquet", tag = "files", params(("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn polygon_geoparquet(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let f = state.store.get_file(&owner.0.id, &id).await?;
+    if polygon_path(&f).is_none() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "polygonGeoparquet not found: enablePolygonOutput was off when the file was processed, or its points \
+             carry no width, distance and heading",
+            Some("notFound"),
+        ));
+    }
+    Ok(axum::Json(
+        json!({"downloadPolygonGeoparquet": download_url(&f.id, "polygonGeoparquet")}),
+    ))
+}
+
 /// The points of a file outside every field (needs `enableOutsideFieldGeojson`):
 /// `{fields, featureCount, outsideFieldGeojson, downloadOutsideFieldGeojson}`.
 #[utoipa::path(get, path = "/services/operations/api/files/{id}/outsideFieldGeojson", tag = "files", params(("id" = String, Path)),
@@ -337,6 +368,11 @@ pub(crate) async fn download(
             f.outside_path.clone(),
             "application/geo+json",
             format!("{}-outside.geojson", f.id),
+        ),
+        "polygonGeoparquet" => (
+            polygon_path(&f),
+            "application/vnd.apache.parquet",
+            format!("{}-polygons.parquet", f.id),
         ),
         _ => return Err(ApiError::not_found("artifact", "notFound")),
     };

@@ -161,6 +161,10 @@ pub fn router(state: AppState) -> Router {
             get(files::outside_field_geojson),
         )
         .route(
+            &format!("{OPS}/files/{{id}}/polygonGeoparquet"),
+            get(files::polygon_geoparquet),
+        )
+        .route(
             &format!("{OPS}/users/{{leafUserId}}/files/sync"),
             post(sync::files),
         )

@@ -19,7 +19,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         crate::fields::list_farms, crate::fields::get_farm, crate::fields::create_farm, crate::fields::update_farm,
         crate::fields::list_growers, crate::fields::get_grower, crate::fields::create_grower, crate::fields::update_grower,
         crate::files::list, crate::files::get, crate::files::status, crate::files::summary, crate::files::units,
-        crate::files::standard_geoparquet, crate::files::download, crate::files::outside_field_geojson,
+        crate::files::standard_geoparquet, crate::files::download, crate::files::outside_field_geojson, crate::files::polygon_geoparquet,
         crate::sync::fields, crate::sync::files,
         crate::operations::list, crate::operations::get, crate::operations::summary, crate::operations::units,
         crate::operations::files, crate::operations::standard_geojson, crate::operations::filtered_geojson,

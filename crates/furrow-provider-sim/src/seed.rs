@@ -419,6 +419,13 @@ impl Seed {
         self.files.read().map(|f| f.clone()).unwrap_or_default()
     }
 
+    /// Keeps only the machine files for which `keep` is true (e.g. one small file for load tests).
+    pub fn retain_files(&self, keep: impl Fn(&SeedFile) -> bool) {
+        if let Ok(mut files) = self.files.write() {
+            files.retain(|f| keep(f));
+        }
+    }
+
     /// Adds `n` generated ISOXML zips to organization `org` (for pagination tests); returns their ids.
     pub fn add_generated_files(&self, org: &str, n: usize) -> Vec<String> {
         let Ok(mut files) = self.files.write() else {

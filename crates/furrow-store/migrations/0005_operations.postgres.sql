@@ -1,12 +1,16 @@
 -- Allocation results on files, field operations, batch uploads and sync scheduling.
--- files.facts: JSON of what the grouping needs (type, crop, times, covered area, per-field intersections);
--- files.grouped_at: when the file last took part in its user's grouping (NULL: waiting for it).
+-- files gains the allocation columns, and a provider file is now stored once per *user* (two growers of one
+-- integrator may both see a shared organization's file).
+-- facts: JSON of what the grouping needs (type, crop, times, covered area, per-field intersections);
+-- grouped_at: when the file last took part in its user's grouping (NULL: waiting for it).
 ALTER TABLE files ADD COLUMN facts TEXT;
 ALTER TABLE files ADD COLUMN field_ids TEXT;
 ALTER TABLE files ADD COLUMN grouped_at BIGINT;
 ALTER TABLE files ADD COLUMN outside_path TEXT;
 ALTER TABLE files ADD COLUMN outside_count BIGINT;
 ALTER TABLE files ADD COLUMN batch_id TEXT;
+ALTER TABLE files DROP CONSTRAINT files_owner_id_provider_provider_file_id_key;
+ALTER TABLE files ADD CONSTRAINT files_user_provider_file UNIQUE (owner_id, user_id, provider, provider_file_id);
 CREATE INDEX files_grouping ON files(owner_id, user_id, status, grouped_at);
 
 -- A field operation: files of one field, type and crop within the merge window. files/providers/fields are

@@ -1,12 +1,52 @@
 -- Allocation results on files, field operations, batch uploads and sync scheduling.
--- files.facts: JSON of what the grouping needs (type, crop, times, covered area, per-field intersections);
--- files.grouped_at: when the file last took part in its user's grouping (NULL: waiting for it).
-ALTER TABLE files ADD COLUMN facts TEXT;
-ALTER TABLE files ADD COLUMN field_ids TEXT;
-ALTER TABLE files ADD COLUMN grouped_at BIGINT;
-ALTER TABLE files ADD COLUMN outside_path TEXT;
-ALTER TABLE files ADD COLUMN outside_count BIGINT;
-ALTER TABLE files ADD COLUMN batch_id TEXT;
+-- files gains the allocation columns, and a provider file is now stored once per *user* (two growers of one
+-- integrator may both see a shared organization's file): SQLite cannot change a UNIQUE constraint in place,
+-- so the table is rebuilt.
+-- facts: JSON of what the grouping needs (type, crop, times, covered area, per-field intersections);
+-- grouped_at: when the file last took part in its user's grouping (NULL: waiting for it).
+CREATE TABLE files_new (
+    id TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL REFERENCES api_owners(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES leaf_users(id) ON DELETE CASCADE,
+    provider TEXT NOT NULL,
+    provider_file_id TEXT NOT NULL,
+    credential_id TEXT,
+    organization_id TEXT,
+    origin TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    file_format TEXT,
+    size_bytes BIGINT,
+    original_path TEXT,
+    status TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    message TEXT,
+    operation_type TEXT,
+    start_time BIGINT,
+    end_time BIGINT,
+    summary TEXT,
+    units TEXT,
+    standard_path TEXT,
+    geojson_path TEXT,
+    facts TEXT,
+    field_ids TEXT,
+    grouped_at BIGINT,
+    outside_path TEXT,
+    outside_count BIGINT,
+    batch_id TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (owner_id, user_id, provider, provider_file_id)
+);
+INSERT INTO files_new (id, owner_id, user_id, provider, provider_file_id, credential_id, organization_id, origin,
+    file_name, file_format, size_bytes, original_path, status, steps, message, operation_type, start_time, end_time,
+    summary, units, standard_path, geojson_path, created_at, updated_at)
+SELECT id, owner_id, user_id, provider, provider_file_id, credential_id, organization_id, origin,
+    file_name, file_format, size_bytes, original_path, status, steps, message, operation_type, start_time, end_time,
+    summary, units, standard_path, geojson_path, created_at, updated_at FROM files;
+DROP TABLE files;
+ALTER TABLE files_new RENAME TO files;
+CREATE INDEX files_owner ON files(owner_id, created_at);
+CREATE INDEX files_user ON files(owner_id, user_id);
 CREATE INDEX files_grouping ON files(owner_id, user_id, status, grouped_at);
 
 -- A field operation: files of one field, type and crop within the merge window. files/providers/fields are

@@ -1,4 +1,4 @@
-//! Machine files (Leaf's `/files`): one row per provider file, stored once per owner, provider and provider id,
+//! Machine files (Leaf's `/files`): one row per provider file, stored once per owner, user, provider and provider id,
 //! with the state of each processing step (`{"original": "DONE", "standard": …}`) and the blob paths of the
 //! original and converted files.
 
@@ -201,7 +201,7 @@ pub(crate) const COLUMNS: &str = "id, user_id, provider, provider_file_id, crede
     outside_count, batch_id, created_at, updated_at";
 
 impl Store {
-    /// Records a file unless the owner already has this provider file; returns its id and whether it is new.
+    /// Records a file unless the user already has this provider file; returns its id and whether it is new.
     pub async fn insert_file_if_absent(
         &self,
         owner_id: &str,
@@ -213,7 +213,7 @@ impl Store {
             "INSERT INTO files (id, owner_id, user_id, provider, provider_file_id, credential_id, organization_id, \
              origin, file_name, file_format, size_bytes, status, steps, batch_id, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $14, $14) \
-             ON CONFLICT (owner_id, provider, provider_file_id) DO NOTHING",
+             ON CONFLICT (owner_id, user_id, provider, provider_file_id) DO NOTHING",
         )
         .bind(&id)
         .bind(owner_id)
@@ -237,9 +237,10 @@ impl Store {
             return Ok((id, true));
         }
         let existing: String = sqlx::query_scalar(
-            "SELECT id FROM files WHERE owner_id = $1 AND provider = $2 AND provider_file_id = $3",
+            "SELECT id FROM files WHERE owner_id = $1 AND user_id = $2 AND provider = $3 AND provider_file_id = $4",
         )
         .bind(owner_id)
+        .bind(&file.user_id)
         .bind(&file.provider)
         .bind(&file.provider_file_id)
         .fetch_one(&self.pool)

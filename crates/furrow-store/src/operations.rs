@@ -225,12 +225,14 @@ impl Store {
         rows.iter().map(crate::files::file_from_row).collect()
     }
 
-    /// Marks files as grouped at `at` (only those still waiting).
+    /// Marks files as grouped at `at` (only those still waiting and unchanged since `at`: a file re-allocated
+    /// while the grouping ran stays waiting, so it is grouped again with its new facts).
     pub async fn mark_grouped(&self, owner_id: &str, ids: &[String], at: i64) -> Result<()> {
         for chunk in ids.chunks(200) {
             let params: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
             let sql = format!(
-                "UPDATE files SET grouped_at = $1 WHERE owner_id = $2 AND grouped_at IS NULL AND id IN ({})",
+                "UPDATE files SET grouped_at = $1 WHERE owner_id = $2 AND grouped_at IS NULL AND updated_at <= $1 \
+                 AND id IN ({})",
                 params.join(", ")
             );
             let mut q = sqlx::query(&sql).bind(at).bind(owner_id);

@@ -628,6 +628,27 @@ pub(crate) async fn run_process(
                     },
                 )
                 .await?;
+            // Swath polygons when the user's configuration asks for them (enablePolygonOutput).
+            if crate::operations::polygon_output(store, owner, &file.user_id).await? {
+                let state = match crate::operations::file_polygons(&blobs, owner, &file).await {
+                    Ok(true) => "DONE",
+                    Ok(false) => "SKIPPED",
+                    Err(m) => {
+                        tracing::warn!(file = %file.id, error = %m, "polygon output failed");
+                        "FAILED"
+                    }
+                };
+                file = store
+                    .update_file(
+                        owner,
+                        &file.id,
+                        &FileUpdate {
+                            steps: vec![("polygonGeoparquet".into(), state.into())],
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+            }
             // Step 3: allocation to the user's fields (a failure here leaves the conversion usable).
             let allocation = crate::operations::allocation_step(ctx, &blobs, owner, &file).await?;
             let (state, message) = match allocation {

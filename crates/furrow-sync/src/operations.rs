@@ -673,6 +673,90 @@ fn harvest_stats(batches: &[RecordBatch], keep: &[Vec<bool>]) -> Option<(String,
     Some((name.to_owned(), mean, var.sqrt()))
 }
 
+/// Writes each point's swath rectangle (width × distance along the heading) as GeoParquet polygons; `None`
+/// (nothing written) when the points lack width, distance or heading.
+fn write_polygons(
+    batches: &[RecordBatch],
+    path: &Path,
+) -> std::result::Result<Option<PathBuf>, String> {
+    let mut writer = None;
+    for b in batches {
+        let Ok(p) = furrow_geoparquet::swath_polygons(b) else {
+            return Ok(None);
+        };
+        if writer.is_none() {
+            let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+            writer = Some(
+                furrow_geoparquet::GeoParquetWriter::try_new(
+                    file,
+                    p.schema(),
+                    &furrow_geoparquet::GeoParquetOptions::default(),
+                )
+                .map_err(|e| e.to_string())?,
+            );
+        }
+        if let Some(w) = writer.as_mut() {
+            w.write(&p).map_err(|e| e.to_string())?;
+        }
+    }
+    match writer {
+        Some(w) => {
+            w.finish().map_err(|e| e.to_string())?;
+            Ok(Some(path.to_path_buf()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The swath polygons of a converted file (`enablePolygonOutput`), written beside its standard GeoParquet as
+/// `polygon.parquet`; returns whether they were written.
+pub(crate) async fn file_polygons(
+    blobs: &BlobStore,
+    owner_id: &str,
+    file: &StoredFile,
+) -> std::result::Result<bool, String> {
+    let Some(standard) = file.standard_path.clone() else {
+        return Ok(false);
+    };
+    let scratch = blobs
+        .scratch(owner_id, &file.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let out = scratch.join(OP_POLYGON_PARQUET);
+    let target = out.clone();
+    let written = tokio::task::spawn_blocking(move || {
+        let batches = read_points(Path::new(&standard))?;
+        write_polygons(&batches, &target)
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("the polygon writer stopped: {e}")));
+    let result = match written {
+        Ok(Some(p)) => blobs
+            .publish(&p, owner_id, &file.id, OP_POLYGON_PARQUET)
+            .await
+            .map(|_| true)
+            .map_err(|e| e.to_string()),
+        Ok(None) => Ok(false),
+        Err(e) => Err(e),
+    };
+    let _ = tokio::fs::remove_dir_all(&scratch).await;
+    result
+}
+
+/// Whether a user's configuration asks for polygon outputs of files (`enablePolygonOutput`).
+pub(crate) async fn polygon_output(
+    store: &furrow_store::Store,
+    owner_id: &str,
+    user_id: &str,
+) -> Result<bool> {
+    let owner = store.get_config(owner_id, None).await?;
+    let user = store.get_config(owner_id, Some(user_id)).await?;
+    Ok(furrow_model::effective_config(&owner, Some(&user))
+        .get("enablePolygonOutput")
+        .and_then(Value::as_bool)
+        .unwrap_or(false))
+}
+
 fn build_operation(input: BuildInput, scratch: &Path) -> std::result::Result<Built, String> {
     let index = match &input.field {
         Some(f) => Some(FieldIndex::build([f.clone()]).map_err(|e| e.to_string())?),
@@ -780,34 +864,7 @@ fn build_operation(input: BuildInput, scratch: &Path) -> std::result::Result<Bui
         ..Counts::default()
     });
     // Swath polygons, when the points carry width, distance and heading.
-    let polygons = scratch.join(OP_POLYGON_PARQUET);
-    let mut poly_writer = None;
-    for b in &kept {
-        let Ok(p) = furrow_geoparquet::swath_polygons(b) else {
-            break;
-        };
-        if poly_writer.is_none() {
-            let file = std::fs::File::create(&polygons).map_err(|e| e.to_string())?;
-            poly_writer = Some(
-                furrow_geoparquet::GeoParquetWriter::try_new(
-                    file,
-                    p.schema(),
-                    &furrow_geoparquet::GeoParquetOptions::default(),
-                )
-                .map_err(|e| e.to_string())?,
-            );
-        }
-        if let Some(w) = poly_writer.as_mut() {
-            w.write(&p).map_err(|e| e.to_string())?;
-        }
-    }
-    let polygons = match poly_writer {
-        Some(w) => {
-            w.finish().map_err(|e| e.to_string())?;
-            Some(polygons)
-        }
-        None => None,
-    };
+    let polygons = write_polygons(&kept, &scratch.join(OP_POLYGON_PARQUET))?;
     let units_doc = Value::Object(furrow_machine_data::units_document(input.op, &units));
     Ok(Built {
         coverage,

@@ -343,13 +343,60 @@ async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
             .unwrap_or_default()
             .contains("\"refresh_token\":\"r")
     }));
+    // Within a minute or two the synced fields, the converted files and a field operation with its summary.
+    let ops_url = lines
+        .iter()
+        .find_map(|l| {
+            l.split_whitespace()
+                .last()
+                .filter(|u| u.contains("/operations?leafUserId="))
+        })
+        .unwrap()
+        .trim_matches('"')
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let op = loop {
+        let ops: Value = client
+            .get(&ops_url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ready = ops
+            .as_array()
+            .and_then(|a| a.iter().find(|o| o["status"] == "processed").cloned());
+        if let Some(op) = ready {
+            break op;
+        }
+        assert!(Instant::now() < deadline, "no processed operation: {ops}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let base = ops_url.split("/services/").next().unwrap();
+    let summary: Value = client
+        .get(format!(
+            "{base}/services/operations/api/operations/{}/summary",
+            op["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(summary["type"], "Feature");
+    assert_eq!(summary["properties"]["operationType"], op["type"]);
     let _ = child.kill();
     let _ = child.wait();
 }
 
-/// Two worker processes and one API process on one PostgreSQL: 200 credentials are validated against the CLAAS
-/// simulator while one worker is killed (SIGKILL) and restarted; every credential ends OK and every job is done
-/// exactly once (no job failed, none left).
+/// Two worker processes and one API process on one PostgreSQL and one blob folder: 200 credentials are validated
+/// and synced against the CLAAS simulator (one ISOXML machine file each) while one worker is killed (SIGKILL) and
+/// restarted; every credential ends OK, every file is stored once and processed once, and every job is done
+/// (none failed, none left).
 #[cfg(furrow_pg)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
@@ -361,6 +408,10 @@ async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
     let sim = furrow_provider_sim::Simulator::start(Provider::Claas)
         .await
         .unwrap();
+    sim.seed().retain_files(|f| f.name == "AFE.zip");
+    assert_eq!(sim.visible_files().len(), 1, "the corpus planting log");
+    let tmp = tempfile::tempdir().unwrap();
+    let blobs = tmp.path().join("blobs");
     let spawn = |role: &str, dir: &Path| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_furrow-server"));
         cmd.args([
@@ -375,6 +426,8 @@ async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
         ])
         .arg("--data-dir")
         .arg(dir)
+        .arg("--blob-dir")
+        .arg(&blobs)
         .arg("--provider-url")
         .arg(format!("claas={}", sim.base_url()))
         .env("FURROW_SECRET_KEY", &key)
@@ -385,7 +438,6 @@ async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
         .stderr(Stdio::piped());
         cmd
     };
-    let tmp = tempfile::tempdir().unwrap();
     // The API process (no worker), found through the address it logs.
     let mut api = spawn("api", &tmp.path().join("api"))
         .env("RUST_LOG", "info")
@@ -449,27 +501,19 @@ async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
     let _ = w2.wait();
     let w2b = spawn("worker", &tmp.path().join("w2")).spawn().unwrap();
     let mut workers = [w1, w2b];
-    let deadline = Instant::now() + Duration::from_secs(90);
+    let count = async |sql: &str| -> i64 {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(240);
     loop {
-        // Done when every credential is OK and no validation job is left (a killed worker's job is re-run,
-        // idempotently, once its lease expires).
-        let (ok, open) = {
-            use sqlx::Connection;
-            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-            let ok: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM credentials WHERE status = 'OK'")
-                    .fetch_one(&mut conn)
-                    .await
-                    .unwrap();
-            let open: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM jobs WHERE kind = 'credential_validate' AND state IN ('queued', 'running')",
-            )
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-            (ok, open)
-        };
-        if (ok == 200 && open == 0) || Instant::now() > deadline {
+        // Done when every credential is OK, every file processed and no job is left (a killed worker's job is
+        // re-run, idempotently, once its lease expires).
+        let ok = count("SELECT COUNT(*) FROM credentials WHERE status = 'OK'").await;
+        let processed = count("SELECT COUNT(*) FROM files WHERE status = 'PROCESSED'").await;
+        let open = count("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')").await;
+        if (ok == 200 && processed == 200 && open == 0) || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -489,6 +533,38 @@ async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
     };
     assert_eq!(states.len(), 200);
     assert!(states.iter().all(|s| s == "done"), "{states:?}");
+    // Every file: stored once per grower, processed by exactly one job, its blobs written once.
+    assert_eq!(count("SELECT COUNT(*) FROM files").await, 200);
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT user_id) FROM files WHERE status = 'PROCESSED'").await,
+        200
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM jobs WHERE kind = 'file_process' AND state = 'done'").await,
+        200,
+        "one processing job per file"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await,
+        0
+    );
+    let mut file_dirs = 0;
+    for owner in std::fs::read_dir(&blobs).unwrap() {
+        for file in std::fs::read_dir(owner.unwrap().path()).unwrap() {
+            let names: Vec<String> = std::fs::read_dir(file.unwrap().path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert!(
+                names.iter().all(|n| !n.starts_with('.')),
+                "no temporary leftovers: {names:?}"
+            );
+            if names.iter().any(|n| n == "original") {
+                file_dirs += 1;
+            }
+        }
+    }
+    assert_eq!(file_dirs, 200, "one original per file");
     for user in &creds {
         let v: Value = client
             .get(format!(

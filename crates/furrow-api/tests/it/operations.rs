@@ -105,7 +105,7 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
         .json(
             Method::PATCH,
             &format!("/services/config/api/configs/{user}"),
-            Some(json!({"enableOutsideFieldGeojson": true})),
+            Some(json!({"enableOutsideFieldGeojson": true, "enablePolygonOutput": true})),
         )
         .await;
     assert_eq!(r.status(), 200);
@@ -138,6 +138,25 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
     assert_eq!(file["status"], "processed");
     assert_eq!(file["fields"], json!(["west"]));
     assert_eq!(file["batchId"], batch_id);
+
+    // The file's swath polygons (enablePolygonOutput).
+    let link = get_json(h, &format!("{OPS}/files/{file_id}/polygonGeoparquet")).await;
+    let bytes = h
+        .req(
+            Method::GET,
+            link["downloadPolygonGeoparquet"].as_str().unwrap(),
+            &h.token_a,
+        )
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..4], b"PAR1");
+    let steps = get_json(h, &format!("{OPS}/files/{file_id}/status")).await;
+    assert_eq!(steps["polygonGeoparquet"]["status"], "processed", "{steps}");
+    assert_eq!(steps["allocation"]["status"], "processed", "{steps}");
 
     // Points outside the field, as a downloadable GeoJSON.
     let outside = get_json(h, &format!("{OPS}/files/{file_id}/outsideFieldGeojson")).await;

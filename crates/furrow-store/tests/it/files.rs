@@ -70,6 +70,24 @@ async fn a_provider_file_is_stored_once(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!((all.len(), total), (1, 1));
+    // Another grower of the same integrator who sees the same provider file gets a file of their own.
+    let other = db
+        .store
+        .create_user(&owner, &UserInput::default())
+        .await
+        .unwrap()
+        .id;
+    let (theirs, new_theirs) = db
+        .store
+        .insert_file_if_absent(&owner, &new_file(&other, "mf-1"))
+        .await
+        .unwrap();
+    assert!(new_theirs);
+    assert_ne!(theirs, id);
+    assert_eq!(
+        db.store.get_file(&owner, &theirs).await.unwrap().user_id,
+        other
+    );
 }
 
 async fn file_steps_merge_and_filters_match(db: &TestDb) {
