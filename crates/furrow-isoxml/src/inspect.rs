@@ -188,7 +188,8 @@ fn summarise_log(log: &TimeLog, warnings: &mut Vec<String>) -> TimeLogSummary {
     let mut bbox: Option<[i32; 4]> = None;
     // Per DLV index (a u8, so no bounds checks); copied into `s.dlvs` at the end.
     let mut counts = [0u64; MAX_DLVS];
-    let mut sums = [0i64; MAX_DLVS];
+    // i128 cannot overflow here (2^64 values of at most 2^31); saturated into the i64 `sum` at the end.
+    let mut sums = [0i128; MAX_DLVS];
     loop {
         let view = match reader.next_record() {
             Ok(Some(v)) => v,
@@ -215,12 +216,12 @@ fn summarise_log(log: &TimeLog, warnings: &mut Vec<String>) -> TimeLogSummary {
         for v in view.values() {
             let i = usize::from(v.index);
             counts[i] += 1;
-            sums[i] = sums[i].saturating_add(i64::from(v.value));
+            sums[i] += i128::from(v.value);
         }
     }
     for (d, (count, sum)) in s.dlvs.iter_mut().zip(counts.iter().zip(&sums)) {
         d.count = *count;
-        d.sum = *sum;
+        d.sum = i64::try_from(*sum).unwrap_or(if *sum < 0 { i64::MIN } else { i64::MAX });
     }
     warnings.extend(reader.take_warnings().iter().map(ToString::to_string));
     s.first_time = first.map(|t| t.to_string());

@@ -748,7 +748,12 @@ impl RecordLayout {
             return Step::NeedMore;
         };
         let count = self.dlv_count;
-        if entries.iter().step_by(5).any(|&i| usize::from(i) >= count) {
+        // A header with 256 DLVs makes every u8 index valid.
+        if count < MAX_DLVS
+            && entries
+                .chunks_exact(5)
+                .any(|e| e.first().is_some_and(|&i| usize::from(i) >= count))
+        {
             return Step::Invalid("DLV index beyond the header's DLV list");
         }
         Step::Record {
