@@ -116,6 +116,9 @@ impl From<furrow_store::Error> for ApiError {
                 "credentials for this provider already exist for this user; delete them first",
                 Some("credentialsAlreadyExist"),
             ),
+            furrow_store::Error::Conflict(message) => {
+                Self::new(StatusCode::CONFLICT, message, Some("conflict"))
+            }
             furrow_store::Error::AlreadyExists(what) => Self::new(
                 StatusCode::CONFLICT,
                 format!("{what} already exists"),

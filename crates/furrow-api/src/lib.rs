@@ -26,6 +26,7 @@ mod files;
 mod metrics;
 mod openapi;
 mod operations;
+mod organizations;
 mod pagination;
 mod state;
 mod sync;
@@ -70,6 +71,22 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{UM}/users/{{leafUserId}}/{{credentials}}/events"),
             get(credentials::events),
+        )
+        .route(
+            &format!("{UM}/users/{{leafUserId}}/organizations/{{provider}}"),
+            get(organizations::connected),
+        )
+        .route(
+            &format!("{UM}/users/{{leafUserId}}/{{credentials}}/organizations"),
+            get(organizations::list),
+        )
+        .route(
+            &format!("{UM}/users/{{leafUserId}}/{{credentials}}/organizations/sync"),
+            post(organizations::sync),
+        )
+        .route(
+            &format!("{UM}/users/{{leafUserId}}/{{credentials}}/organizations/{{providerOrgId}}"),
+            get(organizations::get).patch(organizations::patch),
         )
         .route(
             &format!("{ALERTS}/webhooks"),

@@ -21,6 +21,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         crate::files::list, crate::files::get, crate::files::status, crate::files::summary, crate::files::units,
         crate::files::standard_geoparquet, crate::files::download, crate::files::outside_field_geojson, crate::files::polygon_geoparquet,
         crate::sync::fields, crate::sync::files,
+        crate::organizations::connected, crate::organizations::list, crate::organizations::get,
+        crate::organizations::patch, crate::organizations::sync,
         crate::operations::list, crate::operations::get, crate::operations::summary, crate::operations::units,
         crate::operations::files, crate::operations::standard_geojson, crate::operations::filtered_geojson,
         crate::operations::standard_geoparquet, crate::operations::filtered_geoparquet,

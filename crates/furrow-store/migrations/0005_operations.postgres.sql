@@ -58,6 +58,21 @@ CREATE TABLE batches (
 );
 CREATE INDEX batches_owner ON batches(owner_id, created_at);
 
+-- The organizations each credential sees (Leaf's organization sync list): SELECTED or PREVIEW (the user's
+-- choice, read with organizationDataSync=SELECTED_ONLY) or BLOCKED (not connected to the integrator).
+CREATE TABLE provider_organizations (
+    owner_id TEXT NOT NULL REFERENCES api_owners(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES leaf_users(id) ON DELETE CASCADE,
+    provider TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    management_uri TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (owner_id, user_id, provider, org_id)
+);
+
 -- When each credential is next due for a background sync.
 ALTER TABLE credentials ADD COLUMN next_sync_at BIGINT;
 ALTER TABLE credentials ADD COLUMN last_sync_at BIGINT;

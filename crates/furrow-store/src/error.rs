@@ -38,6 +38,9 @@ pub enum Error {
     /// The row does not exist for this API owner.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The change is not allowed in the row's current state.
+    #[error("{0}")]
+    Conflict(&'static str),
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),

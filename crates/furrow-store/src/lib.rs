@@ -26,6 +26,7 @@ mod files;
 mod jobs;
 mod metrics;
 mod operations;
+mod organizations;
 mod owners;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -49,4 +50,5 @@ pub use operations::{
     Batch, FileAllocation, OperationField, OperationFilter, OperationMembership, OperationOutputs,
     StoredOperation,
 };
+pub use organizations::ProviderOrganizationRow;
 pub use webhooks::{FailedCall, Webhook};

@@ -2,8 +2,9 @@
 //! the store's provider upserts (a changed boundary becomes the new active one; the previous one turns
 //! `INACTIVE`), with `fieldCreated` / `fieldUpdated` / `fieldBoundaryCreated` events (source `SYNC`).
 //!
-//! Configuration: `fieldsAutoSync=false` skips background syncs (an on-demand sync still runs). Only
-//! organizations the grower connected are read, whatever `organizationDataSync` says.
+//! Configuration: `fieldsAutoSync=false` skips background syncs (an on-demand sync still runs). Every
+//! organization seen is recorded (`PREVIEW` when new, `BLOCKED` when not connected to the integrator); with
+//! `organizationDataSync=SELECTED_ONLY` only the ones the user `SELECTED` are read.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -87,14 +88,19 @@ fn backoff(attempts: i64) -> Duration {
         .min(Duration::from_secs(3600))
 }
 
-fn auto_sync(
+/// `fieldsAutoSync` and whether `organizationDataSync` is `SELECTED_ONLY`.
+fn sync_config(
     owner: &serde_json::Map<String, Value>,
     user: &serde_json::Map<String, Value>,
-) -> bool {
-    furrow_model::effective_config(owner, Some(user))
+) -> (bool, bool) {
+    let cfg = furrow_model::effective_config(owner, Some(user));
+    let auto = cfg
         .get("fieldsAutoSync")
         .and_then(Value::as_bool)
-        .unwrap_or(true)
+        .unwrap_or(true);
+    let selected_only =
+        cfg.get("organizationDataSync").and_then(Value::as_str) == Some("SELECTED_ONLY");
+    (auto, selected_only)
 }
 
 pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<JobOutcome> {
@@ -115,7 +121,7 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
     if cred.status == CredentialStatus::Invalid {
         return Ok(JobOutcome::Done);
     }
-    let auto = auto_sync(
+    let (auto, selected_only) = sync_config(
         &store.get_config(owner, None).await?,
         &store.get_config(owner, Some(&cred.user_id)).await?,
     );
@@ -141,19 +147,41 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
         writer.finish().await;
         return Ok(JobOutcome::Done);
     }
-    let listed = async {
-        let mut all = Vec::new();
-        for org in provider.organizations().await? {
-            // Only organizations the grower connected to the integrator can be read (John Deere's
-            // `connections`); furrow keeps no separate selection, so ALL and SELECTED_ONLY read the same.
-            if !org.connected {
-                continue;
+    let provider_name = cred.provider.leaf_name().to_owned();
+    let orgs = provider.organizations().await;
+    let listed = match orgs {
+        Ok(orgs) => {
+            let mut readable = Vec::new();
+            for org in orgs {
+                // The organization sync list: every organization seen, with the user's choice kept.
+                let row = store
+                    .upsert_provider_organization(
+                        owner,
+                        &cred.user_id,
+                        &provider_name,
+                        &org.id,
+                        &org.name,
+                        org.connected,
+                        org.connection_uri.as_deref(),
+                    )
+                    .await?;
+                // Only organizations connected to the integrator can be read; with SELECTED_ONLY, only those
+                // the user selected.
+                if row.status != "BLOCKED" && (!selected_only || row.status == "SELECTED") {
+                    readable.push(org.id);
+                }
             }
-            all.extend(provider.fields(&org.id).await?);
+            async {
+                let mut all = Vec::new();
+                for org in &readable {
+                    all.extend(provider.fields(org).await?);
+                }
+                Ok::<_, furrow_provider::Error>(all)
+            }
+            .await
         }
-        Ok::<_, furrow_provider::Error>(all)
-    }
-    .await;
+        Err(e) => Err(e),
+    };
     drop(provider);
     writer.finish().await;
     let fields = match listed {
@@ -172,7 +200,6 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
             });
         }
     };
-    let provider_name = cred.provider.leaf_name().to_owned();
     let user = cred.user_id.clone();
     let mut growers: HashMap<String, i64> = HashMap::new();
     let mut farms: HashMap<String, i64> = HashMap::new();

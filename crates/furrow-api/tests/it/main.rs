@@ -12,6 +12,7 @@ mod fields;
 mod files;
 mod metrics;
 mod operations;
+mod organizations;
 mod users;
 
 macro_rules! on_both_backends {

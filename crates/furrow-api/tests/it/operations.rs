@@ -305,6 +305,34 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
         ["operationType"]
     );
 
+    // Deleting the grower removes its files, operations and their blobs.
+    let blob_root = crate::harness::blob_dir().join(&h.owner_a);
+    let file_dir = blob_root.join(&file_id);
+    let op_dir = blob_root.join(format!("operation-{id}"));
+    let batch_dir = blob_root.join(format!("batch-{batch_id}"));
+    assert!(file_dir.join("standard.parquet").exists() && op_dir.exists());
+    assert!(batch_dir.join("original").exists());
+    let r = h
+        .json(
+            Method::DELETE,
+            &format!("/services/usermanagement/api/users/{user}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    assert!(
+        !file_dir.exists() && !op_dir.exists() && !batch_dir.exists(),
+        "blobs removed with the user"
+    );
+    problem(
+        h.json(Method::GET, &format!("{OPS}/operations/{id}"), None)
+            .await,
+        404,
+        None,
+    )
+    .await;
+    let user = h.user("grower-2").await;
+
     // On-demand syncs answer 202 at once; unknown users 404.
     for path in [
         format!("{FIELDS}/users/{user}/fields/sync"),

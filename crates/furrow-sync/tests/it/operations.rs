@@ -167,7 +167,7 @@ async fn uploads_become_field_operations_with_outputs_and_events(db: &TestDb) {
         let m = &op.membership;
         assert_eq!(m.field_id.as_deref(), Some(field));
         assert_eq!(m.operation_type, "planted");
-        assert_eq!(m.files, [first.clone()]);
+        assert_eq!(m.files, std::slice::from_ref(&first));
         assert_eq!(m.providers, ["Leaf"]);
         assert_eq!(op.status, FileStatus::Processed, "{:?}", op.message);
         assert_eq!(op.built_version, op.version);

@@ -1,0 +1,136 @@
+//! The organization sync list over HTTP (rows recorded the way the fields sync records them).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::harness::{Harness, named_fields, problem};
+
+const UM: &str = "/services/usermanagement/api";
+
+crate::on_both_backends!(organizations_list_select_and_block);
+
+async fn organizations_list_select_and_block(h: &Harness) {
+    let user = h.user("grower").await;
+    for (id, name, connected) in [
+        ("4201", "Prairie Farms", true),
+        ("4202", "Hillside Growers", true),
+        ("4203", "Unconnected Co", false),
+    ] {
+        h.db.store
+            .upsert_provider_organization(
+                &h.owner_a,
+                &user,
+                "JohnDeere",
+                id,
+                name,
+                connected,
+                (!connected).then_some("https://connections.example/4203"),
+            )
+            .await
+            .unwrap();
+    }
+    let split: Value = h
+        .json(
+            Method::GET,
+            &format!("{UM}/users/{user}/organizations/JohnDeere"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(split["connectedOrganizations"].as_array().unwrap().len(), 2);
+    assert_eq!(split["notConnectedOrganizations"][0]["id"], "4203");
+    assert_eq!(
+        split["notConnectedOrganizations"][0]["managementUri"],
+        "https://connections.example/4203"
+    );
+    // The slug works as well as Leaf's name.
+    let r = h
+        .json(
+            Method::GET,
+            &format!("{UM}/users/{user}/john-deere/organizations?size=2"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-total-count"], "3");
+    let page: Value = r.json().await.unwrap();
+    assert_eq!(page.as_array().unwrap().len(), 2);
+    assert_eq!(page[0]["providerOrgName"], "Hillside Growers");
+    assert_eq!(page[0]["status"], "PREVIEW");
+
+    let one = format!("{UM}/users/{user}/JohnDeere/organizations/4202");
+    let r = h
+        .json(Method::PATCH, &one, Some(json!({"status": "SELECTED"})))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "SELECTED");
+    let got: Value = h.json(Method::GET, &one, None).await.json().await.unwrap();
+    assert_eq!(got["status"], "SELECTED");
+    // A later sync keeps the user's choice.
+    h.db.store
+        .upsert_provider_organization(
+            &h.owner_a,
+            &user,
+            "JohnDeere",
+            "4202",
+            "Hillside",
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    let got: Value = h.json(Method::GET, &one, None).await.json().await.unwrap();
+    assert_eq!(
+        (got["status"].clone(), got["providerOrgName"].clone()),
+        (json!("SELECTED"), json!("Hillside"))
+    );
+
+    let bad = h
+        .json(Method::PATCH, &one, Some(json!({"status": "BLOCKED"})))
+        .await;
+    assert_eq!(named_fields(&problem(bad, 400, None).await), ["status"]);
+    let blocked = h
+        .json(
+            Method::PATCH,
+            &format!("{UM}/users/{user}/JohnDeere/organizations/4203"),
+            Some(json!({"status": "SELECTED"})),
+        )
+        .await;
+    problem(blocked, 409, Some("conflict")).await;
+    problem(
+        h.json(
+            Method::GET,
+            &format!("{UM}/users/{user}/JohnDeere/organizations/9999"),
+            None,
+        )
+        .await,
+        404,
+        None,
+    )
+    .await;
+    problem(
+        h.json(
+            Method::GET,
+            &format!("{UM}/users/{user}/NoSuchProvider/organizations"),
+            None,
+        )
+        .await,
+        404,
+        None,
+    )
+    .await;
+    // Another owner sees nothing of this user.
+    let r = h.json_as(&h.token_b.clone(), Method::GET, &one, None).await;
+    problem(r, 404, None).await;
+    // Re-reading the list needs a credential of that provider.
+    let r = h
+        .json(
+            Method::POST,
+            &format!("{UM}/users/{user}/JohnDeere/organizations/sync"),
+            None,
+        )
+        .await;
+    problem(r, 404, None).await;
+}

@@ -1,0 +1,191 @@
+//! Fields sync against the John Deere simulator: the organization sync list, `organizationDataSync`, fields with
+//! boundaries, their webhooks, and idempotence.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use furrow_credentials::Provider;
+use furrow_model::{Page, UserInput};
+use furrow_provider_sim::Simulator;
+use furrow_store::FieldFilter;
+use furrow_store::testing::TestDb;
+use furrow_sync::{Registry, Worker, WorkerConfig};
+use serde_json::{Value, json};
+
+use super::{Receiver, drain};
+
+on_both_backends!(fields_sync_records_organizations_and_honours_selected_only);
+
+fn jd_worker(db: &TestDb, sim: &Simulator) -> Worker {
+    let registry = Registry::new()
+        .with(Provider::JohnDeere, |ctx| {
+            Ok(Arc::new(furrow_provider_john_deere::JohnDeereProvider::new(ctx)?) as _)
+        })
+        .with_base_url(Provider::JohnDeere, sim.base_url());
+    Worker::new(
+        db.store.clone(),
+        registry,
+        WorkerConfig {
+            id: "fields-worker".into(),
+            webhook_retry_delays: vec![Duration::ZERO],
+            ..WorkerConfig::default()
+        },
+    )
+}
+
+async fn jd_credential(db: &TestDb, sim: &Simulator, owner: &str) -> (String, String) {
+    let user = db
+        .store
+        .create_user(owner, &UserInput::default())
+        .await
+        .unwrap()
+        .id;
+    let body: serde_json::Map<String, Value> = sim
+        .new_credential()
+        .into_iter()
+        .filter(|(k, _)| Provider::JohnDeere.field(k).is_some_and(|f| f.in_create))
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let input = furrow_credentials::validate(Provider::JohnDeere, &Value::Object(body)).unwrap();
+    let cred = db
+        .store
+        .create_credential(owner, &user, &input)
+        .await
+        .unwrap();
+    (user, cred.id)
+}
+
+async fn field_names(db: &TestDb, owner: &str, user: &str) -> Vec<String> {
+    let (fields, _) = db
+        .store
+        .list_fields(
+            owner,
+            &FieldFilter {
+                user_id: Some(user.to_owned()),
+                ..Default::default()
+            },
+            Page::new(0, 100).unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut names: Vec<String> = fields
+        .iter()
+        .map(|f| f.provider_field_id.clone().unwrap_or_default())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn fields_sync_records_organizations_and_honours_selected_only(db: &TestDb) {
+    let sim = Simulator::start(Provider::JohnDeere).await.unwrap();
+    let owner = db
+        .store
+        .create_owner("f@example.com", "password")
+        .await
+        .unwrap()
+        .id;
+    let (receiver, url) = Receiver::start(0).await;
+    db.store
+        .create_webhook(
+            &owner,
+            "fields",
+            &url,
+            "fields-secret",
+            &[
+                "fieldCreated".to_string(),
+                "fieldBoundaryCreated".to_string(),
+            ],
+        )
+        .await
+        .unwrap();
+    let w = jd_worker(db, &sim);
+
+    // ALL (the default): every connected organization's fields, each announced once.
+    let (user, cred) = jd_credential(db, &sim, &owner).await;
+    furrow_sync::enqueue_fields_sync(&db.store, &owner, &cred)
+        .await
+        .unwrap();
+    drain(&w).await;
+    let mut want: Vec<String> = sim
+        .visible_fields()
+        .into_iter()
+        .filter(|f| f.organization_id != "4203")
+        .map(|f| f.id)
+        .collect();
+    want.sort();
+    assert!(want.len() >= 5, "{want:?}");
+    assert_eq!(field_names(db, &owner, &user).await, want);
+    let (orgs, total) = db
+        .store
+        .list_provider_organizations(&owner, &user, "JohnDeere", Page::new(0, 20).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(total, 3);
+    let status: Vec<(String, String)> = orgs
+        .iter()
+        .map(|o| (o.org_id.clone(), o.status.clone()))
+        .collect();
+    assert!(
+        status.contains(&("4201".into(), "PREVIEW".into())),
+        "{status:?}"
+    );
+    assert!(
+        status.contains(&("4203".into(), "BLOCKED".into())),
+        "{status:?}"
+    );
+    let created = |r: &Receiver, kind: &str| {
+        r.calls()
+            .iter()
+            .filter(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["type"] == kind)
+            .count()
+    };
+    assert_eq!(created(&receiver, "fieldCreated"), want.len());
+    assert_eq!(created(&receiver, "fieldBoundaryCreated"), want.len());
+    // Syncing again changes nothing and announces nothing.
+    furrow_sync::enqueue_fields_sync(&db.store, &owner, &cred)
+        .await
+        .unwrap();
+    drain(&w).await;
+    assert_eq!(field_names(db, &owner, &user).await, want);
+    assert_eq!(created(&receiver, "fieldCreated"), want.len());
+
+    // SELECTED_ONLY: nothing until the user selects an organization, then only its fields.
+    db.store
+        .merge_config(
+            &owner,
+            None,
+            json!({"organizationDataSync": "SELECTED_ONLY"})
+                .as_object()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let (picky, picky_cred) = jd_credential(db, &sim, &owner).await;
+    furrow_sync::enqueue_fields_sync(&db.store, &owner, &picky_cred)
+        .await
+        .unwrap();
+    drain(&w).await;
+    assert!(field_names(db, &owner, &picky).await.is_empty());
+    assert!(matches!(
+        db.store
+            .set_provider_organization_status(&owner, &picky, "JohnDeere", "4203", "SELECTED")
+            .await,
+        Err(furrow_store::Error::Conflict(_))
+    ));
+    db.store
+        .set_provider_organization_status(&owner, &picky, "JohnDeere", "4202", "SELECTED")
+        .await
+        .unwrap();
+    furrow_sync::request_fields_sync(&db.store, &owner, &picky)
+        .await
+        .unwrap();
+    drain(&w).await;
+    let mut only: Vec<String> = sim
+        .visible_fields()
+        .into_iter()
+        .filter(|f| f.organization_id == "4202")
+        .map(|f| f.id)
+        .collect();
+    only.sort();
+    assert_eq!(field_names(db, &owner, &picky).await, only);
+}
