@@ -41,6 +41,12 @@ pub(crate) async fn seed(
         Some(o) => o,
         None => store.create_owner(OWNER, PASSWORD).await?,
     };
+    // The demo grower's fields come with their boundaries at once (customDataSync would hold them in PREVIEW
+    // until each is enabled), so its machine files end in field operations within a minute.
+    let demo_config = serde_json::json!({"customDataSync": false});
+    if let Some(map) = demo_config.as_object() {
+        store.merge_config(&owner.id, None, map).await?;
+    }
     let filter = UserFilter {
         external_id: Some(DEMO_USER.into()),
         ..Default::default()

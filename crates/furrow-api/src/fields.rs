@@ -93,7 +93,7 @@ fn boundary_json(b: &Boundary) -> Value {
     Value::Object(m)
 }
 
-fn field_json(f: &Field) -> Value {
+pub(crate) fn field_json(f: &Field) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), json!(f.id));
     m.insert("leafUserId".into(), json!(f.user_id));

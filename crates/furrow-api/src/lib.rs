@@ -189,6 +189,14 @@ pub fn router(state: AppState) -> Router {
             &format!("{FIELDS}/users/{{leafUserId}}/fields/sync"),
             post(sync::fields),
         )
+        .route(
+            &format!("{FIELDS}/users/{{leafUserId}}/fields/{{id}}/enableSync"),
+            post(sync::enable_field),
+        )
+        .route(
+            &format!("{FIELDS}/growers/enableSync"),
+            post(sync::enable_growers),
+        )
         .route(&format!("{OPS}/operations"), get(operations::list))
         .route(&format!("{OPS}/operations/{{id}}"), get(operations::get))
         .route(

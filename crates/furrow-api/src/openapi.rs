@@ -20,7 +20,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         crate::fields::list_growers, crate::fields::get_grower, crate::fields::create_grower, crate::fields::update_grower,
         crate::files::list, crate::files::get, crate::files::status, crate::files::summary, crate::files::units,
         crate::files::standard_geoparquet, crate::files::download, crate::files::outside_field_geojson, crate::files::polygon_geoparquet,
-        crate::sync::fields, crate::sync::files,
+        crate::sync::fields, crate::sync::files, crate::sync::enable_field, crate::sync::enable_growers,
         crate::organizations::connected, crate::organizations::list, crate::organizations::get,
         crate::organizations::patch, crate::organizations::sync,
         crate::operations::list, crate::operations::get, crate::operations::summary, crate::operations::units,

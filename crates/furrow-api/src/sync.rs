@@ -62,3 +62,63 @@ pub(crate) async fn files(
         .map_err(internal)?;
     Ok(queued(&user, jobs))
 }
+
+/// Enables the sync of a field that arrived in `PREVIEW` (`customDataSync`): it becomes `WAITING` and a fields
+/// sync is asked for, which stores its boundary.
+#[utoipa::path(post, path = "/services/fields/api/users/{leafUserId}/fields/{id}/enableSync", tag = "fields",
+    params(("leafUserId" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn enable_field(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path((user, field)): Path<(String, String)>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let f = state
+        .store
+        .enable_field_sync(&owner.0.id, &user, &field)
+        .await?;
+    furrow_sync::request_fields_sync(&state.store, &owner.0.id, &user)
+        .await
+        .map_err(internal)?;
+    Ok(axum::Json(crate::fields::field_json(&f)))
+}
+
+/// Enables the sync of every `PREVIEW` field of these growers: `{"growerIds": [..]}`.
+#[utoipa::path(post, path = "/services/fields/api/growers/enableSync", tag = "fields",
+    request_body(content = Object, description = "{\"growerIds\": [integer]}"),
+    responses((status = 200, body = serde_json::Value), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn enable_growers(
+    State(state): State<AppState>,
+    owner: Owner,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<serde_json::Value>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let ids: Vec<i64> = match body.get("growerIds").and_then(serde_json::Value::as_array) {
+        Some(a) => a
+            .iter()
+            .map(|v| v.as_i64())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                ApiError::field("growerIds", "must be an array of integer grower ids")
+            })?,
+        None => {
+            return Err(ApiError::field(
+                "growerIds",
+                "is required: an array of grower ids",
+            ));
+        }
+    };
+    let enabled = state.store.enable_growers_sync(&owner.0.id, &ids).await?;
+    let mut users: Vec<&str> = enabled.iter().map(|(u, _)| u.as_str()).collect();
+    users.sort_unstable();
+    users.dedup();
+    for user in users {
+        furrow_sync::request_fields_sync(&state.store, &owner.0.id, user)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(axum::Json(json!({
+        "fields": enabled.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),
+    })))
+}

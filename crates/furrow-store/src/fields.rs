@@ -438,6 +438,9 @@ pub struct ProviderFieldInput {
     pub farm_id: Option<i64>,
     /// The boundary, if the provider has one; stored even when invalid (its validity says so).
     pub boundary: Option<BoundaryGeometry>,
+    /// `customDataSync`: a new field arrives in `PREVIEW`, without its boundary, until the user enables its
+    /// sync (`WAITING`); the next sync then stores the boundary and the field becomes `PROCESSED`.
+    pub preview: bool,
 }
 
 /// What an upsert did to a row.
@@ -1307,6 +1310,53 @@ impl Store {
         .ok_or(Error::NotFound("field"))
     }
 
+    /// Enables the sync of a field in `PREVIEW` (`customDataSync`): it becomes `WAITING`, and the next fields
+    /// sync stores its boundary. Fields in any other state are returned as they are.
+    pub async fn enable_field_sync(
+        &self,
+        owner_id: &str,
+        user_id: &str,
+        field_id: &str,
+    ) -> Result<Field> {
+        self.field_exists(owner_id, user_id, field_id).await?;
+        sqlx::query(
+            "UPDATE fields SET status = 'WAITING', updated_at = $1 WHERE owner_id = $2 AND user_id = $3 AND id = $4 \
+             AND status = 'PREVIEW'",
+        )
+        .bind(furrow_model::now_micros())
+        .bind(owner_id)
+        .bind(user_id)
+        .bind(field_id)
+        .execute(&self.pool)
+        .await?;
+        self.get_field(owner_id, user_id, field_id).await
+    }
+
+    /// Enables the sync of every `PREVIEW` field on the farms of these growers; returns `(user id, field id)` of
+    /// each field enabled.
+    pub async fn enable_growers_sync(
+        &self,
+        owner_id: &str,
+        grower_ids: &[i64],
+    ) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for g in grower_ids {
+            let rows: Vec<(String, String)> = sqlx::query_as(
+                "SELECT f.user_id, f.id FROM fields f JOIN farms fm ON fm.owner_id = f.owner_id AND fm.id = f.farm_id \
+                 WHERE f.owner_id = $1 AND fm.grower_id = $2 AND f.status = 'PREVIEW'",
+            )
+            .bind(owner_id)
+            .bind(*g)
+            .fetch_all(&self.pool)
+            .await?;
+            for (user, field) in rows {
+                self.enable_field_sync(owner_id, &user, &field).await?;
+                out.push((user, field));
+            }
+        }
+        Ok(out)
+    }
+
     /// The sync engine's hook: creates or updates the field a provider reports (keyed by provider, provider
     /// field id and user) and, when its boundary differs from the active one, stores it as the new active
     /// boundary (provider status `ACTIVE`, `fixStatus: FIXED` when repaired); the previous one becomes `INACTIVE`.
@@ -1340,7 +1390,7 @@ impl Store {
                 let res = sqlx::query(
                     "INSERT INTO fields (owner_id, id, user_id, name, field_type, status, farm_id, provider_name, provider_id, \
                      provider_field_id, provider_field_name, provider_boundary_id, organization_id, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, 'ORIGINAL', 'PROCESSED', $5, $6, $7, $8, $4, $9, $10, $11, $11)",
+                     VALUES ($1, $2, $3, $4, 'ORIGINAL', $12, $5, $6, $7, $8, $4, $9, $10, $11, $11)",
                 )
                 .bind(owner_id)
                 .bind(&id)
@@ -1353,6 +1403,7 @@ impl Store {
                 .bind(input.provider_boundary_id.as_deref())
                 .bind(input.organization_id.as_deref())
                 .bind(now)
+                .bind(if input.preview { "PREVIEW" } else { "PROCESSED" })
                 .execute(&mut *tx)
                 .await;
                 match res {
@@ -1360,7 +1411,8 @@ impl Store {
                     Err(e) if is_unique_violation(&e) => continue,
                     Err(e) => return Err(e.into()),
                 }
-                let boundary_id = match &input.boundary {
+                let boundary = input.boundary.as_ref().filter(|_| !input.preview);
+                let boundary_id = match boundary {
                     Some(b) => Some(
                         insert_boundary(
                             &mut tx,
@@ -1389,7 +1441,12 @@ impl Store {
             let mut current = vec![current];
             self.attach_boundaries(owner_id, &mut current).await?;
             let current = current.remove(0);
-            let field_changed = current.provider_field_name != input.provider_field_name
+            // A PREVIEW field keeps waiting for the user while customDataSync is on; once enabled (WAITING) or
+            // once customDataSync is off, this sync stores its boundary and it becomes PROCESSED.
+            let hold = current.status == "PREVIEW" && input.preview;
+            let promote = current.status != "PROCESSED" && !hold;
+            let field_changed = promote
+                || current.provider_field_name != input.provider_field_name
                 || current.name != input.provider_field_name
                 || current.farm_id != input.farm_id
                 || current.provider_id != input.provider_id
@@ -1406,7 +1463,7 @@ impl Store {
             .await?
             .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
             .transpose()?;
-            let new_boundary = input.boundary.as_ref().filter(|b| {
+            let new_boundary = input.boundary.as_ref().filter(|_| !hold).filter(|b| {
                 let (text, validity) = (
                     multipolygon_geojson(&b.geometry).to_string(),
                     b.report.validity.to_string(),
@@ -1419,7 +1476,8 @@ impl Store {
             if field_changed || new_boundary.is_some() {
                 sqlx::query(
                     "UPDATE fields SET name = $1, provider_field_name = $1, farm_id = $2, provider_id = $3, \
-                     provider_boundary_id = $4, organization_id = $5, updated_at = $6 WHERE owner_id = $7 AND id = $8",
+                     provider_boundary_id = $4, organization_id = $5, updated_at = $6, status = $9 \
+                     WHERE owner_id = $7 AND id = $8",
                 )
                 .bind(input.provider_field_name.as_deref())
                 .bind(input.farm_id)
@@ -1429,6 +1487,7 @@ impl Store {
                 .bind(now)
                 .bind(owner_id)
                 .bind(&current.id)
+                .bind(if promote { "PROCESSED" } else { current.status.as_str() })
                 .execute(&mut *tx)
                 .await?;
             }

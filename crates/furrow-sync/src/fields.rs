@@ -2,7 +2,9 @@
 //! the store's provider upserts (a changed boundary becomes the new active one; the previous one turns
 //! `INACTIVE`), with `fieldCreated` / `fieldUpdated` / `fieldBoundaryCreated` events (source `SYNC`).
 //!
-//! Configuration: `fieldsAutoSync=false` skips background syncs (an on-demand sync still runs). Every
+//! Configuration: `fieldsAutoSync=false` skips background syncs (an on-demand sync still runs);
+//! `customDataSync=true` (Leaf's default) makes new fields arrive in `PREVIEW`, without boundaries, until the user
+//! enables them (`WAITING`; the next sync stores the boundary). Every
 //! organization seen is recorded (`PREVIEW` when new, `BLOCKED` when not connected to the integrator); with
 //! `organizationDataSync=SELECTED_ONLY` only the ones the user `SELECTED` are read.
 
@@ -88,19 +90,28 @@ fn backoff(attempts: i64) -> Duration {
         .min(Duration::from_secs(3600))
 }
 
-/// `fieldsAutoSync` and whether `organizationDataSync` is `SELECTED_ONLY`.
+/// The configuration keys the fields sync reads.
+struct SyncConfig {
+    /// `fieldsAutoSync`.
+    auto: bool,
+    /// `organizationDataSync` is `SELECTED_ONLY`.
+    selected_only: bool,
+    /// `customDataSync`: new fields arrive in `PREVIEW`.
+    preview: bool,
+}
+
 fn sync_config(
     owner: &serde_json::Map<String, Value>,
     user: &serde_json::Map<String, Value>,
-) -> (bool, bool) {
+) -> SyncConfig {
     let cfg = furrow_model::effective_config(owner, Some(user));
-    let auto = cfg
-        .get("fieldsAutoSync")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
-    let selected_only =
-        cfg.get("organizationDataSync").and_then(Value::as_str) == Some("SELECTED_ONLY");
-    (auto, selected_only)
+    let flag = |k: &str, d: bool| cfg.get(k).and_then(Value::as_bool).unwrap_or(d);
+    SyncConfig {
+        auto: flag("fieldsAutoSync", true),
+        selected_only: cfg.get("organizationDataSync").and_then(Value::as_str)
+            == Some("SELECTED_ONLY"),
+        preview: flag("customDataSync", true),
+    }
 }
 
 pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<JobOutcome> {
@@ -121,11 +132,11 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
     if cred.status == CredentialStatus::Invalid {
         return Ok(JobOutcome::Done);
     }
-    let (auto, selected_only) = sync_config(
+    let config = sync_config(
         &store.get_config(owner, None).await?,
         &store.get_config(owner, Some(&cred.user_id)).await?,
     );
-    if !auto && !payload.manual {
+    if !config.auto && !payload.manual {
         return Ok(JobOutcome::Done);
     }
     let mut values = cred.public.clone();
@@ -167,7 +178,7 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
                     .await?;
                 // Only organizations connected to the integrator can be read; with SELECTED_ONLY, only those
                 // the user selected.
-                if row.status != "BLOCKED" && (!selected_only || row.status == "SELECTED") {
+                if row.status != "BLOCKED" && (!config.selected_only || row.status == "SELECTED") {
                     readable.push(org.id);
                 }
             }
@@ -268,6 +279,7 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
                     organization_id: Some(f.organization_id.clone()),
                     farm_id,
                     boundary,
+                    preview: config.preview,
                 },
             )
             .await?;

@@ -1272,6 +1272,7 @@ async fn provider_fields_show_their_origin_and_are_read_only(h: &Harness) {
                 boundary: Some(furrow_store::BoundaryGeometry::from_geojson(&sq(
                     3.0, 3.0, 0.01,
                 ))),
+                preview: false,
             },
         )
         .await

@@ -7,7 +7,10 @@ use crate::harness::{Harness, named_fields, problem};
 
 const UM: &str = "/services/usermanagement/api";
 
-crate::on_both_backends!(organizations_list_select_and_block);
+crate::on_both_backends!(
+    organizations_list_select_and_block,
+    preview_fields_are_enabled_over_http,
+);
 
 async fn organizations_list_select_and_block(h: &Harness) {
     let user = h.user("grower").await;
@@ -129,6 +132,116 @@ async fn organizations_list_select_and_block(h: &Harness) {
         .json(
             Method::POST,
             &format!("{UM}/users/{user}/JohnDeere/organizations/sync"),
+            None,
+        )
+        .await;
+    problem(r, 404, None).await;
+}
+
+async fn preview_fields_are_enabled_over_http(h: &Harness) {
+    let user = h.user("grower").await;
+    let (grower, _) =
+        h.db.store
+            .upsert_provider_grower(
+                &h.owner_a,
+                &user,
+                &furrow_store::ProviderGroupInput {
+                    provider_name: "JohnDeere".into(),
+                    provider_id: None,
+                    provider_ref: "g-1".into(),
+                    name: None,
+                    grower_id: None,
+                },
+            )
+            .await
+            .unwrap();
+    let (farm, _) =
+        h.db.store
+            .upsert_provider_farm(
+                &h.owner_a,
+                &user,
+                &furrow_store::ProviderGroupInput {
+                    provider_name: "JohnDeere".into(),
+                    provider_id: None,
+                    provider_ref: "fm-1".into(),
+                    name: None,
+                    grower_id: Some(grower.id),
+                },
+            )
+            .await
+            .unwrap();
+    let mut ids = Vec::new();
+    for pid in ["f-1", "f-2"] {
+        let up = h
+            .db
+            .store
+            .upsert_provider_field(
+                &h.owner_a,
+                &user,
+                &furrow_store::ProviderFieldInput {
+                    provider_name: "JohnDeere".into(),
+                    provider_id: None,
+                    provider_field_id: pid.into(),
+                    provider_field_name: Some(pid.into()),
+                    provider_boundary_id: None,
+                    organization_id: Some("4201".into()),
+                    farm_id: Some(farm.id),
+                    boundary: Some(furrow_store::BoundaryGeometry::from_geojson(&json!({
+                        "type": "MultiPolygon",
+                        "coordinates": [[[[0.0, 0.0], [0.01, 0.0], [0.01, 0.01], [0.0, 0.01], [0.0, 0.0]]]]
+                    }))),
+                    preview: true,
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(up.field_id);
+    }
+    let fields = "/services/fields/api";
+    let got: Value = h
+        .json(
+            Method::GET,
+            &format!("{fields}/users/{user}/fields/{}", ids[0]),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["status"], "PREVIEW");
+    assert_eq!(got["boundaries"], json!([]));
+    let r = h
+        .json(
+            Method::POST,
+            &format!("{fields}/users/{user}/fields/{}/enableSync", ids[0]),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "WAITING");
+    let r = h
+        .json(
+            Method::POST,
+            &format!("{fields}/growers/enableSync"),
+            Some(json!({"growerIds": [grower.id]})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["fields"], json!([ids[1]]));
+    let bad = h
+        .json(
+            Method::POST,
+            &format!("{fields}/growers/enableSync"),
+            Some(json!({"growerIds": ["x"]})),
+        )
+        .await;
+    assert_eq!(named_fields(&problem(bad, 400, None).await), ["growerIds"]);
+    // Another owner's token cannot touch these fields.
+    let r = h
+        .json_as(
+            &h.token_b.clone(),
+            Method::POST,
+            &format!("{fields}/users/{user}/fields/{}/enableSync", ids[0]),
             None,
         )
         .await;

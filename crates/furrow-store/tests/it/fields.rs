@@ -535,6 +535,7 @@ async fn provider_upsert_creates_updates_and_keeps_history(db: &TestDb) {
         organization_id: Some("428214".into()),
         farm_id: Some(farm.id),
         boundary: Some(checked(&square(0.0, 0.0, 0.01))),
+        preview: false,
     };
     let first = s.upsert_provider_field(&o.id, &u, &input).await.unwrap();
     assert_eq!(

@@ -55,6 +55,21 @@ async fn jd_credential(db: &TestDb, sim: &Simulator, owner: &str) -> (String, St
     (user, cred.id)
 }
 
+async fn listed(db: &TestDb, owner: &str, user: &str) -> Vec<furrow_store::Field> {
+    db.store
+        .list_fields(
+            owner,
+            &FieldFilter {
+                user_id: Some(user.to_owned()),
+                ..Default::default()
+            },
+            Page::new(0, 100).unwrap(),
+        )
+        .await
+        .unwrap()
+        .0
+}
+
 async fn field_names(db: &TestDb, owner: &str, user: &str) -> Vec<String> {
     let (fields, _) = db
         .store
@@ -99,6 +114,13 @@ async fn fields_sync_records_organizations_and_honours_selected_only(db: &TestDb
         .await
         .unwrap();
     let w = jd_worker(db, &sim);
+    let set = async |config: Value| {
+        db.store
+            .merge_config(&owner, None, config.as_object().unwrap())
+            .await
+            .unwrap();
+    };
+    set(json!({"customDataSync": false})).await;
 
     // ALL (the default): every connected organization's fields, each announced once.
     let (user, cred) = jd_credential(db, &sim, &owner).await;
@@ -150,16 +172,7 @@ async fn fields_sync_records_organizations_and_honours_selected_only(db: &TestDb
     assert_eq!(created(&receiver, "fieldCreated"), want.len());
 
     // SELECTED_ONLY: nothing until the user selects an organization, then only its fields.
-    db.store
-        .merge_config(
-            &owner,
-            None,
-            json!({"organizationDataSync": "SELECTED_ONLY"})
-                .as_object()
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    set(json!({"organizationDataSync": "SELECTED_ONLY"})).await;
     let (picky, picky_cred) = jd_credential(db, &sim, &owner).await;
     furrow_sync::enqueue_fields_sync(&db.store, &owner, &picky_cred)
         .await
@@ -188,4 +201,40 @@ async fn fields_sync_records_organizations_and_honours_selected_only(db: &TestDb
         .collect();
     only.sort();
     assert_eq!(field_names(db, &owner, &picky).await, only);
+
+    // customDataSync (Leaf's default): fields arrive in PREVIEW without boundaries; an enabled one (WAITING)
+    // gets its boundary on the next sync and becomes PROCESSED, the others wait.
+    set(json!({"organizationDataSync": "ALL", "customDataSync": true})).await;
+    let (careful, careful_cred) = jd_credential(db, &sim, &owner).await;
+    furrow_sync::enqueue_fields_sync(&db.store, &owner, &careful_cred)
+        .await
+        .unwrap();
+    drain(&w).await;
+    let fields = listed(db, &owner, &careful).await;
+    assert_eq!(fields.len(), want.len());
+    assert!(
+        fields
+            .iter()
+            .all(|f| f.status == "PREVIEW" && f.active_boundary.is_none())
+    );
+    let chosen = fields[0].id.clone();
+    let f = db
+        .store
+        .enable_field_sync(&owner, &careful, &chosen)
+        .await
+        .unwrap();
+    assert_eq!(f.status, "WAITING");
+    furrow_sync::request_fields_sync(&db.store, &owner, &careful)
+        .await
+        .unwrap();
+    drain(&w).await;
+    for f in listed(db, &owner, &careful).await {
+        if f.id == chosen {
+            assert_eq!(f.status, "PROCESSED");
+            assert!(f.active_boundary.is_some());
+        } else {
+            assert_eq!(f.status, "PREVIEW");
+            assert!(f.active_boundary.is_none());
+        }
+    }
 }
