@@ -6,6 +6,8 @@
 #
 # Both sides read the same zips (the corpus's zips plus each folder data set and lone XML zipped once into
 # the cache), parse the task data and decode every time log, several passes each; the median pass counts.
+# ROUNDS (default 3) alternates the two tools and reports the median of the per-round ratios.
+# ISOXML_COMPARE_BIN=path runs an already built isoxml-compare binary instead of `cargo bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,19 +56,40 @@ for root, dirs, files in sorted(os.walk(corpus)):
 print(f"{n} zips in {out}")
 PY
 
-echo "== isoxml-js ($JS_RUNS passes)"
-JS=$(node benches/isoxml-js/compare.mjs "$CACHE" "$ZIPS" "$JS_RUNS")
-echo "$JS"
-
-echo "== furrow-isoxml ($RS_RUNS passes, release build)"
-RS=$(FURROW_ISOXML_COMPARE_DIR="$ZIPS" FURROW_ISOXML_COMPARE_RUNS="$RS_RUNS" \
-    cargo bench -q -p furrow-benches --bench isoxml-compare 2>/dev/null | grep '"tool":"furrow"')
-echo "$RS"
-
-python3 - "$JS" "$RS" <<'PY'
+# Rounds alternate the two tools so a change in machine load between them (the dev machine is shared) shows
+# up as spread between rounds instead of biasing one side; the median round ratio is the figure.
+ROUNDS="${ROUNDS:-3}"
+# ISOXML_COMPARE_BIN: an already built `isoxml-compare` bench binary (when the workspace does not build).
+if [ -z "${ISOXML_COMPARE_BIN:-}" ]; then
+    cargo bench -q --no-run -p furrow-benches --bench isoxml-compare 2>/dev/null
+fi
+furrow_pass() {
+    if [ -n "${ISOXML_COMPARE_BIN:-}" ]; then
+        "$ISOXML_COMPARE_BIN" --bench
+    else
+        cargo bench -q -p furrow-benches --bench isoxml-compare 2>/dev/null
+    fi
+}
+RATIOS=()
+for round in $(seq 1 "$ROUNDS"); do
+    echo "== round $round/$ROUNDS: isoxml-js ($JS_RUNS passes), then furrow-isoxml ($RS_RUNS passes, release build)"
+    JS=$(node benches/isoxml-js/compare.mjs "$CACHE" "$ZIPS" "$JS_RUNS")
+    echo "$JS"
+    RS=$(FURROW_ISOXML_COMPARE_DIR="$ZIPS" FURROW_ISOXML_COMPARE_RUNS="$RS_RUNS" furrow_pass \
+        | grep '"tool":"furrow"')
+    echo "$RS"
+    RATIOS+=("$(python3 - "$JS" "$RS" <<'PY'
 import json, sys
 js, rs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"isoxml-js {js['version']}: {js['medianMs']:.1f} ms/pass, {js['records']} records, {js['failed']} zips failed")
-print(f"furrow-isoxml: {rs['medianMs']:.1f} ms/pass, {rs['records']} records, {rs['failed']} zips failed")
-print(f"speed ratio (isoxml-js / furrow, median pass): {js['medianMs'] / rs['medianMs']:.1f}x")
+print(f"isoxml-js {js['version']}: {js['medianMs']:.1f} ms/pass, {js['records']} records, {js['failed']} zips failed", file=sys.stderr)
+print(f"furrow-isoxml: {rs['medianMs']:.1f} ms/pass, {rs['records']} records, {rs['failed']} zips failed", file=sys.stderr)
+print(f"{js['medianMs'] / rs['medianMs']:.2f}")
+PY
+)")
+    echo "round $round speed ratio (isoxml-js / furrow, median pass): ${RATIOS[-1]}x (load average $(cut -d' ' -f1 /proc/loadavg))"
+done
+python3 - "${RATIOS[@]}" <<'PY'
+import statistics, sys
+r = [float(x) for x in sys.argv[1:]]
+print(f"speed ratio over {len(r)} rounds: median {statistics.median(r):.1f}x (min {min(r):.1f}x, max {max(r):.1f}x)")
 PY
