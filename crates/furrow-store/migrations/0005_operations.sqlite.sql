@@ -95,7 +95,8 @@ CREATE TABLE batches (
 CREATE INDEX batches_owner ON batches(owner_id, created_at);
 
 -- The organizations each credential sees (Leaf's organization sync list): SELECTED or PREVIEW (the user's
--- choice, read with organizationDataSync=SELECTED_ONLY) or BLOCKED (not connected to the integrator).
+-- choice, read with organizationDataSync=SELECTED_ONLY) or BLOCKED (not connected to the integrator), and the
+-- provider's change-tracking cursor for its machine files (John Deere's x-deere-signature).
 CREATE TABLE provider_organizations (
     owner_id TEXT NOT NULL REFERENCES api_owners(id) ON DELETE CASCADE,
     user_id TEXT NOT NULL REFERENCES leaf_users(id) ON DELETE CASCADE,
@@ -104,6 +105,7 @@ CREATE TABLE provider_organizations (
     name TEXT NOT NULL,
     status TEXT NOT NULL,
     management_uri TEXT,
+    files_cursor TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (owner_id, user_id, provider, org_id)

@@ -190,4 +190,48 @@ impl Store {
         self.get_provider_organization(owner_id, user_id, provider, org_id)
             .await
     }
+
+    /// The machine-file change-tracking cursor kept for an organization (`None`: list everything).
+    pub async fn files_cursor(
+        &self,
+        owner_id: &str,
+        user_id: &str,
+        provider: &str,
+        org_id: &str,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar::<_, Option<String>>(
+            "SELECT files_cursor FROM provider_organizations WHERE owner_id = $1 AND user_id = $2 AND provider = $3 \
+             AND org_id = $4",
+        )
+        .bind(owner_id)
+        .bind(user_id)
+        .bind(provider)
+        .bind(org_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten())
+    }
+
+    /// Keeps (or clears) an organization's machine-file change-tracking cursor.
+    pub async fn set_files_cursor(
+        &self,
+        owner_id: &str,
+        user_id: &str,
+        provider: &str,
+        org_id: &str,
+        cursor: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE provider_organizations SET files_cursor = $1 WHERE owner_id = $2 AND user_id = $3 \
+             AND provider = $4 AND org_id = $5",
+        )
+        .bind(cursor)
+        .bind(owner_id)
+        .bind(user_id)
+        .bind(provider)
+        .bind(org_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }

@@ -232,20 +232,63 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
         Ok(a) => a,
         Err(e) => return Ok(JobOutcome::Fail(e.to_string())),
     };
-    let listed = async {
-        let mut all = Vec::new();
-        for org in provider.organizations().await? {
-            if !org.connected {
-                continue;
+    let provider_name = cred.provider.leaf_name().to_owned();
+    let orgs = provider.organizations().await;
+    let listed = match orgs {
+        Ok(orgs) => {
+            let mut all = Vec::new();
+            let mut cursors = Vec::new();
+            let mut failure = None;
+            for org in orgs {
+                store
+                    .upsert_provider_organization(
+                        &job.owner_id,
+                        &cred.user_id,
+                        &provider_name,
+                        &org.id,
+                        &org.name,
+                        org.connected,
+                        org.connection_uri.as_deref(),
+                    )
+                    .await?;
+                if !org.connected {
+                    continue;
+                }
+                // Where the provider tracks changes (John Deere), list only what changed since the cursor kept
+                // from the last sync; a cursor the provider no longer accepts means a full listing.
+                let kept = store
+                    .files_cursor(&job.owner_id, &cred.user_id, &provider_name, &org.id)
+                    .await?;
+                let mut changes = provider
+                    .machine_file_changes(&org.id, None, kept.as_deref())
+                    .await;
+                let stale = |e: &furrow_provider::Error| {
+                    !e.is_retryable() && e.credential_status().is_none()
+                };
+                if kept.is_some() && changes.as_ref().is_err_and(stale) {
+                    changes = provider.machine_file_changes(&org.id, None, None).await;
+                }
+                match changes {
+                    Ok((files, next)) => {
+                        all.extend(files);
+                        cursors.push((org.id, next));
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
             }
-            all.extend(provider.all_machine_files(&org.id, None).await?);
+            match failure {
+                Some(e) => Err(e),
+                None => Ok((all, cursors)),
+            }
         }
-        Ok::<_, furrow_provider::Error>(all)
-    }
-    .await;
+        Err(e) => Err(e),
+    };
     drop(provider);
     writer.finish().await;
-    let descriptors = match listed {
+    let (descriptors, cursors) = match listed {
         Ok(d) => d,
         Err(e) => {
             if crate::validate::credential_refused(store, &job.owner_id, &cred, &e).await? {
@@ -254,7 +297,7 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
             return Ok(provider_outcome(&e, job.attempts));
         }
     };
-    let leaf_name = cred.provider.leaf_name().to_owned();
+    let leaf_name = provider_name.clone();
     let mut new = 0usize;
     for d in descriptors {
         let file = NewFile {
@@ -293,6 +336,18 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
                 )
                 .await?;
         }
+    }
+    // Cursors move only once every listed file is recorded, so a crash lists the same changes again.
+    for (org, cursor) in cursors {
+        store
+            .set_files_cursor(
+                &job.owner_id,
+                &cred.user_id,
+                &provider_name,
+                &org,
+                cursor.as_deref(),
+            )
+            .await?;
     }
     store
         .mark_credential_synced(&job.owner_id, &cred.id)

@@ -14,7 +14,10 @@ use serde_json::{Value, json};
 
 use super::{Receiver, drain};
 
-on_both_backends!(fields_sync_records_organizations_and_honours_selected_only);
+on_both_backends!(
+    fields_sync_records_organizations_and_honours_selected_only,
+    john_deere_files_follow_the_change_cursor,
+);
 
 fn jd_worker(db: &TestDb, sim: &Simulator) -> Worker {
     let registry = Registry::new()
@@ -237,4 +240,101 @@ async fn fields_sync_records_organizations_and_honours_selected_only(db: &TestDb
             assert!(f.active_boundary.is_none());
         }
     }
+}
+
+async fn john_deere_files_follow_the_change_cursor(db: &TestDb) {
+    let sim = Simulator::start(Provider::JohnDeere).await.unwrap();
+    // Two small files keep the processing short.
+    let keep: Vec<String> = sim
+        .visible_files()
+        .iter()
+        .take(2)
+        .map(|f| f.id.clone())
+        .collect();
+    sim.seed().retain_files(|f| keep.contains(&f.id));
+    let owner = db
+        .store
+        .create_owner("jd@example.com", "password")
+        .await
+        .unwrap()
+        .id;
+    let blobs = tempfile::tempdir().unwrap();
+    let registry = Registry::new()
+        .with(Provider::JohnDeere, |ctx| {
+            Ok(Arc::new(furrow_provider_john_deere::JohnDeereProvider::new(ctx)?) as _)
+        })
+        .with_base_url(Provider::JohnDeere, sim.base_url());
+    let w = Worker::new(
+        db.store.clone(),
+        registry,
+        WorkerConfig {
+            id: "jd-files".into(),
+            blob_dir: Some(blobs.path().to_path_buf()),
+            ..WorkerConfig::default()
+        },
+    );
+    let (user, cred) = jd_credential(db, &sim, &owner).await;
+    let files = async || {
+        let (all, _) = db
+            .store
+            .list_files(
+                &owner,
+                &furrow_store::FileFilter::default(),
+                Page::new(0, 100).unwrap(),
+            )
+            .await
+            .unwrap();
+        let mut ids: Vec<String> = all.into_iter().map(|f| f.provider_file_id).collect();
+        ids.sort();
+        ids
+    };
+    furrow_sync::enqueue_files_sync(&db.store, &owner, &cred)
+        .await
+        .unwrap();
+    drain(&w).await;
+    let mut first = keep.clone();
+    first.sort();
+    assert_eq!(files().await, first);
+    let cursor = db
+        .store
+        .files_cursor(&owner, &user, "JohnDeere", "4201")
+        .await
+        .unwrap();
+    assert!(cursor.is_some(), "the x-deere-signature is kept");
+
+    // A new file on the provider: the next sync lists the changes from the kept cursor and records it.
+    let added = sim.seed().add_generated_files("4201", 1);
+    furrow_sync::enqueue_files_sync(&db.store, &owner, &cred)
+        .await
+        .unwrap();
+    drain(&w).await;
+    let mut now = first.clone();
+    now.extend(added.clone());
+    now.sort();
+    assert_eq!(files().await, now);
+    let moved = db
+        .store
+        .files_cursor(&owner, &user, "JohnDeere", "4201")
+        .await
+        .unwrap();
+    assert!(moved.is_some());
+
+    // A cursor the provider no longer accepts: a full listing, nothing lost, a fresh cursor kept.
+    db.store
+        .set_files_cursor(&owner, &user, "JohnDeere", "4201", Some("not-a-signature"))
+        .await
+        .unwrap();
+    furrow_sync::enqueue_files_sync(&db.store, &owner, &cred)
+        .await
+        .unwrap();
+    drain(&w).await;
+    assert_eq!(files().await, now);
+    let fresh = db
+        .store
+        .files_cursor(&owner, &user, "JohnDeere", "4201")
+        .await
+        .unwrap();
+    assert!(fresh.is_some_and(|c| c != "not-a-signature"));
+    let failed = db.store.job_counts().await.unwrap().failed;
+    assert_eq!(failed, 0);
 }
