@@ -27,6 +27,8 @@ pub struct Claims {
 pub struct TokenIssuer {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Derives the bearer values providers send with their event callbacks.
+    events: Vec<u8>,
 }
 
 impl std::fmt::Debug for TokenIssuer {
@@ -41,7 +43,16 @@ impl TokenIssuer {
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            events: mac(secret, b"furrow provider events v1"),
         }
+    }
+
+    /// The bearer value a provider must send with its event callbacks for `owner_id` and `provider` (configured
+    /// on the provider's side, e.g. John Deere's `authorizationHeaderValue`); stable for a secret key.
+    pub fn provider_events_token(&self, owner_id: &str, provider: &str) -> String {
+        use base64::Engine;
+        let m = mac(&self.events, format!("{owner_id}|{provider}").as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&m[..32])
     }
 
     /// A token for `username`, valid 24 hours, or 30 days with `remember_me`.
@@ -159,4 +170,12 @@ pub(crate) async fn authenticate(
     Ok(axum::Json(TokenResponse {
         id_token: state.tokens.issue(&owner.username, remember),
     }))
+}
+
+fn mac(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use hmac::Mac;
+    let mut m =
+        <hmac::Hmac<sha2::Sha512> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    m.update(message);
+    m.finalize().into_bytes().to_vec()
 }

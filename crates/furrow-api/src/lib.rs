@@ -28,6 +28,7 @@ mod openapi;
 mod operations;
 mod organizations;
 mod pagination;
+mod provider_events;
 mod state;
 mod sync;
 mod users;
@@ -75,6 +76,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{UM}/users/{{leafUserId}}/organizations/{{provider}}"),
             get(organizations::connected),
+        )
+        .route(
+            &format!("{UM}/providers/{{provider}}/events"),
+            get(provider_events::endpoint),
+        )
+        .route(
+            "/services/providers/api/events/{provider}/{ownerId}",
+            post(provider_events::receive),
         )
         .route(
             &format!("{UM}/users/{{leafUserId}}/{{credentials}}/organizations"),

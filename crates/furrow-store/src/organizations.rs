@@ -234,4 +234,38 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// The owner's credentials of a provider (`(user id, credential id)`), optionally only those of users who
+    /// see one of `org_ids` (for a provider's event callback).
+    pub async fn credentials_for_event(
+        &self,
+        owner_id: &str,
+        provider: furrow_credentials::Provider,
+        org_ids: &[String],
+    ) -> Result<Vec<(String, String)>> {
+        let all: Vec<(String, String)> = sqlx::query_as(
+            "SELECT user_id, id FROM credentials WHERE owner_id = $1 AND provider = $2 AND status <> 'INVALID' \
+             ORDER BY created_at, id",
+        )
+        .bind(owner_id)
+        .bind(provider.slug())
+        .fetch_all(&self.pool)
+        .await?;
+        if org_ids.is_empty() {
+            return Ok(all);
+        }
+        let mut users = std::collections::HashSet::new();
+        for org in org_ids {
+            let rows: Vec<String> = sqlx::query_scalar(
+                "SELECT user_id FROM provider_organizations WHERE owner_id = $1 AND provider = $2 AND org_id = $3",
+            )
+            .bind(owner_id)
+            .bind(provider.leaf_name())
+            .bind(org)
+            .fetch_all(&self.pool)
+            .await?;
+            users.extend(rows);
+        }
+        Ok(all.into_iter().filter(|(u, _)| users.contains(u)).collect())
+    }
 }

@@ -13,6 +13,7 @@ mod files;
 mod metrics;
 mod operations;
 mod organizations;
+mod provider_events;
 mod users;
 
 macro_rules! on_both_backends {
