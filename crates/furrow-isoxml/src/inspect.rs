@@ -213,11 +213,11 @@ fn summarise_log(log: &TimeLog, warnings: &mut Vec<String>) -> TimeLogSummary {
                 b[3] = b[3].max(n);
             }
         }
-        for v in view.values() {
-            let i = usize::from(v.index);
+        view.for_each_value(|index, value| {
+            let i = usize::from(index);
             counts[i] += 1;
-            sums[i] += i128::from(v.value);
-        }
+            sums[i] += i128::from(value);
+        });
     }
     for (d, (count, sum)) in s.dlvs.iter_mut().zip(counts.iter().zip(&sums)) {
         d.count = *count;

@@ -612,6 +612,27 @@ impl<'a> RecordView<'a> {
         plausible(self.position.north, self.position.east)
     }
 
+    /// Calls `f(index, value)` for every DLV entry, as [`RecordView::values`] yields them; a tighter
+    /// loop for hot paths (no per-entry override lookup when the header has no constants).
+    #[inline]
+    pub(crate) fn for_each_value(&self, mut f: impl FnMut(u8, i32)) {
+        let entries = self
+            .entries
+            .chunks_exact(5)
+            .filter_map(|c| <&[u8; 5]>::try_from(c).ok());
+        if self.overrides.is_empty() {
+            for &[index, a, b, c, d] in entries {
+                f(index, i32::from_le_bytes([a, b, c, d]));
+            }
+        } else {
+            for &[index, a, b, c, d] in entries {
+                let raw = i32::from_le_bytes([a, b, c, d]);
+                let value = self.overrides.get(usize::from(index)).copied().flatten();
+                f(index, value.unwrap_or(raw));
+            }
+        }
+    }
+
     /// An owned copy.
     pub fn to_record(&self) -> Record {
         Record {
@@ -694,7 +715,8 @@ fn i32_at(b: &[u8], o: usize) -> i32 {
 
 impl RecordLayout {
     /// Decodes and validates the record at the start of `b`.
-    #[inline]
+    // Inlined into `next_record` so the decoded fields are not copied through a `Step` in memory.
+    #[inline(always)]
     fn step(&self, b: &[u8], prev_date: Option<u16>, opts: &DecodeOptions) -> Step {
         let fixed = self.fixed_len;
         if b.len() <= fixed {
@@ -869,7 +891,17 @@ impl<R: Read> RecordReader<R> {
         &self.layout
     }
 
+    /// Tops the buffer up to a full lookahead; a no-op for all but one record in thousands.
+    #[inline]
     fn fill(&mut self) -> Result<()> {
+        if self.eof || self.end - self.start >= LOOKAHEAD {
+            return Ok(());
+        }
+        self.refill()
+    }
+
+    #[cold]
+    fn refill(&mut self) -> Result<()> {
         while !self.eof && self.end - self.start < LOOKAHEAD {
             if self.buf.len() - self.end < LOOKAHEAD {
                 self.buf.copy_within(self.start..self.end, 0);
@@ -897,6 +929,7 @@ impl<R: Read> RecordReader<R> {
     }
 
     /// The next record, `None` at the end.
+    #[inline]
     pub fn next_record(&mut self) -> Result<Option<RecordView<'_>>> {
         loop {
             self.fill()?;

@@ -245,6 +245,13 @@ fn element_from<'a>(
         return owned_element(start, file, offset, warnings);
     };
     let name = Cow::Borrowed(content.get(..name_len).unwrap_or(content));
+    if let Some(attributes) = plain_attributes(content.get(name_len..).unwrap_or_default()) {
+        return Node {
+            name,
+            attributes,
+            children: Vec::new(),
+        };
+    }
     let mut attributes = Vec::new();
     let mut attrs = Attributes::new(content, name_len);
     attrs.with_checks(false);
@@ -257,13 +264,17 @@ fn element_from<'a>(
                     None => Cow::Owned(String::from_utf8_lossy(attr.key.0).into_owned()),
                 };
                 let raw = reborrow(text, &attr.value);
-                let value = match raw.map(quick_xml::escape::unescape) {
-                    Some(Ok(v)) => v,
-                    // A stray `&` is kept as written.
-                    Some(Err(_)) => Cow::Borrowed(raw.unwrap_or_default()),
-                    None => match attr.unescape_value() {
-                        Ok(v) => Cow::Owned(v.into_owned()),
-                        Err(_) => Cow::Owned(String::from_utf8_lossy(&attr.value).into_owned()),
+                let value = match raw {
+                    // Nearly every value holds no entity; a byte scan is much cheaper than the unescape call.
+                    Some(v) if !v.as_bytes().contains(&b'&') => Cow::Borrowed(v),
+                    _ => match raw.map(quick_xml::escape::unescape) {
+                        Some(Ok(v)) => v,
+                        // A stray `&` is kept as written.
+                        Some(Err(_)) => Cow::Borrowed(raw.unwrap_or_default()),
+                        None => match attr.unescape_value() {
+                            Ok(v) => Cow::Owned(v.into_owned()),
+                            Err(_) => Cow::Owned(String::from_utf8_lossy(&attr.value).into_owned()),
+                        },
                     },
                 };
                 attributes.push((key, value));
@@ -278,6 +289,46 @@ fn element_from<'a>(
         name,
         attributes,
         children: Vec::new(),
+    }
+}
+
+/// The attributes of `rest` (the tag after its name) when every one has the plain form ISOXML writers use:
+/// `name="value"` or `name='value'`, separated by whitespace, no entity in the value. `None` for anything
+/// else, which quick-xml's attribute reader then handles (with its rules and warnings).
+fn plain_attributes(rest: &str) -> Option<Vec<(Cow<'_, str>, Cow<'_, str>)>> {
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':');
+    let bytes = rest.as_bytes();
+    // Most elements have a few attributes: one per `=` is an upper bound without a second pass.
+    let mut attributes = Vec::with_capacity(bytes.iter().filter(|&&b| b == b'=').count());
+    let mut i = 0;
+    loop {
+        let start = i + bytes.get(i..)?.iter().take_while(|&&b| is_space(b)).count();
+        if start == bytes.len() {
+            return Some(attributes);
+        }
+        if start == i {
+            // Attributes must be separated by whitespace.
+            return None;
+        }
+        let eq = start
+            + bytes
+                .get(start..)?
+                .iter()
+                .take_while(|&&b| is_name(b))
+                .count();
+        let quote = *bytes.get(eq + 1)?;
+        if eq == start || bytes.get(eq) != Some(&b'=') || !matches!(quote, b'"' | b'\'') {
+            return None;
+        }
+        let open = eq + 2;
+        let close = open + bytes.get(open..)?.iter().position(|&b| b == quote)?;
+        let value = rest.get(open..close)?;
+        if value.as_bytes().contains(&b'&') {
+            return None;
+        }
+        attributes.push((Cow::Borrowed(rest.get(start..eq)?), Cow::Borrowed(value)));
+        i = close + 1;
     }
 }
 
@@ -332,3 +383,6 @@ fn owned_element<'a>(
         children: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -214,6 +214,31 @@ fn constant_dlv_value_overrides_the_binary() {
 }
 
 #[test]
+fn for_each_value_matches_values_with_and_without_constants() {
+    for xml in [
+        r#"<TIM A=""><DLV A="0001" B="42" C="DET-1"/><DLV A="0002" B="" C="DET-1"/></TIM>"#,
+        r#"<TIM A=""><DLV A="0001" B="" C="DET-1"/><DLV A="0002" B="" C="DET-1"/></TIM>"#,
+    ] {
+        let h = header(xml);
+        let records = [
+            rec(15_000, 1, 0, 0, &[(0, 1), (1, -2)]),
+            rec(15_000, 2, 0, 0, &[(1, i32::MIN)]),
+            rec(15_000, 3, 0, 0, &[]),
+        ];
+        let bytes = encode(&h, &records);
+        let mut reader = RecordReader::new(&h, &bytes[..], "x");
+        let mut n = 0;
+        while let Some(view) = reader.next_record().unwrap() {
+            let mut seen = Vec::new();
+            view.for_each_value(|index, value| seen.push(DlvValue { index, value }));
+            assert_eq!(seen, view.values().collect::<Vec<_>>());
+            n += 1;
+        }
+        assert_eq!(n, records.len());
+    }
+}
+
+#[test]
 fn filled_view_carries_values_forward_per_ddi_and_element() {
     let h = header(
         r#"<TIM A=""><DLV A="0001" B="" C="DET-1"/><DLV A="0001" B="" C="DET-2"/><DLV A="0001" B="" C="DET-1"/></TIM>"#,
