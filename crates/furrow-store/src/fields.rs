@@ -1310,6 +1310,48 @@ impl Store {
         .ok_or(Error::NotFound("field"))
     }
 
+    /// After a complete listing of a provider organization: the active boundary of every field of that
+    /// organization the provider no longer lists becomes `DELETED_ON_PROVIDER` (the field and its history stay);
+    /// returns those field ids.
+    pub async fn mark_missing_provider_fields(
+        &self,
+        owner_id: &str,
+        user_id: &str,
+        provider_name: &str,
+        organization_id: &str,
+        listed: &[String],
+    ) -> Result<Vec<String>> {
+        let known: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, provider_field_id FROM fields WHERE owner_id = $1 AND user_id = $2 AND provider_name = $3 \
+             AND organization_id = $4",
+        )
+        .bind(owner_id)
+        .bind(user_id)
+        .bind(provider_name)
+        .bind(organization_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let now = furrow_model::now_micros();
+        let mut gone = Vec::new();
+        for (id, provider_field_id) in known {
+            if listed.contains(&provider_field_id) {
+                continue;
+            }
+            let mut tx = self.pool.begin().await?;
+            retire_boundary(
+                &mut tx,
+                owner_id,
+                &id,
+                now,
+                BoundaryStatus::DeletedOnProvider,
+            )
+            .await?;
+            tx.commit().await?;
+            gone.push(id);
+        }
+        Ok(gone)
+    }
+
     /// Enables the sync of a field in `PREVIEW` (`customDataSync`): it becomes `WAITING`, and the next fields
     /// sync stores its boundary. Fields in any other state are returned as they are.
     pub async fn enable_field_sync(
@@ -1493,7 +1535,14 @@ impl Store {
             }
             let (boundary_id, boundary) = match new_boundary {
                 Some(b) => {
-                    deactivate_boundary(&mut tx, owner_id, &current.id, now).await?;
+                    retire_boundary(
+                        &mut tx,
+                        owner_id,
+                        &current.id,
+                        now,
+                        BoundaryStatus::OutdatedOnProvider,
+                    )
+                    .await?;
                     let id = insert_boundary(
                         &mut tx,
                         owner_id,
@@ -1529,12 +1578,25 @@ async fn deactivate_boundary(
     field_id: &str,
     now: i64,
 ) -> Result<()> {
+    retire_boundary(tx, owner_id, field_id, now, BoundaryStatus::Inactive).await
+}
+
+/// Moves a field's active boundary to `status` (`INACTIVE` when replaced here, `OUTDATED_ON_PROVIDER` when the
+/// provider sent a newer one, `DELETED_ON_PROVIDER` when the provider no longer lists the field).
+async fn retire_boundary(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    owner_id: &str,
+    field_id: &str,
+    now: i64,
+    status: BoundaryStatus,
+) -> Result<()> {
     sqlx::query(
-        "UPDATE boundaries SET status = 'INACTIVE', updated_at = $1 WHERE owner_id = $2 AND field_id = $3 AND status = 'ACTIVE'",
+        "UPDATE boundaries SET status = $4, updated_at = $1 WHERE owner_id = $2 AND field_id = $3 AND status = 'ACTIVE'",
     )
     .bind(now)
     .bind(owner_id)
     .bind(field_id)
+    .bind(status.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -187,7 +187,7 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
                 for org in &readable {
                     all.extend(provider.fields(org).await?);
                 }
-                Ok::<_, furrow_provider::Error>(all)
+                Ok::<_, furrow_provider::Error>((all, readable))
             }
             .await
         }
@@ -195,7 +195,7 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
     };
     drop(provider);
     writer.finish().await;
-    let fields = match listed {
+    let (fields, listed_orgs) = match listed {
         Ok(f) => f,
         Err(e) => {
             if crate::validate::credential_refused(store, owner, &cred, &e).await? {
@@ -215,6 +215,10 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
     let mut growers: HashMap<String, i64> = HashMap::new();
     let mut farms: HashMap<String, i64> = HashMap::new();
     let (mut created, mut boundaries) = (0usize, 0usize);
+    let fields_seen: Vec<(String, String)> = fields
+        .iter()
+        .map(|f| (f.organization_id.clone(), f.id.clone()))
+        .collect();
     for f in fields {
         let grower_id = match &f.grower_id {
             Some(g) => match growers.get(g) {
@@ -321,6 +325,18 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
             )
             .await?;
         }
+    }
+    // Fields a completely listed organization no longer has: their boundary is DELETED_ON_PROVIDER.
+    for org in &listed_orgs {
+        let ids: Vec<String> = fields_seen
+            .iter()
+            .filter(|(o, _)| o == org)
+            .map(|(_, id)| id.clone())
+            .collect();
+        let gone = store
+            .mark_missing_provider_fields(owner, &user, &provider_name, org, &ids)
+            .await?;
+        boundaries += gone.len();
     }
     if boundaries > 0 {
         // New boundaries change where points fall: re-allocate this user's processed files.

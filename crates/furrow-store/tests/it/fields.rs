@@ -572,8 +572,22 @@ async fn provider_upsert_creates_updates_and_keeps_history(db: &TestDb) {
     let history = s.list_boundaries(&o.id, &u, &first.field_id).await.unwrap();
     assert_eq!(
         history.iter().map(|b| b.status).collect::<Vec<_>>(),
-        [BoundaryStatus::Inactive, BoundaryStatus::Active]
+        [BoundaryStatus::OutdatedOnProvider, BoundaryStatus::Active],
+        "the provider's older boundary is outdated there"
     );
+    // The provider stops listing the field: its boundary is DELETED_ON_PROVIDER, the field stays.
+    let gone = s
+        .mark_missing_provider_fields(&o.id, &u, "JohnDeere", "428214", &[])
+        .await
+        .unwrap();
+    assert_eq!(gone, std::slice::from_ref(&first.field_id));
+    let field = s.get_field(&o.id, &u, &first.field_id).await.unwrap();
+    assert!(field.active_boundary.is_none());
+    let history = s.list_boundaries(&o.id, &u, &first.field_id).await.unwrap();
+    assert_eq!(history[1].status, BoundaryStatus::DeletedOnProvider);
+    // Listed again: its boundary is active again.
+    let back = s.upsert_provider_field(&o.id, &u, &input).await.unwrap();
+    assert_eq!(back.boundary, Change::Created);
     let jd = FieldFilter {
         provider: Some("JohnDeere".into()),
         ..Default::default()
