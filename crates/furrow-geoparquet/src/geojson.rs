@@ -29,6 +29,8 @@ pub struct GeoJsonWriter<W: Write> {
     schema: SchemaRef,
     x: usize,
     y: usize,
+    /// The polygon geometry column, when writing polygons.
+    polygon: Option<usize>,
     props: Vec<(usize, String)>,
     features: u64,
 }
@@ -43,6 +45,10 @@ impl<W: Write> std::fmt::Debug for GeoJsonWriter<W> {
 
 impl<W: Write> GeoJsonWriter<W> {
     /// A writer of batches with `schema`; writes the collection's opening right away.
+    ///
+    /// With a GeoArrow polygon `geometry` column (as [`crate::swath_polygons`] adds), each row is a
+    /// Polygon feature (a null geometry stays `null`) and `x`/`y` are properties; otherwise each row is
+    /// a Point at `x`/`y`.
     pub fn try_new(out: W, schema: SchemaRef) -> Result<Self> {
         let find = |n: &str| {
             schema
@@ -54,7 +60,17 @@ impl<W: Write> GeoJsonWriter<W> {
                     message: "a Float64 column is needed for GeoJSON points".into(),
                 })
         };
-        let (x, y) = (find("x")?, find("y")?);
+        let polygon = schema.index_of(GEOMETRY_COLUMN).ok().filter(|&i| {
+            schema
+                .field(i)
+                .metadata()
+                .get("ARROW:extension:name")
+                .is_some_and(|e| e == "geoarrow.polygon")
+        });
+        let (x, y) = match polygon {
+            Some(_) => (usize::MAX, usize::MAX),
+            None => (find("x")?, find("y")?),
+        };
         let props = schema
             .fields()
             .iter()
@@ -72,6 +88,7 @@ impl<W: Write> GeoJsonWriter<W> {
             schema,
             x,
             y,
+            polygon,
             props,
             features: 0,
         })
@@ -86,6 +103,9 @@ impl<W: Write> GeoJsonWriter<W> {
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         if batch.schema().fields() != self.schema.fields() {
             return Err(Error::Schema { index: 0 });
+        }
+        if let Some(g) = self.polygon {
+            return self.write_polygons(batch, g);
         }
         let xs = batch.column(self.x).as_primitive::<Float64Type>();
         let ys = batch.column(self.y).as_primitive::<Float64Type>();
@@ -103,26 +123,88 @@ impl<W: Write> GeoJsonWriter<W> {
             write_f64(&mut self.buf, xs.value(row));
             self.buf.push(b',');
             write_f64(&mut self.buf, ys.value(row));
-            self.buf.extend_from_slice(br#"]},"properties":{"#);
-            let mut first = true;
-            for (i, key) in &self.props {
-                let col = batch.column(*i);
-                if col.is_null(row) {
-                    continue;
-                }
-                if !first {
-                    self.buf.push(b',');
-                }
-                first = false;
-                self.buf.extend_from_slice(key.as_bytes());
-                self.buf.push(b':');
-                write_value(&mut self.buf, col.as_ref(), row);
+            self.buf.extend_from_slice(b"]}");
+            self.properties(batch, row)?;
+        }
+        Ok(())
+    }
+
+    /// Polygon features from a GeoArrow polygon column (list of rings of separated x/y).
+    fn write_polygons(&mut self, batch: &RecordBatch, g: usize) -> Result<()> {
+        let bad = || Error::Column {
+            column: GEOMETRY_COLUMN.into(),
+            message: "expected GeoArrow polygons with separated x/y coordinates".into(),
+        };
+        let polygons = batch.column(g).as_list_opt::<i32>().ok_or_else(bad)?;
+        let rings = polygons.values().as_list_opt::<i32>().ok_or_else(bad)?;
+        let coords = rings.values().as_struct_opt().ok_or_else(bad)?;
+        let (cx, cy) = match coords.columns() {
+            [cx, cy, ..] => (
+                cx.as_primitive_opt::<Float64Type>().ok_or_else(bad)?,
+                cy.as_primitive_opt::<Float64Type>().ok_or_else(bad)?,
+            ),
+            _ => return Err(bad()),
+        };
+        let (poly_off, ring_off) = (polygons.value_offsets(), rings.value_offsets());
+        for row in 0..batch.num_rows() {
+            if self.features > 0 {
+                self.buf.push(b',');
             }
-            self.buf.extend_from_slice(b"}}");
-            if self.buf.len() >= FLUSH_AT {
-                self.out.write_all(&self.buf).map_err(Error::Write)?;
-                self.buf.clear();
+            self.features += 1;
+            self.buf
+                .extend_from_slice(br#"{"type":"Feature","geometry":"#);
+            if polygons.is_null(row) {
+                self.buf.extend_from_slice(b"null");
+            } else {
+                self.buf
+                    .extend_from_slice(br#"{"type":"Polygon","coordinates":["#);
+                let (r0, r1) = (poly_off[row] as usize, poly_off[row + 1] as usize);
+                for r in r0..r1 {
+                    if r > r0 {
+                        self.buf.push(b',');
+                    }
+                    self.buf.push(b'[');
+                    let (c0, c1) = (ring_off[r] as usize, ring_off[r + 1] as usize);
+                    for c in c0..c1 {
+                        if c > c0 {
+                            self.buf.push(b',');
+                        }
+                        self.buf.push(b'[');
+                        write_f64(&mut self.buf, cx.value(c));
+                        self.buf.push(b',');
+                        write_f64(&mut self.buf, cy.value(c));
+                        self.buf.push(b']');
+                    }
+                    self.buf.push(b']');
+                }
+                self.buf.extend_from_slice(b"]}");
             }
+            self.properties(batch, row)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `,"properties":{...}}` of one row and flushes when the buffer is full.
+    fn properties(&mut self, batch: &RecordBatch, row: usize) -> Result<()> {
+        self.buf.extend_from_slice(br#","properties":{"#);
+        let mut first = true;
+        for (i, key) in &self.props {
+            let col = batch.column(*i);
+            if col.is_null(row) {
+                continue;
+            }
+            if !first {
+                self.buf.push(b',');
+            }
+            first = false;
+            self.buf.extend_from_slice(key.as_bytes());
+            self.buf.push(b':');
+            write_value(&mut self.buf, col.as_ref(), row);
+        }
+        self.buf.extend_from_slice(b"}}");
+        if self.buf.len() >= FLUSH_AT {
+            self.out.write_all(&self.buf).map_err(Error::Write)?;
+            self.buf.clear();
         }
         Ok(())
     }

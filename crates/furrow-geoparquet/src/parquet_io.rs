@@ -5,20 +5,22 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch};
+use arrow_array::{Array, ArrayRef, BinaryArray, Float64Array, RecordBatch, StructArray};
+use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{Field, Schema, SchemaRef};
 use geoarrow_array::GeoArrowArray;
 use geoarrow_array::array::{CoordBuffer, PointArray, SeparatedCoordBuffer};
 use geoarrow_schema::crs::Crs;
 use geoarrow_schema::{CoordType, Dimension, Metadata, PointType, PolygonType};
 use geoparquet::writer::{
-    GeoParquetRecordBatchEncoder, GeoParquetWriterEncoding, GeoParquetWriterOptionsBuilder,
+    GeoParquetRecordBatchEncoder, GeoParquetWriterEncoding, GeoParquetWriterOptions,
+    GeoParquetWriterOptionsBuilder,
 };
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::crs::crs84;
 use crate::error::{Error, Result};
@@ -118,6 +120,10 @@ pub struct GeoParquetWriter<W: Write + Send> {
     input: SchemaRef,
     geo_schema: SchemaRef,
     mode: Mode,
+    encoding: GeometryEncoding,
+    covering: bool,
+    /// Whether a point batch held a null geometry (told to the metadata encoder at the end).
+    point_nulls: bool,
     polygons: bool,
     batches: usize,
     rows: u64,
@@ -172,17 +178,7 @@ impl<W: Write + Send> GeoParquetWriter<W> {
                     message: "need Float64 x and y columns or a GeoArrow geometry column".into(),
                 });
             };
-        let encoding = match options.encoding {
-            GeometryEncoding::Wkb => GeoParquetWriterEncoding::WKB,
-            GeometryEncoding::Native => GeoParquetWriterEncoding::GeoArrow,
-        };
-        let geo_options = GeoParquetWriterOptionsBuilder::default()
-            .set_primary_column(GEOMETRY_COLUMN.to_string())
-            .set_encoding(encoding)
-            .set_generate_covering(options.covering)
-            // no per-column options: once a column has its own entry, geoparquet 0.9 ignores the defaults
-            // (encoding, covering) for it; the covering of `geometry` is named `bbox` by default
-            .build();
+        let geo_options = geo_options(options.encoding, options.covering);
         let encoder = GeoParquetRecordBatchEncoder::try_new(&geo_schema, &geo_options)?;
         let level = ZstdLevel::try_new(options.zstd_level)?;
         // Dictionaries only for strings: WKB, coordinates and measurements are nearly all distinct, and
@@ -191,17 +187,23 @@ impl<W: Write + Send> GeoParquetWriter<W> {
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_max_row_group_row_count(Some(options.row_group_rows.max(1)))
-            .set_dictionary_enabled(false);
+            .set_dictionary_enabled(false)
+            .set_write_batch_size(8192);
         for f in target.fields() {
-            if matches!(
-                f.data_type(),
-                arrow_schema::DataType::Utf8 | arrow_schema::DataType::LargeUtf8
-            ) {
-                props = props.set_column_dictionary_enabled(
-                    parquet::schema::types::ColumnPath::from(f.name().as_str()),
-                    true,
-                );
+            let path = parquet::schema::types::ColumnPath::from(f.name().as_str());
+            match f.data_type() {
+                arrow_schema::DataType::Utf8 | arrow_schema::DataType::LargeUtf8 => {
+                    props = props.set_column_dictionary_enabled(path, true);
+                }
+                _ => {}
             }
+        }
+        if matches!(mode, Mode::Points { .. }) && options.encoding == GeometryEncoding::Wkb {
+            // min/max of WKB bytes prune nothing (the `bbox` covering columns carry the statistics)
+            props = props.set_column_statistics_enabled(
+                parquet::schema::types::ColumnPath::from(GEOMETRY_COLUMN),
+                EnabledStatistics::None,
+            );
         }
         let writer = ArrowWriter::try_new(out, target, Some(props.build()))?;
         Ok(GeoParquetWriter {
@@ -210,6 +212,9 @@ impl<W: Write + Send> GeoParquetWriter<W> {
             input: schema,
             geo_schema,
             mode,
+            encoding: options.encoding,
+            covering: options.covering,
+            point_nulls: false,
             polygons,
             batches: 0,
             rows: 0,
@@ -232,42 +237,41 @@ impl<W: Write + Send> GeoParquetWriter<W> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        let geo_batch = match &self.mode {
+        let encoded = match &self.mode {
             Mode::Points { x, y, keep } => {
                 let xs = as_f64(batch.column(*x), "x")?;
                 let ys = as_f64(batch.column(*y), "y")?;
                 let nulls = arrow_buffer::NullBuffer::union(xs.nulls(), ys.nulls());
                 extend_bbox(&mut self.bbox, xs, ys, nulls.as_ref());
-                let coords = SeparatedCoordBuffer::from_array(
-                    [
-                        xs.values().clone(),
-                        ys.values().clone(),
-                        Default::default(),
-                        Default::default(),
-                    ],
-                    Dimension::XY,
-                )?;
-                let points = PointArray::try_new(
-                    CoordBuffer::Separated(coords),
-                    nulls,
-                    point_type().metadata().clone(),
-                )?;
+                self.point_nulls |= nulls.as_ref().is_some_and(|n| n.null_count() > 0);
+                // The geometry and its covering are built here in one pass over the coordinate buffers
+                // (the geoparquet encoder goes through geo-traits per row); the encoder still writes
+                // the `geo` metadata, from the extent (see `finish`).
+                let target = self.encoder.target_schema();
                 let mut columns: Vec<ArrayRef> =
                     keep.iter().map(|&i| batch.column(i).clone()).collect();
-                columns.push(points.into_array_ref());
-                RecordBatch::try_new(self.geo_schema.clone(), columns)?
+                columns.push(match self.encoding {
+                    GeometryEncoding::Wkb => Arc::new(wkb_points(xs, ys, nulls.clone())),
+                    GeometryEncoding::Native => {
+                        native_points(&target, keep.len(), xs, ys, nulls.clone())?
+                    }
+                });
+                if self.covering {
+                    columns.push(point_covering(&target, xs, ys, nulls)?);
+                }
+                RecordBatch::try_new(target, columns)?
             }
-            Mode::Geometry => batch.clone(),
+            Mode::Geometry => {
+                let encoded = self.encoder.encode_record_batch(batch)?;
+                if let Some(b) = encoded
+                    .column_by_name(BBOX_COLUMN)
+                    .and_then(|c| c.as_any().downcast_ref::<arrow_array::StructArray>())
+                {
+                    extend_bbox_from_covering(&mut self.bbox, b);
+                }
+                encoded
+            }
         };
-        let encoded = self.encoder.encode_record_batch(&geo_batch)?;
-        if matches!(self.mode, Mode::Geometry) {
-            if let Some(b) = encoded
-                .column_by_name(BBOX_COLUMN)
-                .and_then(|c| c.as_any().downcast_ref::<arrow_array::StructArray>())
-            {
-                extend_bbox_from_covering(&mut self.bbox, b);
-            }
-        }
         self.rows += batch.num_rows() as u64;
         self.writer.write(&encoded)?;
         Ok(())
@@ -277,12 +281,56 @@ impl<W: Write + Send> GeoParquetWriter<W> {
     pub fn finish(self) -> Result<WriteStats> {
         let GeoParquetWriter {
             mut writer,
-            encoder,
+            mut encoder,
+            geo_schema,
+            mode,
+            encoding,
+            covering,
             polygons,
+            point_nulls,
             rows,
             bbox,
             ..
         } = self;
+        if matches!(mode, Mode::Points { .. }) && rows > 0 {
+            // Point batches were encoded without the encoder: hand it the extent's corners (and a
+            // null when there were nulls) so its metadata (bbox, geometry_types) matches the data.
+            let geometry = geo_schema.field(geo_schema.fields().len() - 1).clone();
+            let mut xs: Vec<Option<f64>> = Vec::new();
+            let mut ys: Vec<Option<f64>> = Vec::new();
+            if let Some([x0, y0, x1, y1]) = bbox {
+                xs.extend([Some(x0), Some(x1)]);
+                ys.extend([Some(y0), Some(y1)]);
+            }
+            if point_nulls || bbox.is_none() {
+                xs.push(None);
+                ys.push(None);
+            }
+            let (xs, ys) = (Float64Array::from(xs), Float64Array::from(ys));
+            let nulls = xs.nulls().cloned();
+            let coords = SeparatedCoordBuffer::from_array(
+                [
+                    xs.values().clone(),
+                    ys.values().clone(),
+                    Default::default(),
+                    Default::default(),
+                ],
+                Dimension::XY,
+            )?;
+            let points = PointArray::try_new(
+                CoordBuffer::Separated(coords),
+                nulls,
+                point_type().metadata().clone(),
+            )?;
+            let schema = Arc::new(Schema::new(vec![geometry]));
+            let mut meta =
+                GeoParquetRecordBatchEncoder::try_new(&schema, &geo_options(encoding, covering))?;
+            meta.encode_record_batch(&RecordBatch::try_new(
+                schema,
+                vec![points.into_array_ref()],
+            )?)?;
+            encoder = meta;
+        }
         let kv = encoder.into_keyvalue()?;
         let kv = if polygons {
             // geoparquet 0.9 never writes `orientation`; swath rings are built counter-clockwise.
@@ -314,6 +362,98 @@ impl<W: Write + Send> GeoParquetWriter<W> {
             bbox,
         })
     }
+}
+
+fn geo_options(encoding: GeometryEncoding, covering: bool) -> GeoParquetWriterOptions {
+    let encoding = match encoding {
+        GeometryEncoding::Wkb => GeoParquetWriterEncoding::WKB,
+        GeometryEncoding::Native => GeoParquetWriterEncoding::GeoArrow,
+    };
+    GeoParquetWriterOptionsBuilder::default()
+        .set_primary_column(GEOMETRY_COLUMN.to_string())
+        .set_encoding(encoding)
+        .set_generate_covering(covering)
+        // no per-column options: once a column has its own entry, geoparquet 0.9 ignores the defaults
+        // (encoding, covering) for it; the covering of `geometry` is named `bbox` by default
+        .build()
+}
+
+/// ISO WKB points (21 bytes each, little endian) written straight from the coordinate buffers; a null
+/// row is an empty null entry.
+fn wkb_points(
+    xs: &Float64Array,
+    ys: &Float64Array,
+    nulls: Option<arrow_buffer::NullBuffer>,
+) -> BinaryArray {
+    const HEAD: [u8; 5] = [1, 1, 0, 0, 0];
+    let n = xs.len();
+    let mut values: Vec<u8> = Vec::with_capacity(n * 21);
+    let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
+    offsets.push(0);
+    for (i, (x, y)) in xs.values().iter().zip(ys.values().iter()).enumerate() {
+        if nulls.as_ref().is_none_or(|b| b.is_valid(i)) {
+            values.extend_from_slice(&HEAD);
+            values.extend_from_slice(&x.to_le_bytes());
+            values.extend_from_slice(&y.to_le_bytes());
+        }
+        offsets.push(values.len() as i32);
+    }
+    BinaryArray::new(
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Buffer::from_vec(values),
+        nulls,
+    )
+}
+
+/// Native GeoArrow points (a struct of the `x`/`y` buffers, shared, not copied).
+fn native_points(
+    target: &Schema,
+    index: usize,
+    xs: &Float64Array,
+    ys: &Float64Array,
+    nulls: Option<arrow_buffer::NullBuffer>,
+) -> Result<ArrayRef> {
+    let arrow_schema::DataType::Struct(fields) = target.field(index).data_type() else {
+        return Err(Error::Column {
+            column: GEOMETRY_COLUMN.into(),
+            message: "native points are a struct of x and y".into(),
+        });
+    };
+    let values =
+        |a: &Float64Array| -> ArrayRef { Arc::new(Float64Array::new(a.values().clone(), None)) };
+    Ok(Arc::new(StructArray::try_new(
+        fields.clone(),
+        vec![values(xs), values(ys)],
+        nulls,
+    )?))
+}
+
+/// The `bbox` covering of points: xmin = xmax = x, ymin = ymax = y (buffers shared).
+fn point_covering(
+    target: &Schema,
+    xs: &Float64Array,
+    ys: &Float64Array,
+    nulls: Option<arrow_buffer::NullBuffer>,
+) -> Result<ArrayRef> {
+    let field = target
+        .field_with_name(BBOX_COLUMN)
+        .map_err(|e| Error::Column {
+            column: BBOX_COLUMN.into(),
+            message: e.to_string(),
+        })?;
+    let arrow_schema::DataType::Struct(fields) = field.data_type() else {
+        return Err(Error::Column {
+            column: BBOX_COLUMN.into(),
+            message: "the covering is a struct".into(),
+        });
+    };
+    let x: ArrayRef = Arc::new(Float64Array::new(xs.values().clone(), None));
+    let y: ArrayRef = Arc::new(Float64Array::new(ys.values().clone(), None));
+    Ok(Arc::new(StructArray::try_new(
+        fields.clone(),
+        vec![x.clone(), y.clone(), x, y],
+        nulls,
+    )?))
 }
 
 fn as_f64<'a>(a: &'a ArrayRef, name: &str) -> Result<&'a Float64Array> {

@@ -190,3 +190,48 @@ fn swath_rectangles_have_the_right_size_and_orientation() {
     assert_eq!(polys.num_rows(), 50);
     assert_eq!(polys.column_by_name("geometry").unwrap().null_count(), 0);
 }
+
+#[test]
+fn null_points_stay_null_and_stay_out_of_the_extent() {
+    use std::sync::Arc;
+
+    use arrow_schema::{DataType, Field, Schema};
+
+    let dir = tempfile::tempdir().unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("x", DataType::Float64, true),
+        Field::new("y", DataType::Float64, true),
+    ]));
+    let x = Float64Array::from(vec![Some(-93.5), None, Some(-93.25), Some(500.0)]);
+    // the last row's y is null: its x (500) must not reach the extent
+    let y = Float64Array::from(vec![Some(41.5), Some(45.0), Some(41.75), None]);
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(x), Arc::new(y)]).unwrap();
+    for encoding in [GeometryEncoding::Wkb, GeometryEncoding::Native] {
+        let p = dir.path().join("nulls.parquet");
+        let opts = GeoParquetOptions {
+            encoding,
+            ..Default::default()
+        };
+        let mut w =
+            GeoParquetWriter::try_new(std::fs::File::create(&p).unwrap(), schema.clone(), &opts)
+                .unwrap();
+        w.write(&batch).unwrap();
+        let stats = w.finish().unwrap();
+        assert_eq!(stats.bbox, Some([-93.5, 41.5, -93.25, 41.75]));
+        let f = read_geoparquet(&p).unwrap();
+        assert_eq!(f.num_rows(), 4);
+        let col = &f.geo["columns"]["geometry"];
+        assert_eq!(col["geometry_types"], serde_json::json!(["Point"]));
+        assert_eq!(col["bbox"], serde_json::json!([-93.5, 41.5, -93.25, 41.75]));
+        let b = &f.batches[0];
+        let geom = b.column_by_name("geometry").unwrap();
+        let valid: Vec<bool> = (0..4).map(|i| geom.is_valid(i)).collect();
+        assert_eq!(valid, [true, false, true, false]);
+        if encoding == GeometryEncoding::Wkb {
+            let wkb = geom.as_any().downcast_ref::<BinaryArray>().unwrap();
+            assert_eq!(wkb_point(wkb.value(2)), Some((-93.25, 41.75)));
+        }
+        let bbox = b.column_by_name("bbox").unwrap();
+        assert_eq!(bbox.null_count(), 2);
+    }
+}
