@@ -9,7 +9,7 @@ use arrow_array::builder::{
 use arrow_array::{
     ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
-use arrow_buffer::NullBufferBuilder;
+use arrow_buffer::{NullBuffer, NullBufferBuilder};
 use arrow_schema::{DataType, Field, SchemaRef};
 use furrow_isoxml::{
     DdiKind, Device, DeviceElement, RecordReader, RecordView, TaskData, TimeLog, ddi_entry,
@@ -326,6 +326,8 @@ struct LogState {
     extra_keys: Vec<String>,
     current: Vec<Option<i32>>,
     section_width: Vec<f64>,
+    /// Element numbers (`DET E`) of the sections, the `sectionId` values.
+    section_number: Vec<i32>,
     section_on: Vec<Option<bool>>,
     static_width: f64,
     has_sections: bool,
@@ -388,6 +390,7 @@ impl LogState {
         let mut extra_keys = Vec::new();
         let mut sections: Vec<(String, u16)> = Vec::new(); // (device id, object id)
         let mut section_width: Vec<f64> = Vec::new();
+        let mut section_number: Vec<i32> = Vec::new();
         let mut section_index = |dev: &Device, e: &DeviceElement, widths: &mut Vec<f64>| {
             let key = (dev.id.clone(), e.object_id);
             match sections.iter().position(|s| *s == key) {
@@ -395,6 +398,7 @@ impl LogState {
                 None => {
                     sections.push(key);
                     widths.push(width_of(dev, e).unwrap_or(0.0));
+                    section_number.push(i32::from(e.number));
                     sections.len() - 1
                 }
             }
@@ -549,6 +553,7 @@ impl LogState {
             condensed,
             extra_keys,
             section_width,
+            section_number,
             static_width,
             has_sections,
             utc_offset: None,
@@ -571,19 +576,26 @@ struct Builder {
     ts_nulls: NullBufferBuilder,
     local: Vec<i64>,
     local_nulls: NullBufferBuilder,
-    nums: Vec<Option<(Vec<f64>, NullBufferBuilder)>>,
+    nums: Vec<Option<(Vec<f64>, Vec<bool>)>>,
+    /// Property indexes of the numeric columns.
+    present: Vec<usize>,
     on: Vec<bool>,
+    section: Vec<i32>,
+    section_valid: Vec<bool>,
     extra: MapBuilder<StringBuilder, Float64Builder>,
+    cap: usize,
 }
 
 impl Builder {
     fn new(op: OperationType, cap: usize) -> Self {
         let cols = columns(op);
-        let mut nums: Vec<Option<(Vec<f64>, NullBufferBuilder)>> =
+        let mut nums: Vec<Option<(Vec<f64>, Vec<bool>)>> =
             (0..PROPERTY_COUNT).map(|_| None).collect();
+        let mut present = Vec::new();
         for c in &cols {
             if let Column::Number(p) = c {
-                nums[p.index()] = Some((Vec::with_capacity(cap), NullBufferBuilder::new(cap)));
+                nums[p.index()] = Some((Vec::with_capacity(cap), Vec::with_capacity(cap)));
+                present.push(p.index());
             }
         }
         Builder {
@@ -595,7 +607,11 @@ impl Builder {
             local: Vec::with_capacity(cap),
             local_nulls: NullBufferBuilder::new(cap),
             nums,
+            present,
+            cap,
             on: Vec::with_capacity(cap),
+            section: Vec::with_capacity(cap),
+            section_valid: Vec::with_capacity(cap),
             extra: MapBuilder::new(
                 Some(MapFieldNames {
                     entry: "entries".into(),
@@ -638,21 +654,26 @@ impl Builder {
                     std::iter::repeat_n(plan.original_operation_type.as_str(), n),
                 )),
                 Column::Number(p) => {
-                    let (mut v, mut nulls) = self.nums[p.index()]
+                    let (mut v, valid) = self.nums[p.index()]
                         .take()
-                        .unwrap_or_else(|| (vec![0.0; n], NullBufferBuilder::new(n)));
+                        .unwrap_or_else(|| (vec![0.0; n], vec![false; n]));
                     let f = units.factor(*p);
                     if f != 1.0 {
                         v.iter_mut().for_each(|x| *x *= f);
                     }
-                    let arr = Float64Array::new(v.into(), nulls.finish());
-                    self.nums[p.index()] = Some((Vec::new(), NullBufferBuilder::new(0)));
+                    let arr = Float64Array::new(v.into(), nulls_of(&valid));
                     Arc::new(arr)
                 }
                 Column::RecordingStatus => Arc::new(StringArray::from_iter_values(
                     self.on.drain(..).map(|b| if b { "On" } else { "Off" }),
                 )),
-                Column::SectionId => Arc::new(Int32Array::new_null(n)),
+                Column::SectionId => {
+                    let valid = std::mem::take(&mut self.section_valid);
+                    Arc::new(Int32Array::new(
+                        std::mem::take(&mut self.section).into(),
+                        nulls_of(&valid),
+                    ))
+                }
                 Column::Crop => Arc::new(const_str(plan.crops.first(), n)),
                 Column::Variety => Arc::new(const_str(plan.varieties.first(), n)),
                 Column::Machinery => {
@@ -673,12 +694,26 @@ impl Builder {
             out.push(a);
         }
         // reset builders for the next batch
-        for c in &self.cols {
-            if let Column::Number(p) = c {
-                self.nums[p.index()] = Some((Vec::new(), NullBufferBuilder::new(0)));
-            }
+        for &i in &self.present {
+            self.nums[i] = Some((Vec::with_capacity(self.cap), Vec::with_capacity(self.cap)));
         }
+        self.x.reserve(self.cap);
+        self.y.reserve(self.cap);
+        self.ts.reserve(self.cap);
+        self.local.reserve(self.cap);
+        self.on.reserve(self.cap);
+        self.section.reserve(self.cap);
+        self.section_valid.reserve(self.cap);
         Ok(RecordBatch::try_new(schema.clone(), out)?)
+    }
+}
+
+/// The validity of a column: `None` when every value is present.
+fn nulls_of(valid: &[bool]) -> Option<NullBuffer> {
+    if valid.iter().all(|v| *v) {
+        None
+    } else {
+        Some(NullBuffer::from(valid))
     }
 }
 
@@ -803,6 +838,29 @@ fn bearing(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
     (y.atan2(x).to_degrees() + 360.0) % 360.0
 }
 
+/// A value's histogram bucket: 15 mantissa bits, relative precision 3e-5.
+fn bucket(v: f64) -> u32 {
+    (v as f32).to_bits() >> 8
+}
+
+/// The harvest outlier test of the filtered view: a value is an outlier when its histogram bucket's
+/// centre lies beyond `limit` of the mean, so the written filtered view has exactly the counted rows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FilterView {
+    mean: f64,
+    limit: f64,
+}
+
+impl FilterView {
+    fn is_outlier_bucket(&self, k: u32) -> bool {
+        let v = f64::from(f32::from_bits(k << 8 | 0x80));
+        (v - self.mean).abs() > self.limit
+    }
+    fn is_outlier(&self, v: f64) -> bool {
+        self.is_outlier_bucket(bucket(v))
+    }
+}
+
 /// Welford mean/variance plus a coarse histogram for counting outliers with bounded memory.
 #[derive(Debug, Default)]
 struct OutlierStats {
@@ -818,21 +876,28 @@ impl OutlierStats {
         let d = v - self.mean;
         self.mean += d / self.n as f64;
         self.m2 += d * (v - self.mean);
-        // 15 mantissa bits: relative precision 3e-5
-        *self.hist.entry((v as f32).to_bits() >> 8).or_default() += 1;
+        *self.hist.entry(bucket(v)).or_default() += 1;
+    }
+    /// The filtered view's outlier test, from the values seen so far.
+    fn view(&self, sigma: f64) -> FilterView {
+        let limit = if self.n < 2 {
+            f64::INFINITY
+        } else {
+            sigma * (self.m2 / (self.n - 1) as f64).sqrt()
+        };
+        FilterView {
+            mean: self.mean,
+            limit,
+        }
     }
     fn count_outliers(&self, sigma: f64) -> u64 {
         if self.n < 2 {
             return 0;
         }
-        let sd = (self.m2 / (self.n - 1) as f64).sqrt();
-        let limit = sigma * sd;
+        let view = self.view(sigma);
         self.hist
             .iter()
-            .filter(|(k, _)| {
-                let v = f64::from(f32::from_bits(**k << 8 | 0x80));
-                (v - self.mean).abs() > limit
-            })
+            .filter(|(k, _)| view.is_outlier_bucket(**k))
             .map(|(_, c)| *c)
             .sum()
     }
@@ -850,6 +915,8 @@ pub struct StandardStream<'a> {
     summary: SummaryBuilder,
     counts: Counts,
     outliers: OutlierStats,
+    /// Set for a pass that writes the filtered view.
+    view: Option<FilterView>,
     log_pos: usize,
     reader: Option<(RecordReader<Box<dyn std::io::Read + Send>>, LogState)>,
     bytes_done: u64,
@@ -909,6 +976,7 @@ impl<'a> StandardStream<'a> {
             summary,
             counts: Counts::default(),
             outliers: OutlierStats::default(),
+            view: None,
             log_pos: 0,
             reader: None,
             bytes_done: 0,
@@ -931,6 +999,18 @@ impl<'a> StandardStream<'a> {
     /// Counts so far.
     pub fn counts(&self) -> Counts {
         self.counts
+    }
+
+    /// The filtered view's outlier test from this (finished) pass's values.
+    pub(crate) fn filter_view(&self) -> FilterView {
+        self.outliers.view(self.opts.filter.outlier_sigma)
+    }
+
+    /// Makes this stream write only the filtered view (speed at least the filter's minimum, no
+    /// harvest outlier by `view`, taken from a complete first pass over the same plan).
+    pub(crate) fn only_filtered(mut self, view: FilterView) -> Self {
+        self.view = Some(view);
+        self
     }
 
     /// Counts, summary and units; call after the last batch.
@@ -1000,6 +1080,7 @@ impl<'a> StandardStream<'a> {
                             &mut self.summary,
                             &mut self.counts,
                             &mut self.outliers,
+                            self.view.as_ref(),
                         );
                     }
                     Ok(None) => {
@@ -1058,6 +1139,7 @@ fn push_record(
     summary: &mut SummaryBuilder,
     counts: &mut Counts,
     outliers: &mut OutlierStats,
+    only_filtered: Option<&FilterView>,
 ) {
     counts.raw += 1;
     let mut sections_dirty = false;
@@ -1188,18 +1270,33 @@ fn push_record(
         }
     }
     let total_width = logged_width.filter(|w| *w > 0.0).unwrap_or(st.static_width);
-    let known: Vec<(f64, bool)> = st
-        .section_on
-        .iter()
-        .zip(&st.section_width)
-        .filter_map(|(on, w)| on.map(|o| (*w, o)))
-        .collect();
-    let (effective, recording) = if st.has_sections && !known.is_empty() {
-        let any_on = known.iter().any(|(_, o)| *o);
-        let eff = if known.iter().all(|(w, _)| *w > 0.0) {
-            known.iter().filter(|(_, o)| *o).map(|(w, _)| w).sum()
+    // sections whose state is known: how many, how many on, their width on, all widths known
+    let (mut known, mut on_count, mut on_width, mut widths_known) = (0usize, 0usize, 0.0, true);
+    let mut last_on = 0;
+    if st.has_sections {
+        for (s, (on, w)) in st.section_on.iter().zip(&st.section_width).enumerate() {
+            let Some(on) = *on else { continue };
+            known += 1;
+            widths_known &= *w > 0.0;
+            if on {
+                on_count += 1;
+                on_width += *w;
+                last_on = s;
+            }
+        }
+    }
+    // sectionId: the log's only section, else the only section on (docs/MACHINE-DATA.md)
+    let section_id = match st.section_number.as_slice() {
+        [one] => Some(*one),
+        many if on_count == 1 => many.get(last_on).copied(),
+        _ => None,
+    };
+    let (effective, recording) = if st.has_sections && known > 0 {
+        let any_on = on_count > 0;
+        let eff = if widths_known {
+            on_width
         } else {
-            total_width * known.iter().filter(|(_, o)| *o).count() as f64 / known.len() as f64
+            total_width * on_count as f64 / known as f64
         };
         let on = master != Some(false) && any_on;
         (if on { eff } else { 0.0 }, on)
@@ -1258,19 +1355,25 @@ fn push_record(
             keep = false;
         }
     }
+    let mut in_filtered = false;
     if keep {
         counts.standard += 1;
         match speed {
             Some(s) if s < opts.filter.min_speed => counts.slow += 1,
             _ => {
+                in_filtered = true;
                 if plan.operation_type == OperationType::Harvested {
                     if let Some(v) = vals[Property::WetMassPerArea.index()] {
                         outliers.add(v);
+                        in_filtered = only_filtered.is_none_or(|f| !f.is_outlier(v));
                     }
                 }
             }
         }
     } else if rules.is_some() {
+        return;
+    }
+    if only_filtered.is_some() && !in_filtered {
         return;
     }
     // write
@@ -1281,13 +1384,15 @@ fn push_record(
     b.ts_nulls.append(utc.is_some());
     b.local.push(local.unwrap_or(0));
     b.local_nulls.append(local.is_some());
-    for (i, col) in b.nums.iter_mut().enumerate() {
-        if let Some((v, n)) = col {
+    for &i in &b.present {
+        if let Some((v, n)) = &mut b.nums[i] {
             v.push(vals[i].unwrap_or(0.0));
-            n.append(vals[i].is_some());
+            n.push(vals[i].is_some());
         }
     }
     b.on.push(recording);
+    b.section.push(section_id.unwrap_or(0));
+    b.section_valid.push(section_id.is_some());
     for (i, slot) in st.slots.iter().enumerate() {
         if let (Slot::Extra(k, f), Some(raw)) = (*slot, st.current[i]) {
             b.extra.keys().append_value(&st.extra_keys[k]);
@@ -1297,8 +1402,9 @@ fn push_record(
         }
     }
     let _ = b.extra.append(true);
-    summary.add(
+    summary.add_present(
         &vals,
+        &b.present,
         utc.map(|t| (t, true)).or(local.map(|t| (t, false))),
         lon,
         lat,

@@ -51,7 +51,12 @@ pub struct Coverage {
     cell: f64,
     cells: CellSet,
     last: Option<(f64, f64)>,
+    /// Direct-mapped cache of cells inserted lately: consecutive swaths overlap, and most of their cells
+    /// are already in `cells`; checking here first skips the hash-table probe (a cache miss when large).
+    recent: Vec<u64>,
 }
+
+const RECENT: usize = 4096;
 
 impl std::fmt::Debug for CellHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -85,6 +90,9 @@ impl Coverage {
     pub fn add(&mut self, x: f64, y: f64, width: f64, heading: f64, distance: f64) {
         if width.is_nan() || width <= 0.0 || !x.is_finite() || !y.is_finite() {
             return;
+        }
+        if self.recent.is_empty() {
+            self.recent = vec![u64::MAX; RECENT];
         }
         let (x0, y0, mx) = *self
             .origin
@@ -120,7 +128,14 @@ impl Coverage {
                 let b = -width / 2.0 + (j as f64 * c).min(width);
                 let (qx, qy) = (px + dx * a + rx * b, py + dy * a + ry * b);
                 let k = key((qx / c).floor() as i32, (qy / c).floor() as i32);
-                self.cells.insert(k);
+                let slot = (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize;
+                // u64::MAX marks an empty slot, so that key (cell -1/-1) always goes to the set
+                if k == u64::MAX || self.recent.get(slot) != Some(&k) {
+                    self.cells.insert(k);
+                    if let Some(r) = self.recent.get_mut(slot) {
+                        *r = k;
+                    }
+                }
             }
         }
         while self.cells.len() > MAX_CELLS {
@@ -130,6 +145,7 @@ impl Coverage {
 
     fn coarsen(&mut self) {
         self.cell *= 2.0;
+        self.recent.fill(u64::MAX);
         self.cells = self
             .cells
             .iter()

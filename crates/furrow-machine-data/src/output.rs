@@ -4,6 +4,8 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
 use furrow_geoparquet::{
     GeoJsonWriter, GeoParquetOptions, GeoParquetWriter, swath_polygons, swath_schema,
 };
@@ -37,8 +39,12 @@ impl OutputFormat {
 pub struct WriteOptions {
     /// Points format.
     pub format: OutputFormat,
-    /// Also write each point's swath rectangle to `<stem>.polygons.parquet` (GeoParquet only).
+    /// Also write each point's swath rectangle to `<stem>.polygons.parquet` (or `.polygons.geojson`).
     pub polygons: bool,
+    /// Also write the filtered view (no point slower than the filter's minimum speed, no harvest
+    /// outlier) to `<stem>.filtered.parquet` (or `.filtered.geojson`); its rows are
+    /// [`Counts::filtered`](crate::Counts::filtered). Takes a second pass over the time logs.
+    pub filtered: bool,
     /// GeoParquet options.
     pub geoparquet: GeoParquetOptions,
 }
@@ -50,6 +56,8 @@ pub struct Written {
     pub points: PathBuf,
     /// The polygons file, when asked for.
     pub polygons: Option<PathBuf>,
+    /// The filtered-view file, when asked for.
+    pub filtered: Option<PathBuf>,
     /// `<stem>.summary.json`.
     pub summary: PathBuf,
     /// `<stem>.units.json`.
@@ -77,6 +85,40 @@ enum PointsSink {
     Json(GeoJsonWriter<BufWriter<File>>),
 }
 
+impl PointsSink {
+    fn create(
+        format: OutputFormat,
+        path: &Path,
+        schema: SchemaRef,
+        wopts: &WriteOptions,
+    ) -> Result<Self> {
+        let file = File::create(path).map(BufWriter::new).map_err(io(path))?;
+        Ok(match format {
+            OutputFormat::GeoParquet => PointsSink::Parquet(Box::new(
+                GeoParquetWriter::try_new(file, schema, &wopts.geoparquet)
+                    .map_err(|e| out_err(path, e))?,
+            )),
+            OutputFormat::GeoJson => PointsSink::Json(
+                GeoJsonWriter::try_new(file, schema).map_err(|e| out_err(path, e))?,
+            ),
+        })
+    }
+
+    fn write(&mut self, path: &Path, batch: &RecordBatch) -> Result<()> {
+        match self {
+            PointsSink::Parquet(w) => w.write(batch).map_err(|e| out_err(path, e)),
+            PointsSink::Json(w) => w.write(batch).map_err(|e| out_err(path, e)),
+        }
+    }
+
+    fn finish(self, path: &Path) -> Result<()> {
+        match self {
+            PointsSink::Parquet(w) => w.finish().map(|_| ()).map_err(|e| out_err(path, e)),
+            PointsSink::Json(w) => w.finish().map(|_| ()).map_err(|e| out_err(path, e)),
+        }
+    }
+}
+
 /// Writes the points of `plans` (which must share one operation type and units) into `points`, with
 /// the summary and units as JSON beside it; `progress` gets the time-log bytes read so far.
 pub fn write_plans(
@@ -102,55 +144,51 @@ pub fn write_plans(
     let schema = first.schema();
     let stem = points.with_extension("");
     let side = |suffix: &str| PathBuf::from(format!("{}.{suffix}", stem.display()));
-    let create = |p: &Path| File::create(p).map(BufWriter::new).map_err(io(p));
-    let mut sink = match wopts.format {
-        OutputFormat::GeoParquet => PointsSink::Parquet(Box::new(
-            GeoParquetWriter::try_new(create(points)?, schema.clone(), &wopts.geoparquet)
-                .map_err(|e| out_err(points, e))?,
-        )),
-        OutputFormat::GeoJson => PointsSink::Json(
-            GeoJsonWriter::try_new(create(points)?, schema.clone())
-                .map_err(|e| out_err(points, e))?,
-        ),
-    };
-    let polygons_path = (wopts.polygons && wopts.format == OutputFormat::GeoParquet)
-        .then(|| side("polygons.parquet"));
+    let ext = wopts.format.extension();
+    let mut sink = PointsSink::create(wopts.format, points, schema.clone(), wopts)?;
+    let polygons_path = wopts.polygons.then(|| side(&format!("polygons.{ext}")));
     let mut poly_sink = match &polygons_path {
-        Some(p) => Some(
-            GeoParquetWriter::try_new(create(p)?, swath_schema(&schema), &wopts.geoparquet)
-                .map_err(|e| out_err(p, e))?,
-        ),
+        Some(p) => Some(PointsSink::create(
+            wopts.format,
+            p,
+            swath_schema(&schema),
+            wopts,
+        )?),
         None => None,
     };
     let mut outcomes = Vec::new();
+    let mut views = Vec::new();
     let mut done = 0u64;
     for plan in plans {
         let mut stream = StandardStream::new(td, plan, opts)?;
         while let Some(batch) = stream.next() {
             let batch = batch?;
-            match &mut sink {
-                PointsSink::Parquet(w) => w.write(&batch).map_err(|e| out_err(points, e))?,
-                PointsSink::Json(w) => w.write(&batch).map_err(|e| out_err(points, e))?,
-            }
+            sink.write(points, &batch)?;
             if let (Some(w), Some(p)) = (poly_sink.as_mut(), polygons_path.as_deref()) {
                 let polys = swath_polygons(&batch).map_err(|e| out_err(p, e))?;
-                w.write(&polys).map_err(|e| out_err(p, e))?;
+                w.write(p, &polys)?;
             }
             progress(done + stream.bytes_read());
         }
         done += plan.bytes;
+        views.push(stream.filter_view());
         outcomes.push(stream.finish());
     }
-    match sink {
-        PointsSink::Parquet(w) => {
-            w.finish().map_err(|e| out_err(points, e))?;
-        }
-        PointsSink::Json(w) => {
-            w.finish().map_err(|e| out_err(points, e))?;
-        }
-    }
+    sink.finish(points)?;
     if let (Some(w), Some(p)) = (poly_sink, polygons_path.as_deref()) {
-        w.finish().map_err(|e| out_err(p, e))?;
+        w.finish(p)?;
+    }
+    // The filtered view needs the whole file's harvest statistics: a second pass.
+    let filtered_path = wopts.filtered.then(|| side(&format!("filtered.{ext}")));
+    if let Some(path) = filtered_path.as_deref() {
+        let mut sink = PointsSink::create(wopts.format, path, schema.clone(), wopts)?;
+        for (plan, view) in plans.iter().zip(views) {
+            let mut stream = StandardStream::new(td, plan, opts)?.only_filtered(view);
+            for batch in stream.by_ref() {
+                sink.write(path, &batch?)?;
+            }
+        }
+        sink.finish(path)?;
     }
     let summary = side("summary.json");
     let units = side("units.json");
@@ -173,6 +211,7 @@ pub fn write_plans(
     Ok(Written {
         points: points.to_path_buf(),
         polygons: polygons_path,
+        filtered: filtered_path,
         summary,
         units,
         outcomes,

@@ -1,7 +1,5 @@
 //! The summary of a standard file (Leaf's summary feature) and the point counts.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -60,6 +58,18 @@ struct Stat {
     max: f64,
 }
 
+impl Stat {
+    #[inline]
+    fn add(&mut self, v: f64, area: f64) {
+        self.n += 1;
+        self.sum += v;
+        self.wsum += v * area;
+        self.warea += area;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+}
+
 impl Default for Stat {
     fn default() -> Self {
         Stat {
@@ -84,7 +94,8 @@ pub struct SummaryBuilder {
     end: Option<(i64, bool)>,
     total_area: f64,
     total_distance: f64,
-    totals: HashMap<&'static str, f64>,
+    /// Totals in [`TOTALS`] order (`None` until a value arrives).
+    totals: [Option<f64>; TOTALS.len()],
     crops: Vec<String>,
     varieties: Vec<String>,
     products: Vec<String>,
@@ -92,6 +103,17 @@ pub struct SummaryBuilder {
     coverage: Coverage,
     counts: Counts,
 }
+
+/// The totals of the summary, in the order they are written (alphabetical).
+const TOTALS: [&str; 7] = [
+    "totalApplied",
+    "totalDryMass",
+    "totalDryVolume",
+    "totalFuelUsed",
+    "totalPlanted",
+    "totalWetMass",
+    "totalWetVolume",
+];
 
 /// Properties reported as statistics (the others are reported as totals or not at all).
 fn is_stat(p: Property) -> bool {
@@ -117,7 +139,7 @@ impl SummaryBuilder {
             end: None,
             total_area: 0.0,
             total_distance: 0.0,
-            totals: HashMap::new(),
+            totals: [None; TOTALS.len()],
             crops: Vec::new(),
             varieties: Vec::new(),
             products: Vec::new(),
@@ -161,6 +183,29 @@ impl SummaryBuilder {
         y: f64,
         effective_width: f64,
     ) {
+        const ALL: [usize; PROPERTY_COUNT] = {
+            let mut a = [0; PROPERTY_COUNT];
+            let mut i = 0;
+            while i < PROPERTY_COUNT {
+                a[i] = i;
+                i += 1;
+            }
+            a
+        };
+        self.add_present(vals, &ALL, time, x, y, effective_width);
+    }
+
+    /// [`Self::add`] for values that are `None` outside `present` (indexes into `vals`), so a point
+    /// costs only the properties its file can hold.
+    pub(crate) fn add_present(
+        &mut self,
+        vals: &[Option<f64>; PROPERTY_COUNT],
+        present: &[usize],
+        time: Option<(i64, bool)>,
+        x: f64,
+        y: f64,
+        effective_width: f64,
+    ) {
         if let Some(t) = time {
             if self.start.is_none_or(|s| t.0 < s.0) {
                 self.start = Some(t);
@@ -173,38 +218,34 @@ impl SummaryBuilder {
         let distance = vals[Property::Distance.index()].unwrap_or(0.0);
         self.total_area += area;
         self.total_distance += distance;
-        for (i, v) in vals.iter().enumerate() {
-            if let Some(v) = *v {
-                let s = &mut self.stats[i];
-                s.n += 1;
-                s.sum += v;
-                s.wsum += v * area;
-                s.warea += area;
-                s.min = s.min.min(v);
-                s.max = s.max.max(v);
+        for &i in present {
+            if let Some(v) = vals[i] {
+                self.stats[i].add(v, area);
             }
         }
-        let mut total = |k: &'static str, v: Option<f64>| {
-            if let Some(v) = v {
-                *self.totals.entry(k).or_insert(0.0) += v;
-            }
-        };
-        total("totalFuelUsed", vals[Property::FuelUsed.index()]);
-        total("totalWetMass", vals[Property::WetMass.index()]);
-        total("totalDryMass", vals[Property::DryMass.index()]);
-        total("totalWetVolume", vals[Property::WetVolume.index()]);
-        total("totalDryVolume", vals[Property::DryVolume.index()]);
-        // rates are per hectare; point area is m²
-        total(
-            "totalApplied",
-            vals[Property::AppliedRate.index()].map(|r| r * area / 10_000.0),
-        );
-        total(
-            "totalPlanted",
-            vals[Property::SeedRate.index()].map(|r| r * area / 10_000.0),
-        );
+        self.add_totals(vals, area);
         let heading = vals[Property::Heading.index()].unwrap_or(f64::NAN);
         self.coverage.add(x, y, effective_width, heading, distance);
+    }
+
+    fn add_totals(&mut self, vals: &[Option<f64>; PROPERTY_COUNT], area: f64) {
+        let v = |p: Property| vals[p.index()];
+        // rates are per hectare; point area is m²
+        let per_area = |p: Property| v(p).map(|r| r * area / 10_000.0);
+        let values = [
+            per_area(Property::AppliedRate),
+            v(Property::DryMass),
+            v(Property::DryVolume),
+            v(Property::FuelUsed),
+            per_area(Property::SeedRate),
+            v(Property::WetMass),
+            v(Property::WetVolume),
+        ];
+        for (t, v) in self.totals.iter_mut().zip(values) {
+            if let Some(v) = v {
+                *t = Some(t.unwrap_or(0.0) + v);
+            }
+        }
     }
 
     /// Adds every row of a standard record batch (as written by furrow: the columns of
@@ -300,10 +341,8 @@ impl SummaryBuilder {
                 json!({"avg": avg * f, "min": s.min * f, "max": s.max * f, "unit": u.unit(prop)}),
             );
         }
-        let mut keys: Vec<_> = self.totals.keys().copied().collect();
-        keys.sort_unstable();
-        for k in keys {
-            let v = self.totals[k];
+        for (k, v) in TOTALS.iter().copied().zip(self.totals) {
+            let Some(v) = v else { continue };
             let (value, unit) = match k {
                 "totalFuelUsed" => (
                     v * Quantity::LiquidVolume.factor(u.system),
@@ -337,7 +376,7 @@ impl SummaryBuilder {
         }
         if self.op == OperationType::Applied {
             let rate = self.stats[Property::AppliedRate.index()];
-            let total = self.totals.get("totalApplied").copied();
+            let total = self.totals[0];
             let n = self.products.len().max(1) as f64;
             let products: Vec<Value> = self
                 .products

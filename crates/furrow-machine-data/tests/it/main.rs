@@ -1,3 +1,4 @@
 //! Integration tests of furrow-machine-data.
 
 mod corpus;
+mod views;
