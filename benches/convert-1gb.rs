@@ -26,6 +26,21 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// User + system CPU seconds of this process so far (`/proc/self/stat`, 100 ticks a second): on a machine
+/// shared with other builds, wall time overstates what the conversion costs.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // fields after the parenthesised command name; utime and stime are the 12th and 13th
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = |i: usize| f.get(i)?.parse::<f64>().ok();
+            Some((ticks(11)? + ticks(12)?) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 fn main() {
     // criterion-style flags (`--bench`) are ignored
     let mb: u64 = std::env::var("FURROW_BENCH_MB")
@@ -42,6 +57,7 @@ fn main() {
     let rss_before = peak_rss_mb();
 
     let t = Instant::now();
+    let cpu0 = cpu_seconds();
     let td = TaskData::open(dir.path().join("TASKDATA")).unwrap();
     let opts = ConvertOptions::default();
     let plans = plan(&td, &opts);
@@ -56,13 +72,16 @@ fn main() {
     )
     .unwrap();
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
     let c = written.outcomes[0].counts;
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     println!(
         "convert: {records} records in {secs:.2} s = {:.2} M records/s ({:.0} MB/s of time log); \
-         {} points written, {:.1} MB GeoParquet; peak RSS {:.0} MB (before conversion {:.0} MB)",
+         CPU {cpu:.2} s = {:.2} M records per CPU second; {} points written, {:.1} MB GeoParquet; \
+         peak RSS {:.0} MB (before conversion {:.0} MB)",
         records as f64 / secs / 1e6,
         mb as f64 / secs,
+        records as f64 / cpu.max(1e-9) / 1e6,
         c.written,
         size as f64 / 1e6,
         peak_rss_mb(),

@@ -29,11 +29,11 @@ cd "$repo"
 cargo build --quiet -p furrow-cli
 furrow="${CARGO_TARGET_DIR:-$repo/target}/debug/furrow"
 
-# Write samples: every corpus input with time logs, points (WKB and native) and swath polygons.
+# Write samples: every corpus input with time logs, points (WKB), the filtered view and swath polygons.
 n=0
 while IFS= read -r -d '' input; do
     n=$((n + 1))
-    "$furrow" convert "$input" -o "$out/wkb-$n" --polygons >/dev/null 2>&1 || true
+    "$furrow" convert "$input" -o "$out/wkb-$n" --polygons --filtered >/dev/null 2>&1 || true
 done < <(
     find "$corpus" \( -iname '*.zip' -o -iname 'TASKDATA.XML' \) -print0 | sort -z |
         while IFS= read -r -d '' f; do
@@ -69,10 +69,17 @@ def close(a, b, tol=1e-9):
 for path in files:
     problems = []
     polygons = path.endswith(".polygons.parquet")
-    stem = path[: -len(".polygons.parquet")] if polygons else path[: -len(".parquet")]
+    filtered = path.endswith(".filtered.parquet")
+    if polygons:
+        stem = path[: -len(".polygons.parquet")]
+    elif filtered:
+        stem = path[: -len(".filtered.parquet")]
+    else:
+        stem = path[: -len(".parquet")]
     summary = json.load(open(stem + ".summary.json"))
     summaries = summary if isinstance(summary, list) else [summary]
-    expected = sum(s["properties"]["pointCounts"]["written"] for s in summaries)
+    count = "filtered" if filtered else "written"
+    expected = sum(s["properties"]["pointCounts"][count] for s in summaries)
     meta = json.loads(pq.read_metadata(path).metadata[b"geo"])
     col = meta["columns"]["geometry"]
 
