@@ -63,11 +63,28 @@ pub(crate) struct ListQuery {
     operation_type: Option<String>,
     origin: Option<String>,
     batch_id: Option<String>,
+    organization_id: Option<String>,
+    created_time: Option<String>,
+    updated_time: Option<String>,
     start_time: Option<String>,
     end_time: Option<String>,
     #[serde(flatten)]
     page: PageQuery,
 }
+
+/// Leaf's `/files` sort keys and the columns behind them.
+const SORT: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("fileName", "file_name"),
+    ("createdTime", "created_at"),
+    ("updatedTime", "updated_at"),
+    ("origin", "origin"),
+    ("leafUserId", "user_id"),
+    ("sizeInBytes", "size_bytes"),
+    ("provider", "provider"),
+    ("organizationId", "organization_id"),
+    ("fileFormat", "file_format"),
+];
 
 pub(crate) fn instant(name: &'static str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
     let Some(s) = v.as_deref().filter(|s| !s.is_empty()) else {
@@ -136,6 +153,10 @@ pub(crate) fn file_json(owner: &Owner, f: &StoredFile) -> Value {
            ("status" = Option<String>, Query, description = "processing, processed or failed"),
            ("operationType" = Option<String>, Query), ("origin" = Option<String>, Query),
            ("batchId" = Option<String>, Query, description = "files of one upload batch"),
+           ("organizationId" = Option<String>, Query),
+           ("createdTime" = Option<String>, Query, description = "ISO 8601; created at or after"),
+           ("updatedTime" = Option<String>, Query, description = "ISO 8601; updated at or after"),
+           ("sort" = Option<String>, Query, description = "id, fileName, createdTime, updatedTime, origin, leafUserId, sizeInBytes, provider, organizationId or fileFormat, then ,asc or ,desc"),
            ("startTime" = Option<String>, Query, description = "ISO 8601; files starting at or after"),
            ("endTime" = Option<String>, Query, description = "ISO 8601; files ending at or before"),
            ("page" = Option<i64>, Query, description = "0-based"), ("size" = Option<i64>, Query, description = "1..100, default 20")),
@@ -164,6 +185,10 @@ pub(crate) async fn list(
         start_time: instant("startTime", &q.start_time)?,
         end_time: instant("endTime", &q.end_time)?,
         batch_id: q.batch_id.clone(),
+        organization_id: q.organization_id.clone().filter(|s| !s.is_empty()),
+        created_time: instant("createdTime", &q.created_time)?,
+        updated_time: instant("updatedTime", &q.updated_time)?,
+        sort: q.page.sort_column(SORT)?,
     };
     let (files, total) = state.store.list_files(&owner.0.id, &filter, page).await?;
     let out: Vec<Value> = files.iter().map(|f| file_json(&owner, f)).collect();
@@ -174,6 +199,10 @@ pub(crate) async fn list(
         ("operationType", &q.operation_type),
         ("origin", &q.origin),
         ("batchId", &q.batch_id),
+        ("organizationId", &q.organization_id),
+        ("createdTime", &q.created_time),
+        ("updatedTime", &q.updated_time),
+        ("sort", &q.page.sort),
         ("startTime", &q.start_time),
         ("endTime", &q.end_time),
     ]

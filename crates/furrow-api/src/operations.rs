@@ -98,6 +98,7 @@ fn operation_json(owner: &Owner, op: &StoredOperation) -> Value {
            ("startTime" = Option<String>, Query, description = "ISO 8601; starting at or after"),
            ("endTime" = Option<String>, Query, description = "ISO 8601; ending at or before"),
            ("updatedTime" = Option<String>, Query, description = "ISO 8601; updated at or after"),
+           ("sort" = Option<String>, Query, description = "id, leafUserId, startTime, endTime, type or updatedTime, then ,asc or ,desc"),
            ("page" = Option<i64>, Query, description = "0-based"), ("size" = Option<i64>, Query, description = "1..100, default 20")),
     responses((status = 200, body = Vec<OperationDoc>, headers(("X-Total-Count" = i64), ("Link" = String))),
               (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem)),
@@ -124,6 +125,14 @@ pub(crate) async fn list(
         start_time: instant("startTime", &q.start_time)?,
         end_time: instant("endTime", &q.end_time)?,
         updated_time: instant("updatedTime", &q.updated_time)?,
+        sort: q.page.sort_column(&[
+            ("id", "id"),
+            ("leafUserId", "user_id"),
+            ("startTime", "start_time"),
+            ("endTime", "end_time"),
+            ("type", "operation_type"),
+            ("updatedTime", "updated_at"),
+        ])?,
     };
     let (ops, total) = state
         .store
@@ -138,6 +147,7 @@ pub(crate) async fn list(
         ("startTime", &q.start_time),
         ("endTime", &q.end_time),
         ("updatedTime", &q.updated_time),
+        ("sort", &q.page.sort),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))

@@ -47,6 +47,32 @@ impl PageQuery {
     }
 }
 
+impl PageQuery {
+    /// Parses `sort=<property>[,asc|desc]` into `(column, descending)` where `columns` maps the allowed API
+    /// property names to store columns; `None` without `sort`.
+    pub(crate) fn sort_column(
+        &self,
+        columns: &[(&str, &'static str)],
+    ) -> Result<Option<(&'static str, bool)>, ApiError> {
+        let Some(sort) = self.sort.as_deref().filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let (prop, dir) = sort.split_once(',').unwrap_or((sort, "asc"));
+        let Some((_, column)) = columns.iter().find(|(p, _)| *p == prop) else {
+            let names: Vec<&str> = columns.iter().map(|(p, _)| *p).collect();
+            return Err(ApiError::field(
+                "sort",
+                format!("cannot sort by `{prop}`; use one of {}", names.join(", ")),
+            ));
+        };
+        match dir.to_ascii_lowercase().as_str() {
+            "asc" => Ok(Some((column, false))),
+            "desc" => Ok(Some((column, true))),
+            _ => Err(ApiError::field("sort", "direction must be asc or desc")),
+        }
+    }
+}
+
 /// `X-Total-Count` and an RFC 5988 `Link` header (absolute paths keeping the filters).
 pub(crate) fn headers(path: &str, filters: &[(&str, &str)], page: Page, total: i64) -> HeaderMap {
     let mut h = HeaderMap::new();

@@ -158,7 +158,29 @@ pub struct FileFilter {
     pub end_time: Option<i64>,
     /// Only files of this upload batch.
     pub batch_id: Option<String>,
+    /// Only files of this provider organization.
+    pub organization_id: Option<String>,
+    /// Files created at or after this instant (µs).
+    pub created_time: Option<i64>,
+    /// Files updated at or after this instant (µs).
+    pub updated_time: Option<i64>,
+    /// Order by this column (one of [`FILE_SORT_COLUMNS`]), descending when true; default: oldest first.
+    pub sort: Option<(&'static str, bool)>,
 }
+
+/// The columns [`FileFilter::sort`] may name.
+pub const FILE_SORT_COLUMNS: &[&str] = &[
+    "id",
+    "file_name",
+    "created_at",
+    "updated_at",
+    "origin",
+    "user_id",
+    "size_bytes",
+    "provider",
+    "organization_id",
+    "file_format",
+];
 
 /// Changes to a file; `None` leaves a column as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -298,6 +320,21 @@ impl Store {
         if let Some(v) = &filter.batch_id {
             add("batch_id =", Bind::S(v.clone()));
         }
+        if let Some(v) = &filter.organization_id {
+            add("organization_id =", Bind::S(v.clone()));
+        }
+        if let Some(v) = filter.created_time {
+            add("created_at >=", Bind::I(v));
+        }
+        if let Some(v) = filter.updated_time {
+            add("updated_at >=", Bind::I(v));
+        }
+        let order = match filter.sort {
+            Some((col, desc)) if FILE_SORT_COLUMNS.contains(&col) => {
+                format!("{col} {}, id", if desc { "DESC" } else { "ASC" })
+            }
+            _ => "created_at, id".to_owned(),
+        };
         let count_sql = format!("SELECT COUNT(*) FROM files WHERE {conds}");
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
         for b in &binds {
@@ -310,7 +347,7 @@ impl Store {
         let total = count.fetch_one(&self.pool).await?;
         let n = binds.len();
         let sql = format!(
-            "SELECT {COLUMNS} FROM files WHERE {conds} ORDER BY created_at, id LIMIT ${} OFFSET ${}",
+            "SELECT {COLUMNS} FROM files WHERE {conds} ORDER BY {order} LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2
         );

@@ -43,12 +43,12 @@ pub use fields::{
     FieldPatch, Grower, NewField, ProviderFieldInput, ProviderFieldUpsert, ProviderGroupInput,
     multipolygon_geojson,
 };
-pub use files::{FileFilter, FileStatus, FileUpdate, NewFile, StoredFile};
+pub use files::{FILE_SORT_COLUMNS, FileFilter, FileStatus, FileUpdate, NewFile, StoredFile};
 pub use jobs::{Job, JobCounts, NewJob};
 pub use metrics::MetricsSnapshot;
 pub use operations::{
-    Batch, FileAllocation, OperationField, OperationFilter, OperationMembership, OperationOutputs,
-    StoredOperation,
+    Batch, FileAllocation, OPERATION_SORT_COLUMNS, OperationField, OperationFilter,
+    OperationMembership, OperationOutputs, StoredOperation,
 };
 pub use organizations::ProviderOrganizationRow;
 pub use webhooks::{FailedCall, Webhook};

@@ -134,7 +134,19 @@ pub struct OperationFilter {
     pub end_time: Option<i64>,
     /// Updated at or after (µs).
     pub updated_time: Option<i64>,
+    /// Order by this column (one of [`OPERATION_SORT_COLUMNS`]), descending when true; default: by start.
+    pub sort: Option<(&'static str, bool)>,
 }
+
+/// The columns [`OperationFilter::sort`] may name.
+pub const OPERATION_SORT_COLUMNS: &[&str] = &[
+    "id",
+    "user_id",
+    "start_time",
+    "end_time",
+    "operation_type",
+    "updated_at",
+];
 
 /// An upload batch (`POST /batch`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -453,6 +465,12 @@ impl Store {
         if let Some(v) = filter.updated_time {
             add("updated_at >=", Bind::I(v));
         }
+        let order = match filter.sort {
+            Some((col, desc)) if OPERATION_SORT_COLUMNS.contains(&col) => {
+                format!("{col} {}, id", if desc { "DESC" } else { "ASC" })
+            }
+            _ => "start_time, id".to_owned(),
+        };
         let count_sql = format!("SELECT COUNT(*) FROM operations WHERE {conds}");
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
         for b in &binds {
@@ -465,7 +483,7 @@ impl Store {
         let total = count.fetch_one(&self.pool).await?;
         let n = binds.len();
         let sql = format!(
-            "SELECT {OP_COLUMNS} FROM operations WHERE {conds} ORDER BY start_time, id LIMIT ${} OFFSET ${}",
+            "SELECT {OP_COLUMNS} FROM operations WHERE {conds} ORDER BY {order} LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2
         );

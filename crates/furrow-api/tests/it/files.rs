@@ -156,6 +156,30 @@ async fn files_list_filters_pages_and_envelope(h: &Harness) {
             .0
             .is_empty()
     );
+    // Sorting by Leaf's keys (file names mf-1.zip, mf-2.zip), filters by organization and creation time.
+    assert_eq!(
+        ids(&list(h, &h.token_a, "?sort=fileName,desc").await.0),
+        vec![s.failed.clone(), s.processed.clone()]
+    );
+    assert_eq!(
+        ids(&list(h, &h.token_a, "?sort=fileName").await.0),
+        vec![s.processed.clone(), s.failed.clone()]
+    );
+    assert_eq!(list(h, &h.token_a, "?organizationId=4201").await.0.len(), 2);
+    assert!(list(h, &h.token_a, "?organizationId=9").await.0.is_empty());
+    assert!(
+        list(h, &h.token_a, "?createdTime=2100-01-01T00:00:00Z")
+            .await
+            .0
+            .is_empty()
+    );
+    let bad = h
+        .json(Method::GET, &format!("{OPS}/files?sort=colour,asc"), None)
+        .await;
+    assert_eq!(
+        crate::harness::named_fields(&problem(bad, 400, None).await),
+        ["sort"]
+    );
     assert_eq!(
         list(h, &h.token_a, &format!("?leafUserId={}", s.user))
             .await

@@ -204,6 +204,8 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
         ("provider=Leaf", 1),
         ("provider=JohnDeere", 0),
         ("startTime=2030-01-01T00:00:00Z", 0),
+        ("sort=startTime,desc", 1),
+        ("sort=type", 1),
     ] {
         let list = get_json(h, &format!("{OPS}/operations?{query}")).await;
         assert_eq!(list.as_array().unwrap().len(), n, "{query}");
@@ -304,6 +306,10 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
         named_fields(&problem(bad, 400, None).await),
         ["operationType"]
     );
+    let bad = h
+        .json(Method::GET, &format!("{OPS}/operations?sort=acreage"), None)
+        .await;
+    assert_eq!(named_fields(&problem(bad, 400, None).await), ["sort"]);
 
     // Deleting the grower removes its files, operations and their blobs.
     let blob_root = crate::harness::blob_dir().join(&h.owner_a);
