@@ -19,9 +19,13 @@ pub(crate) struct ConvertArgs {
     /// Output format (default: from the output's extension, else geoparquet).
     #[arg(long, value_parser = ["geoparquet", "geojson"])]
     format: Option<String>,
-    /// Also write each point's swath polygon (`<name>.polygons.parquet`, GeoParquet only).
+    /// Also write each point's swath polygon (`<name>.polygons.parquet` or `.polygons.geojson`).
     #[arg(long)]
     polygons: bool,
+    /// Also write the filtered view (no point under 0.5 m/s, no harvest outlier beyond 3 sigma) to
+    /// `<name>.filtered.parquet` or `.filtered.geojson`.
+    #[arg(long)]
+    filtered: bool,
     /// Unit system of the values.
     #[arg(long, default_value = "metric", value_parser = ["metric", "imperial"])]
     units: String,
@@ -41,9 +45,6 @@ pub(crate) fn run(args: ConvertArgs) -> anyhow::Result<()> {
         (Some("geojson"), _) | (None, Some("geojson" | "json")) => OutputFormat::GeoJson,
         _ => OutputFormat::GeoParquet,
     };
-    if args.polygons && format != OutputFormat::GeoParquet {
-        bail!("--polygons needs GeoParquet output");
-    }
     let opts = ConvertOptions {
         units: args
             .units
@@ -55,6 +56,7 @@ pub(crate) fn run(args: ConvertArgs) -> anyhow::Result<()> {
     let wopts = WriteOptions {
         format,
         polygons: args.polygons,
+        filtered: args.filtered,
         ..WriteOptions::default()
     };
     let sets = furrow_isoxml::TaskData::open_all(&args.input)

@@ -160,12 +160,47 @@ fn bad_input_fails_clearly() {
     ]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/TASKDATA"));
-    let geojson_polygons = furrow(&[
+}
+
+#[test]
+fn geojson_output_gets_polygons_and_the_filtered_view_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = furrow(&[
         "convert",
-        &corpus("isoxml-js/data/2021-04-09T15_33_26_taskdata.zip"),
+        &corpus("isoxml-dotnet/TimeLogs/ValidTimeLogs"),
         "-o",
-        dir.path().join("a.geojson").to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+        "--format",
+        "geojson",
         "--polygons",
+        "--filtered",
     ]);
-    assert_eq!(geojson_polygons.status.code(), Some(1));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.path().join(name)).unwrap()).unwrap()
+    };
+    let summary = read("TSK1-harvested.summary.json");
+    let counts = &summary["properties"]["pointCounts"];
+    let points = read("TSK1-harvested.geojson");
+    let polygons = read("TSK1-harvested.polygons.geojson");
+    let filtered = read("TSK1-harvested.filtered.geojson");
+    let len = |v: &serde_json::Value| v["features"].as_array().unwrap().len() as u64;
+    assert_eq!(len(&points), counts["written"].as_u64().unwrap());
+    assert_eq!(len(&polygons), len(&points));
+    assert_eq!(len(&filtered), counts["filtered"].as_u64().unwrap());
+    assert!(
+        len(&filtered) > 0 && len(&filtered) < len(&points),
+        "{counts}"
+    );
+    let types: std::collections::BTreeSet<String> = polygons["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["geometry"]["type"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(types.into_iter().collect::<Vec<_>>(), ["Polygon"]);
 }
