@@ -241,6 +241,10 @@ pub fn router(state: AppState) -> Router {
             get(operations::polygon_geoparquet),
         )
         .route(
+            &format!("{OPS}/operations/{{id}}/polygonGeojson"),
+            get(operations::polygon_geojson),
+        )
+        .route(
             &format!("{OPS}/operations/{{id}}/download/{{artifact}}"),
             get(operations::download),
         )

@@ -27,7 +27,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         crate::operations::list, crate::operations::get, crate::operations::summary, crate::operations::units,
         crate::operations::files, crate::operations::standard_geojson, crate::operations::filtered_geojson,
         crate::operations::standard_geoparquet, crate::operations::filtered_geoparquet,
-        crate::operations::polygon_geoparquet, crate::operations::download,
+        crate::operations::polygon_geoparquet, crate::operations::polygon_geojson, crate::operations::download,
         crate::batch::upload, crate::batch::list, crate::batch::get, crate::batch::status,
     ),
     components(schemas(crate::error::Problem, crate::auth::AuthenticateRequest, crate::auth::TokenResponse, crate::users::UserDoc, crate::files::FileDoc, crate::files::FileListDoc, crate::operations::OperationDoc)),

@@ -239,6 +239,7 @@ const ARTIFACTS: &[(&str, &str, &str)] = &[
         "application/vnd.apache.parquet",
         "parquet",
     ),
+    ("polygonGeojson", "application/geo+json", "geojson"),
 ];
 
 fn artifact_path(op: &StoredOperation, artifact: &str) -> Option<String> {
@@ -252,6 +253,13 @@ fn artifact_path(op: &StoredOperation, artifact: &str) -> Option<String> {
             let standard = op.standard_path.as_deref()?;
             let p = std::path::Path::new(standard).with_file_name(furrow_sync::OP_POLYGON_PARQUET);
             p.exists().then(|| p.display().to_string())
+        }
+        "polygonGeojson" => {
+            let standard = op.standard_path.as_deref()?;
+            let parquet =
+                std::path::Path::new(standard).with_file_name(furrow_sync::OP_POLYGON_PARQUET);
+            let p = parquet.with_file_name(furrow_sync::POLYGON_GEOJSON);
+            (parquet.exists() && p.exists()).then(|| p.display().to_string())
         }
         _ => None,
     }
@@ -317,6 +325,11 @@ link_handler!(
     "/services/operations/api/operations/{id}/filteredGeoparquet"
 );
 link_handler!(
+    polygon_geojson,
+    "polygonGeojson",
+    "/services/operations/api/operations/{id}/polygonGeojson"
+);
+link_handler!(
     polygon_geoparquet,
     "polygonGeoparquet",
     "/services/operations/api/operations/{id}/polygonGeoparquet"
@@ -324,7 +337,7 @@ link_handler!(
 
 /// Streams one of the operation's outputs.
 #[utoipa::path(get, path = "/services/operations/api/operations/{id}/download/{artifact}", tag = "operations",
-    params(("id" = String, Path), ("artifact" = String, Path, description = "standardGeojson, filteredGeojson, standardGeoparquet, filteredGeoparquet or polygonGeoparquet")),
+    params(("id" = String, Path), ("artifact" = String, Path, description = "standardGeojson, filteredGeojson, polygonGeojson, standardGeoparquet, filteredGeoparquet or polygonGeoparquet")),
     responses((status = 200, description = "The bytes"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn download(

@@ -34,8 +34,8 @@ pub use files::{
 };
 pub use operations::{
     BUILD_JOB, GROUP_JOB, OP_FILTERED_GEOJSON, OP_FILTERED_PARQUET, OP_POLYGON_PARQUET,
-    OP_STANDARD_GEOJSON, OP_STANDARD_PARQUET, OUTSIDE_GEOJSON_BLOB, REALLOCATE_JOB,
-    enqueue_reallocation,
+    OP_STANDARD_GEOJSON, OP_STANDARD_PARQUET, OUTSIDE_GEOJSON_BLOB, POLYGON_GEOJSON,
+    REALLOCATE_JOB, enqueue_reallocation,
 };
 pub use registry::{AdapterFactory, Registry};
 pub use sinks::{EventWriter, StoreEventSink, StoreSecretSink};

@@ -48,6 +48,8 @@ pub const OP_FILTERED_PARQUET: &str = "filtered.parquet";
 pub const OP_FILTERED_GEOJSON: &str = "filtered.geojson";
 /// Swath polygons of the standard points.
 pub const OP_POLYGON_PARQUET: &str = "polygon.parquet";
+/// The same as GeoJSON.
+pub const POLYGON_GEOJSON: &str = "polygon.geojson";
 
 /// Points slower than this are not in the filtered view (m/s).
 const MIN_SPEED_MS: f64 = 0.5;
@@ -673,35 +675,45 @@ fn harvest_stats(batches: &[RecordBatch], keep: &[Vec<bool>]) -> Option<(String,
     Some((name.to_owned(), mean, var.sqrt()))
 }
 
-/// Writes each point's swath rectangle (width × distance along the heading) as GeoParquet polygons; `None`
-/// (nothing written) when the points lack width, distance or heading.
+/// Writes each point's swath rectangle (width × distance along the heading) as GeoParquet polygons, and as a
+/// GeoJSON FeatureCollection beside it (`polygon.geojson`); `None` (nothing written) when the points lack width,
+/// distance or heading.
 fn write_polygons(
     batches: &[RecordBatch],
     path: &Path,
 ) -> std::result::Result<Option<PathBuf>, String> {
-    let mut writer = None;
+    let e = |e: furrow_geoparquet::Error| e.to_string();
+    let mut writers = None;
     for b in batches {
         let Ok(p) = furrow_geoparquet::swath_polygons(b) else {
             return Ok(None);
         };
-        if writer.is_none() {
+        if writers.is_none() {
             let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
-            writer = Some(
-                furrow_geoparquet::GeoParquetWriter::try_new(
-                    file,
-                    p.schema(),
-                    &furrow_geoparquet::GeoParquetOptions::default(),
-                )
-                .map_err(|e| e.to_string())?,
-            );
+            let parquet = furrow_geoparquet::GeoParquetWriter::try_new(
+                file,
+                p.schema(),
+                &furrow_geoparquet::GeoParquetOptions::default(),
+            )
+            .map_err(e)?;
+            let json = std::fs::File::create(path.with_file_name(POLYGON_GEOJSON))
+                .map_err(|e| e.to_string())?;
+            let geojson = furrow_geoparquet::GeoJsonWriter::try_new(
+                std::io::BufWriter::new(json),
+                p.schema(),
+            )
+            .map_err(e)?;
+            writers = Some((parquet, geojson));
         }
-        if let Some(w) = writer.as_mut() {
-            w.write(&p).map_err(|e| e.to_string())?;
+        if let Some((parquet, geojson)) = writers.as_mut() {
+            parquet.write(&p).map_err(e)?;
+            geojson.write(&p).map_err(e)?;
         }
     }
-    match writer {
-        Some(w) => {
-            w.finish().map_err(|e| e.to_string())?;
+    match writers {
+        Some((parquet, geojson)) => {
+            parquet.finish().map_err(e)?;
+            geojson.finish().map_err(e)?;
             Ok(Some(path.to_path_buf()))
         }
         None => Ok(None),
@@ -731,11 +743,20 @@ pub(crate) async fn file_polygons(
     .await
     .unwrap_or_else(|e| Err(format!("the polygon writer stopped: {e}")));
     let result = match written {
-        Ok(Some(p)) => blobs
-            .publish(&p, owner_id, &file.id, OP_POLYGON_PARQUET)
-            .await
-            .map(|_| true)
-            .map_err(|e| e.to_string()),
+        Ok(Some(p)) => {
+            let json = p.with_file_name(POLYGON_GEOJSON);
+            match blobs
+                .publish(&json, owner_id, &file.id, POLYGON_GEOJSON)
+                .await
+            {
+                Ok(_) => blobs
+                    .publish(&p, owner_id, &file.id, OP_POLYGON_PARQUET)
+                    .await
+                    .map(|_| true)
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        }
         Ok(None) => Ok(false),
         Err(e) => Err(e),
     };
@@ -1008,7 +1029,13 @@ pub(crate) async fn run_build(ctx: &WorkerContext, job: &furrow_store::Job) -> R
             let filtered = publish(&b.filtered, OP_FILTERED_PARQUET).await;
             let filtered_geojson = publish(&b.filtered_geojson, OP_FILTERED_GEOJSON).await;
             if let Some(p) = &b.polygons {
-                let _ = publish(p, OP_POLYGON_PARQUET).await;
+                // The GeoJSON first: the Parquet file's presence is what says both exist.
+                if publish(&p.with_file_name(POLYGON_GEOJSON), POLYGON_GEOJSON)
+                    .await
+                    .is_ok()
+                {
+                    let _ = publish(p, OP_POLYGON_PARQUET).await;
+                }
             }
             match (standard, geojson, filtered, filtered_geojson) {
                 (Ok(s), Ok(g), Ok(f), Ok(fg)) => OperationOutputs {

@@ -262,6 +262,23 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
     }
     let filtered = get_json(h, &format!("{OPS}/operations/{id}/filteredGeojson")).await;
     assert!(filtered["downloadFilteredGeojson"].is_string());
+    // The swath polygons as GeoJSON: one Polygon feature per standard point.
+    let link = get_json(h, &format!("{OPS}/operations/{id}/polygonGeojson")).await;
+    let fc: Value = h
+        .req(
+            Method::GET,
+            link["downloadPolygonGeojson"].as_str().unwrap(),
+            &h.token_a,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let features = fc["features"].as_array().unwrap();
+    assert_eq!(features.len() as u64, standard_points);
+    assert_eq!(features[0]["geometry"]["type"], "Polygon");
 
     // Owner B sees none of it.
     for path in [
