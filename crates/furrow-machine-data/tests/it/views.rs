@@ -299,3 +299,54 @@ fn section_id_is_the_only_section_or_the_only_section_on() {
     );
     assert!(section_ids(&td).iter().all(Option::is_none));
 }
+
+#[test]
+fn written_file_holds_the_same_rows_as_the_in_memory_conversion() {
+    // more rows than one in-memory batch (65,536), so the writer's smaller batches cross its boundaries
+    let tmp = tempfile::tempdir().unwrap();
+    let values: Vec<Vec<(u8, i32)>> = (0..70_000)
+        .map(|i| {
+            let speed = if i % 10 == 3 { 200 } else { 2_500 };
+            vec![(0, 1_000_000 + (i % 37) * 5_000), (1, 180_000), (2, speed)]
+        })
+        .collect();
+    let td = write_set(&tmp.path().join("big"), COMBINE, HARVEST_DLVS, &values);
+    let opts = ConvertOptions::default();
+    let memory = convert_task_data(&td, &opts).unwrap().remove(0);
+    assert_eq!(memory.batches.len(), 2);
+    let out = tmp.path().join("big.parquet");
+    let plans = plan(&td, &opts);
+    write_plans(
+        &td,
+        &[&plans[0]],
+        &opts,
+        &out,
+        &WriteOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let file = read_geoparquet(&out).unwrap();
+    assert_eq!(file.num_rows(), memory.num_rows());
+    // (batch, row) of every 61st row, in both
+    let rows = |batches: &[RecordBatch]| -> Vec<(usize, usize)> {
+        batches
+            .iter()
+            .enumerate()
+            .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |r| (b, r)))
+            .step_by(61)
+            .collect()
+    };
+    let (want, got) = (rows(&memory.batches), rows(&file.batches));
+    assert_eq!(want.len(), got.len());
+    let schema = memory.batches[0].schema();
+    for (c, field) in schema.fields().iter().enumerate() {
+        for (&(wb, wr), &(gb, gr)) in want.iter().zip(&got) {
+            let w = memory.batches[wb].column(c).slice(wr, 1);
+            let g = file.batches[gb]
+                .column_by_name(field.name())
+                .unwrap_or_else(|| panic!("{} missing", field.name()))
+                .slice(gr, 1);
+            assert_eq!(w.to_data(), g.to_data(), "{} row {wr}", field.name());
+        }
+    }
+}
