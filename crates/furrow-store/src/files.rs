@@ -217,6 +217,46 @@ pub(crate) enum Bind {
     N,
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+type AnyScalar<'q, O> = sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>;
+
+impl Bind {
+    fn value(&self) -> (Option<&str>, Option<i64>) {
+        match self {
+            Bind::S(s) => (Some(s.as_str()), None),
+            Bind::I(i) => (None, Some(*i)),
+            Bind::N => (None, None),
+        }
+    }
+
+    /// Binds `binds` in order (the `$n` of a dynamically built query).
+    pub(crate) fn all<'q>(mut q: AnyQuery<'q>, binds: &'q [Bind]) -> AnyQuery<'q> {
+        for b in binds {
+            q = match b.value() {
+                (Some(s), _) => q.bind(s),
+                (None, Some(i)) => q.bind(i),
+                (None, None) => q.bind(None::<String>),
+            };
+        }
+        q
+    }
+
+    /// [`Bind::all`] for a scalar query (counts).
+    pub(crate) fn all_scalar<'q, O>(
+        mut q: AnyScalar<'q, O>,
+        binds: &'q [Bind],
+    ) -> AnyScalar<'q, O> {
+        for b in binds {
+            q = match b.value() {
+                (Some(s), _) => q.bind(s),
+                (None, Some(i)) => q.bind(i),
+                (None, None) => q.bind(None::<String>),
+            };
+        }
+        q
+    }
+}
+
 pub(crate) const COLUMNS: &str = "id, user_id, provider, provider_file_id, credential_id, organization_id, origin, \
     file_name, file_format, size_bytes, original_path, status, steps, message, operation_type, start_time, \
     end_time, summary, units, standard_path, geojson_path, field_ids, facts, grouped_at, outside_path, \
@@ -336,30 +376,16 @@ impl Store {
             _ => "created_at, id".to_owned(),
         };
         let count_sql = format!("SELECT COUNT(*) FROM files WHERE {conds}");
-        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-        for b in &binds {
-            count = match b {
-                Bind::S(s) => count.bind(s.clone()),
-                Bind::I(i) => count.bind(*i),
-                Bind::N => count.bind(None::<String>),
-            };
-        }
-        let total = count.fetch_one(&self.pool).await?;
+        let total = Bind::all_scalar(sqlx::query_scalar::<_, i64>(&count_sql), &binds)
+            .fetch_one(&self.pool)
+            .await?;
         let n = binds.len();
         let sql = format!(
             "SELECT {COLUMNS} FROM files WHERE {conds} ORDER BY {order} LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2
         );
-        let mut q = sqlx::query(&sql);
-        for b in &binds {
-            q = match b {
-                Bind::S(s) => q.bind(s.clone()),
-                Bind::I(i) => q.bind(*i),
-                Bind::N => q.bind(None::<String>),
-            };
-        }
-        let rows = q
+        let rows = Bind::all(sqlx::query(&sql), &binds)
             .bind(page.limit())
             .bind(page.offset())
             .fetch_all(&self.pool)
@@ -440,15 +466,11 @@ impl Store {
             n + 1,
             n + 2
         );
-        let mut q = sqlx::query(&sql);
-        for b in &binds {
-            q = match b {
-                Bind::S(s) => q.bind(s.clone()),
-                Bind::I(i) => q.bind(*i),
-                Bind::N => q.bind(None::<String>),
-            };
-        }
-        q.bind(id).bind(owner_id).execute(&mut *tx).await?;
+        Bind::all(sqlx::query(&sql), &binds)
+            .bind(id)
+            .bind(owner_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.get_file(owner_id, id).await
     }

@@ -179,20 +179,6 @@ fn strings(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    binds: &'q [Bind],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    for b in binds {
-        q = match b {
-            Bind::S(s) => q.bind(s.as_str()),
-            Bind::I(i) => q.bind(*i),
-            Bind::N => q.bind(None::<String>),
-        };
-    }
-    q
-}
-
 impl Store {
     /// Records a file's allocation; the file then waits for its user's grouping (`grouped_at` cleared).
     pub async fn set_file_allocation(
@@ -472,22 +458,16 @@ impl Store {
             _ => "start_time, id".to_owned(),
         };
         let count_sql = format!("SELECT COUNT(*) FROM operations WHERE {conds}");
-        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-        for b in &binds {
-            count = match b {
-                Bind::S(s) => count.bind(s.as_str()),
-                Bind::I(i) => count.bind(*i),
-                Bind::N => count.bind(None::<String>),
-            };
-        }
-        let total = count.fetch_one(&self.pool).await?;
+        let total = Bind::all_scalar(sqlx::query_scalar::<_, i64>(&count_sql), &binds)
+            .fetch_one(&self.pool)
+            .await?;
         let n = binds.len();
         let sql = format!(
             "SELECT {OP_COLUMNS} FROM operations WHERE {conds} ORDER BY {order} LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2
         );
-        let rows = bind_all(sqlx::query(&sql), &binds)
+        let rows = Bind::all(sqlx::query(&sql), &binds)
             .bind(page.limit())
             .bind(page.offset())
             .fetch_all(&self.pool)
