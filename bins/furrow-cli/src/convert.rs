@@ -32,6 +32,10 @@ pub(crate) struct ConvertArgs {
     /// Write every point with a position (no cleanup rules).
     #[arg(long)]
     raw: bool,
+    /// Convert and encode on one thread (by default the Parquet or GeoJSON encoding runs on a second
+    /// thread while the next points are converted).
+    #[arg(long)]
+    single_thread: bool,
 }
 
 pub(crate) fn run(args: ConvertArgs) -> anyhow::Result<()> {
@@ -57,6 +61,7 @@ pub(crate) fn run(args: ConvertArgs) -> anyhow::Result<()> {
         format,
         polygons: args.polygons,
         filtered: args.filtered,
+        single_thread: args.single_thread,
         ..WriteOptions::default()
     };
     let sets = furrow_isoxml::TaskData::open_all(&args.input)

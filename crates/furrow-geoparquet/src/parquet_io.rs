@@ -181,8 +181,11 @@ impl<W: Write + Send> GeoParquetWriter<W> {
         let geo_options = geo_options(options.encoding, options.covering);
         let encoder = GeoParquetRecordBatchEncoder::try_new(&geo_schema, &geo_options)?;
         let level = ZstdLevel::try_new(options.zstd_level)?;
-        // Dictionaries only for strings: WKB, coordinates and measurements are nearly all distinct, and
-        // trying to intern them cost more than everything else in the writer.
+        // No dictionaries: WKB, coordinates and measurements are nearly all distinct, and trying to
+        // intern them cost more than everything else in the writer. Top-level strings (operation type,
+        // crop, recording status: one or two values a file) are written plain, without min/max
+        // statistics: zstd shrinks the repeats to nothing, while interning and comparing every value
+        // cost 7.6 % of a conversion's instructions (`benches/README.md`).
         let target = encoder.target_schema();
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
@@ -190,12 +193,12 @@ impl<W: Write + Send> GeoParquetWriter<W> {
             .set_dictionary_enabled(false)
             .set_write_batch_size(8192);
         for f in target.fields() {
-            let path = parquet::schema::types::ColumnPath::from(f.name().as_str());
-            match f.data_type() {
-                arrow_schema::DataType::Utf8 | arrow_schema::DataType::LargeUtf8 => {
-                    props = props.set_column_dictionary_enabled(path, true);
-                }
-                _ => {}
+            if matches!(
+                f.data_type(),
+                arrow_schema::DataType::Utf8 | arrow_schema::DataType::LargeUtf8
+            ) {
+                let path = parquet::schema::types::ColumnPath::from(f.name().as_str());
+                props = props.set_column_statistics_enabled(path, EnabledStatistics::None);
             }
         }
         if matches!(mode, Mode::Points { .. }) && options.encoding == GeometryEncoding::Wkb {

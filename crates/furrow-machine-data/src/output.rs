@@ -50,6 +50,10 @@ pub struct WriteOptions {
     pub filtered: bool,
     /// GeoParquet options.
     pub geoparquet: GeoParquetOptions,
+    /// Encode and write on the calling thread only. By default the points (and polygons) are encoded on
+    /// a second thread while the next batch is converted, through a two-batch queue: the same CPU time,
+    /// and the wall time of the slower half instead of both.
+    pub single_thread: bool,
 }
 
 /// The files written for one or more plans.
@@ -168,21 +172,50 @@ pub fn write_plans(
     };
     let mut outcomes = Vec::new();
     let mut views = Vec::new();
-    let mut done = 0u64;
-    for plan in plans {
-        let mut stream = StandardStream::new(td, plan, opts)?;
-        while let Some(batch) = stream.next() {
-            let batch = batch?;
-            sink.write(points, &batch)?;
-            if let (Some(w), Some(p)) = (poly_sink.as_mut(), polygons_path.as_deref()) {
-                let polys = swath_polygons(&batch).map_err(|e| out_err(p, e))?;
-                w.write(p, &polys)?;
-            }
-            progress(done + stream.bytes_read());
+    let mut write = |batch: &RecordBatch| -> Result<()> {
+        sink.write(points, batch)?;
+        if let (Some(w), Some(p)) = (poly_sink.as_mut(), polygons_path.as_deref()) {
+            let polys = swath_polygons(batch).map_err(|e| out_err(p, e))?;
+            w.write(p, &polys)?;
         }
-        done += plan.bytes;
-        views.push(stream.filter_view());
-        outcomes.push(stream.finish());
+        Ok(())
+    };
+    let mut convert = |write: &mut dyn FnMut(RecordBatch) -> Result<()>| -> Result<()> {
+        let mut done = 0u64;
+        for plan in plans {
+            let mut stream = StandardStream::new(td, plan, opts)?;
+            while let Some(batch) = stream.next() {
+                write(batch?)?;
+                progress(done + stream.bytes_read());
+            }
+            done += plan.bytes;
+            views.push(stream.filter_view());
+            outcomes.push(stream.finish());
+        }
+        Ok(())
+    };
+    if wopts.single_thread {
+        convert(&mut |batch| write(&batch))?;
+    } else {
+        std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+            let encoder = scope.spawn(move || -> Result<()> {
+                for batch in rx {
+                    write(&batch)?;
+                }
+                Ok(())
+            });
+            // a send fails only when the encoder stopped on an error, which `join` then reports
+            let converted = convert(&mut |batch| {
+                tx.send(batch)
+                    .map_err(|_| out_err(points, "the encoding thread stopped"))
+            });
+            drop(tx);
+            let encoded = encoder
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            encoded.and(converted)
+        })?;
     }
     sink.finish(points)?;
     if let (Some(w), Some(p)) = (poly_sink, polygons_path.as_deref()) {
