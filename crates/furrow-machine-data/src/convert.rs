@@ -578,9 +578,11 @@ struct Builder {
     ts_nulls: NullBufferBuilder,
     local: Vec<i64>,
     local_nulls: NullBufferBuilder,
-    nums: Vec<Option<(Vec<f64>, Vec<bool>)>>,
-    /// Property indexes of the numeric columns.
-    present: Vec<usize>,
+    /// The numeric columns: property index and values, NaN where the point has none (one push a
+    /// property per point; the validity is read off the NaNs when the batch is finished).
+    nums: Vec<(usize, Vec<f64>)>,
+    /// Position in `nums` of each property's column (`usize::MAX`: not in this operation's schema).
+    num_slot: [usize; PROPERTY_COUNT],
     on: Vec<bool>,
     section: Vec<i32>,
     section_valid: Vec<bool>,
@@ -591,13 +593,12 @@ struct Builder {
 impl Builder {
     fn new(op: OperationType, cap: usize) -> Self {
         let cols = columns(op);
-        let mut nums: Vec<Option<(Vec<f64>, Vec<bool>)>> =
-            (0..PROPERTY_COUNT).map(|_| None).collect();
-        let mut present = Vec::new();
+        let mut nums: Vec<(usize, Vec<f64>)> = Vec::new();
+        let mut num_slot = [usize::MAX; PROPERTY_COUNT];
         for c in &cols {
             if let Column::Number(p) = c {
-                nums[p.index()] = Some((Vec::with_capacity(cap), Vec::with_capacity(cap)));
-                present.push(p.index());
+                num_slot[p.index()] = nums.len();
+                nums.push((p.index(), Vec::with_capacity(cap)));
             }
         }
         Builder {
@@ -609,7 +610,7 @@ impl Builder {
             local: Vec::with_capacity(cap),
             local_nulls: NullBufferBuilder::new(cap),
             nums,
-            present,
+            num_slot,
             cap,
             on: Vec::with_capacity(cap),
             section: Vec::with_capacity(cap),
@@ -656,15 +657,16 @@ impl Builder {
                     std::iter::repeat_n(plan.original_operation_type.as_str(), n),
                 )),
                 Column::Number(p) => {
-                    let (mut v, valid) = self.nums[p.index()]
-                        .take()
-                        .unwrap_or_else(|| (vec![0.0; n], vec![false; n]));
+                    let mut v = match self.num_slot[p.index()] {
+                        usize::MAX => vec![f64::NAN; n],
+                        k => std::mem::replace(&mut self.nums[k].1, Vec::with_capacity(self.cap)),
+                    };
+                    let nulls = nan_nulls(&mut v);
                     let f = units.factor(*p);
                     if f != 1.0 {
                         v.iter_mut().for_each(|x| *x *= f);
                     }
-                    let arr = Float64Array::new(v.into(), nulls_of(&valid));
-                    Arc::new(arr)
+                    Arc::new(Float64Array::new(v.into(), nulls))
                 }
                 Column::RecordingStatus => Arc::new(StringArray::from_iter_values(
                     self.on.drain(..).map(|b| if b { "On" } else { "Off" }),
@@ -696,9 +698,6 @@ impl Builder {
             out.push(a);
         }
         // reset builders for the next batch
-        for &i in &self.present {
-            self.nums[i] = Some((Vec::with_capacity(self.cap), Vec::with_capacity(self.cap)));
-        }
         self.x.reserve(self.cap);
         self.y.reserve(self.cap);
         self.ts.reserve(self.cap);
@@ -708,6 +707,19 @@ impl Builder {
         self.section_valid.reserve(self.cap);
         Ok(RecordBatch::try_new(schema.clone(), out)?)
     }
+}
+
+/// The validity of a numeric column built with NaN for "no value" (a computed NaN is no value either):
+/// `None` when every value is present. The NaNs are replaced by 0.0, as Arrow builders leave null slots.
+fn nan_nulls(v: &mut [f64]) -> Option<NullBuffer> {
+    let valid = arrow_buffer::BooleanBuffer::collect_bool(v.len(), |i| !v[i].is_nan());
+    if valid.count_set_bits() == v.len() {
+        return None;
+    }
+    for x in v.iter_mut().filter(|x| x.is_nan()) {
+        *x = 0.0;
+    }
+    Some(NullBuffer::new(valid))
 }
 
 /// The validity of a column: `None` when every value is present.
@@ -1174,8 +1186,7 @@ impl Iterator for StandardStream<'_> {
         }
         let plan = self.plan;
         let schema = self.schema.clone();
-        self.summary
-            .add_columns(&self.builder.present, &self.builder.nums);
+        self.summary.add_columns(&self.builder.nums);
         Some(self.builder.finish(plan, &schema))
     }
 }
@@ -1439,11 +1450,8 @@ fn push_record(
     b.ts_nulls.append(utc.is_some());
     b.local.push(local.unwrap_or(0));
     b.local_nulls.append(local.is_some());
-    for &i in &b.present {
-        if let Some((v, n)) = &mut b.nums[i] {
-            v.push(vals[i].unwrap_or(0.0));
-            n.push(vals[i].is_some());
-        }
+    for (i, v) in &mut b.nums {
+        v.push(vals[*i].unwrap_or(f64::NAN));
     }
     b.on.push(recording);
     b.section.push(section_id.unwrap_or(0));

@@ -69,9 +69,9 @@ impl Stat {
         self.max = self.max.max(v);
     }
 
-    /// [`Self::add`] of the valid `values`, with their `weights`, in order; the running figures stay in
-    /// registers (a point costs a few instructions instead of a round trip through memory).
-    fn add_all(&mut self, values: &[f64], valid: &[bool], weights: &[f64]) {
+    /// [`Self::add`] of the `values` that are not NaN, with their `weights`, in order; the running
+    /// figures stay in registers (a point costs a few instructions instead of a round trip through memory).
+    fn add_all(&mut self, values: &[f64], weights: &[f64]) {
         let Stat {
             mut n,
             mut sum,
@@ -80,13 +80,13 @@ impl Stat {
             mut min,
             mut max,
         } = *self;
-        for ((&v, &ok), &w) in values.iter().zip(valid).zip(weights) {
-            if ok {
+        for (&v, &w) in values.iter().zip(weights) {
+            if !v.is_nan() {
                 n += 1;
                 sum += v;
                 wsum += v * w;
                 warea += w;
-                // as f64::min / max: `min` and `max` are never NaN, and a NaN value changes neither
+                // as f64::min / max, since neither `min` nor `max` is ever NaN
                 if v < min {
                     min = v;
                 }
@@ -291,50 +291,42 @@ impl SummaryBuilder {
     }
 
     /// The values part of [`Self::add_present`] for a batch of points at once, column by column (one
-    /// tight loop per property instead of a pass over every property per point): `nums[i]` holds
-    /// property `i`'s values (METRIC units) and validity, for the properties in `present`. Sums are
+    /// tight loop per property instead of a pass over every property per point): `nums` holds
+    /// `(property index, values)` with values in METRIC units and NaN where a point has none. Sums are
     /// accumulated in row order, so the result is the same as adding the points one by one.
-    pub(crate) fn add_columns(
-        &mut self,
-        present: &[usize],
-        nums: &[Option<(Vec<f64>, Vec<bool>)>],
-    ) {
-        let col = |p: Property| -> Option<(&[f64], &[bool])> {
-            nums.get(p.index())
-                .and_then(Option::as_ref)
-                .map(|(v, ok)| (v.as_slice(), ok.as_slice()))
+    pub(crate) fn add_columns(&mut self, nums: &[(usize, Vec<f64>)]) {
+        let col = |p: Property| -> Option<&[f64]> {
+            nums.iter()
+                .find(|(i, _)| *i == p.index())
+                .map(|(_, v)| v.as_slice())
         };
-        let Some((area, area_ok)) = col(Property::Area) else {
+        let Some(area) = col(Property::Area) else {
             return;
         };
         // each point's weight: its area (0 when unknown)
         let weights: Vec<f64> = area
             .iter()
-            .zip(area_ok)
-            .map(|(&a, &ok)| if ok { a } else { 0.0 })
+            .map(|&a| if a.is_nan() { 0.0 } else { a })
             .collect();
         for w in &weights {
             self.total_area += w;
         }
-        if let Some((d, ok)) = col(Property::Distance) {
-            for (v, ok) in d.iter().zip(ok) {
-                self.total_distance += if *ok { *v } else { 0.0 };
+        if let Some(d) = col(Property::Distance) {
+            for v in d {
+                self.total_distance += if v.is_nan() { 0.0 } else { *v };
             }
         }
-        for &i in present {
-            let Some((values, valid)) = nums.get(i).and_then(Option::as_ref) else {
-                continue;
-            };
-            self.stats[i].add_all(values, valid, &weights);
+        for (i, values) in nums {
+            self.stats[*i].add_all(values, &weights);
         }
         for (t, (p, per_area)) in self.totals.iter_mut().zip(TOTAL_SOURCES) {
-            let Some((values, valid)) = col(p) else {
+            let Some(values) = col(p) else {
                 continue;
             };
             let mut acc = t.unwrap_or(0.0);
             let mut any = false;
-            for ((&v, &ok), &w) in values.iter().zip(valid).zip(&weights) {
-                if ok {
+            for (&v, &w) in values.iter().zip(&weights) {
+                if !v.is_nan() {
                     // rates are per hectare; point area is m²
                     acc += if per_area { v * w / 10_000.0 } else { v };
                     any = true;
