@@ -1083,6 +1083,9 @@ impl<'a> StandardStream<'a> {
             .standard
             .saturating_sub(self.counts.slow)
             .saturating_sub(self.counts.outliers);
+        // points converted but not taken from the stream (a caller that stopped early) are in
+        // `counts.written`: their values go into the summary too
+        self.summary.add_columns(&self.builder.nums);
         self.summary.set_counts(self.counts);
         FileOutcome {
             counts: self.counts,
