@@ -4,7 +4,7 @@
 //! `cargo bench -p furrow-benches --bench convert-1gb` (size in MB: `FURROW_BENCH_MB`, default 1024). It
 //! converts twice: on one thread (records per CPU second), then with the encoding on a second thread (the
 //! default of `furrow convert`: wall time). Both print the CPU time, which stays comparable on a busy
-//! machine.
+//! machine. `FURROW_BENCH_KEEP=path` keeps a copy of the written file.
 #![allow(clippy::print_stdout)]
 
 use std::time::Instant;
@@ -100,5 +100,9 @@ fn main() {
             rss_before
         );
         assert_eq!(c.raw, records);
+        // FURROW_BENCH_KEEP=path keeps the written file (to inspect its columns)
+        if let Some(keep) = std::env::var_os("FURROW_BENCH_KEEP") {
+            std::fs::copy(&out, keep).unwrap();
+        }
     }
 }

@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+mod chunked;
 mod crs;
 mod error;
 mod geojson;

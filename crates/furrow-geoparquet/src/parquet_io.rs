@@ -16,12 +16,12 @@ use geoparquet::writer::{
     GeoParquetRecordBatchEncoder, GeoParquetWriterEncoding, GeoParquetWriterOptions,
     GeoParquetWriterOptionsBuilder,
 };
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
+use crate::chunked::ChunkedWriter;
 use crate::crs::crs84;
 use crate::error::{Error, Result};
 
@@ -115,7 +115,7 @@ pub fn polygon_type() -> PolygonType {
 /// [`crate::swath_polygons`]). Memory stays bounded by one row group: batches are encoded and handed
 /// to the Parquet writer as they come.
 pub struct GeoParquetWriter<W: Write + Send> {
-    writer: ArrowWriter<W>,
+    writer: ChunkedWriter<W>,
     encoder: GeoParquetRecordBatchEncoder,
     input: SchemaRef,
     geo_schema: SchemaRef,
@@ -208,7 +208,13 @@ impl<W: Write + Send> GeoParquetWriter<W> {
                 EnabledStatistics::None,
             );
         }
-        let writer = ArrowWriter::try_new(out, target, Some(props.build()))?;
+        // chunk statistics only, no page index: one page per column chunk, so the index would repeat
+        // what the chunk metadata says
+        let props = props
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_offset_index_disabled(true)
+            .build();
+        let writer = ChunkedWriter::try_new(out, target, props, options.row_group_rows)?;
         Ok(GeoParquetWriter {
             writer,
             encoder,

@@ -1,0 +1,716 @@
+//! The Parquet writer under [`crate::GeoParquetWriter`]: whole row groups encoded column by column.
+//!
+//! Flat columns (numbers, timestamps, strings, WKB, and the `bbox` struct of doubles) are encoded here,
+//! straight from the Arrow buffers: one data page per column chunk, definition levels as one RLE run
+//! (or bit-packed straight from the validity bitmap), values PLAIN, zstd. A chunk whose values are all
+//! equal (an operation type, a crop, an implement width: most columns of a machine log) is written as a
+//! one-entry dictionary and a single RLE run instead, so the compressor never sees it. Min/max
+//! statistics are kept per chunk for numbers (the `bbox` columns prune row groups), not for strings or
+//! WKB. Nested columns (lists, maps) go through the upstream Arrow column writers. Page headers, the
+//! footer and the Arrow schema are the `parquet` crate's own.
+//!
+//! The upstream writer spent as much time growing, copying and levelling buffers as compressing them
+//! (`benches/README.md`); this one sizes every buffer once.
+
+use std::io::Write;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+};
+use arrow_array::{
+    Array, ArrayRef, BinaryArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    StructArray,
+};
+use arrow_buffer::{ArrowNativeType, NullBuffer, ToByteSlice};
+use arrow_schema::{DataType, SchemaRef, TimeUnit};
+use bytes::Bytes;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
+use parquet::basic::{Compression, Encoding};
+use parquet::column::page::{CompressedPage, Page, PageWriter};
+use parquet::column::writer::ColumnCloseResult;
+use parquet::errors::ParquetError;
+use parquet::file::metadata::{ColumnChunkMetaData, KeyValue, ParquetMetaData};
+use parquet::file::properties::WriterProperties;
+use parquet::file::statistics::Statistics;
+use parquet::file::writer::{SerializedFileWriter, SerializedPageWriter, TrackedWrite};
+use parquet::schema::types::ColumnDescPtr;
+
+type PResult<T> = std::result::Result<T, ParquetError>;
+
+/// How one top-level column is written.
+#[derive(Debug, Clone, Copy)]
+enum Plan {
+    /// A flat leaf encoded here.
+    Flat(Kind),
+    /// A struct of non-null leaves encoded here (the `bbox` covering), each leaf of this kind.
+    Struct(Kind, usize),
+    /// Any other column, through the upstream writer; the number of Parquet leaves.
+    Upstream(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    F64,
+    I64,
+    I32,
+    Utf8,
+    Binary,
+}
+
+fn kind_of(t: &DataType) -> Option<Kind> {
+    match t {
+        DataType::Float64 => Some(Kind::F64),
+        DataType::Int64 => Some(Kind::I64),
+        // seconds are rescaled by the upstream writer (Parquet has no seconds unit)
+        DataType::Timestamp(
+            TimeUnit::Millisecond | TimeUnit::Microsecond | TimeUnit::Nanosecond,
+            _,
+        ) => Some(Kind::I64),
+        DataType::Int32 => Some(Kind::I32),
+        DataType::Utf8 => Some(Kind::Utf8),
+        DataType::Binary => Some(Kind::Binary),
+        _ => None,
+    }
+}
+
+fn leaves_of(t: &DataType) -> usize {
+    match t {
+        DataType::Struct(fields) => fields.iter().map(|f| leaves_of(f.data_type())).sum(),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            leaves_of(f.data_type())
+        }
+        DataType::Map(f, _) => leaves_of(f.data_type()),
+        _ => 1,
+    }
+}
+
+fn plan_of(t: &DataType) -> Plan {
+    if let Some(k) = kind_of(t) {
+        return Plan::Flat(k);
+    }
+    if let DataType::Struct(fields) = t {
+        let kinds: Vec<Option<Kind>> = fields
+            .iter()
+            .map(|f| (!f.is_nullable()).then(|| kind_of(f.data_type())).flatten())
+            .collect();
+        if let Some(Some(k)) = kinds.first() {
+            if kinds.iter().all(|x| *x == Some(*k))
+                && matches!(k, Kind::F64 | Kind::I64 | Kind::I32)
+            {
+                return Plan::Struct(*k, fields.len());
+            }
+        }
+    }
+    Plan::Upstream(leaves_of(t))
+}
+
+/// A streaming Parquet writer of record batches, a row group at a time (see the module docs).
+pub(crate) struct ChunkedWriter<W: Write + Send> {
+    file: SerializedFileWriter<W>,
+    factory: ArrowRowGroupWriterFactory,
+    schema: SchemaRef,
+    plans: Vec<Plan>,
+    leaves: Vec<ColumnDescPtr>,
+    compression: Compression,
+    zstd: zstd::bulk::Compressor<'static>,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    row_group_rows: usize,
+    row_groups: usize,
+    /// Reused page buffers.
+    page: Vec<u8>,
+    packed: Vec<u8>,
+}
+
+impl<W: Write + Send> ChunkedWriter<W> {
+    /// A writer of batches of `schema`; `props` must ask for zstd (its level is used here too).
+    pub(crate) fn try_new(
+        out: W,
+        schema: SchemaRef,
+        props: WriterProperties,
+        row_group_rows: usize,
+    ) -> PResult<Self> {
+        let compression = props.compression(&parquet::schema::types::ColumnPath::from("x"));
+        let Compression::ZSTD(level) = compression else {
+            return Err(ParquetError::General(
+                "the chunked writer compresses with zstd".into(),
+            ));
+        };
+        let level = level.compression_level();
+        // the upstream writer converts the schema and embeds it (ARROW:schema) as it would for its own files
+        let (file, factory) =
+            ArrowWriter::try_new(out, schema.clone(), Some(props))?.into_serialized_writer()?;
+        let leaves = file.schema_descr().columns().to_vec();
+        let plans: Vec<Plan> = schema
+            .fields()
+            .iter()
+            .map(|f| plan_of(f.data_type()))
+            .collect();
+        let counted: usize = plans
+            .iter()
+            .map(|p| match p {
+                Plan::Flat(_) => 1,
+                Plan::Struct(_, n) | Plan::Upstream(n) => *n,
+            })
+            .sum();
+        if counted != leaves.len() {
+            return Err(ParquetError::General(format!(
+                "schema has {} Parquet leaves, {counted} planned",
+                leaves.len()
+            )));
+        }
+        Ok(ChunkedWriter {
+            file,
+            factory,
+            schema,
+            plans,
+            leaves,
+            compression,
+            zstd: zstd::bulk::Compressor::new(level)
+                .map_err(|e| ParquetError::External(e.into()))?,
+            pending: Vec::new(),
+            pending_rows: 0,
+            row_group_rows: row_group_rows.max(1),
+            row_groups: 0,
+            page: Vec::new(),
+            packed: Vec::new(),
+        })
+    }
+
+    /// Buffers a batch; full row groups are encoded and written.
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> PResult<()> {
+        let mut batch = batch.clone();
+        while batch.num_rows() > 0 {
+            let room = self.row_group_rows - self.pending_rows;
+            let take = room.min(batch.num_rows());
+            self.pending.push(batch.slice(0, take));
+            self.pending_rows += take;
+            batch = batch.slice(take, batch.num_rows() - take);
+            if self.pending_rows == self.row_group_rows {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a key/value pair to the footer.
+    pub(crate) fn append_key_value_metadata(&mut self, kv: KeyValue) {
+        self.file.append_key_value_metadata(kv);
+    }
+
+    /// Writes what is buffered and the footer.
+    pub(crate) fn finish(&mut self) -> PResult<ParquetMetaData> {
+        self.flush()?;
+        self.file.finish()
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn bytes_written(&self) -> usize {
+        self.file.bytes_written()
+    }
+
+    fn flush(&mut self) -> PResult<()> {
+        if self.pending_rows == 0 {
+            return Ok(());
+        }
+        let batches = std::mem::take(&mut self.pending);
+        self.pending_rows = 0;
+        let mut upstream: Vec<Option<ArrowColumnWriter>> =
+            if self.plans.iter().any(|p| matches!(p, Plan::Upstream(_))) {
+                self.factory
+                    .create_column_writers(self.row_groups)?
+                    .into_iter()
+                    .map(Some)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+        self.row_groups += 1;
+        let mut rg = self.file.next_row_group()?;
+        let mut leaf = 0;
+        for (i, field) in self.schema.fields().iter().enumerate() {
+            let columns: Vec<&ArrayRef> = batches.iter().map(|b| b.column(i)).collect();
+            match self.plans[i] {
+                Plan::Flat(kind) => {
+                    let pieces: Vec<Piece<'_>> = columns
+                        .iter()
+                        .map(|a| Piece::of(kind, a.as_ref(), a.nulls()))
+                        .collect::<PResult<_>>()?;
+                    let (bytes, close) = encode_chunk(
+                        &self.leaves[leaf],
+                        &pieces,
+                        self.compression,
+                        &mut self.zstd,
+                        &mut self.page,
+                        &mut self.packed,
+                    )?;
+                    rg.append_column(&bytes, close)?;
+                    leaf += 1;
+                }
+                Plan::Struct(kind, n) => {
+                    let structs: Vec<&StructArray> = columns
+                        .iter()
+                        .map(|a| {
+                            a.as_any().downcast_ref::<StructArray>().ok_or_else(|| {
+                                ParquetError::General(format!(
+                                    "{}: expected a struct",
+                                    field.name()
+                                ))
+                            })
+                        })
+                        .collect::<PResult<_>>()?;
+                    for k in 0..n {
+                        let pieces: Vec<Piece<'_>> = structs
+                            .iter()
+                            .map(|s| Piece::of(kind, s.column(k).as_ref(), s.nulls()))
+                            .collect::<PResult<_>>()?;
+                        let (bytes, close) = encode_chunk(
+                            &self.leaves[leaf],
+                            &pieces,
+                            self.compression,
+                            &mut self.zstd,
+                            &mut self.page,
+                            &mut self.packed,
+                        )?;
+                        rg.append_column(&bytes, close)?;
+                        leaf += 1;
+                    }
+                }
+                Plan::Upstream(n) => {
+                    for array in &columns {
+                        for (k, l) in compute_leaves(field, array)?.iter().enumerate() {
+                            if let Some(w) = upstream.get_mut(leaf + k).and_then(Option::as_mut) {
+                                w.write(l)?;
+                            }
+                        }
+                    }
+                    for k in 0..n {
+                        let w = upstream
+                            .get_mut(leaf + k)
+                            .and_then(Option::take)
+                            .ok_or_else(|| ParquetError::General("missing column writer".into()))?;
+                        w.close()?.append_to_row_group(&mut rg)?;
+                    }
+                    leaf += n;
+                }
+            }
+        }
+        rg.close()?;
+        Ok(())
+    }
+}
+
+/// One batch's part of a column chunk: its values and which rows hold one.
+struct Piece<'a> {
+    values: Values<'a>,
+    /// Rows (valid or not).
+    len: usize,
+    nulls: Option<&'a NullBuffer>,
+}
+
+enum Values<'a> {
+    F64(&'a [f64]),
+    I64(&'a [i64]),
+    I32(&'a [i32]),
+    /// Offsets (`len + 1`, absolute) into the value bytes.
+    Bytes(&'a [i32], &'a [u8]),
+}
+
+fn downcast<'a, T: 'static>(a: &'a dyn Array) -> PResult<&'a T> {
+    a.as_any()
+        .downcast_ref::<T>()
+        .ok_or_else(|| ParquetError::General(format!("unexpected array type {}", a.data_type())))
+}
+
+impl<'a> Piece<'a> {
+    fn of(kind: Kind, a: &'a dyn Array, nulls: Option<&'a NullBuffer>) -> PResult<Self> {
+        let values = match kind {
+            Kind::F64 => Values::F64(downcast::<Float64Array>(a)?.values()),
+            Kind::I64 => Values::I64(match a.data_type() {
+                DataType::Timestamp(TimeUnit::Millisecond, _) => {
+                    a.as_primitive::<TimestampMillisecondType>().values()
+                }
+                DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                    a.as_primitive::<TimestampMicrosecondType>().values()
+                }
+                DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                    a.as_primitive::<TimestampNanosecondType>().values()
+                }
+                _ => downcast::<Int64Array>(a)?.values(),
+            }),
+            Kind::I32 => Values::I32(downcast::<Int32Array>(a)?.values()),
+            Kind::Utf8 => {
+                let s = downcast::<StringArray>(a)?;
+                Values::Bytes(s.value_offsets(), s.values().as_slice())
+            }
+            Kind::Binary => {
+                let s = downcast::<BinaryArray>(a)?;
+                Values::Bytes(s.value_offsets(), s.values().as_slice())
+            }
+        };
+        Ok(Piece {
+            values,
+            len: a.len(),
+            nulls: nulls.filter(|n| n.null_count() > 0),
+        })
+    }
+
+    fn is_valid(&self, i: usize) -> bool {
+        self.nulls.is_none_or(|n| n.is_valid(i))
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Definition levels of an optional flat column (bit width 1), with their 4-byte length prefix: one RLE
+/// run when every row is valid (or none is), else the validity bits, bit-packed in runs of 63 groups.
+fn write_levels(
+    page: &mut Vec<u8>,
+    pieces: &[Piece<'_>],
+    rows: usize,
+    nulls: usize,
+    packed: &mut Vec<u8>,
+) {
+    let start = page.len();
+    page.extend_from_slice(&[0; 4]);
+    if nulls == 0 || nulls == rows {
+        put_varint(page, (rows as u64) << 1);
+        page.push(u8::from(nulls == 0));
+    } else {
+        packed.clear();
+        packed.reserve(rows.div_ceil(8));
+        let (mut byte, mut bit) = (0u8, 0u32);
+        for p in pieces {
+            for i in 0..p.len {
+                byte |= u8::from(p.is_valid(i)) << bit;
+                bit += 1;
+                if bit == 8 {
+                    packed.push(byte);
+                    (byte, bit) = (0, 0);
+                }
+            }
+        }
+        if bit > 0 {
+            packed.push(byte);
+        }
+        for run in packed.chunks(63) {
+            page.push(((run.len() as u8) << 1) | 1);
+            page.extend_from_slice(run);
+        }
+    }
+    let len = (page.len() - start - 4) as u32;
+    page[start..start + 4].copy_from_slice(&len.to_le_bytes());
+}
+
+/// Appends PLAIN values of fixed width.
+fn put_plain<T: ArrowNativeType, const N: usize>(
+    page: &mut Vec<u8>,
+    p: &Piece<'_>,
+    v: &[T],
+    le: fn(T) -> [u8; N],
+) {
+    match p.nulls {
+        // the in-memory bytes of the buffer are its little-endian encoding on this target
+        None if cfg!(target_endian = "little") => page.extend_from_slice(v.to_byte_slice()),
+        _ => {
+            for (i, x) in v.iter().enumerate() {
+                if p.is_valid(i) {
+                    page.extend_from_slice(&le(*x));
+                }
+            }
+        }
+    }
+}
+
+/// Whether every valid value equals `first`, by `eq`.
+fn all_equal<T: Copy, F: Copy>(
+    p: &Piece<'_>,
+    v: &[T],
+    first: F,
+    eq: impl Fn(T, F) -> bool,
+) -> bool {
+    match p.nulls {
+        None => v.iter().all(|x| eq(*x, first)),
+        Some(_) => v
+            .iter()
+            .enumerate()
+            .all(|(i, x)| !p.is_valid(i) || eq(*x, first)),
+    }
+}
+
+fn first_valid(pieces: &[Piece<'_>]) -> Option<(usize, usize)> {
+    pieces
+        .iter()
+        .enumerate()
+        .find_map(|(k, p)| (0..p.len).find(|&i| p.is_valid(i)).map(|i| (k, i)))
+}
+
+fn bytes_at<'a>(off: &'a [i32], data: &'a [u8], i: usize) -> &'a [u8] {
+    &data[off[i] as usize..off[i + 1] as usize]
+}
+
+/// Encodes one column chunk (see the module docs): the chunk's bytes and what the row group writer
+/// needs to splice them in.
+fn encode_chunk(
+    descr: &ColumnDescPtr,
+    pieces: &[Piece<'_>],
+    compression: Compression,
+    zstd: &mut zstd::bulk::Compressor<'static>,
+    page: &mut Vec<u8>,
+    packed: &mut Vec<u8>,
+) -> PResult<(Bytes, ColumnCloseResult)> {
+    let rows: usize = pieces.iter().map(|p| p.len).sum();
+    let nulls: usize = pieces
+        .iter()
+        .map(|p| p.nulls.map_or(0, |n| n.null_count()))
+        .sum();
+    let optional = descr.max_def_level() > 0;
+    if descr.max_rep_level() != 0 || descr.max_def_level() > 1 || (!optional && nulls > 0) {
+        return Err(ParquetError::General(format!(
+            "{}: not a flat column (or nulls in a required one)",
+            descr.path()
+        )));
+    }
+    let first = first_valid(pieces);
+    // constant chunk: every valid value the same as the first
+    let constant = first.is_some_and(|(k, i)| match pieces[k].values {
+        Values::F64(v) => {
+            let f = v[i].to_bits();
+            pieces.iter().all(|p| match p.values {
+                Values::F64(v) => all_equal(p, v, f, |a: f64, b: u64| a.to_bits() == b),
+                _ => false,
+            })
+        }
+        Values::I64(v) => {
+            let f = v[i];
+            pieces.iter().all(|p| match p.values {
+                Values::I64(v) => all_equal(p, v, f, |a, b| a == b),
+                _ => false,
+            })
+        }
+        Values::I32(v) => {
+            let f = v[i];
+            pieces.iter().all(|p| match p.values {
+                Values::I32(v) => all_equal(p, v, f, |a, b| a == b),
+                _ => false,
+            })
+        }
+        Values::Bytes(off, data) => {
+            let f = bytes_at(off, data, i);
+            pieces.iter().all(|p| match p.values {
+                Values::Bytes(o, d) => (0..p.len).all(|j| !p.is_valid(j) || bytes_at(o, d, j) == f),
+                _ => false,
+            })
+        }
+    });
+    let stats = statistics(pieces, nulls as u64);
+
+    page.clear();
+    if optional {
+        write_levels(page, pieces, rows, nulls, packed);
+    }
+    let mut dict: Option<Vec<u8>> = None;
+    let encoding = if let (true, Some((k, i))) = (constant, first) {
+        let mut d = Vec::new();
+        let p = &pieces[k];
+        match p.values {
+            Values::F64(v) => d.extend_from_slice(&v[i].to_le_bytes()),
+            Values::I64(v) => d.extend_from_slice(&v[i].to_le_bytes()),
+            Values::I32(v) => d.extend_from_slice(&v[i].to_le_bytes()),
+            Values::Bytes(off, data) => {
+                let b = bytes_at(off, data, i);
+                d.extend_from_slice(&(b.len() as u32).to_le_bytes());
+                d.extend_from_slice(b);
+            }
+        }
+        dict = Some(d);
+        // indices: bit width 1, one RLE run of zeros over the valid rows
+        page.push(1);
+        put_varint(page, ((rows - nulls) as u64) << 1);
+        page.push(0);
+        Encoding::RLE_DICTIONARY
+    } else {
+        let size: usize = pieces
+            .iter()
+            .map(|p| match p.values {
+                Values::F64(v) => v.len() * 8,
+                Values::I64(v) => v.len() * 8,
+                Values::I32(v) => v.len() * 4,
+                Values::Bytes(off, _) => p.len * 4 + (off[p.len] - off[0]) as usize,
+            })
+            .sum();
+        page.reserve(size);
+        for p in pieces {
+            match p.values {
+                Values::F64(v) => put_plain(page, p, v, f64::to_le_bytes),
+                Values::I64(v) => put_plain(page, p, v, i64::to_le_bytes),
+                Values::I32(v) => put_plain(page, p, v, i32::to_le_bytes),
+                Values::Bytes(off, data) => {
+                    for i in 0..p.len {
+                        if p.is_valid(i) {
+                            let b = bytes_at(off, data, i);
+                            page.extend_from_slice(&(b.len() as u32).to_le_bytes());
+                            page.extend_from_slice(b);
+                        }
+                    }
+                }
+            }
+        }
+        Encoding::PLAIN
+    };
+
+    let mut out = TrackedWrite::new(Vec::new());
+    let mut writer = SerializedPageWriter::new(&mut out);
+    let (mut compressed, mut uncompressed) = (0i64, 0i64);
+    let mut dictionary_offset = None;
+    let mut compress = |src: &[u8]| -> PResult<Bytes> {
+        let mut dst = Vec::with_capacity(zstd::zstd_safe::compress_bound(src.len()));
+        zstd.compress_to_buffer(src, &mut dst)
+            .map_err(|e| ParquetError::External(e.into()))?;
+        Ok(Bytes::from(dst))
+    };
+    if let Some(d) = &dict {
+        let spec = writer.write_page(CompressedPage::new(
+            Page::DictionaryPage {
+                buf: compress(d)?,
+                num_values: 1,
+                encoding: Encoding::PLAIN,
+                is_sorted: false,
+            },
+            d.len(),
+        ))?;
+        dictionary_offset = Some(spec.offset as i64);
+        compressed += spec.compressed_size as i64;
+        uncompressed += spec.uncompressed_size as i64;
+    }
+    let spec = writer.write_page(CompressedPage::new(
+        Page::DataPage {
+            buf: compress(page)?,
+            num_values: rows as u32,
+            encoding,
+            def_level_encoding: Encoding::RLE,
+            rep_level_encoding: Encoding::RLE,
+            statistics: None,
+        },
+        page.len(),
+    ))?;
+    compressed += spec.compressed_size as i64;
+    uncompressed += spec.uncompressed_size as i64;
+    let data_offset = spec.offset as i64;
+    drop(writer);
+    let buf = out.into_inner()?;
+    let mut encodings = vec![Encoding::PLAIN];
+    if optional {
+        encodings.push(Encoding::RLE);
+    }
+    if dict.is_some() {
+        encodings.push(Encoding::RLE_DICTIONARY);
+    }
+    let mut meta = ColumnChunkMetaData::builder(descr.clone())
+        .set_compression(compression)
+        .set_encodings(encodings)
+        .set_num_values(rows as i64)
+        .set_total_compressed_size(compressed)
+        .set_total_uncompressed_size(uncompressed)
+        .set_data_page_offset(data_offset)
+        .set_dictionary_page_offset(dictionary_offset);
+    if let Some(s) = stats {
+        meta = meta.set_statistics(s);
+    }
+    let close = ColumnCloseResult {
+        bytes_written: buf.len() as u64,
+        rows_written: rows as u64,
+        metadata: meta.build()?,
+        bloom_filter: None,
+        column_index: None,
+        offset_index: None,
+    };
+    Ok((Bytes::from(buf), close))
+}
+
+/// Chunk statistics of numbers: min/max of the valid values (NaN skipped, zero signed as the format
+/// asks) and the null count; none for strings and WKB, which prune nothing.
+fn statistics(pieces: &[Piece<'_>], nulls: u64) -> Option<Statistics> {
+    let kind = pieces.first()?;
+    match kind.values {
+        Values::F64(_) => {
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for p in pieces {
+                if let Values::F64(v) = p.values {
+                    match p.nulls {
+                        None => {
+                            for x in v {
+                                lo = lo.min(*x);
+                                hi = hi.max(*x);
+                            }
+                        }
+                        Some(_) => {
+                            for (i, x) in v.iter().enumerate() {
+                                if p.is_valid(i) {
+                                    lo = lo.min(*x);
+                                    hi = hi.max(*x);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let (lo, hi) = if lo <= hi {
+                (
+                    Some(if lo == 0.0 { -0.0 } else { lo }),
+                    Some(if hi == 0.0 { 0.0 } else { hi }),
+                )
+            } else {
+                (None, None)
+            };
+            Some(Statistics::double(lo, hi, None, Some(nulls), false))
+        }
+        Values::I64(_) => {
+            let mut r: Option<(i64, i64)> = None;
+            for p in pieces {
+                if let Values::I64(v) = p.values {
+                    for (i, x) in v.iter().enumerate() {
+                        if p.is_valid(i) {
+                            r = Some(r.map_or((*x, *x), |(a, b)| (a.min(*x), b.max(*x))));
+                        }
+                    }
+                }
+            }
+            Some(Statistics::int64(
+                r.map(|r| r.0),
+                r.map(|r| r.1),
+                None,
+                Some(nulls),
+                false,
+            ))
+        }
+        Values::I32(_) => {
+            let mut r: Option<(i32, i32)> = None;
+            for p in pieces {
+                if let Values::I32(v) = p.values {
+                    for (i, x) in v.iter().enumerate() {
+                        if p.is_valid(i) {
+                            r = Some(r.map_or((*x, *x), |(a, b)| (a.min(*x), b.max(*x))));
+                        }
+                    }
+                }
+            }
+            Some(Statistics::int32(
+                r.map(|r| r.0),
+                r.map(|r| r.1),
+                None,
+                Some(nulls),
+                false,
+            ))
+        }
+        Values::Bytes(..) => None,
+    }
+}
