@@ -235,3 +235,220 @@ fn null_points_stay_null_and_stay_out_of_the_extent() {
         assert_eq!(bbox.null_count(), 2);
     }
 }
+
+/// The flat-column encoder (`chunked.rs`) on what it must not get wrong: nulls (null points, so a
+/// nullable `bbox` struct), NaN, an all-null column, a constant column with nulls (written as a one-entry
+/// dictionary), strings and binary, row groups cut across batches; and the chunk statistics readers prune
+/// with.
+#[test]
+fn flat_chunks_keep_nulls_nans_constants_and_statistics() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Int32Array, Int64Array, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::file::statistics::Statistics;
+
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("x", DataType::Float64, true),
+        Field::new("y", DataType::Float64, true),
+        Field::new("v", DataType::Float64, true),
+        Field::new("constant", DataType::Float64, true),
+        Field::new("none", DataType::Float64, true),
+        Field::new("n", DataType::Int64, false),
+        Field::new("k", DataType::Int32, true),
+        Field::new("s", DataType::Utf8, true),
+        Field::new("crop", DataType::Utf8, true),
+        Field::new("b", DataType::Binary, true),
+    ]));
+    let batch = |n: usize, seed: usize| {
+        let row = |i: usize| i + seed;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Float64Array::from_iter((0..n).map(|i| {
+                (row(i) % 11 != 3).then(|| -93.5 + row(i) as f64 * 1e-5)
+            }))),
+            Arc::new(Float64Array::from_iter((0..n).map(|i| {
+                (row(i) % 11 != 3).then(|| 41.6 - row(i) as f64 * 1e-5)
+            }))),
+            Arc::new(Float64Array::from_iter((0..n).map(|i| match row(i) % 5 {
+                0 => None,
+                1 => Some(f64::NAN),
+                2 => Some(0.0),
+                _ => Some(row(i) as f64 * 0.25 - 100.0),
+            }))),
+            Arc::new(Float64Array::from_iter(
+                (0..n).map(|i| (row(i) % 4 != 0).then_some(9.0)),
+            )),
+            Arc::new(Float64Array::from(vec![None::<f64>; n])),
+            Arc::new(Int64Array::from_iter_values(
+                (0..n).map(|i| row(i) as i64 * 100 - 5000),
+            )),
+            Arc::new(Int32Array::from_iter(
+                (0..n).map(|i| (row(i) % 3 == 0).then_some(7)),
+            )),
+            Arc::new(StringArray::from_iter(
+                (0..n).map(|i| (row(i) % 6 != 0).then(|| format!("s{}", row(i) % 13))),
+            )),
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                "corn", n,
+            ))),
+            Arc::new(BinaryArray::from_iter((0..n).map(|i| {
+                (row(i) % 9 != 0).then(|| vec![row(i) as u8; row(i) % 4])
+            }))),
+        ];
+        RecordBatch::try_new(schema.clone(), columns).unwrap()
+    };
+    let batches = vec![
+        batch(300, 0),
+        batch(1, 300),
+        batch(450, 301),
+        batch(249, 751),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("flat.parquet");
+    let opts = GeoParquetOptions {
+        row_group_rows: 256,
+        ..Default::default()
+    };
+    let mut w =
+        GeoParquetWriter::try_new(std::fs::File::create(&p).unwrap(), schema.clone(), &opts)
+            .unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    let stats = w.finish().unwrap();
+    assert_eq!((stats.rows, stats.row_groups), (1000, 4));
+
+    // every value back, NaN and nulls included (compared bit for bit)
+    let f = read_geoparquet(&p).unwrap();
+    assert_eq!(f.num_rows(), 1000);
+    assert_same(&batches, &f.batches);
+    let back_v: Vec<Option<u64>> = f
+        .batches
+        .iter()
+        .flat_map(|b| {
+            let v = b
+                .column_by_name("v")
+                .unwrap()
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .unwrap();
+            (0..v.len())
+                .map(|i| v.is_valid(i).then(|| v.value(i).to_bits()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let orig_v: Vec<Option<u64>> = batches
+        .iter()
+        .flat_map(|b| {
+            let v = b.column(2).as_any().downcast_ref::<Float64Array>().unwrap();
+            (0..v.len())
+                .map(|i| v.is_valid(i).then(|| v.value(i).to_bits()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(back_v, orig_v);
+    // null points: null geometry and null covering
+    let null_points: usize = f
+        .batches
+        .iter()
+        .map(|b| b.column_by_name("bbox").unwrap().null_count())
+        .sum();
+    assert_eq!(null_points, (0..1000).filter(|r| r % 11 == 3).count());
+    let null_geoms: usize = f
+        .batches
+        .iter()
+        .map(|b| b.column_by_name("geometry").unwrap().null_count())
+        .sum();
+    assert_eq!(null_geoms, null_points);
+
+    // chunk statistics and encodings, row group by row group
+    let reader = SerializedFileReader::new(std::fs::File::open(&p).unwrap()).unwrap();
+    let meta = reader.metadata();
+    let leaf = |rg: usize, name: &str| {
+        let g = meta.row_group(rg);
+        (0..g.num_columns())
+            .map(|c| g.column(c))
+            .find(|c| c.column_path().string() == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+            .clone()
+    };
+    let mut start = 0usize;
+    for rg in 0..meta.num_row_groups() {
+        let rows = meta.row_group(rg).num_rows() as usize;
+        let range = start..start + rows;
+        start += rows;
+        // v: min/max of the valid, non-NaN values; 0.0 written as -0.0 when it is the minimum
+        let vals: Vec<f64> = range
+            .clone()
+            .filter(|r| !matches!(r % 5, 0 | 1))
+            .map(|r| {
+                if r % 5 == 2 {
+                    0.0
+                } else {
+                    r as f64 * 0.25 - 100.0
+                }
+            })
+            .collect();
+        let (lo, hi) = vals
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(*v), b.max(*v))
+            });
+        match leaf(rg, "v").statistics() {
+            Some(Statistics::Double(s)) => {
+                let (smin, smax) = (*s.min_opt().unwrap(), *s.max_opt().unwrap());
+                assert_eq!(smin, lo, "row group {rg}");
+                assert_eq!(smax, hi, "row group {rg}");
+                if lo == 0.0 {
+                    assert!(smin.is_sign_negative());
+                }
+                assert_eq!(
+                    s.null_count_opt(),
+                    Some(range.clone().filter(|r| r % 5 == 0).count() as u64)
+                );
+            }
+            other => panic!("v statistics: {other:?}"),
+        }
+        match leaf(rg, "n").statistics() {
+            Some(Statistics::Int64(s)) => {
+                assert_eq!(*s.min_opt().unwrap(), range.start as i64 * 100 - 5000);
+                assert_eq!(*s.max_opt().unwrap(), (range.end - 1) as i64 * 100 - 5000);
+            }
+            other => panic!("n statistics: {other:?}"),
+        }
+        match leaf(rg, "bbox.ymin").statistics() {
+            Some(Statistics::Double(s)) => {
+                let ys: Vec<f64> = range
+                    .clone()
+                    .filter(|r| r % 11 != 3)
+                    .map(|r| 41.6 - r as f64 * 1e-5)
+                    .collect();
+                assert_eq!(*s.max_opt().unwrap(), ys[0]);
+                assert_eq!(*s.min_opt().unwrap(), *ys.last().unwrap());
+            }
+            other => panic!("bbox.ymin statistics: {other:?}"),
+        }
+        match leaf(rg, "none").statistics() {
+            Some(Statistics::Double(s)) => {
+                assert_eq!((s.min_opt(), s.null_count_opt()), (None, Some(rows as u64)));
+            }
+            other => panic!("none statistics: {other:?}"),
+        }
+        // constant chunks are a one-entry dictionary; varying ones are plain
+        for name in ["constant", "crop", "k"] {
+            let c = leaf(rg, name);
+            assert!(
+                c.dictionary_page_offset().is_some(),
+                "{name} in row group {rg}"
+            );
+        }
+        for name in ["v", "s", "b", "geometry", "bbox.ymin"] {
+            let c = leaf(rg, name);
+            assert!(
+                c.dictionary_page_offset().is_none(),
+                "{name} in row group {rg}"
+            );
+        }
+    }
+}
