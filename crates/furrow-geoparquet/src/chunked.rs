@@ -646,17 +646,11 @@ fn statistics(pieces: &[Piece<'_>], nulls: u64) -> Option<Statistics> {
             for p in pieces {
                 if let Values::F64(v) = p.values {
                     match p.nulls {
-                        None => {
-                            for x in v {
-                                lo = lo.min(*x);
-                                hi = hi.max(*x);
-                            }
-                        }
+                        None => min_max(v, &mut lo, &mut hi),
                         Some(_) => {
                             for (i, x) in v.iter().enumerate() {
                                 if p.is_valid(i) {
-                                    lo = lo.min(*x);
-                                    hi = hi.max(*x);
+                                    min_max(std::slice::from_ref(x), &mut lo, &mut hi);
                                 }
                             }
                         }
@@ -712,5 +706,33 @@ fn statistics(pieces: &[Piece<'_>], nulls: u64) -> Option<Statistics> {
             ))
         }
         Values::Bytes(..) => None,
+    }
+}
+
+/// Folds `v` into the running `lo`/`hi`, skipping NaN (a comparison with NaN is false), four lanes at a
+/// time so that the compiler keeps them in vector registers.
+fn min_max(v: &[f64], lo: &mut f64, hi: &mut f64) {
+    let (mut l, mut h) = ([*lo; 4], [*hi; 4]);
+    let chunks = v.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..4 {
+            if c[k] < l[k] {
+                l[k] = c[k];
+            }
+            if c[k] > h[k] {
+                h[k] = c[k];
+            }
+        }
+    }
+    for x in rest.iter().chain(&l) {
+        if *x < *lo {
+            *lo = *x;
+        }
+    }
+    for x in rest.iter().chain(&h) {
+        if *x > *hi {
+            *hi = *x;
+        }
     }
 }

@@ -588,6 +588,9 @@ struct Builder {
     section_valid: Vec<bool>,
     extra: MapBuilder<StringBuilder, Float64Builder>,
     cap: usize,
+    /// Columns with one value a file (operation type, crop, machinery...), built once for a full batch
+    /// and sliced: one slot per column of `cols`.
+    constants: Vec<Option<ArrayRef>>,
 }
 
 impl Builder {
@@ -602,6 +605,7 @@ impl Builder {
             }
         }
         Builder {
+            constants: vec![None; cols.len()],
             cols,
             x: Vec::with_capacity(cap),
             y: Vec::with_capacity(cap),
@@ -635,7 +639,19 @@ impl Builder {
         let n = self.len();
         let units = plan.units;
         let mut out: Vec<ArrayRef> = Vec::with_capacity(self.cols.len());
-        for c in &self.cols {
+        let rows = n.max(self.cap);
+        for (k, c) in self.cols.iter().enumerate() {
+            let constant = &mut self.constants[k];
+            let mut constant = |make: &dyn Fn(usize) -> ArrayRef| -> ArrayRef {
+                match constant {
+                    Some(a) if a.len() >= n => a.slice(0, n),
+                    _ => {
+                        let a = make(rows);
+                        *constant = Some(a.clone());
+                        a.slice(0, n)
+                    }
+                }
+            };
             let a: ArrayRef = match c {
                 Column::X => Arc::new(Float64Array::from(std::mem::take(&mut self.x))),
                 Column::Y => Arc::new(Float64Array::from(std::mem::take(&mut self.y))),
@@ -650,12 +666,18 @@ impl Builder {
                     std::mem::take(&mut self.local).into(),
                     self.local_nulls.finish(),
                 )),
-                Column::OperationType => Arc::new(StringArray::from_iter_values(
-                    std::iter::repeat_n(plan.operation_type.as_str(), n),
-                )),
-                Column::OriginalOperationType => Arc::new(StringArray::from_iter_values(
-                    std::iter::repeat_n(plan.original_operation_type.as_str(), n),
-                )),
+                Column::OperationType => constant(&|n| {
+                    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                        plan.operation_type.as_str(),
+                        n,
+                    )))
+                }),
+                Column::OriginalOperationType => constant(&|n| {
+                    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                        plan.original_operation_type.as_str(),
+                        n,
+                    )))
+                }),
                 Column::Number(p) => {
                     let mut v = match self.num_slot[p.index()] {
                         usize::MAX => vec![f64::NAN; n],
@@ -668,9 +690,7 @@ impl Builder {
                     }
                     Arc::new(Float64Array::new(v.into(), nulls))
                 }
-                Column::RecordingStatus => Arc::new(StringArray::from_iter_values(
-                    self.on.drain(..).map(|b| if b { "On" } else { "Off" }),
-                )),
+                Column::RecordingStatus => Arc::new(on_off(&mut self.on)),
                 Column::SectionId => {
                     let valid = std::mem::take(&mut self.section_valid);
                     Arc::new(Int32Array::new(
@@ -678,13 +698,13 @@ impl Builder {
                         nulls_of(&valid),
                     ))
                 }
-                Column::Crop => Arc::new(const_str(plan.crops.first(), n)),
-                Column::Variety => Arc::new(const_str(plan.varieties.first(), n)),
-                Column::Machinery => {
+                Column::Crop => constant(&|n| Arc::new(const_str(plan.crops.first(), n))),
+                Column::Variety => constant(&|n| Arc::new(const_str(plan.varieties.first(), n))),
+                Column::Machinery => constant(&|n| {
                     let names: Vec<&str> = plan.machinery.iter().map(|m| m.name.as_str()).collect();
                     Arc::new(const_list(&names, n))
-                }
-                Column::TillType => Arc::new(const_list(&[], n)),
+                }),
+                Column::TillType => constant(&|n| Arc::new(const_list(&[], n))),
                 Column::Products => {
                     let rates = out
                         .iter()
@@ -729,6 +749,24 @@ fn nulls_of(valid: &[bool]) -> Option<NullBuffer> {
     } else {
         Some(NullBuffer::from(valid))
     }
+}
+
+/// `recordingStatus` from the points' on/off flags (which it empties), offsets and bytes written
+/// directly.
+fn on_off(on: &mut Vec<bool>) -> StringArray {
+    let mut offsets: Vec<i32> = Vec::with_capacity(on.len() + 1);
+    let mut bytes: Vec<u8> = Vec::with_capacity(on.len() * 3);
+    offsets.push(0);
+    for b in on.drain(..) {
+        bytes.extend_from_slice(if b { b"On" } else { b"Off" });
+        offsets.push(bytes.len() as i32);
+    }
+    // offsets grow monotonically and the bytes are ASCII (`StringArray::new` checks both)
+    StringArray::new(
+        arrow_buffer::OffsetBuffer::new(offsets.into()),
+        bytes.into(),
+        None,
+    )
 }
 
 fn const_str(v: Option<&String>, n: usize) -> StringArray {
