@@ -198,7 +198,10 @@ pub fn write_plans(
         convert(&mut |batch| write(&batch))?;
     } else {
         std::thread::scope(|scope| -> Result<()> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+            // The GeoParquet writer encodes a row group at a time: a queue that holds one lets the
+            // conversion run on while a row group is compressed (~2 MB a batch, at most 16).
+            let queue = (wopts.geoparquet.row_group_rows / WRITE_BATCH_ROWS + 1).clamp(2, 16);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(queue);
             let encoder = scope.spawn(move || -> Result<()> {
                 for batch in rx {
                     write(&batch)?;
