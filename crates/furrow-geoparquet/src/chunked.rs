@@ -261,19 +261,36 @@ impl<W: Write + Send> ChunkedWriter<W> {
                             })
                         })
                         .collect::<PResult<_>>()?;
+                    // children sharing their buffers (a point's covering: xmax is xmin) are encoded once
+                    let mut done: Vec<(Vec<[usize; 4]>, Bytes, ColumnCloseResult)> = Vec::new();
                     for k in 0..n {
                         let pieces: Vec<Piece<'_>> = structs
                             .iter()
                             .map(|s| Piece::of(kind, s.column(k).as_ref(), s.nulls()))
                             .collect::<PResult<_>>()?;
-                        let (bytes, close) = encode_chunk(
-                            &self.leaves[leaf],
-                            &pieces,
-                            self.compression,
-                            &mut self.zstd,
-                            &mut self.page,
-                            &mut self.packed,
-                        )?;
+                        let key: Vec<[usize; 4]> = pieces.iter().map(Piece::identity).collect();
+                        let descr = &self.leaves[leaf];
+                        let (bytes, close) = match done.iter().find(|(k, _, _)| *k == key) {
+                            Some((_, bytes, close)) => (
+                                bytes.clone(),
+                                ColumnCloseResult {
+                                    metadata: with_descr(&close.metadata, descr)?,
+                                    ..close.clone()
+                                },
+                            ),
+                            None => {
+                                let (bytes, close) = encode_chunk(
+                                    descr,
+                                    &pieces,
+                                    self.compression,
+                                    &mut self.zstd,
+                                    &mut self.page,
+                                    &mut self.packed,
+                                )?;
+                                done.push((key, bytes.clone(), close.clone()));
+                                (bytes, close)
+                            }
+                        };
                         rg.append_column(&bytes, close)?;
                         leaf += 1;
                     }
@@ -355,6 +372,21 @@ impl<'a> Piece<'a> {
             len: a.len(),
             nulls: nulls.filter(|n| n.null_count() > 0),
         })
+    }
+
+    /// Where the piece's values and validity live: two pieces with the same identity hold the same data.
+    fn identity(&self) -> [usize; 4] {
+        let values = match self.values {
+            Values::F64(v) => v.as_ptr() as usize,
+            Values::I64(v) => v.as_ptr() as usize,
+            Values::I32(v) => v.as_ptr() as usize,
+            Values::Bytes(o, d) => o.as_ptr() as usize ^ (d.as_ptr() as usize).rotate_left(32),
+        };
+        let nulls = self
+            .nulls
+            .map_or(0, |n| n.inner().values().as_ptr() as usize);
+        let offset = self.nulls.map_or(0, |n| n.offset());
+        [values, self.len, nulls, offset]
     }
 
     fn is_valid(&self, i: usize) -> bool {
@@ -634,6 +666,22 @@ fn encode_chunk(
         offset_index: None,
     };
     Ok((Bytes::from(buf), close))
+}
+
+/// The metadata of a chunk encoded for another column with the same data, for column `descr`.
+fn with_descr(meta: &ColumnChunkMetaData, descr: &ColumnDescPtr) -> PResult<ColumnChunkMetaData> {
+    let mut b = ColumnChunkMetaData::builder(descr.clone())
+        .set_compression(meta.compression())
+        .set_encodings_mask(*meta.encodings_mask())
+        .set_num_values(meta.num_values())
+        .set_total_compressed_size(meta.compressed_size())
+        .set_total_uncompressed_size(meta.uncompressed_size())
+        .set_data_page_offset(meta.data_page_offset())
+        .set_dictionary_page_offset(meta.dictionary_page_offset());
+    if let Some(s) = meta.statistics() {
+        b = b.set_statistics(s.clone());
+    }
+    b.build()
 }
 
 /// Chunk statistics of numbers: min/max of the valid values (NaN skipped, zero signed as the format

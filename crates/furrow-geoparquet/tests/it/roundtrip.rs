@@ -361,6 +361,34 @@ fn flat_chunks_keep_nulls_nans_constants_and_statistics() {
         .map(|b| b.column_by_name("geometry").unwrap().null_count())
         .sum();
     assert_eq!(null_geoms, null_points);
+    // the covering: xmin = xmax = x, ymin = ymax = y on every valid row (xmax and ymax are encoded once
+    // with xmin and ymin, their chunks shared)
+    let mut checked = 0;
+    for b in &f.batches {
+        let bbox = b.column_by_name("bbox").unwrap();
+        let bbox = bbox.as_any().downcast_ref::<StructArray>().unwrap();
+        let get = |n: &str| {
+            bbox.column_by_name(n)
+                .unwrap()
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .unwrap()
+                .clone()
+        };
+        let (x0, y0, x1, y1) = (get("xmin"), get("ymin"), get("xmax"), get("ymax"));
+        let xs = b.column_by_name("x").unwrap();
+        let xs = xs.as_any().downcast_ref::<Float64Array>().unwrap();
+        let ys = b.column_by_name("y").unwrap();
+        let ys = ys.as_any().downcast_ref::<Float64Array>().unwrap();
+        for i in 0..b.num_rows() {
+            if bbox.is_valid(i) {
+                assert_eq!((x0.value(i), x1.value(i)), (xs.value(i), xs.value(i)));
+                assert_eq!((y0.value(i), y1.value(i)), (ys.value(i), ys.value(i)));
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 1000 - null_points);
 
     // chunk statistics and encodings, row group by row group
     let reader = SerializedFileReader::new(std::fs::File::open(&p).unwrap()).unwrap();
@@ -429,6 +457,11 @@ fn flat_chunks_keep_nulls_nans_constants_and_statistics() {
             }
             other => panic!("bbox.ymin statistics: {other:?}"),
         }
+        assert_eq!(
+            leaf(rg, "bbox.ymax").statistics(),
+            leaf(rg, "bbox.ymin").statistics()
+        );
+        assert_eq!(leaf(rg, "bbox.xmax").column_path().string(), "bbox.xmax");
         match leaf(rg, "none").statistics() {
             Some(Statistics::Double(s)) => {
                 assert_eq!((s.min_opt(), s.null_count_opt()), (None, Some(rows as u64)));
