@@ -335,7 +335,7 @@ enum Values<'a> {
     Bytes(&'a [i32], &'a [u8]),
 }
 
-fn downcast<'a, T: 'static>(a: &'a dyn Array) -> PResult<&'a T> {
+fn downcast<T: 'static>(a: &dyn Array) -> PResult<&T> {
     a.as_any()
         .downcast_ref::<T>()
         .ok_or_else(|| ParquetError::General(format!("unexpected array type {}", a.data_type())))
@@ -599,6 +599,14 @@ fn encode_chunk(
         Encoding::PLAIN
     };
 
+    if page.len() > i32::MAX as usize {
+        // page sizes are i32 in the format; one page holds a whole chunk
+        return Err(ParquetError::General(format!(
+            "{}: a column chunk of {} bytes is more than one Parquet page can hold; use smaller row groups",
+            descr.path(),
+            page.len()
+        )));
+    }
     let mut out = TrackedWrite::new(Vec::new());
     let mut writer = SerializedPageWriter::new(&mut out);
     let (mut compressed, mut uncompressed) = (0i64, 0i64);
@@ -637,7 +645,6 @@ fn encode_chunk(
     compressed += spec.compressed_size as i64;
     uncompressed += spec.uncompressed_size as i64;
     let data_offset = spec.offset as i64;
-    drop(writer);
     let buf = out.into_inner()?;
     let mut encodings = vec![Encoding::PLAIN];
     if optional {
@@ -716,16 +723,10 @@ fn statistics(pieces: &[Piece<'_>], nulls: u64) -> Option<Statistics> {
             Some(Statistics::double(lo, hi, None, Some(nulls), false))
         }
         Values::I64(_) => {
-            let mut r: Option<(i64, i64)> = None;
-            for p in pieces {
-                if let Values::I64(v) = p.values {
-                    for (i, x) in v.iter().enumerate() {
-                        if p.is_valid(i) {
-                            r = Some(r.map_or((*x, *x), |(a, b)| (a.min(*x), b.max(*x))));
-                        }
-                    }
-                }
-            }
+            let r = int_range(pieces, |v| match v {
+                Values::I64(v) => Some(v),
+                _ => None,
+            });
             Some(Statistics::int64(
                 r.map(|r| r.0),
                 r.map(|r| r.1),
@@ -735,16 +736,10 @@ fn statistics(pieces: &[Piece<'_>], nulls: u64) -> Option<Statistics> {
             ))
         }
         Values::I32(_) => {
-            let mut r: Option<(i32, i32)> = None;
-            for p in pieces {
-                if let Values::I32(v) = p.values {
-                    for (i, x) in v.iter().enumerate() {
-                        if p.is_valid(i) {
-                            r = Some(r.map_or((*x, *x), |(a, b)| (a.min(*x), b.max(*x))));
-                        }
-                    }
-                }
-            }
+            let r = int_range(pieces, |v| match v {
+                Values::I32(v) => Some(v),
+                _ => None,
+            });
             Some(Statistics::int32(
                 r.map(|r| r.0),
                 r.map(|r| r.1),
@@ -755,6 +750,22 @@ fn statistics(pieces: &[Piece<'_>], nulls: u64) -> Option<Statistics> {
         }
         Values::Bytes(..) => None,
     }
+}
+
+/// Min and max of the valid integers of the pieces (`values` picks a piece's slice), `None` when none is.
+fn int_range<'a, T: Copy + Ord + 'a>(
+    pieces: &[Piece<'a>],
+    values: impl Fn(&Values<'a>) -> Option<&'a [T]>,
+) -> Option<(T, T)> {
+    let mut r: Option<(T, T)> = None;
+    for p in pieces {
+        for (i, x) in values(&p.values).into_iter().flatten().enumerate() {
+            if p.is_valid(i) {
+                r = Some(r.map_or((*x, *x), |(a, b)| (a.min(*x), b.max(*x))));
+            }
+        }
+    }
+    r
 }
 
 /// Folds `v` into the running `lo`/`hi`, skipping NaN (a comparison with NaN is false), four lanes at a
