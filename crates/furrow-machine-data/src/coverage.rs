@@ -1,6 +1,6 @@
 //! Covered area as a MultiPolygon: swaths rasterised on a local grid, with bounded memory.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use geo::{BooleanOps, MultiPolygon, Polygon, Rect, coord};
@@ -10,6 +10,9 @@ const M_PER_DEG: f64 = 6_371_008.8 * std::f64::consts::PI / 180.0;
 const MAX_CELLS: usize = 2_000_000;
 /// Above this many row runs the grid is coarsened before the union, so the union stays fast.
 const MAX_RUNS: usize = 40_000;
+/// Above this many 64 × 64-cell tiles (512 bytes each: 32 MB) the grid is coarsened too, so cells spread
+/// thin over a large area cannot take more memory than dense ones.
+const MAX_TILES: usize = 65_536;
 
 /// A fast multiplicative hasher for integer keys (cells, histogram bins).
 #[derive(Default)]
@@ -32,7 +35,95 @@ impl Hasher for CellHasher {
     }
 }
 
-type CellSet = HashSet<u64, BuildHasherDefault<CellHasher>>;
+/// The covered cells: 64 × 64-cell tiles, a row of a tile a 64-bit mask. Consecutive swaths land in the
+/// tile of the previous one, so most cells are one bit set in a tile already at hand, with no hashing.
+#[derive(Debug, Default, Clone)]
+struct CellSet {
+    /// Tile key (tile column and row, see [`key`]) → index in `tiles`.
+    index: HashMap<u64, usize, BuildHasherDefault<CellHasher>>,
+    tiles: Vec<(u64, [u64; 64])>,
+    /// Cells set.
+    count: usize,
+    /// The last tile used: its key and index.
+    last: Option<(u64, usize)>,
+}
+
+impl CellSet {
+    fn insert(&mut self, ix: i32, iy: i32) {
+        let tk = key(ix >> 6, iy >> 6);
+        let t = match self.last {
+            Some((k, t)) if k == tk => t,
+            _ => {
+                let next = self.tiles.len();
+                let t = *self.index.entry(tk).or_insert(next);
+                if t == next {
+                    self.tiles.push((tk, [0; 64]));
+                }
+                self.last = Some((tk, t));
+                t
+            }
+        };
+        let (row, bit) = ((iy & 63) as usize, 1u64 << (ix & 63));
+        if let Some((_, rows)) = self.tiles.get_mut(t) {
+            if rows[row] & bit == 0 {
+                rows[row] |= bit;
+                self.count += 1;
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Every cell, tile by tile.
+    fn for_each(&self, mut f: impl FnMut(i32, i32)) {
+        for (tk, rows) in &self.tiles {
+            let (tx, ty) = unkey(*tk);
+            for (r, mask) in rows.iter().enumerate() {
+                let mut m = *mask;
+                while m != 0 {
+                    let b = m.trailing_zeros() as i32;
+                    m &= m - 1;
+                    f(tx * 64 + b, ty * 64 + r as i32);
+                }
+            }
+        }
+    }
+
+    /// Row runs of cells `(iy, first ix, last ix)` in row order, from the tiles sorted by row band.
+    fn runs(&self) -> Vec<(i32, i32, i32)> {
+        let mut order: Vec<(i32, i32, usize)> = self
+            .tiles
+            .iter()
+            .enumerate()
+            .map(|(i, (tk, _))| {
+                let (tx, ty) = unkey(*tk);
+                (ty, tx, i)
+            })
+            .collect();
+        order.sort_unstable();
+        let mut runs: Vec<(i32, i32, i32)> = Vec::new();
+        for band in order.chunk_by(|a, b| a.0 == b.0) {
+            let ty = band[0].0;
+            for r in 0..64 {
+                let iy = ty * 64 + r as i32;
+                for &(_, tx, i) in band {
+                    let mut m = self.tiles[i].1[r];
+                    while m != 0 {
+                        let ix = tx * 64 + m.trailing_zeros() as i32;
+                        m &= m - 1;
+                        match runs.last_mut() {
+                            Some((ry, _, b)) if *ry == iy && *b + 1 == ix => *b = ix,
+                            _ => runs.push((iy, ix, ix)),
+                        }
+                    }
+                }
+            }
+        }
+        runs
+    }
+}
 
 fn key(ix: i32, iy: i32) -> u64 {
     (u64::from(ix as u32) << 32) | u64::from(iy as u32)
@@ -51,12 +142,7 @@ pub struct Coverage {
     cell: f64,
     cells: CellSet,
     last: Option<(f64, f64)>,
-    /// Direct-mapped cache of cells inserted lately: consecutive swaths overlap, and most of their cells
-    /// are already in `cells`; checking here first skips the hash-table probe (a cache miss when large).
-    recent: Vec<u64>,
 }
-
-const RECENT: usize = 4096;
 
 impl std::fmt::Debug for CellHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -91,9 +177,6 @@ impl Coverage {
         if width.is_nan() || width <= 0.0 || !x.is_finite() || !y.is_finite() {
             return;
         }
-        if self.recent.is_empty() {
-            self.recent = vec![u64::MAX; RECENT];
-        }
         let (x0, y0, mx) = *self
             .origin
             .get_or_insert_with(|| (x, y, M_PER_DEG * y.to_radians().cos().max(1e-6)));
@@ -127,33 +210,21 @@ impl Coverage {
             for j in 0..=n_across {
                 let b = -width / 2.0 + (j as f64 * c).min(width);
                 let (qx, qy) = (px + dx * a + rx * b, py + dy * a + ry * b);
-                let k = key((qx / c).floor() as i32, (qy / c).floor() as i32);
-                let slot = (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize;
-                // u64::MAX marks an empty slot, so that key (cell -1/-1) always goes to the set
-                if k == u64::MAX || self.recent.get(slot) != Some(&k) {
-                    self.cells.insert(k);
-                    if let Some(r) = self.recent.get_mut(slot) {
-                        *r = k;
-                    }
-                }
+                self.cells
+                    .insert((qx / c).floor() as i32, (qy / c).floor() as i32);
             }
         }
-        while self.cells.len() > MAX_CELLS {
+        while self.cells.len() > MAX_CELLS || self.cells.tiles.len() > MAX_TILES {
             self.coarsen();
         }
     }
 
     fn coarsen(&mut self) {
         self.cell *= 2.0;
-        self.recent.fill(u64::MAX);
-        self.cells = self
-            .cells
-            .iter()
-            .map(|&k| {
-                let (ix, iy) = unkey(k);
-                key(ix.div_euclid(2), iy.div_euclid(2))
-            })
-            .collect();
+        let mut coarse = CellSet::default();
+        self.cells
+            .for_each(|ix, iy| coarse.insert(ix.div_euclid(2), iy.div_euclid(2)));
+        self.cells = coarse;
     }
 
     /// The covered cells as a MultiPolygon in lon/lat (row runs of cells merged by a union).
@@ -183,23 +254,7 @@ impl Coverage {
     }
 
     fn runs(&self) -> Vec<(i32, i32, i32)> {
-        let mut cells: Vec<(i32, i32)> = self
-            .cells
-            .iter()
-            .map(|&k| {
-                let (ix, iy) = unkey(k);
-                (iy, ix)
-            })
-            .collect();
-        cells.sort_unstable();
-        let mut runs: Vec<(i32, i32, i32)> = Vec::new();
-        for (iy, ix) in cells {
-            match runs.last_mut() {
-                Some((ry, _, b)) if *ry == iy && *b + 1 == ix => *b = ix,
-                _ => runs.push((iy, ix, ix)),
-            }
-        }
-        runs
+        self.cells.runs()
     }
 }
 
@@ -229,4 +284,71 @@ fn union_all(mut parts: Vec<Polygon<f64>>) -> MultiPolygon<f64> {
             .collect();
     }
     level.pop().unwrap_or_else(|| MultiPolygon::new(vec![]))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The tiled set against a plain set of the same cells: count, cells, row runs and coarsening, over
+    /// cells clustered like swaths and scattered across tile borders and the sign change of both axes.
+    #[test]
+    fn tiled_cells_match_a_plain_set() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: i32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as i32
+        };
+        let mut tiled = CellSet::default();
+        let mut plain: BTreeSet<(i32, i32)> = BTreeSet::new();
+        let (mut x, mut y) = (-70, -40);
+        for i in 0..60_000 {
+            // a walk (runs along rows, repeats) with a jump now and then
+            if i % 5_000 == 0 {
+                (x, y) = (next(600) - 300, next(600) - 300);
+            }
+            x += next(3) - 1;
+            y += next(3) - 1;
+            for k in 0..4 {
+                tiled.insert(x + k, y);
+                plain.insert((y, x + k));
+            }
+        }
+        assert_eq!(tiled.len(), plain.len());
+        let mut seen = BTreeSet::new();
+        tiled.for_each(|ix, iy| {
+            assert!(seen.insert((iy, ix)), "cell {ix}/{iy} twice");
+        });
+        assert_eq!(seen, plain);
+        let mut runs: Vec<(i32, i32, i32)> = Vec::new();
+        for &(iy, ix) in &plain {
+            match runs.last_mut() {
+                Some((ry, _, b)) if *ry == iy && *b + 1 == ix => *b = ix,
+                _ => runs.push((iy, ix, ix)),
+            }
+        }
+        assert_eq!(tiled.runs(), runs);
+        assert!(runs.len() > 1_000 && runs.iter().any(|r| r.0 < 0) && runs.iter().any(|r| r.1 > 0));
+
+        let mut cov = Coverage {
+            cells: tiled,
+            cell: 1.0,
+            ..Coverage::default()
+        };
+        cov.coarsen();
+        let coarse: BTreeSet<(i32, i32)> = plain
+            .iter()
+            .map(|&(iy, ix)| (iy.div_euclid(2), ix.div_euclid(2)))
+            .collect();
+        let mut got = BTreeSet::new();
+        cov.cells.for_each(|ix, iy| {
+            got.insert((iy, ix));
+        });
+        assert_eq!((cov.cells.len(), cov.cell), (coarse.len(), 2.0));
+        assert_eq!(got, coarse);
+    }
 }
