@@ -389,8 +389,28 @@ impl<'a> Piece<'a> {
         [values, self.len, nulls, offset]
     }
 
-    fn is_valid(&self, i: usize) -> bool {
-        self.nulls.is_none_or(|n| n.is_valid(i))
+    /// Whether `f` holds for the index of every valid row (stopping at the first that fails); the
+    /// validity is read 64 bits at a time.
+    fn all_valid(&self, f: impl FnMut(usize) -> bool) -> bool {
+        match self.nulls {
+            None => (0..self.len).all(f),
+            Some(n) => n.valid_indices().all(f),
+        }
+    }
+
+    /// Calls `f` with the index of every valid row.
+    fn for_valid(&self, mut f: impl FnMut(usize)) {
+        self.all_valid(|i| {
+            f(i);
+            true
+        });
+    }
+
+    fn first_valid(&self) -> Option<usize> {
+        match self.nulls {
+            None => (self.len > 0).then_some(0),
+            Some(n) => n.valid_indices().next(),
+        }
     }
 }
 
@@ -419,20 +439,41 @@ fn write_levels(
     } else {
         packed.clear();
         packed.reserve(rows.div_ceil(8));
-        let (mut byte, mut bit) = (0u8, 0u32);
+        // the validity bitmaps, 64 bits at a time, one after the other
+        let (mut acc, mut bits) = (0u128, 0u32);
+        let mut push = |word: u64, n: u32| {
+            acc |= u128::from(word) << bits;
+            bits += n;
+            if bits >= 64 {
+                packed.extend_from_slice(&(acc as u64).to_le_bytes());
+                acc >>= 64;
+                bits -= 64;
+            }
+        };
         for p in pieces {
-            for i in 0..p.len {
-                byte |= u8::from(p.is_valid(i)) << bit;
-                bit += 1;
-                if bit == 8 {
-                    packed.push(byte);
-                    (byte, bit) = (0, 0);
+            match p.nulls {
+                None => {
+                    for _ in 0..p.len / 64 {
+                        push(u64::MAX, 64);
+                    }
+                    let r = (p.len % 64) as u32;
+                    if r > 0 {
+                        push(u64::MAX >> (64 - r), r);
+                    }
+                }
+                Some(n) => {
+                    let chunks = n.inner().bit_chunks();
+                    for w in chunks.iter() {
+                        push(w, 64);
+                    }
+                    let r = chunks.remainder_len() as u32;
+                    if r > 0 {
+                        push(chunks.remainder_bits(), r);
+                    }
                 }
             }
         }
-        if bit > 0 {
-            packed.push(byte);
-        }
+        packed.extend_from_slice(&acc.to_le_bytes()[..bits.div_ceil(8) as usize]);
         for run in packed.chunks(63) {
             page.push(((run.len() as u8) << 1) | 1);
             page.extend_from_slice(run);
@@ -452,13 +493,7 @@ fn put_plain<T: ArrowNativeType, const N: usize>(
     match p.nulls {
         // the in-memory bytes of the buffer are its little-endian encoding on this target
         None if cfg!(target_endian = "little") => page.extend_from_slice(v.to_byte_slice()),
-        _ => {
-            for (i, x) in v.iter().enumerate() {
-                if p.is_valid(i) {
-                    page.extend_from_slice(&le(*x));
-                }
-            }
-        }
+        _ => p.for_valid(|i| page.extend_from_slice(&le(v[i]))),
     }
 }
 
@@ -471,10 +506,7 @@ fn all_equal<T: Copy, F: Copy>(
 ) -> bool {
     match p.nulls {
         None => v.iter().all(|x| eq(*x, first)),
-        Some(_) => v
-            .iter()
-            .enumerate()
-            .all(|(i, x)| !p.is_valid(i) || eq(*x, first)),
+        Some(_) => p.all_valid(|i| eq(v[i], first)),
     }
 }
 
@@ -482,7 +514,23 @@ fn first_valid(pieces: &[Piece<'_>]) -> Option<(usize, usize)> {
     pieces
         .iter()
         .enumerate()
-        .find_map(|(k, p)| (0..p.len).find(|&i| p.is_valid(i)).map(|i| (k, i)))
+        .find_map(|(k, p)| p.first_valid().map(|i| (k, i)))
+}
+
+/// Whether every valid value of a string or binary piece is `f`: without nulls, the lengths are checked
+/// from the offsets and the bytes compared with `f` repeated, a few kilobytes at a time.
+fn bytes_all_equal(p: &Piece<'_>, off: &[i32], data: &[u8], f: &[u8]) -> bool {
+    if p.nulls.is_some() || f.is_empty() {
+        return p.all_valid(|j| bytes_at(off, data, j) == f);
+    }
+    let l = f.len() as i32;
+    if !off.windows(2).all(|w| w[1] - w[0] == l) {
+        return false;
+    }
+    let block = f.repeat((4096 / f.len()).max(1));
+    data[off[0] as usize..off[p.len] as usize]
+        .chunks(block.len())
+        .all(|c| c == &block[..c.len()])
 }
 
 fn bytes_at<'a>(off: &'a [i32], data: &'a [u8], i: usize) -> &'a [u8] {
@@ -538,7 +586,7 @@ fn encode_chunk(
         Values::Bytes(off, data) => {
             let f = bytes_at(off, data, i);
             pieces.iter().all(|p| match p.values {
-                Values::Bytes(o, d) => (0..p.len).all(|j| !p.is_valid(j) || bytes_at(o, d, j) == f),
+                Values::Bytes(o, d) => bytes_all_equal(p, o, d, f),
                 _ => false,
             })
         }
@@ -585,15 +633,11 @@ fn encode_chunk(
                 Values::F64(v) => put_plain(page, p, v, f64::to_le_bytes),
                 Values::I64(v) => put_plain(page, p, v, i64::to_le_bytes),
                 Values::I32(v) => put_plain(page, p, v, i32::to_le_bytes),
-                Values::Bytes(off, data) => {
-                    for i in 0..p.len {
-                        if p.is_valid(i) {
-                            let b = bytes_at(off, data, i);
-                            page.extend_from_slice(&(b.len() as u32).to_le_bytes());
-                            page.extend_from_slice(b);
-                        }
-                    }
-                }
+                Values::Bytes(off, data) => p.for_valid(|i| {
+                    let b = bytes_at(off, data, i);
+                    page.extend_from_slice(&(b.len() as u32).to_le_bytes());
+                    page.extend_from_slice(b);
+                }),
             }
         }
         Encoding::PLAIN
@@ -702,13 +746,9 @@ fn statistics(pieces: &[Piece<'_>], nulls: u64) -> Option<Statistics> {
                 if let Values::F64(v) = p.values {
                     match p.nulls {
                         None => min_max(v, &mut lo, &mut hi),
-                        Some(_) => {
-                            for (i, x) in v.iter().enumerate() {
-                                if p.is_valid(i) {
-                                    min_max(std::slice::from_ref(x), &mut lo, &mut hi);
-                                }
-                            }
-                        }
+                        Some(_) => p.for_valid(|i| {
+                            min_max(std::slice::from_ref(&v[i]), &mut lo, &mut hi);
+                        }),
                     }
                 }
             }
@@ -759,10 +799,11 @@ fn int_range<'a, T: Copy + Ord + 'a>(
 ) -> Option<(T, T)> {
     let mut r: Option<(T, T)> = None;
     for p in pieces {
-        for (i, x) in values(&p.values).into_iter().flatten().enumerate() {
-            if p.is_valid(i) {
-                r = Some(r.map_or((*x, *x), |(a, b)| (a.min(*x), b.max(*x))));
-            }
+        if let Some(v) = values(&p.values) {
+            p.for_valid(|i| {
+                let x = v[i];
+                r = Some(r.map_or((x, x), |(a, b)| (a.min(x), b.max(x))));
+            });
         }
     }
     r

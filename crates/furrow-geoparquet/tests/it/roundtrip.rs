@@ -260,6 +260,9 @@ fn flat_chunks_keep_nulls_nans_constants_and_statistics() {
         Field::new("s", DataType::Utf8, true),
         Field::new("crop", DataType::Utf8, true),
         Field::new("b", DataType::Binary, true),
+        // equal for a while, then not (with nulls): not constant in the row group where they change
+        Field::new("status", DataType::Utf8, true),
+        Field::new("late", DataType::Float64, true),
     ]));
     let batch = |n: usize, seed: usize| {
         let row = |i: usize| i + seed;
@@ -294,6 +297,12 @@ fn flat_chunks_keep_nulls_nans_constants_and_statistics() {
             ))),
             Arc::new(BinaryArray::from_iter((0..n).map(|i| {
                 (row(i) % 9 != 0).then(|| vec![row(i) as u8; row(i) % 4])
+            }))),
+            Arc::new(StringArray::from_iter((0..n).map(|i| {
+                (row(i) % 7 != 0).then_some(if row(i) < 762 { "On" } else { "Off" })
+            }))),
+            Arc::new(Float64Array::from_iter((0..n).map(|i| {
+                (row(i) % 4 != 1).then_some(if row(i) < 760 { 1.0 } else { 2.0 })
             }))),
         ];
         RecordBatch::try_new(schema.clone(), columns).unwrap()
@@ -473,6 +482,15 @@ fn flat_chunks_keep_nulls_nans_constants_and_statistics() {
             let c = leaf(rg, name);
             assert!(
                 c.dictionary_page_offset().is_some(),
+                "{name} in row group {rg}"
+            );
+        }
+        for name in ["status", "late"] {
+            // both change value a few rows into the third row group's last batch (rows 751–767)
+            let c = leaf(rg, name);
+            assert_eq!(
+                c.dictionary_page_offset().is_some(),
+                rg != 2,
                 "{name} in row group {rg}"
             );
         }
