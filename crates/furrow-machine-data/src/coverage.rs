@@ -129,6 +129,13 @@ fn key(ix: i32, iy: i32) -> u64 {
     (u64::from(ix as u32) << 32) | u64::from(iy as u32)
 }
 
+/// `v.floor() as i32` without a libm call (x86-64's baseline has no rounding instruction): the same for
+/// every input, NaN and out-of-range values included (`as` saturates, NaN gives 0).
+fn floor_i32(v: f64) -> i32 {
+    let t = v as i32;
+    t.saturating_sub(i32::from(f64::from(t) > v))
+}
+
 fn unkey(k: u64) -> (i32, i32) {
     ((k >> 32) as u32 as i32, k as u32 as i32)
 }
@@ -210,8 +217,7 @@ impl Coverage {
             for j in 0..=n_across {
                 let b = -width / 2.0 + (j as f64 * c).min(width);
                 let (qx, qy) = (px + dx * a + rx * b, py + dy * a + ry * b);
-                self.cells
-                    .insert((qx / c).floor() as i32, (qy / c).floor() as i32);
+                self.cells.insert(floor_i32(qx / c), floor_i32(qy / c));
             }
         }
         while self.cells.len() > MAX_CELLS || self.cells.tiles.len() > MAX_TILES {
@@ -291,6 +297,29 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+
+    #[test]
+    fn floor_i32_is_floor() {
+        let mut v = -70_000.0f64;
+        while v < 70_000.0 {
+            for x in [v, v + 0.5, v + 1e-9, v - 1e-9, -v] {
+                assert_eq!(floor_i32(x), x.floor() as i32, "{x}");
+            }
+            v += 0.37;
+        }
+        for x in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            3e9,
+            -3e9,
+            -0.0,
+            0.0,
+            -1e-300,
+        ] {
+            assert_eq!(floor_i32(x), x.floor() as i32, "{x}");
+        }
+    }
 
     /// The tiled set against a plain set of the same cells: count, cells, row runs and coarsening, over
     /// cells clustered like swaths and scattered across tile borders and the sign change of both axes.

@@ -106,6 +106,40 @@ impl Stat {
     }
 }
 
+impl Stat {
+    /// [`Self::add_all`] of two columns in one pass over the rows, each with its own figures.
+    fn add_pair(s: &mut Stat, t: &mut Stat, a: &[f64], b: &[f64], weights: &[f64]) {
+        let (mut x, mut y) = (*s, *t);
+        for ((&v, &u), &w) in a.iter().zip(b).zip(weights) {
+            if !v.is_nan() {
+                x.n += 1;
+                x.sum += v;
+                x.wsum += v * w;
+                x.warea += w;
+                if v < x.min {
+                    x.min = v;
+                }
+                if v > x.max {
+                    x.max = v;
+                }
+            }
+            if !u.is_nan() {
+                y.n += 1;
+                y.sum += u;
+                y.wsum += u * w;
+                y.warea += w;
+                if u < y.min {
+                    y.min = u;
+                }
+                if u > y.max {
+                    y.max = u;
+                }
+            }
+        }
+        (*s, *t) = (x, y);
+    }
+}
+
 impl Default for Stat {
     fn default() -> Self {
         Stat {
@@ -316,8 +350,27 @@ impl SummaryBuilder {
                 self.total_distance += if v.is_nan() { 0.0 } else { *v };
             }
         }
-        for (i, values) in nums {
-            self.stats[*i].add_all(values, &weights);
+        // two columns at a time: their running figures are independent, so one row's additions for both
+        // overlap instead of waiting on each other (each column's own sums stay in row order)
+        for pair in nums.chunks(2) {
+            match pair {
+                [(i, a), (j, b)] if i != j => {
+                    let (lo, hi) = ((*i).min(*j), (*i).max(*j));
+                    let (head, tail) = self.stats.split_at_mut(hi);
+                    let (si, sj) = (&mut head[lo], &mut tail[0]);
+                    let (si, sj, a, b) = if *i < *j {
+                        (si, sj, a, b)
+                    } else {
+                        (si, sj, b, a)
+                    };
+                    Stat::add_pair(si, sj, a, b, &weights);
+                }
+                _ => {
+                    for (i, values) in pair {
+                        self.stats[*i].add_all(values, &weights);
+                    }
+                }
+            }
         }
         for (t, (p, per_area)) in self.totals.iter_mut().zip(TOTAL_SOURCES) {
             let Some(values) = col(p) else {
