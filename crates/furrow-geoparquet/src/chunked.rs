@@ -763,30 +763,18 @@ fn statistics(pieces: &[Piece<'_>], nulls: u64) -> Option<Statistics> {
             Some(Statistics::double(lo, hi, None, Some(nulls), false))
         }
         Values::I64(_) => {
-            let r = int_range(pieces, |v| match v {
+            let (lo, hi) = int_range(pieces, |v| match v {
                 Values::I64(v) => Some(v),
                 _ => None,
             });
-            Some(Statistics::int64(
-                r.map(|r| r.0),
-                r.map(|r| r.1),
-                None,
-                Some(nulls),
-                false,
-            ))
+            Some(Statistics::int64(lo, hi, None, Some(nulls), false))
         }
         Values::I32(_) => {
-            let r = int_range(pieces, |v| match v {
+            let (lo, hi) = int_range(pieces, |v| match v {
                 Values::I32(v) => Some(v),
                 _ => None,
             });
-            Some(Statistics::int32(
-                r.map(|r| r.0),
-                r.map(|r| r.1),
-                None,
-                Some(nulls),
-                false,
-            ))
+            Some(Statistics::int32(lo, hi, None, Some(nulls), false))
         }
         Values::Bytes(..) => None,
     }
@@ -796,7 +784,7 @@ fn statistics(pieces: &[Piece<'_>], nulls: u64) -> Option<Statistics> {
 fn int_range<'a, T: Copy + Ord + 'a>(
     pieces: &[Piece<'a>],
     values: impl Fn(&Values<'a>) -> Option<&'a [T]>,
-) -> Option<(T, T)> {
+) -> (Option<T>, Option<T>) {
     let mut r: Option<(T, T)> = None;
     for p in pieces {
         if let Some(v) = values(&p.values) {
@@ -806,7 +794,7 @@ fn int_range<'a, T: Copy + Ord + 'a>(
             });
         }
     }
-    r
+    (r.map(|r| r.0), r.map(|r| r.1))
 }
 
 /// Folds `v` into the running `lo`/`hi`, skipping NaN (a comparison with NaN is false), four lanes at a

@@ -69,72 +69,40 @@ impl Stat {
         self.max = self.max.max(v);
     }
 
-    /// [`Self::add`] of the `values` that are not NaN, with their `weights`, in order; the running
-    /// figures stay in registers (a point costs a few instructions instead of a round trip through memory).
-    fn add_all(&mut self, values: &[f64], weights: &[f64]) {
-        let Stat {
-            mut n,
-            mut sum,
-            mut wsum,
-            mut warea,
-            mut min,
-            mut max,
-        } = *self;
-        for (&v, &w) in values.iter().zip(weights) {
-            if !v.is_nan() {
-                n += 1;
-                sum += v;
-                wsum += v * w;
-                warea += w;
-                // as f64::min / max, since neither `min` nor `max` is ever NaN
-                if v < min {
-                    min = v;
-                }
-                if v > max {
-                    max = v;
-                }
+    /// [`Self::add`] of `v` with its `weight` unless `v` is NaN; `min`/`max` as `f64::min`/`max` would
+    /// keep them, since neither is ever NaN.
+    #[inline(always)]
+    fn add_valid(&mut self, v: f64, weight: f64) {
+        if !v.is_nan() {
+            self.n += 1;
+            self.sum += v;
+            self.wsum += v * weight;
+            self.warea += weight;
+            if v < self.min {
+                self.min = v;
+            }
+            if v > self.max {
+                self.max = v;
             }
         }
-        *self = Stat {
-            n,
-            sum,
-            wsum,
-            warea,
-            min,
-            max,
-        };
     }
-}
 
-impl Stat {
+    /// [`Self::add_valid`] of `values` with their `weights`, in order; the running figures are a local
+    /// copy, kept in registers (a point costs a few instructions instead of a round trip through memory).
+    fn add_all(&mut self, values: &[f64], weights: &[f64]) {
+        let mut x = *self;
+        for (&v, &w) in values.iter().zip(weights) {
+            x.add_valid(v, w);
+        }
+        *self = x;
+    }
+
     /// [`Self::add_all`] of two columns in one pass over the rows, each with its own figures.
     fn add_pair(s: &mut Stat, t: &mut Stat, a: &[f64], b: &[f64], weights: &[f64]) {
         let (mut x, mut y) = (*s, *t);
         for ((&v, &u), &w) in a.iter().zip(b).zip(weights) {
-            if !v.is_nan() {
-                x.n += 1;
-                x.sum += v;
-                x.wsum += v * w;
-                x.warea += w;
-                if v < x.min {
-                    x.min = v;
-                }
-                if v > x.max {
-                    x.max = v;
-                }
-            }
-            if !u.is_nan() {
-                y.n += 1;
-                y.sum += u;
-                y.wsum += u * w;
-                y.warea += w;
-                if u < y.min {
-                    y.min = u;
-                }
-                if u > y.max {
-                    y.max = u;
-                }
-            }
+            x.add_valid(v, w);
+            y.add_valid(u, w);
         }
         (*s, *t) = (x, y);
     }
