@@ -113,15 +113,36 @@ pub(crate) struct ChunkedWriter<W: Write + Send> {
     schema: SchemaRef,
     plans: Vec<Plan>,
     leaves: Vec<ColumnDescPtr>,
-    compression: Compression,
-    zstd: zstd::bulk::Compressor<'static>,
+    encoder: ChunkEncoder,
     pending: Vec<RecordBatch>,
     pending_rows: usize,
     row_group_rows: usize,
     row_groups: usize,
-    /// Reused page buffers.
+}
+
+/// What encoding a flat column chunk needs: the codec and reused page buffers.
+struct ChunkEncoder {
+    compression: Compression,
+    zstd: zstd::bulk::Compressor<'static>,
     page: Vec<u8>,
     packed: Vec<u8>,
+}
+
+impl ChunkEncoder {
+    fn encode(
+        &mut self,
+        descr: &ColumnDescPtr,
+        pieces: &[Piece<'_>],
+    ) -> PResult<(Bytes, ColumnCloseResult)> {
+        encode_chunk(
+            descr,
+            pieces,
+            self.compression,
+            &mut self.zstd,
+            &mut self.page,
+            &mut self.packed,
+        )
+    }
 }
 
 impl<W: Write + Send> ChunkedWriter<W> {
@@ -167,15 +188,17 @@ impl<W: Write + Send> ChunkedWriter<W> {
             schema,
             plans,
             leaves,
-            compression,
-            zstd: zstd::bulk::Compressor::new(level)
-                .map_err(|e| ParquetError::External(e.into()))?,
+            encoder: ChunkEncoder {
+                compression,
+                zstd: zstd::bulk::Compressor::new(level)
+                    .map_err(|e| ParquetError::External(e.into()))?,
+                page: Vec::new(),
+                packed: Vec::new(),
+            },
             pending: Vec::new(),
             pending_rows: 0,
             row_group_rows: row_group_rows.max(1),
             row_groups: 0,
-            page: Vec::new(),
-            packed: Vec::new(),
         })
     }
 
@@ -238,14 +261,7 @@ impl<W: Write + Send> ChunkedWriter<W> {
                         .iter()
                         .map(|a| Piece::of(kind, a.as_ref(), a.nulls()))
                         .collect::<PResult<_>>()?;
-                    let (bytes, close) = encode_chunk(
-                        &self.leaves[leaf],
-                        &pieces,
-                        self.compression,
-                        &mut self.zstd,
-                        &mut self.page,
-                        &mut self.packed,
-                    )?;
+                    let (bytes, close) = self.encoder.encode(&self.leaves[leaf], &pieces)?;
                     rg.append_column(&bytes, close)?;
                     leaf += 1;
                 }
@@ -279,14 +295,7 @@ impl<W: Write + Send> ChunkedWriter<W> {
                                 },
                             ),
                             None => {
-                                let (bytes, close) = encode_chunk(
-                                    descr,
-                                    &pieces,
-                                    self.compression,
-                                    &mut self.zstd,
-                                    &mut self.page,
-                                    &mut self.packed,
-                                )?;
+                                let (bytes, close) = self.encoder.encode(descr, &pieces)?;
                                 done.push((key, bytes.clone(), close.clone()));
                                 (bytes, close)
                             }
