@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reads every GeoParquet file `furrow convert` writes for the ISOXML corpus with GeoPandas and DuckDB spatial
-# and checks row counts, CRS and bounds. Exits non-zero on any mismatch; prints how many files it checked.
+# and checks row counts, CRS, bounds and the time span of the clock columns against the summary. Exits
+# non-zero on any mismatch; prints how many files it checked.
 #
 # The Python venv is cached outside the clone: ${FURROW_CACHE:-$HOME/.cache/furrow}/venv.
 # Usage: scripts/check-geoparquet.sh [OUT_DIR]   (run from anywhere inside the repository)
@@ -46,11 +47,13 @@ done < <(
 "$furrow" convert "$corpus/isoxml-js/data/2021-04-09T15_33_26_taskdata.zip" -o "$out/single.parquet" >/dev/null
 
 "$venv/bin/python" - "$out" <<'PY'
-import glob, json, math, os, sys
+import datetime, glob, json, math, os, sys
 
 import duckdb
 import duckdb_extension_spatial
 import geopandas as gpd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 out = sys.argv[1]
@@ -61,7 +64,13 @@ con.sql(f"INSTALL '{ext}'")
 con.sql("LOAD spatial")
 
 files = sorted(glob.glob(os.path.join(out, "**", "*.parquet"), recursive=True))
-failures, checked = [], 0
+failures, checked, clocked = [], 0, 0
+EPOCH = datetime.datetime(1970, 1, 1)
+
+def epoch_ms(text):
+    # the summary's times: ISO 8601 with milliseconds, `Z` when UTC (else the logged local time)
+    t = datetime.datetime.fromisoformat(text.removesuffix("Z"))
+    return (t - EPOCH) // datetime.timedelta(milliseconds=1)
 
 def close(a, b, tol=1e-9):
     return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
@@ -116,13 +125,31 @@ for path in files:
         problems.append(f"duckdb extent {row[1:5]} != geo bbox {col['bbox']}")
     if len(valid) and row[5] != 1:
         problems.append(f"duckdb geometry types {row[5]}")
+    # the clock columns (DELTA_BINARY_PACKED) as both readers decode them span the summary's times
+    names = pq.read_schema(path).names
+    clocks = [c for c in ("timestamp", "localTime") if c in names]
+    starts = [s["properties"].get("startTime") for s in summaries]
+    ends = [s["properties"].get("endTime") for s in summaries]
+    if clocks and not polygons and not filtered and all(starts) and all(ends):
+        want = (min(map(epoch_ms, starts)), max(map(epoch_ms, ends)))
+        t = pq.read_table(path, columns=clocks)
+        ints = [pc.cast(t[c], pa.int64()) for c in clocks]
+        both = pc.coalesce(*ints) if len(ints) > 1 else ints[0]
+        got = (pc.min(both).as_py(), pc.max(both).as_py())
+        if got != want:
+            problems.append(f"pyarrow clock span {got} != summary {want}")
+        expr = "coalesce(" + ", ".join(f'epoch_ms("{c}")' for c in clocks) + ")"
+        got = con.sql(f"SELECT min({expr}), max({expr}) FROM read_parquet('{path}')").fetchone()
+        if tuple(got) != want:
+            problems.append(f"duckdb clock span {tuple(got)} != summary {want}")
+        clocked += 1
     checked += 1
     if problems:
         failures.append((path, problems))
 
 for path, problems in failures:
     print(f"FAIL {os.path.relpath(path, out)}: " + "; ".join(problems))
-print(f"check-geoparquet: {checked} files checked, {len(failures)} failed")
-if checked == 0 or failures:
+print(f"check-geoparquet: {checked} files checked ({clocked} clock spans), {len(failures)} failed")
+if checked == 0 or clocked == 0 or failures:
     sys.exit(1)
 PY

@@ -2,12 +2,14 @@
 //!
 //! Flat columns (numbers, timestamps, strings, WKB, and the `bbox` struct of doubles) are encoded here,
 //! straight from the Arrow buffers: one data page per column chunk, definition levels as one RLE run
-//! (or bit-packed straight from the validity bitmap), values PLAIN, zstd. A chunk whose values are all
+//! (or bit-packed straight from the validity bitmap), values PLAIN (64-bit integers, timestamps above
+//! all, DELTA_BINARY_PACKED: a steady clock packs to nothing), zstd. A chunk whose values are all
 //! equal (an operation type, a crop, an implement width: most columns of a machine log) is written as a
 //! one-entry dictionary and a single RLE run instead, so the compressor never sees it. Min/max
 //! statistics are kept per chunk for numbers (the `bbox` columns prune row groups), not for strings or
-//! WKB. Nested columns (lists, maps) go through the upstream Arrow column writers. Page headers, the
-//! footer and the Arrow schema are the `parquet` crate's own.
+//! WKB. Nested columns (lists, maps) go through the upstream Arrow column writers, created for those
+//! leaves alone (each writer brings its own codec contexts). Page headers, the footer and the Arrow
+//! schema are the `parquet` crate's own.
 //!
 //! The upstream writer spent as much time growing, copying and levelling buffers as compressing them
 //! (`benches/README.md`); this one sizes every buffer once.
@@ -25,8 +27,8 @@ use arrow_array::{
 use arrow_buffer::{ArrowNativeType, NullBuffer, ToByteSlice};
 use arrow_schema::{DataType, SchemaRef, TimeUnit};
 use bytes::Bytes;
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::basic::{Compression, Encoding};
 use parquet::column::page::{CompressedPage, Page, PageWriter};
 use parquet::column::writer::ColumnCloseResult;
@@ -109,7 +111,9 @@ fn plan_of(t: &DataType) -> Plan {
 /// A streaming Parquet writer of record batches, a row group at a time (see the module docs).
 pub(crate) struct ChunkedWriter<W: Write + Send> {
     file: SerializedFileWriter<W>,
-    factory: ArrowRowGroupWriterFactory,
+    /// The columns that go through the upstream column writers, as a schema of their own (so that a
+    /// row group creates writers, and their codecs, for those leaves alone), when there are any.
+    upstream: Option<ArrowRowGroupWriterFactory>,
     schema: SchemaRef,
     plans: Vec<Plan>,
     leaves: Vec<ColumnDescPtr>,
@@ -117,7 +121,6 @@ pub(crate) struct ChunkedWriter<W: Write + Send> {
     pending: Vec<RecordBatch>,
     pending_rows: usize,
     row_group_rows: usize,
-    row_groups: usize,
 }
 
 /// What encoding a flat column chunk needs: the codec and reused page buffers.
@@ -126,6 +129,8 @@ struct ChunkEncoder {
     zstd: zstd::bulk::Compressor<'static>,
     page: Vec<u8>,
     packed: Vec<u8>,
+    /// The valid values of an integer chunk, gathered for delta encoding.
+    ints: Vec<i64>,
 }
 
 impl ChunkEncoder {
@@ -141,6 +146,7 @@ impl ChunkEncoder {
             &mut self.zstd,
             &mut self.page,
             &mut self.packed,
+            &mut self.ints,
         )
     }
 }
@@ -161,8 +167,10 @@ impl<W: Write + Send> ChunkedWriter<W> {
         };
         let level = level.compression_level();
         // the upstream writer converts the schema and embeds it (ARROW:schema) as it would for its own files
-        let (file, factory) =
-            ArrowWriter::try_new(out, schema.clone(), Some(props))?.into_serialized_writer()?;
+        let coerce = props.coerce_types();
+        let props = std::sync::Arc::new(props);
+        let (file, _) = ArrowWriter::try_new(out, schema.clone(), Some((*props).clone()))?
+            .into_serialized_writer()?;
         let leaves = file.schema_descr().columns().to_vec();
         let plans: Vec<Plan> = schema
             .fields()
@@ -182,9 +190,28 @@ impl<W: Write + Send> ChunkedWriter<W> {
                 leaves.len()
             )));
         }
+        let nested: Vec<_> = schema
+            .fields()
+            .iter()
+            .zip(&plans)
+            .filter(|(_, p)| matches!(p, Plan::Upstream(_)))
+            .map(|(f, _)| f.clone())
+            .collect();
+        let upstream = if nested.is_empty() {
+            None
+        } else {
+            // the factory takes its Parquet schema from a file writer: one over a sink, for these
+            // columns alone (the chunks it encodes are spliced into the real file's row groups)
+            let nested = std::sync::Arc::new(arrow_schema::Schema::new(nested));
+            let descr = ArrowSchemaConverter::new()
+                .with_coerce_types(coerce)
+                .convert(&nested)?;
+            let sink = SerializedFileWriter::new(std::io::sink(), descr.root_schema_ptr(), props)?;
+            Some(ArrowRowGroupWriterFactory::new(&sink, nested))
+        };
         Ok(ChunkedWriter {
             file,
-            factory,
+            upstream,
             schema,
             plans,
             leaves,
@@ -194,11 +221,11 @@ impl<W: Write + Send> ChunkedWriter<W> {
                     .map_err(|e| ParquetError::External(e.into()))?,
                 page: Vec::new(),
                 packed: Vec::new(),
+                ints: Vec::new(),
             },
             pending: Vec::new(),
             pending_rows: 0,
             row_group_rows: row_group_rows.max(1),
-            row_groups: 0,
         })
     }
 
@@ -240,17 +267,16 @@ impl<W: Write + Send> ChunkedWriter<W> {
         }
         let batches = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
-        let mut upstream: Vec<Option<ArrowColumnWriter>> =
-            if self.plans.iter().any(|p| matches!(p, Plan::Upstream(_))) {
-                self.factory
-                    .create_column_writers(self.row_groups)?
-                    .into_iter()
-                    .map(Some)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-        self.row_groups += 1;
+        // writers for the nested leaves alone, indexed from the first of them
+        let mut upstream: Vec<Option<ArrowColumnWriter>> = match &self.upstream {
+            Some(factory) => factory
+                .create_column_writers(0)?
+                .into_iter()
+                .map(Some)
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut nested_leaf = 0;
         let mut rg = self.file.next_row_group()?;
         let mut leaf = 0;
         for (i, field) in self.schema.fields().iter().enumerate() {
@@ -307,19 +333,22 @@ impl<W: Write + Send> ChunkedWriter<W> {
                 Plan::Upstream(n) => {
                     for array in &columns {
                         for (k, l) in compute_leaves(field, array)?.iter().enumerate() {
-                            if let Some(w) = upstream.get_mut(leaf + k).and_then(Option::as_mut) {
+                            if let Some(w) =
+                                upstream.get_mut(nested_leaf + k).and_then(Option::as_mut)
+                            {
                                 w.write(l)?;
                             }
                         }
                     }
                     for k in 0..n {
                         let w = upstream
-                            .get_mut(leaf + k)
+                            .get_mut(nested_leaf + k)
                             .and_then(Option::take)
                             .ok_or_else(|| ParquetError::General("missing column writer".into()))?;
                         w.close()?.append_to_row_group(&mut rg)?;
                     }
                     leaf += n;
+                    nested_leaf += n;
                 }
             }
         }
@@ -492,6 +521,63 @@ fn write_levels(
     page[start..start + 4].copy_from_slice(&len.to_le_bytes());
 }
 
+/// Values per block and miniblocks per block of the delta encoding (the sizes other writers use).
+const DELTA_BLOCK: usize = 128;
+const DELTA_MINIBLOCKS: usize = 4;
+
+fn put_zigzag(out: &mut Vec<u8>, v: i64) {
+    put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+/// Appends `v` DELTA_BINARY_PACKED: a header (block size, miniblocks, count, first value), then per
+/// block of 128 deltas the smallest delta and four miniblocks of 32 deltas above it, each bit-packed
+/// at its own width. Deltas wrap, as the format has them; a steady clock packs to zero bits.
+fn put_delta_binary_packed(page: &mut Vec<u8>, v: &[i64]) {
+    const MINI: usize = DELTA_BLOCK / DELTA_MINIBLOCKS;
+    put_varint(page, DELTA_BLOCK as u64);
+    put_varint(page, DELTA_MINIBLOCKS as u64);
+    put_varint(page, v.len() as u64);
+    put_zigzag(page, v.first().copied().unwrap_or(0));
+    let mut deltas = [0i64; DELTA_BLOCK];
+    let mut rest = v;
+    while rest.len() > 1 {
+        let n = (rest.len() - 1).min(DELTA_BLOCK);
+        for (d, w) in deltas.iter_mut().zip(rest.windows(2)).take(n) {
+            *d = w[1].wrapping_sub(w[0]);
+        }
+        rest = &rest[n..];
+        let min = deltas[..n].iter().copied().min().unwrap_or(0);
+        put_zigzag(page, min);
+        let minis = n.div_ceil(MINI);
+        let widths_at = page.len();
+        page.extend_from_slice(&[0; DELTA_MINIBLOCKS]);
+        for (m, mini) in deltas[..n].chunks(MINI).enumerate() {
+            let top = mini
+                .iter()
+                .fold(0u64, |acc, d| acc | d.wrapping_sub(min) as u64);
+            let width = 64 - top.leading_zeros();
+            page[widths_at + m] = width as u8;
+            if width == 0 {
+                continue;
+            }
+            // 32 values (the last miniblock padded with zeros), least significant bit first
+            let (mut acc, mut bits) = (0u128, 0u32);
+            for k in 0..MINI {
+                let x = mini.get(k).map_or(0, |d| d.wrapping_sub(min) as u64);
+                acc |= u128::from(x) << bits;
+                bits += width;
+                while bits >= 64 {
+                    page.extend_from_slice(&(acc as u64).to_le_bytes());
+                    acc >>= 64;
+                    bits -= 64;
+                }
+            }
+            page.extend_from_slice(&acc.to_le_bytes()[..bits.div_ceil(8) as usize]);
+        }
+        debug_assert!(minis <= DELTA_MINIBLOCKS);
+    }
+}
+
 /// Appends PLAIN values of fixed width.
 fn put_plain<T: ArrowNativeType, const N: usize>(
     page: &mut Vec<u8>,
@@ -555,6 +641,7 @@ fn encode_chunk(
     zstd: &mut zstd::bulk::Compressor<'static>,
     page: &mut Vec<u8>,
     packed: &mut Vec<u8>,
+    ints: &mut Vec<i64>,
 ) -> PResult<(Bytes, ColumnCloseResult)> {
     let rows: usize = pieces.iter().map(|p| p.len).sum();
     let nulls: usize = pieces
@@ -626,6 +713,20 @@ fn encode_chunk(
         put_varint(page, ((rows - nulls) as u64) << 1);
         page.push(0);
         Encoding::RLE_DICTIONARY
+    } else if pieces.iter().all(|p| matches!(p.values, Values::I64(_))) {
+        // 64-bit integers (timestamps, nearly always a steady clock): the deltas, bit-packed
+        ints.clear();
+        ints.reserve(rows - nulls);
+        for p in pieces {
+            if let Values::I64(v) = p.values {
+                match p.nulls {
+                    None => ints.extend_from_slice(v),
+                    Some(_) => p.for_valid(|i| ints.push(v[i])),
+                }
+            }
+        }
+        put_delta_binary_packed(page, ints);
+        Encoding::DELTA_BINARY_PACKED
     } else {
         let size: usize = pieces
             .iter()
@@ -699,7 +800,10 @@ fn encode_chunk(
     uncompressed += spec.uncompressed_size as i64;
     let data_offset = spec.offset as i64;
     let buf = out.into_inner()?;
-    let mut encodings = vec![Encoding::PLAIN];
+    let mut encodings = vec![match encoding {
+        Encoding::DELTA_BINARY_PACKED => encoding,
+        _ => Encoding::PLAIN,
+    }];
     if optional {
         encodings.push(Encoding::RLE);
     }

@@ -182,9 +182,10 @@ impl<W: Write + Send> GeoParquetWriter<W> {
         let encoder = GeoParquetRecordBatchEncoder::try_new(&geo_schema, &geo_options)?;
         let level = ZstdLevel::try_new(options.zstd_level)?;
         // No dictionaries: WKB, coordinates and measurements are nearly all distinct, and trying to
-        // intern them cost more than everything else in the writer. Top-level strings (operation type,
-        // crop, recording status: one or two values a file) are written plain, without min/max
-        // statistics: zstd shrinks the repeats to nothing, while interning and comparing every value
+        // intern them cost more than everything else in the writer. Byte-array leaves (strings, nested
+        // ones such as machinery names and `extra` keys included, and WKB) have no min/max statistics:
+        // a string column holds one or two values a file, zstd shrinks the repeats to nothing, min/max
+        // of WKB bytes prune nothing (the `bbox` covering carries the extent), and comparing every value
         // cost 7.6 % of a conversion's instructions (`benches/README.md`).
         let target = encoder.target_schema();
         let mut props = WriterProperties::builder()
@@ -192,21 +193,12 @@ impl<W: Write + Send> GeoParquetWriter<W> {
             .set_max_row_group_row_count(Some(options.row_group_rows.max(1)))
             .set_dictionary_enabled(false)
             .set_write_batch_size(8192);
-        for f in target.fields() {
-            if matches!(
-                f.data_type(),
-                arrow_schema::DataType::Utf8 | arrow_schema::DataType::LargeUtf8
-            ) {
-                let path = parquet::schema::types::ColumnPath::from(f.name().as_str());
-                props = props.set_column_statistics_enabled(path, EnabledStatistics::None);
+        let leaves = parquet::arrow::ArrowSchemaConverter::new().convert(&target)?;
+        for leaf in leaves.columns() {
+            if leaf.physical_type() == parquet::basic::Type::BYTE_ARRAY {
+                props = props
+                    .set_column_statistics_enabled(leaf.path().clone(), EnabledStatistics::None);
             }
-        }
-        if matches!(mode, Mode::Points { .. }) && options.encoding == GeometryEncoding::Wkb {
-            // min/max of WKB bytes prune nothing (the `bbox` covering columns carry the statistics)
-            props = props.set_column_statistics_enabled(
-                parquet::schema::types::ColumnPath::from(GEOMETRY_COLUMN),
-                EnabledStatistics::None,
-            );
         }
         // chunk statistics only, no page index: one page per column chunk, so the index would repeat
         // what the chunk metadata says

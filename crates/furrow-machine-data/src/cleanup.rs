@@ -48,19 +48,9 @@ impl Rule {
         }
     }
 
-    /// Whether a number passes (string operators compare the number's text).
+    /// Whether a number passes (a rule whose value is not a number passes every number).
     pub fn passes_number(&self, v: f64) -> bool {
-        let Some(r) = self.value.as_f64() else {
-            return true;
-        };
-        match self.operator {
-            Operator::Gt => v > r,
-            Operator::Gte => v >= r,
-            Operator::Lt => v < r,
-            Operator::Lte => v <= r,
-            Operator::Eq => v == r,
-            Operator::Ne => v != r,
-        }
+        NumberRule::of(self).passes(v)
     }
 
     /// Whether a string passes.
@@ -115,10 +105,40 @@ impl Default for CleanupRules {
 /// Rules compiled against the property table.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CompiledRules {
-    pub(crate) numbers: Vec<(Property, Rule)>,
+    pub(crate) numbers: Vec<(Property, NumberRule)>,
     pub(crate) recording: Vec<Rule>,
     pub(crate) crop: Vec<Rule>,
-    pub(crate) products: Vec<Rule>,
+    pub(crate) products: Vec<NumberRule>,
+}
+
+/// A rule on a number with its value read once (the conversion tests every point against it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NumberRule {
+    operator: Operator,
+    value: Option<f64>,
+}
+
+impl NumberRule {
+    fn of(r: &Rule) -> NumberRule {
+        NumberRule {
+            operator: r.operator,
+            value: r.value.as_f64(),
+        }
+    }
+
+    pub(crate) fn passes(self, v: f64) -> bool {
+        let Some(r) = self.value else {
+            return true;
+        };
+        match self.operator {
+            Operator::Gt => v > r,
+            Operator::Gte => v >= r,
+            Operator::Lt => v < r,
+            Operator::Lte => v <= r,
+            Operator::Eq => v == r,
+            Operator::Ne => v != r,
+        }
+    }
 }
 
 impl CleanupRules {
@@ -158,9 +178,9 @@ impl CleanupRules {
                 match name.as_str() {
                     "recordingStatus" => c.recording.push(r.clone()),
                     "crop" => c.crop.push(r.clone()),
-                    "products" => c.products.push(r.clone()),
+                    "products" => c.products.push(NumberRule::of(r)),
                     other => match Property::from_name(other) {
-                        Some(p) => c.numbers.push((p, r.clone())),
+                        Some(p) => c.numbers.push((p, NumberRule::of(r))),
                         None => return Err(bad("not a numeric standard property")),
                     },
                 }

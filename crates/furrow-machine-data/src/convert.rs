@@ -732,10 +732,17 @@ impl Builder {
 /// The validity of a numeric column built with NaN for "no value" (a computed NaN is no value either):
 /// `None` when every value is present. The NaNs are replaced by 0.0, as Arrow builders leave null slots.
 fn nan_nulls(v: &mut [f64]) -> Option<NullBuffer> {
-    let valid = arrow_buffer::BooleanBuffer::collect_bool(v.len(), |i| !v[i].is_nan());
-    if valid.count_set_bits() == v.len() {
+    // Most columns are all present or all absent: a count (which vectorises) settles those without
+    // building a bitmap bit by bit.
+    let nans = v.iter().fold(0usize, |n, x| n + usize::from(x.is_nan()));
+    if nans == 0 {
         return None;
     }
+    if nans == v.len() {
+        v.fill(0.0);
+        return Some(NullBuffer::new_null(v.len()));
+    }
+    let valid = arrow_buffer::BooleanBuffer::collect_bool(v.len(), |i| !v[i].is_nan());
     for x in v.iter_mut().filter(|x| x.is_nan()) {
         *x = 0.0;
     }
@@ -1448,7 +1455,7 @@ fn push_record(
         let pass = r
             .numbers
             .iter()
-            .all(|(p, rule)| vals[p.index()].is_none_or(|v| rule.passes_number(v)))
+            .all(|(p, rule)| vals[p.index()].is_none_or(|v| rule.passes(v)))
             && r.recording.iter().all(|rule| rule.passes_text(status))
             && plan
                 .crops
@@ -1456,7 +1463,7 @@ fn push_record(
                 .is_none_or(|c| r.crop.iter().all(|rule| rule.passes_text(c)))
             && (plan.products.is_empty()
                 || vals[Property::AppliedRate.index()]
-                    .is_none_or(|v| r.products.iter().all(|rule| rule.passes_number(v))));
+                    .is_none_or(|v| r.products.iter().all(|rule| rule.passes(v))));
         if !pass {
             counts.cleaned += 1;
             keep = false;
@@ -1640,5 +1647,33 @@ mod step_tests {
         let (d, h) = g.between(1.0, 50.0, 1.5, 50.2);
         assert_eq!(d, haversine(1.0, 50.0, 1.5, 50.2));
         assert_eq!(h, Some(bearing(1.0, 50.0, 1.5, 50.2)));
+    }
+}
+
+#[cfg(test)]
+mod nan_null_tests {
+    use super::nan_nulls;
+
+    #[test]
+    fn nan_is_null_and_zeroed_in_all_three_shapes() {
+        // every value present: no bitmap, values untouched
+        let mut all = vec![1.0, -0.0, f64::INFINITY];
+        assert!(nan_nulls(&mut all).is_none());
+        assert_eq!(all[2], f64::INFINITY);
+        // none present: all null, slots zeroed
+        let mut none = vec![f64::NAN; 70];
+        let n = nan_nulls(&mut none).expect("all null");
+        assert_eq!((n.len(), n.null_count()), (70, 70));
+        assert!(none.iter().all(|v| *v == 0.0));
+        // mixed, across a 64-value word: exactly the NaN slots are null, and zeroed
+        let mut mixed: Vec<f64> = (0..130)
+            .map(|i| if i % 7 == 3 { f64::NAN } else { i as f64 })
+            .collect();
+        let n = nan_nulls(&mut mixed).expect("some null");
+        assert_eq!(n.len(), 130);
+        for (i, v) in mixed.iter().enumerate() {
+            assert_eq!(n.is_null(i), i % 7 == 3, "row {i}");
+            assert_eq!(*v, if i % 7 == 3 { 0.0 } else { i as f64 });
+        }
     }
 }

@@ -503,3 +503,143 @@ fn flat_chunks_keep_nulls_nans_constants_and_statistics() {
         }
     }
 }
+
+/// 64-bit integer chunks are DELTA_BINARY_PACKED: every block and miniblock shape (one value, a partial
+/// miniblock, a block plus one delta, several blocks), nulls, and deltas that wrap (`i64::MIN` next to
+/// `i64::MAX`) come back exactly.
+#[test]
+fn int64_chunks_are_delta_packed_and_exact() {
+    use std::sync::Arc;
+
+    use arrow_array::types::TimestampMillisecondType;
+    use arrow_array::{ArrayRef, Int64Array, PrimitiveArray};
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    use parquet::basic::Encoding;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("x", DataType::Float64, false),
+        Field::new("y", DataType::Float64, false),
+        Field::new(
+            "t",
+            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            true,
+        ),
+        Field::new("wild", DataType::Int64, false),
+        Field::new("sparse", DataType::Int64, true),
+    ]));
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut row = 0usize;
+    let mut batch = |n: usize| {
+        let rows: Vec<usize> = (row..row + n).collect();
+        row += n;
+        let wild: Vec<i64> = rows
+            .iter()
+            .map(|&i| match i % 6 {
+                0 => i64::MIN,
+                1 => i64::MAX,
+                2 => next() as i64,
+                3 => -(i as i64),
+                _ => (next() % 1000) as i64,
+            })
+            .collect();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|&i| i as f64 * 1e-5),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|&i| 45.0 + i as f64 * 1e-5),
+            )),
+            Arc::new(
+                PrimitiveArray::<TimestampMillisecondType>::from_iter(rows.iter().map(|&i| {
+                    // a 10 Hz clock with a dropout now and then and one jump back
+                    (i % 17 != 5).then_some(
+                        1_700_000_000_000 + i as i64 * 100 - i64::from(i > 700) * 3_600_000,
+                    )
+                }))
+                .with_timezone("UTC"),
+            ),
+            Arc::new(Int64Array::from(wild)),
+            Arc::new(Int64Array::from_iter(
+                rows.iter().map(|&i| (i % 40 == 7).then_some(i as i64 * 3)),
+            )),
+        ];
+        RecordBatch::try_new(schema.clone(), columns).unwrap()
+    };
+    // row groups of 300: batches cut across them, chunks of 1, 2, 33, 129, 130 and 300 values
+    let batches: Vec<RecordBatch> = [1, 2, 33, 129, 130, 5, 300, 299, 1, 300]
+        .iter()
+        .map(|&n| batch(n))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("delta.parquet");
+    let opts = GeoParquetOptions {
+        row_group_rows: 300,
+        ..Default::default()
+    };
+    let mut w =
+        GeoParquetWriter::try_new(std::fs::File::create(&p).unwrap(), schema.clone(), &opts)
+            .unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    let stats = w.finish().unwrap();
+    assert_eq!((stats.rows, stats.row_groups), (1200, 4));
+    let f = read_geoparquet(&p).unwrap();
+    assert_same(&batches, &f.batches);
+
+    // a file of single short row groups too: 1, 2, 129 (a block and one delta) and 258 (three blocks)
+    for n in [1usize, 2, 129, 258] {
+        let b = batch(n);
+        let q = dir.path().join(format!("delta{n}.parquet"));
+        let mut w = GeoParquetWriter::try_new(
+            std::fs::File::create(&q).unwrap(),
+            schema.clone(),
+            &GeoParquetOptions {
+                row_group_rows: n,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        w.write(&b).unwrap();
+        w.finish().unwrap();
+        assert_same(
+            std::slice::from_ref(&b),
+            &read_geoparquet(&q).unwrap().batches,
+        );
+    }
+
+    // the integer chunks say so in their metadata (and the doubles stay PLAIN)
+    let r = SerializedFileReader::new(std::fs::File::open(&p).unwrap()).unwrap();
+    let md = r.metadata();
+    let mut delta = 0;
+    for rg in md.row_groups() {
+        for c in rg.columns() {
+            let encodings: Vec<Encoding> = c.encodings().collect();
+            let name = c.column_path().string();
+            if ["t", "wild", "sparse"].contains(&name.as_str()) {
+                assert!(
+                    encodings.contains(&Encoding::DELTA_BINARY_PACKED),
+                    "{name}: {encodings:?}"
+                );
+                assert!(
+                    !encodings.contains(&Encoding::PLAIN),
+                    "{name}: {encodings:?}"
+                );
+                delta += 1;
+            } else if name == "y" {
+                assert!(
+                    !encodings.contains(&Encoding::DELTA_BINARY_PACKED),
+                    "{name}"
+                );
+            }
+        }
+    }
+    assert_eq!(delta, 12);
+}
