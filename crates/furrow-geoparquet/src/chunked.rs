@@ -3,7 +3,8 @@
 //! Flat columns (numbers, timestamps, strings, WKB, and the `bbox` struct of doubles) are encoded here,
 //! straight from the Arrow buffers: one data page per column chunk, definition levels as one RLE run
 //! (or bit-packed straight from the validity bitmap), values PLAIN (64-bit integers, timestamps above
-//! all, DELTA_BINARY_PACKED: a steady clock packs to nothing), zstd. A chunk whose values are all
+//! all, DELTA_BINARY_PACKED: a steady clock packs to nothing; WKB DELTA_BYTE_ARRAY: the compressor sees
+//! only what differs from the geometry before, not a header a row), zstd. A chunk whose values are all
 //! equal (an operation type, a crop, an implement width: most columns of a machine log) is written as a
 //! one-entry dictionary and a single RLE run instead, so the compressor never sees it. Min/max
 //! statistics are kept per chunk for numbers (the `bbox` columns prune row groups), not for strings or
@@ -129,8 +130,10 @@ struct ChunkEncoder {
     zstd: zstd::bulk::Compressor<'static>,
     page: Vec<u8>,
     packed: Vec<u8>,
-    /// The valid values of an integer chunk, gathered for delta encoding.
+    /// The valid values of an integer chunk, gathered for delta encoding (for WKB: the prefix lengths).
     ints: Vec<i64>,
+    /// WKB suffix lengths.
+    lens: Vec<i64>,
 }
 
 impl ChunkEncoder {
@@ -147,6 +150,7 @@ impl ChunkEncoder {
             &mut self.page,
             &mut self.packed,
             &mut self.ints,
+            &mut self.lens,
         )
     }
 }
@@ -222,6 +226,7 @@ impl<W: Write + Send> ChunkedWriter<W> {
                 page: Vec::new(),
                 packed: Vec::new(),
                 ints: Vec::new(),
+                lens: Vec::new(),
             },
             pending: Vec::new(),
             pending_rows: 0,
@@ -628,6 +633,26 @@ fn bytes_all_equal(p: &Piece<'_>, off: &[i32], data: &[u8], f: &[u8]) -> bool {
         .all(|c| c == &block[..c.len()])
 }
 
+/// How many leading bytes `a` and `b` share, compared eight at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut i = 0;
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        let x = u64::from_le_bytes(x.try_into().unwrap_or_default());
+        let y = u64::from_le_bytes(y.try_into().unwrap_or_default());
+        if x != y {
+            return i + ((x ^ y).trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + a[i..]
+        .iter()
+        .zip(&b[i..])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
 fn bytes_at<'a>(off: &'a [i32], data: &'a [u8], i: usize) -> &'a [u8] {
     &data[off[i] as usize..off[i + 1] as usize]
 }
@@ -642,6 +667,7 @@ fn encode_chunk(
     page: &mut Vec<u8>,
     packed: &mut Vec<u8>,
     ints: &mut Vec<i64>,
+    lens: &mut Vec<i64>,
 ) -> PResult<(Bytes, ColumnCloseResult)> {
     let rows: usize = pieces.iter().map(|p| p.len).sum();
     let nulls: usize = pieces
@@ -727,6 +753,34 @@ fn encode_chunk(
         }
         put_delta_binary_packed(page, ints);
         Encoding::DELTA_BINARY_PACKED
+    } else if descr.physical_type() == parquet::basic::Type::BYTE_ARRAY
+        && pieces.iter().all(|p| matches!(p.values, Values::Bytes(..)))
+        && descr.logical_type_ref().is_none()
+        && descr.converted_type() == parquet::basic::ConvertedType::NONE
+    {
+        // WKB: each value as the length of the prefix it shares with the one before and the rest, so
+        // the compressor sees the coordinates without the repeated headers (and, along a straight
+        // pass, without the coordinate that did not change)
+        packed.clear();
+        ints.clear();
+        lens.clear();
+        let mut prev: &[u8] = &[];
+        for p in pieces {
+            if let Values::Bytes(off, data) = p.values {
+                p.for_valid(|i| {
+                    let b = bytes_at(off, data, i);
+                    let shared = common_prefix(prev, b);
+                    ints.push(shared as i64);
+                    lens.push((b.len() - shared) as i64);
+                    packed.extend_from_slice(&b[shared..]);
+                    prev = b;
+                });
+            }
+        }
+        put_delta_binary_packed(page, ints);
+        put_delta_binary_packed(page, lens);
+        page.extend_from_slice(packed);
+        Encoding::DELTA_BYTE_ARRAY
     } else {
         let size: usize = pieces
             .iter()
@@ -801,7 +855,7 @@ fn encode_chunk(
     let data_offset = spec.offset as i64;
     let buf = out.into_inner()?;
     let mut encodings = vec![match encoding {
-        Encoding::DELTA_BINARY_PACKED => encoding,
+        Encoding::DELTA_BINARY_PACKED | Encoding::DELTA_BYTE_ARRAY => encoding,
         _ => Encoding::PLAIN,
     }];
     if optional {

@@ -506,13 +506,15 @@ fn flat_chunks_keep_nulls_nans_constants_and_statistics() {
 
 /// 64-bit integer chunks are DELTA_BINARY_PACKED: every block and miniblock shape (one value, a partial
 /// miniblock, a block plus one delta, several blocks), nulls, and deltas that wrap (`i64::MIN` next to
-/// `i64::MAX`) come back exactly.
+/// `i64::MAX`) come back exactly. Binary chunks (WKB) are DELTA_BYTE_ARRAY: prefixes shared with the
+/// value before of every length (none, part of a word, a word, more, all, a value that is the other's
+/// prefix), empty values and nulls come back exactly too.
 #[test]
-fn int64_chunks_are_delta_packed_and_exact() {
+fn delta_encoded_chunks_are_exact() {
     use std::sync::Arc;
 
     use arrow_array::types::TimestampMillisecondType;
-    use arrow_array::{ArrayRef, Int64Array, PrimitiveArray};
+    use arrow_array::{ArrayRef, BinaryArray, Int64Array, PrimitiveArray};
     use arrow_schema::{DataType, Field, Schema, TimeUnit};
     use parquet::basic::Encoding;
     use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -527,6 +529,7 @@ fn int64_chunks_are_delta_packed_and_exact() {
         ),
         Field::new("wild", DataType::Int64, false),
         Field::new("sparse", DataType::Int64, true),
+        Field::new("blob", DataType::Binary, true),
     ]));
     let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
     let mut next = move || {
@@ -569,6 +572,18 @@ fn int64_chunks_are_delta_packed_and_exact() {
             Arc::new(Int64Array::from_iter(
                 rows.iter().map(|&i| (i % 40 == 7).then_some(i as i64 * 3)),
             )),
+            Arc::new(BinaryArray::from_iter(rows.iter().map(|&i| {
+                let head = b"0123456789abcdefghij";
+                match i % 9 {
+                    0 => None,
+                    1 => Some(Vec::new()),
+                    // shares 0..=20 bytes with a neighbour of the same shape
+                    2 | 3 => Some([&head[..i % 21], &(i as u64).to_le_bytes()[..]].concat()),
+                    4 => Some(head[..i % 21].to_vec()),
+                    5 | 6 => Some(head.to_vec()),
+                    _ => Some((i as u32).to_be_bytes().to_vec()),
+                }
+            }))),
         ];
         RecordBatch::try_new(schema.clone(), columns).unwrap()
     };
@@ -615,7 +630,7 @@ fn int64_chunks_are_delta_packed_and_exact() {
         );
     }
 
-    // the integer chunks say so in their metadata (and the doubles stay PLAIN)
+    // the integer and binary chunks say so in their metadata (and the doubles stay PLAIN)
     let r = SerializedFileReader::new(std::fs::File::open(&p).unwrap()).unwrap();
     let md = r.metadata();
     let mut delta = 0;
@@ -633,6 +648,16 @@ fn int64_chunks_are_delta_packed_and_exact() {
                     "{name}: {encodings:?}"
                 );
                 delta += 1;
+            } else if ["blob", "geometry"].contains(&name.as_str()) {
+                assert!(
+                    encodings.contains(&Encoding::DELTA_BYTE_ARRAY),
+                    "{name}: {encodings:?}"
+                );
+                assert!(
+                    !encodings.contains(&Encoding::PLAIN),
+                    "{name}: {encodings:?}"
+                );
+                delta += 1;
             } else if name == "y" {
                 assert!(
                     !encodings.contains(&Encoding::DELTA_BINARY_PACKED),
@@ -641,5 +666,5 @@ fn int64_chunks_are_delta_packed_and_exact() {
             }
         }
     }
-    assert_eq!(delta, 12);
+    assert_eq!(delta, 20);
 }
