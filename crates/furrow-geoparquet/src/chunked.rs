@@ -128,7 +128,15 @@ pub(crate) struct ChunkedWriter<W: Write + Send> {
 struct ChunkEncoder {
     compression: Compression,
     zstd: zstd::bulk::Compressor<'static>,
+    buffers: Buffers,
+}
+
+/// Buffers reused from chunk to chunk.
+#[derive(Default)]
+struct Buffers {
+    /// The data page being built.
     page: Vec<u8>,
+    /// Bit-packed validity; WKB suffixes.
     packed: Vec<u8>,
     /// The valid values of an integer chunk, gathered for delta encoding (for WKB: the prefix lengths).
     ints: Vec<i64>,
@@ -147,10 +155,7 @@ impl ChunkEncoder {
             pieces,
             self.compression,
             &mut self.zstd,
-            &mut self.page,
-            &mut self.packed,
-            &mut self.ints,
-            &mut self.lens,
+            &mut self.buffers,
         )
     }
 }
@@ -223,10 +228,7 @@ impl<W: Write + Send> ChunkedWriter<W> {
                 compression,
                 zstd: zstd::bulk::Compressor::new(level)
                     .map_err(|e| ParquetError::External(e.into()))?,
-                page: Vec::new(),
-                packed: Vec::new(),
-                ints: Vec::new(),
-                lens: Vec::new(),
+                buffers: Buffers::default(),
             },
             pending: Vec::new(),
             pending_rows: 0,
@@ -664,11 +666,14 @@ fn encode_chunk(
     pieces: &[Piece<'_>],
     compression: Compression,
     zstd: &mut zstd::bulk::Compressor<'static>,
-    page: &mut Vec<u8>,
-    packed: &mut Vec<u8>,
-    ints: &mut Vec<i64>,
-    lens: &mut Vec<i64>,
+    buffers: &mut Buffers,
 ) -> PResult<(Bytes, ColumnCloseResult)> {
+    let Buffers {
+        page,
+        packed,
+        ints,
+        lens,
+    } = buffers;
     let rows: usize = pieces.iter().map(|p| p.len).sum();
     let nulls: usize = pieces
         .iter()
