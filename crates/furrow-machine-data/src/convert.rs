@@ -9,7 +9,7 @@ use arrow_array::builder::{
 use arrow_array::{
     ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
-use arrow_buffer::{NullBuffer, NullBufferBuilder};
+use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field, SchemaRef};
 use furrow_isoxml::{
     DdiKind, Device, DeviceElement, RecordReader, RecordView, TaskData, TimeLog, ddi_entry,
@@ -574,10 +574,10 @@ struct Builder {
     cols: Vec<Column>,
     x: Vec<f64>,
     y: Vec<f64>,
+    /// UTC and logged times, [`NO_TIME`] where a point has none (the validity is read off when the batch
+    /// is finished, as for the numbers).
     ts: Vec<i64>,
-    ts_nulls: NullBufferBuilder,
     local: Vec<i64>,
-    local_nulls: NullBufferBuilder,
     /// The numeric columns: property index and values, NaN where the point has none (one push a
     /// property per point; the validity is read off the NaNs when the batch is finished).
     nums: Vec<(usize, Vec<f64>)>,
@@ -610,9 +610,7 @@ impl Builder {
             x: Vec::with_capacity(cap),
             y: Vec::with_capacity(cap),
             ts: Vec::with_capacity(cap),
-            ts_nulls: NullBufferBuilder::new(cap),
             local: Vec::with_capacity(cap),
-            local_nulls: NullBufferBuilder::new(cap),
             nums,
             num_slot,
             cap,
@@ -655,17 +653,16 @@ impl Builder {
             let a: ArrayRef = match c {
                 Column::X => Arc::new(Float64Array::from(std::mem::take(&mut self.x))),
                 Column::Y => Arc::new(Float64Array::from(std::mem::take(&mut self.y))),
-                Column::Timestamp => Arc::new(
-                    TimestampMillisecondArray::new(
-                        std::mem::take(&mut self.ts).into(),
-                        self.ts_nulls.finish(),
-                    )
-                    .with_timezone("UTC"),
-                ),
-                Column::LocalTime => Arc::new(TimestampMillisecondArray::new(
-                    std::mem::take(&mut self.local).into(),
-                    self.local_nulls.finish(),
-                )),
+                Column::Timestamp => {
+                    let mut t = std::mem::take(&mut self.ts);
+                    let nulls = time_nulls(&mut t);
+                    Arc::new(TimestampMillisecondArray::new(t.into(), nulls).with_timezone("UTC"))
+                }
+                Column::LocalTime => {
+                    let mut t = std::mem::take(&mut self.local);
+                    let nulls = time_nulls(&mut t);
+                    Arc::new(TimestampMillisecondArray::new(t.into(), nulls))
+                }
                 Column::OperationType => constant(&|n| {
                     Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
                         plan.operation_type.as_str(),
@@ -745,6 +742,27 @@ fn nan_nulls(v: &mut [f64]) -> Option<NullBuffer> {
     let valid = arrow_buffer::BooleanBuffer::collect_bool(v.len(), |i| !v[i].is_nan());
     for x in v.iter_mut().filter(|x| x.is_nan()) {
         *x = 0.0;
+    }
+    Some(NullBuffer::new(valid))
+}
+
+/// A point without a time, in the builder's time columns: no logged time is near it (ISOXML times are
+/// days since 1980 and milliseconds of the day, UTC offsets at most a day).
+const NO_TIME: i64 = i64::MIN;
+
+/// The validity of a time column built with [`NO_TIME`] for "no time", which it replaces by 0.
+fn time_nulls(v: &mut [i64]) -> Option<NullBuffer> {
+    let missing = v.iter().fold(0usize, |n, t| n + usize::from(*t == NO_TIME));
+    if missing == 0 {
+        return None;
+    }
+    if missing == v.len() {
+        v.fill(0);
+        return Some(NullBuffer::new_null(v.len()));
+    }
+    let valid = arrow_buffer::BooleanBuffer::collect_bool(v.len(), |i| v[i] != NO_TIME);
+    for t in v.iter_mut().filter(|t| **t == NO_TIME) {
+        *t = 0;
     }
     Some(NullBuffer::new(valid))
 }
@@ -1494,10 +1512,8 @@ fn push_record(
     counts.written += 1;
     b.x.push(lon);
     b.y.push(lat);
-    b.ts.push(utc.unwrap_or(0));
-    b.ts_nulls.append(utc.is_some());
-    b.local.push(local.unwrap_or(0));
-    b.local_nulls.append(local.is_some());
+    b.ts.push(utc.unwrap_or(NO_TIME));
+    b.local.push(local.unwrap_or(NO_TIME));
     for (i, v) in &mut b.nums {
         v.push(vals[*i].unwrap_or(f64::NAN));
     }
@@ -1652,7 +1668,26 @@ mod step_tests {
 
 #[cfg(test)]
 mod nan_null_tests {
-    use super::nan_nulls;
+    use super::{NO_TIME, nan_nulls, time_nulls};
+
+    #[test]
+    fn missing_times_are_null_and_zeroed() {
+        let mut all = vec![0, -5, 1_700_000_000_000];
+        assert!(time_nulls(&mut all).is_none());
+        assert_eq!(all, [0, -5, 1_700_000_000_000]);
+        let mut none = vec![NO_TIME; 65];
+        let n = time_nulls(&mut none).expect("all null");
+        assert_eq!((n.len(), n.null_count()), (65, 65));
+        assert!(none.iter().all(|t| *t == 0));
+        let mut mixed: Vec<i64> = (0..130)
+            .map(|i| if i % 5 == 1 { NO_TIME } else { i * 100 })
+            .collect();
+        let n = time_nulls(&mut mixed).expect("some null");
+        for (i, t) in mixed.iter().enumerate() {
+            assert_eq!(n.is_null(i), i % 5 == 1, "row {i}");
+            assert_eq!(*t, if i % 5 == 1 { 0 } else { i as i64 * 100 });
+        }
+    }
 
     #[test]
     fn nan_is_null_and_zeroed_in_all_three_shapes() {

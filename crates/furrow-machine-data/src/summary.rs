@@ -319,8 +319,13 @@ impl SummaryBuilder {
             }
         }
         // two columns at a time: their running figures are independent, so one row's additions for both
-        // overlap instead of waiting on each other (each column's own sums stay in row order)
-        for pair in nums.chunks(2) {
+        // overlap instead of waiting on each other (each column's own sums stay in row order); columns
+        // without a value in the batch (fuel, protein... in most logs) add nothing and are left out
+        let present: Vec<&(usize, Vec<f64>)> = nums
+            .iter()
+            .filter(|(_, v)| !v.iter().all(|x| x.is_nan()))
+            .collect();
+        for pair in present.chunks(2) {
             match pair {
                 [(i, a), (j, b)] if i != j => {
                     let (lo, hi) = ((*i).min(*j), (*i).max(*j));
