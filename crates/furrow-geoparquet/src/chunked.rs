@@ -812,6 +812,42 @@ fn encode_chunk(
         Encoding::PLAIN
     };
 
+    write_chunk(
+        descr,
+        compression,
+        zstd,
+        &Chunk {
+            dict: dict.as_deref(),
+            page,
+            levels: rows,
+            rows,
+            encoding,
+            stats,
+        },
+    )
+}
+
+/// An encoded column chunk: an optional one-value dictionary page and one data page.
+struct Chunk<'a> {
+    dict: Option<&'a [u8]>,
+    /// The data page, uncompressed: levels and values.
+    page: &'a [u8],
+    /// Levels in the page (rows, for a flat column).
+    levels: usize,
+    rows: usize,
+    encoding: Encoding,
+    stats: Option<Statistics>,
+}
+
+/// Compresses and frames the pages of a chunk: its bytes and what the row group writer needs to splice
+/// them in.
+fn write_chunk(
+    descr: &ColumnDescPtr,
+    compression: Compression,
+    zstd: &mut zstd::bulk::Compressor<'static>,
+    c: &Chunk<'_>,
+) -> PResult<(Bytes, ColumnCloseResult)> {
+    let page = c.page;
     if page.len() > i32::MAX as usize {
         // page sizes are i32 in the format; one page holds a whole chunk
         return Err(ParquetError::General(format!(
@@ -830,7 +866,7 @@ fn encode_chunk(
             .map_err(|e| ParquetError::External(e.into()))?;
         Ok(Bytes::from(dst))
     };
-    if let Some(d) = &dict {
+    if let Some(d) = c.dict {
         let spec = writer.write_page(CompressedPage::new(
             Page::DictionaryPage {
                 buf: compress(d)?,
@@ -847,8 +883,8 @@ fn encode_chunk(
     let spec = writer.write_page(CompressedPage::new(
         Page::DataPage {
             buf: compress(page)?,
-            num_values: rows as u32,
-            encoding,
+            num_values: c.levels as u32,
+            encoding: c.encoding,
             def_level_encoding: Encoding::RLE,
             rep_level_encoding: Encoding::RLE,
             statistics: None,
@@ -859,30 +895,30 @@ fn encode_chunk(
     uncompressed += spec.uncompressed_size as i64;
     let data_offset = spec.offset as i64;
     let buf = out.into_inner()?;
-    let mut encodings = vec![match encoding {
-        Encoding::DELTA_BINARY_PACKED | Encoding::DELTA_BYTE_ARRAY => encoding,
+    let mut encodings = vec![match c.encoding {
+        Encoding::DELTA_BINARY_PACKED | Encoding::DELTA_BYTE_ARRAY => c.encoding,
         _ => Encoding::PLAIN,
     }];
-    if optional {
+    if descr.max_def_level() > 0 || descr.max_rep_level() > 0 {
         encodings.push(Encoding::RLE);
     }
-    if dict.is_some() {
+    if c.dict.is_some() {
         encodings.push(Encoding::RLE_DICTIONARY);
     }
     let mut meta = ColumnChunkMetaData::builder(descr.clone())
         .set_compression(compression)
         .set_encodings(encodings)
-        .set_num_values(rows as i64)
+        .set_num_values(c.levels as i64)
         .set_total_compressed_size(compressed)
         .set_total_uncompressed_size(uncompressed)
         .set_data_page_offset(data_offset)
         .set_dictionary_page_offset(dictionary_offset);
-    if let Some(s) = stats {
-        meta = meta.set_statistics(s);
+    if let Some(s) = &c.stats {
+        meta = meta.set_statistics(s.clone());
     }
     let close = ColumnCloseResult {
         bytes_written: buf.len() as u64,
-        rows_written: rows as u64,
+        rows_written: c.rows as u64,
         metadata: meta.build()?,
         bloom_filter: None,
         column_index: None,
