@@ -274,15 +274,9 @@ impl<W: Write + Send> ChunkedWriter<W> {
         }
         let batches = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
-        // writers for the nested leaves alone, indexed from the first of them
-        let mut upstream: Vec<Option<ArrowColumnWriter>> = match &self.upstream {
-            Some(factory) => factory
-                .create_column_writers(0)?
-                .into_iter()
-                .map(Some)
-                .collect(),
-            None => Vec::new(),
-        };
+        // writers for the nested leaves alone, indexed from the first of them, created when a nested
+        // column is not uniform
+        let mut upstream: Vec<Option<ArrowColumnWriter>> = Vec::new();
         let mut nested_leaf = 0;
         let mut rg = self.file.next_row_group()?;
         let mut leaf = 0;
@@ -338,6 +332,31 @@ impl<W: Write + Send> ChunkedWriter<W> {
                     }
                 }
                 Plan::Upstream(n) => {
+                    if let Some(u) = uniform(field, &columns) {
+                        let rows = columns.iter().map(|a| a.len()).sum();
+                        for k in 0..n {
+                            let (bytes, close) = encode_uniform(
+                                &self.leaves[leaf + k],
+                                field,
+                                rows,
+                                &u,
+                                &mut self.encoder,
+                            )?;
+                            rg.append_column(&bytes, close)?;
+                        }
+                        leaf += n;
+                        nested_leaf += n;
+                        continue;
+                    }
+                    if upstream.is_empty() {
+                        if let Some(factory) = &self.upstream {
+                            upstream = factory
+                                .create_column_writers(0)?
+                                .into_iter()
+                                .map(Some)
+                                .collect();
+                        }
+                    }
                     for array in &columns {
                         for (k, l) in compute_leaves(field, array)?.iter().enumerate() {
                             if let Some(w) =
@@ -362,6 +381,134 @@ impl<W: Write + Send> ChunkedWriter<W> {
         rg.close()?;
         Ok(())
     }
+}
+
+/// A nested column chunk whose rows are all the same: written without the upstream writers.
+enum Uniform {
+    /// Every row an empty list or map (`tillType`, `extra` in most logs).
+    Empty,
+    /// Every row a list of this one string (`machinery`, a file's one implement).
+    One(Vec<u8>),
+}
+
+/// Whether every row of a nested column's pieces is the same empty list or map, or the same list of
+/// one string.
+fn uniform(field: &arrow_schema::Field, columns: &[&ArrayRef]) -> Option<Uniform> {
+    let lengths = |a: &ArrayRef| -> Option<(Vec<i32>, Option<ArrayRef>)> {
+        if a.null_count() > 0 {
+            return None;
+        }
+        match a.data_type() {
+            DataType::List(_) => {
+                let l = a.as_list_opt::<i32>()?;
+                Some((l.value_offsets().to_vec(), Some(l.values().clone())))
+            }
+            DataType::Map(..) => {
+                let m = a.as_map_opt()?;
+                Some((m.value_offsets().to_vec(), None))
+            }
+            _ => None,
+        }
+    };
+    let item_is_utf8 =
+        matches!(field.data_type(), DataType::List(f) if f.data_type() == &DataType::Utf8);
+    let mut found: Option<Uniform> = None;
+    for a in columns {
+        let (offsets, values) = lengths(a)?;
+        let width = offsets
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .try_fold(None, |acc, d| match acc {
+                None => Some(Some(d)),
+                Some(w) if w == d => Some(Some(w)),
+                Some(_) => None,
+            })?;
+        let this = match width {
+            None => continue,
+            Some(0) => Uniform::Empty,
+            Some(1) if item_is_utf8 => {
+                let v = values?;
+                let strings = v.as_string_opt::<i32>()?;
+                let (lo, hi) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
+                let used = strings.slice(lo, hi - lo);
+                if used.null_count() > 0 {
+                    return None;
+                }
+                let first = used.value(0).as_bytes();
+                if !(0..used.len()).all(|i| used.value(i).as_bytes() == first) {
+                    return None;
+                }
+                Uniform::One(first.to_vec())
+            }
+            Some(_) => return None,
+        };
+        match (&found, &this) {
+            (None, _) => found = Some(this),
+            (Some(Uniform::Empty), Uniform::Empty) => {}
+            (Some(Uniform::One(a)), Uniform::One(b)) if a == b => {}
+            _ => return None,
+        }
+    }
+    found
+}
+
+/// Appends a level run of `count` values `level` (bit width that of `max`), with its 4-byte length.
+fn put_level_run(page: &mut Vec<u8>, count: usize, level: i16, max: i16) {
+    let start = page.len();
+    page.extend_from_slice(&[0; 4]);
+    put_varint(page, (count as u64) << 1);
+    let width = 16 - max.leading_zeros();
+    page.extend_from_slice(&level.to_le_bytes()[..width.div_ceil(8) as usize]);
+    let len = (page.len() - start - 4) as u32;
+    page[start..start + 4].copy_from_slice(&len.to_le_bytes());
+}
+
+/// Encodes one leaf of a uniform nested column: one level a row (repetition 0: a row's first and only
+/// item, or its empty list), definition levels as one run, and for a list of one string the string as
+/// a one-entry dictionary.
+fn encode_uniform(
+    descr: &ColumnDescPtr,
+    field: &arrow_schema::Field,
+    rows: usize,
+    u: &Uniform,
+    enc: &mut ChunkEncoder,
+) -> PResult<(Bytes, ColumnCloseResult)> {
+    let (max_def, max_rep) = (descr.max_def_level(), descr.max_rep_level());
+    let page = &mut enc.buffers.page;
+    page.clear();
+    if max_rep > 0 {
+        put_level_run(page, rows, 0, max_rep);
+    }
+    let mut dict = Vec::new();
+    let encoding = match u {
+        Uniform::Empty => {
+            // an empty list or map is defined as far as the column itself
+            put_level_run(page, rows, i16::from(field.is_nullable()), max_def);
+            Encoding::PLAIN
+        }
+        Uniform::One(s) => {
+            put_level_run(page, rows, max_def, max_def);
+            dict.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            dict.extend_from_slice(s);
+            page.push(1);
+            put_varint(page, (rows as u64) << 1);
+            page.push(0);
+            Encoding::RLE_DICTIONARY
+        }
+    };
+    write_chunk(
+        descr,
+        enc.compression,
+        &mut enc.zstd,
+        &Chunk {
+            dict: matches!(u, Uniform::One(_)).then_some(dict.as_slice()),
+            page,
+            levels: rows,
+            rows,
+            encoding,
+            stats: None,
+        },
+    )
 }
 
 /// One batch's part of a column chunk: its values and which rows hold one.

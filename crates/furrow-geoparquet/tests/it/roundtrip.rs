@@ -668,3 +668,155 @@ fn delta_encoded_chunks_are_exact() {
     }
     assert_eq!(delta, 20);
 }
+
+/// Nested columns whose rows are all alike (every row the same one-string list, or an empty list or
+/// map) are written without the upstream writers; row groups where they are not alike (two strings, two
+/// items, a null list, a null item, entries in the map) go through them. Both come back exactly, and
+/// pyarrow-style readers see one level a row.
+#[test]
+fn uniform_nested_chunks_are_exact() {
+    use std::sync::Arc;
+
+    use arrow_array::builder::{
+        Float64Builder, ListBuilder, MapBuilder, MapFieldNames, StringBuilder,
+    };
+    use arrow_array::{ArrayRef, ListArray};
+    use arrow_schema::{DataType, Field, Fields, Schema};
+    use parquet::basic::Encoding;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let names = || {
+        ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new(
+            "item",
+            DataType::Utf8,
+            true,
+        )))
+    };
+    let map = || {
+        MapBuilder::new(
+            Some(MapFieldNames {
+                entry: "entries".into(),
+                key: "keys".into(),
+                value: "values".into(),
+            }),
+            StringBuilder::new(),
+            Float64Builder::new(),
+        )
+    };
+    let list_of = |t: DataType| DataType::List(Arc::new(Field::new("item", t, true)));
+    let product = DataType::Struct(Fields::from(vec![
+        Field::new("name", DataType::Utf8, true),
+        Field::new("rate", DataType::Float64, true),
+    ]));
+    let extra_type = map().finish().data_type().clone();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("x", DataType::Float64, false),
+        Field::new("y", DataType::Float64, false),
+        Field::new("machinery", list_of(DataType::Utf8), true),
+        Field::new("tillType", list_of(DataType::Utf8), true),
+        Field::new("extra", extra_type, true),
+        Field::new("products", list_of(product.clone()), true),
+    ]));
+    // `odd`: how the rows of the batch differ from the uniform ones (0 = they do not)
+    let batch = |start: usize, n: usize, odd: usize| {
+        let mut machinery = names();
+        let mut till = names();
+        let mut extra = map();
+        for i in start..start + n {
+            match (odd, i % 3) {
+                (1, 0) => machinery.values().append_value("Planter 24"),
+                (2, 0) => {
+                    machinery.values().append_value("Combine");
+                    machinery.values().append_value("Header");
+                }
+                (3, 0) => {
+                    machinery.append(false);
+                    till.append(true);
+                    extra.append(true).unwrap();
+                    continue;
+                }
+                (4, 0) => machinery.values().append_null(),
+                _ => machinery.values().append_value("Combine"),
+            }
+            machinery.append(true);
+            if odd == 5 && i % 3 == 0 {
+                till.values().append_value("chisel");
+                extra.keys().append_value("DDI 0x0179");
+                extra.values().append_value(i as f64);
+            }
+            till.append(true);
+            extra.append(true).unwrap();
+        }
+        let products = ListArray::new_null(Arc::new(Field::new("item", product.clone(), true)), 0);
+        // empty product lists, not null ones: offsets all zero
+        let products: ArrayRef = Arc::new(ListArray::new(
+            Arc::new(Field::new("item", product.clone(), true)),
+            arrow_buffer::OffsetBuffer::new_zeroed(n),
+            products.values().clone(),
+            None,
+        ));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Float64Array::from_iter_values(
+                (start..start + n).map(|i| i as f64 * 1e-5),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                (start..start + n).map(|i| 40.0 + i as f64 * 1e-5),
+            )),
+            Arc::new(machinery.finish()),
+            Arc::new(till.finish()),
+            Arc::new(extra.finish()),
+            products,
+        ];
+        RecordBatch::try_new(schema.clone(), columns).unwrap()
+    };
+    // row groups of 100 rows: uniform over two batches, then each kind of difference, then uniform
+    let mut batches = Vec::new();
+    let mut start = 0;
+    for (n, odd) in [
+        (60, 0),
+        (40, 0),
+        (100, 1),
+        (100, 2),
+        (100, 3),
+        (100, 4),
+        (100, 5),
+        (7, 0),
+    ] {
+        batches.push(batch(start, n, odd));
+        start += n;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("nested.parquet");
+    let mut w = GeoParquetWriter::try_new(
+        std::fs::File::create(&p).unwrap(),
+        schema.clone(),
+        &GeoParquetOptions {
+            row_group_rows: 100,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    assert_eq!(w.finish().unwrap().row_groups, 7);
+    let back = read_geoparquet(&p).unwrap();
+    assert_same(&batches, &back.batches);
+
+    // the uniform machinery chunks are one-entry dictionaries; the others are not
+    let r = SerializedFileReader::new(std::fs::File::open(&p).unwrap()).unwrap();
+    let (mut dictionaries, mut levels) = (Vec::new(), Vec::new());
+    for rg in r.metadata().row_groups() {
+        let c = rg
+            .columns()
+            .iter()
+            .find(|c| c.column_path().string() == "machinery.list.item")
+            .unwrap();
+        levels.push(c.num_values());
+        dictionaries.push(c.encodings().any(|e| e == Encoding::RLE_DICTIONARY));
+    }
+    // one level a row, and one more for each second item (33 rows of the third row group)
+    assert_eq!(levels, [100, 100, 133, 100, 100, 100, 7]);
+    // the fifth difference is in `tillType` and `extra` alone: machinery stays uniform there
+    assert_eq!(dictionaries, [true, false, false, false, false, true, true]);
+}
