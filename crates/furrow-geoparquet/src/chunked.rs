@@ -394,35 +394,31 @@ enum Uniform {
 /// Whether every row of a nested column's pieces is the same empty list or map, or the same list of
 /// one string.
 fn uniform(field: &arrow_schema::Field, columns: &[&ArrayRef]) -> Option<Uniform> {
-    let lengths = |a: &ArrayRef| -> Option<(Vec<i32>, Option<ArrayRef>)> {
+    fn lengths(a: &ArrayRef) -> Option<(&[i32], Option<&ArrayRef>)> {
         if a.null_count() > 0 {
             return None;
         }
         match a.data_type() {
             DataType::List(_) => {
                 let l = a.as_list_opt::<i32>()?;
-                Some((l.value_offsets().to_vec(), Some(l.values().clone())))
+                Some((l.value_offsets(), Some(l.values())))
             }
-            DataType::Map(..) => {
-                let m = a.as_map_opt()?;
-                Some((m.value_offsets().to_vec(), None))
-            }
+            DataType::Map(..) => Some((a.as_map_opt()?.value_offsets(), None)),
             _ => None,
         }
-    };
+    }
     let item_is_utf8 =
         matches!(field.data_type(), DataType::List(f) if f.data_type() == &DataType::Utf8);
     let mut found: Option<Uniform> = None;
     for a in columns {
         let (offsets, values) = lengths(a)?;
-        let width = offsets
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .try_fold(None, |acc, d| match acc {
-                None => Some(Some(d)),
-                Some(w) if w == d => Some(Some(w)),
-                Some(_) => None,
-            })?;
+        let width = match offsets {
+            [a, b, ..] => Some(b - a),
+            _ => None,
+        };
+        if !offsets.windows(2).all(|w| Some(w[1] - w[0]) == width) {
+            return None;
+        }
         let this = match width {
             None => continue,
             Some(0) => Uniform::Empty,
@@ -434,9 +430,19 @@ fn uniform(field: &arrow_schema::Field, columns: &[&ArrayRef]) -> Option<Uniform
                 if used.null_count() > 0 {
                     return None;
                 }
+                // every string as long as the first, and its bytes the first's repeated
                 let first = used.value(0).as_bytes();
-                if !(0..used.len()).all(|i| used.value(i).as_bytes() == first) {
+                let l = first.len() as i32;
+                let o = used.value_offsets();
+                if !o.windows(2).all(|w| w[1] - w[0] == l) {
                     return None;
+                }
+                let bytes = &used.value_data()[o[0] as usize..o[o.len() - 1] as usize];
+                if !first.is_empty() {
+                    let block = first.repeat((4096 / first.len()).max(1));
+                    if !bytes.chunks(block.len()).all(|c| c == &block[..c.len()]) {
+                        return None;
+                    }
                 }
                 Uniform::One(first.to_vec())
             }
@@ -596,6 +602,21 @@ impl<'a> Piece<'a> {
             f(i);
             true
         });
+    }
+
+    /// Row `i` alone (a valid row), as a piece of its own.
+    fn one(&self, i: usize) -> Piece<'a> {
+        let values = match self.values {
+            Values::F64(v) => Values::F64(&v[i..=i]),
+            Values::I64(v) => Values::I64(&v[i..=i]),
+            Values::I32(v) => Values::I32(&v[i..=i]),
+            Values::Bytes(off, data) => Values::Bytes(&off[i..=i + 1], data),
+        };
+        Piece {
+            values,
+            len: 1,
+            nulls: None,
+        }
     }
 
     fn first_valid(&self) -> Option<usize> {
@@ -865,7 +886,11 @@ fn encode_chunk(
             })
         }
     });
-    let stats = statistics(pieces, nulls as u64);
+    // a constant chunk's one value is its minimum and maximum
+    let stats = match (constant, first) {
+        (true, Some((k, i))) => statistics(&[pieces[k].one(i)], nulls as u64),
+        _ => statistics(pieces, nulls as u64),
+    };
 
     page.clear();
     if optional {
@@ -1152,20 +1177,16 @@ fn int_range<'a, T: Copy + Ord + 'a>(
     (r.map(|r| r.0), r.map(|r| r.1))
 }
 
-/// Folds `v` into the running `lo`/`hi`, skipping NaN (a comparison with NaN is false), four lanes at a
-/// time so that the compiler keeps them in vector registers.
+/// Folds `v` into the running `lo`/`hi`, skipping NaN (a comparison with NaN is false), eight lanes at
+/// a time as selects, which the compiler turns into vector min/max instructions.
 fn min_max(v: &[f64], lo: &mut f64, hi: &mut f64) {
-    let (mut l, mut h) = ([*lo; 4], [*hi; 4]);
-    let chunks = v.chunks_exact(4);
+    let (mut l, mut h) = ([*lo; 8], [*hi; 8]);
+    let chunks = v.chunks_exact(8);
     let rest = chunks.remainder();
     for c in chunks {
-        for k in 0..4 {
-            if c[k] < l[k] {
-                l[k] = c[k];
-            }
-            if c[k] > h[k] {
-                h[k] = c[k];
-            }
+        for k in 0..8 {
+            l[k] = if c[k] < l[k] { c[k] } else { l[k] };
+            h[k] = if c[k] > h[k] { c[k] } else { h[k] };
         }
     }
     for x in rest.iter().chain(&l) {

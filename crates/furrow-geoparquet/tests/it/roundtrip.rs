@@ -477,6 +477,23 @@ fn flat_chunks_keep_nulls_nans_constants_and_statistics() {
             }
             other => panic!("none statistics: {other:?}"),
         }
+        // a constant chunk's statistics are its one value, whichever row holds it first
+        match leaf(rg, "constant").statistics() {
+            Some(Statistics::Double(s)) => {
+                assert_eq!((s.min_opt(), s.max_opt()), (Some(&9.0), Some(&9.0)));
+                assert_eq!(
+                    s.null_count_opt(),
+                    Some(range.clone().filter(|r| r % 4 == 0).count() as u64)
+                );
+            }
+            other => panic!("constant statistics: {other:?}"),
+        }
+        match leaf(rg, "k").statistics() {
+            Some(Statistics::Int32(s)) => {
+                assert_eq!((s.min_opt(), s.max_opt()), (Some(&7), Some(&7)));
+            }
+            other => panic!("k statistics: {other:?}"),
+        }
         // constant chunks are a one-entry dictionary; varying ones are plain
         for name in ["constant", "crop", "k"] {
             let c = leaf(rg, name);
