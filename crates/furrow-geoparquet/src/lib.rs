@@ -1,7 +1,8 @@
 //! GeoParquet 1.1 and RFC 7946 GeoJSON writers (and readers) for Arrow record batches.
 //!
 //! - [`GeoParquetWriter`]: streaming GeoParquet 1.1 (geoparquet 0.9 for the `geo` metadata; flat columns
-//!   encoded by furrow, nested ones by the upstream Parquet writer, see `docs/GEOPARQUET.md`): WKB geometry (or native GeoArrow points), a `bbox` covering column, OGC:CRS84 as
+//!   and uniform nested columns encoded by furrow, other nested ones by the upstream Parquet writer, see
+//!   `docs/GEOPARQUET.md`): WKB geometry (or native GeoArrow points), a `bbox` covering column, OGC:CRS84 as
 //!   PROJJSON written verbatim ([`CRS84_PROJJSON`]), `geometry_types`, zstd, row groups of 64k rows.
 //!   Point batches carry flat `x`/`y` Float64 columns (longitude/latitude); the writer builds the
 //!   geometry from them without copying.
