@@ -627,6 +627,31 @@ impl<'a> Piece<'a> {
     }
 }
 
+/// Bit-packs values least significant bit first (Parquet's order), 64 bits written at a time.
+#[derive(Default)]
+struct BitWriter {
+    acc: u128,
+    bits: u32,
+}
+
+impl BitWriter {
+    /// Appends the low `width` bits of `value` (at most 64; the bits above must be zero).
+    fn push(&mut self, out: &mut Vec<u8>, value: u64, width: u32) {
+        self.acc |= u128::from(value) << self.bits;
+        self.bits += width;
+        if self.bits >= 64 {
+            out.extend_from_slice(&(self.acc as u64).to_le_bytes());
+            self.acc >>= 64;
+            self.bits -= 64;
+        }
+    }
+
+    /// Writes what is left, padded with zeros to a whole byte.
+    fn finish(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.acc.to_le_bytes()[..self.bits.div_ceil(8) as usize]);
+    }
+}
+
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -653,16 +678,8 @@ fn write_levels(
         packed.clear();
         packed.reserve(rows.div_ceil(8));
         // the validity bitmaps, 64 bits at a time, one after the other
-        let (mut acc, mut bits) = (0u128, 0u32);
-        let mut push = |word: u64, n: u32| {
-            acc |= u128::from(word) << bits;
-            bits += n;
-            if bits >= 64 {
-                packed.extend_from_slice(&(acc as u64).to_le_bytes());
-                acc >>= 64;
-                bits -= 64;
-            }
-        };
+        let mut bits = BitWriter::default();
+        let mut push = |word: u64, n: u32| bits.push(packed, word, n);
         for p in pieces {
             match p.nulls {
                 None => {
@@ -686,7 +703,7 @@ fn write_levels(
                 }
             }
         }
-        packed.extend_from_slice(&acc.to_le_bytes()[..bits.div_ceil(8) as usize]);
+        bits.finish(packed);
         for run in packed.chunks(63) {
             page.push(((run.len() as u8) << 1) | 1);
             page.extend_from_slice(run);
@@ -736,18 +753,12 @@ fn put_delta_binary_packed(page: &mut Vec<u8>, v: &[i64]) {
                 continue;
             }
             // 32 values (the last miniblock padded with zeros), least significant bit first
-            let (mut acc, mut bits) = (0u128, 0u32);
+            let mut bits = BitWriter::default();
             for k in 0..MINI {
                 let x = mini.get(k).map_or(0, |d| d.wrapping_sub(min) as u64);
-                acc |= u128::from(x) << bits;
-                bits += width;
-                while bits >= 64 {
-                    page.extend_from_slice(&(acc as u64).to_le_bytes());
-                    acc >>= 64;
-                    bits -= 64;
-                }
+                bits.push(page, x, width);
             }
-            page.extend_from_slice(&acc.to_le_bytes()[..bits.div_ceil(8) as usize]);
+            bits.finish(page);
         }
         debug_assert!(minis <= DELTA_MINIBLOCKS);
     }

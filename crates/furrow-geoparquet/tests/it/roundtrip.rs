@@ -34,6 +34,25 @@ fn assert_same(orig: &[RecordBatch], back: &[RecordBatch]) {
     }
 }
 
+/// Writes `batches` to `path` in row groups of `rows` rows; the writer's figures.
+fn write_in_row_groups(
+    path: &std::path::Path,
+    schema: arrow_schema::SchemaRef,
+    batches: &[RecordBatch],
+    rows: usize,
+) -> furrow_geoparquet::WriteStats {
+    let opts = GeoParquetOptions {
+        row_group_rows: rows,
+        ..Default::default()
+    };
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = GeoParquetWriter::try_new(file, schema, &opts).unwrap();
+    for b in batches {
+        w.write(b).unwrap();
+    }
+    w.finish().unwrap()
+}
+
 #[test]
 fn geoparquet_round_trip_is_exact_over_several_row_groups() {
     let dir = tempfile::tempdir().unwrap();
@@ -315,17 +334,7 @@ fn flat_chunks_keep_nulls_nans_constants_and_statistics() {
     ];
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("flat.parquet");
-    let opts = GeoParquetOptions {
-        row_group_rows: 256,
-        ..Default::default()
-    };
-    let mut w =
-        GeoParquetWriter::try_new(std::fs::File::create(&p).unwrap(), schema.clone(), &opts)
-            .unwrap();
-    for b in &batches {
-        w.write(b).unwrap();
-    }
-    let stats = w.finish().unwrap();
+    let stats = write_in_row_groups(&p, schema.clone(), &batches, 256);
     assert_eq!((stats.rows, stats.row_groups), (1000, 4));
 
     // every value back, NaN and nulls included (compared bit for bit)
@@ -611,17 +620,7 @@ fn delta_encoded_chunks_are_exact() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("delta.parquet");
-    let opts = GeoParquetOptions {
-        row_group_rows: 300,
-        ..Default::default()
-    };
-    let mut w =
-        GeoParquetWriter::try_new(std::fs::File::create(&p).unwrap(), schema.clone(), &opts)
-            .unwrap();
-    for b in &batches {
-        w.write(b).unwrap();
-    }
-    let stats = w.finish().unwrap();
+    let stats = write_in_row_groups(&p, schema.clone(), &batches, 300);
     assert_eq!((stats.rows, stats.row_groups), (1200, 4));
     let f = read_geoparquet(&p).unwrap();
     assert_same(&batches, &f.batches);
@@ -630,17 +629,8 @@ fn delta_encoded_chunks_are_exact() {
     for n in [1usize, 2, 129, 258] {
         let b = batch(n);
         let q = dir.path().join(format!("delta{n}.parquet"));
-        let mut w = GeoParquetWriter::try_new(
-            std::fs::File::create(&q).unwrap(),
-            schema.clone(),
-            &GeoParquetOptions {
-                row_group_rows: n,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        w.write(&b).unwrap();
-        w.finish().unwrap();
+        let stats = write_in_row_groups(&q, schema.clone(), std::slice::from_ref(&b), n);
+        assert_eq!(stats.row_groups, 1);
         assert_same(
             std::slice::from_ref(&b),
             &read_geoparquet(&q).unwrap().batches,
@@ -804,19 +794,10 @@ fn uniform_nested_chunks_are_exact() {
     }
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("nested.parquet");
-    let mut w = GeoParquetWriter::try_new(
-        std::fs::File::create(&p).unwrap(),
-        schema.clone(),
-        &GeoParquetOptions {
-            row_group_rows: 100,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    for b in &batches {
-        w.write(b).unwrap();
-    }
-    assert_eq!(w.finish().unwrap().row_groups, 7);
+    assert_eq!(
+        write_in_row_groups(&p, schema.clone(), &batches, 100).row_groups,
+        7
+    );
     let back = read_geoparquet(&p).unwrap();
     assert_same(&batches, &back.batches);
 
