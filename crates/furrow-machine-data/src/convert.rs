@@ -336,8 +336,55 @@ struct LogState {
     jump_run: u32,
     prev_fuel_total: Option<f64>,
     heading: Option<f64>,
-    crop_consts: Option<(f64, f64)>,
     step: StepGeometry,
+    /// What the sections' states add up to (recomputed when one changes).
+    sections: SectionSummary,
+    /// Carried-forward values each record writes to a numeric column: (DLV index, column in the batch
+    /// builder, factor); bound by [`LogState::bind`].
+    writes: Vec<(usize, usize, f64)>,
+    /// Likewise for the `extra` map: (DLV index, builder column, factor).
+    extra_writes: Vec<(usize, usize, Option<f64>)>,
+    /// The DLVs of the logged speed (with its factor), the master work state, the logged width and the
+    /// fuel figures.
+    speed: Option<(usize, f64)>,
+    master: Option<usize>,
+    width: Option<usize>,
+    total_fuel: Option<usize>,
+    fuel_rate: Option<usize>,
+}
+
+/// The sections whose state is known: how many, how many on, their width on, whether all their widths
+/// are known, and the last one on.
+#[derive(Debug, Clone, Copy)]
+struct SectionSummary {
+    known: usize,
+    on_count: usize,
+    on_width: f64,
+    widths_known: bool,
+    last_on: usize,
+}
+
+impl SectionSummary {
+    fn of(on: &[Option<bool>], widths: &[f64]) -> Self {
+        let mut s = SectionSummary {
+            known: 0,
+            on_count: 0,
+            on_width: 0.0,
+            widths_known: true,
+            last_on: 0,
+        };
+        for (i, (on, w)) in on.iter().zip(widths).enumerate() {
+            let Some(on) = *on else { continue };
+            s.known += 1;
+            s.widths_known &= *w > 0.0;
+            if on {
+                s.on_count += 1;
+                s.on_width += *w;
+                s.last_on = i;
+            }
+        }
+        s
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -562,13 +609,110 @@ impl LogState {
             jump_run: 0,
             prev_fuel_total: None,
             heading: None,
-            crop_consts: None,
             step: StepGeometry::default(),
+            sections: SectionSummary::of(&[], &[]),
+            writes: Vec::new(),
+            extra_writes: Vec::new(),
+            speed: None,
+            master: None,
+            width: None,
+            total_fuel: None,
+            fuel_rate: None,
         })
+    }
+
+    /// Binds the log's slots to the columns of the batch builder `b` (adding the ones it lacks).
+    fn bind(&mut self, b: &mut Builder) {
+        let harvest = b.harvest.is_some();
+        self.writes.clear();
+        self.extra_writes.clear();
+        for (i, slot) in self.slots.iter().enumerate() {
+            match *slot {
+                Slot::Prop(Property::Speed, f) => self.speed = Some((i, f)),
+                Slot::Prop(p, _) if b.derived.derives(p, harvest) => {}
+                Slot::Prop(p, f) => self.writes.push((i, b.column(p), f)),
+                Slot::Master => self.master = Some(i),
+                Slot::Width => self.width = Some(i),
+                Slot::TotalFuel => self.total_fuel = Some(i),
+                Slot::FuelRate => self.fuel_rate = Some(i),
+                Slot::Extra(k, f) => {
+                    let key = self.extra_keys.get(k).map_or("", String::as_str);
+                    self.extra_writes.push((i, b.extra_column(key), f));
+                }
+                Slot::Section(_) | Slot::Condensed(_) | Slot::SectionWidth(_) | Slot::Unused => {}
+            }
+        }
+    }
+
+    /// Section states and widths from the current values of their DLVs.
+    fn update_sections(&mut self) {
+        for (i, slot) in self.slots.iter().enumerate() {
+            let Some(v) = self.current[i] else { continue };
+            match *slot {
+                Slot::Condensed(c) => {
+                    for (k, &s) in self.condensed.get(c).into_iter().flatten().enumerate() {
+                        let bits = (v as u32 >> (2 * k)) & 3;
+                        if let Some(on) = self.section_on.get_mut(s) {
+                            *on = match bits {
+                                0 => Some(false),
+                                1 => Some(true),
+                                _ => None,
+                            };
+                        }
+                    }
+                }
+                Slot::Section(s) => {
+                    if let Some(on) = self.section_on.get_mut(s) {
+                        *on = Some(v == 1);
+                    }
+                }
+                Slot::SectionWidth(s) => {
+                    if let Some(w) = self.section_width.get_mut(s) {
+                        *w = f64::from(v) / 1000.0;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.sections = SectionSummary::of(&self.section_on, &self.section_width);
     }
 }
 
-/// Column builders of one batch (values in METRIC units until `finish`).
+/// Columns of the properties every record derives (distance, heading, speed...), as indexes into
+/// [`Builder::nums`].
+#[derive(Debug, Clone, Copy)]
+struct DerivedColumns {
+    distance: usize,
+    heading: usize,
+    speed: usize,
+    elevation: usize,
+    width: usize,
+    area: usize,
+    fuel: usize,
+    /// `samplingInterval`, derived for harvests only (any other operation keeps a logged value).
+    sampling: Option<usize>,
+}
+
+impl DerivedColumns {
+    /// Whether each record sets `p` itself (a logged value of it is not carried into its column).
+    fn derives(&self, p: Property, harvest: bool) -> bool {
+        matches!(
+            p,
+            Property::Distance
+                | Property::Heading
+                | Property::Speed
+                | Property::Elevation
+                | Property::EquipmentWidth
+                | Property::Area
+                | Property::FuelUsed
+        ) || (harvest && p == Property::SamplingInterval)
+    }
+}
+
+/// Column builders of one batch (values in METRIC units until `finish`). [`push_record`] appends rows
+/// one record at a time; [`StandardStream::settle`] then takes the rows appended since it last ran
+/// (`settled..`) column by column: harvest values derived, cleanup and the filtered view applied as
+/// masks, dropped rows removed, counts and the summary updated.
 #[derive(Debug)]
 struct Builder {
     cols: Vec<Column>,
@@ -578,15 +722,30 @@ struct Builder {
     /// is finished, as for the numbers).
     ts: Vec<i64>,
     local: Vec<i64>,
-    /// The numeric columns: property index and values, NaN where the point has none (one push a
-    /// property per point; the validity is read off the NaNs when the batch is finished).
+    /// The numeric columns: property index and values, NaN where the point has none (the validity is
+    /// read off the NaNs when the batch is finished). The first `schema_nums` are the schema's; after
+    /// them come properties a log feeds that the schema lacks (their values still count for the
+    /// cleanup rules). A column no record of the open log writes may lag behind the rows: [`Builder::pad`]
+    /// fills it with NaN.
     nums: Vec<(usize, Vec<f64>)>,
-    /// Position in `nums` of each property's column (`usize::MAX`: not in this operation's schema).
+    schema_nums: usize,
+    /// Position in `nums` of each property's column (`usize::MAX`: none).
     num_slot: [usize; PROPERTY_COUNT],
+    derived: DerivedColumns,
+    harvest: Option<HarvestColumns>,
     on: Vec<bool>,
     section: Vec<i32>,
     section_valid: Vec<bool>,
-    extra: MapBuilder<StringBuilder, Float64Builder>,
+    /// Each row's working width (for the coverage) and whether its position jumped.
+    effective: Vec<f64>,
+    jump: Vec<bool>,
+    /// `extra` map keys and a column of values for each (NaN: not logged at that point).
+    extra_keys: Vec<String>,
+    extra: Vec<Vec<f64>>,
+    /// Rows before this one are settled.
+    settled: usize,
+    /// Scratch: which unsettled rows stay.
+    keep: Vec<bool>,
     cap: usize,
     /// Columns with one value a file (operation type, crop, machinery...), built once for a full batch
     /// and sliced: one slot per column of `cols`.
@@ -604,36 +763,144 @@ impl Builder {
                 nums.push((p.index(), Vec::with_capacity(cap)));
             }
         }
-        Builder {
+        let mut b = Builder {
             constants: vec![None; cols.len()],
             cols,
             x: Vec::with_capacity(cap),
             y: Vec::with_capacity(cap),
             ts: Vec::with_capacity(cap),
             local: Vec::with_capacity(cap),
+            schema_nums: nums.len(),
             nums,
             num_slot,
+            derived: DerivedColumns {
+                distance: 0,
+                heading: 0,
+                speed: 0,
+                elevation: 0,
+                width: 0,
+                area: 0,
+                fuel: 0,
+                sampling: None,
+            },
+            harvest: None,
             cap,
             on: Vec::with_capacity(cap),
             section: Vec::with_capacity(cap),
             section_valid: Vec::with_capacity(cap),
-            extra: MapBuilder::new(
-                Some(MapFieldNames {
-                    entry: "entries".into(),
-                    key: "keys".into(),
-                    value: "values".into(),
-                }),
-                StringBuilder::new(),
-                Float64Builder::new(),
-            ),
+            effective: Vec::with_capacity(cap),
+            jump: Vec::with_capacity(cap),
+            extra_keys: Vec::new(),
+            extra: Vec::new(),
+            settled: 0,
+            keep: Vec::new(),
+        };
+        use Property as P;
+        let harvest = op == OperationType::Harvested;
+        b.derived = DerivedColumns {
+            distance: b.column(P::Distance),
+            heading: b.column(P::Heading),
+            speed: b.column(P::Speed),
+            elevation: b.column(P::Elevation),
+            width: b.column(P::EquipmentWidth),
+            area: b.column(P::Area),
+            fuel: b.column(P::FuelUsed),
+            sampling: harvest.then(|| b.column(P::SamplingInterval)),
+        };
+        if harvest {
+            b.harvest = Some(HarvestColumns {
+                wet_mass_per_area: b.column(P::WetMassPerArea),
+                wet_mass: b.column(P::WetMass),
+                wet_volume_per_area: b.column(P::WetVolumePerArea),
+                wet_volume: b.column(P::WetVolume),
+                dry_mass_per_area: b.column(P::DryMassPerArea),
+                dry_mass: b.column(P::DryMass),
+                dry_volume_per_area: b.column(P::DryVolumePerArea),
+                dry_volume: b.column(P::DryVolume),
+                moisture: b.column(P::HarvestMoisture),
+                crop_flow: b.column(P::CropFlow),
+                area: b.derived.area,
+                sampling: b.column(P::SamplingInterval),
+            });
         }
+        b
     }
 
     fn len(&self) -> usize {
         self.x.len()
     }
 
+    /// The column of `p` (added after the schema's when the schema lacks it), padded to the rows.
+    fn column(&mut self, p: Property) -> usize {
+        let k = match self.num_slot[p.index()] {
+            usize::MAX => {
+                self.num_slot[p.index()] = self.nums.len();
+                self.nums.push((p.index(), Vec::with_capacity(self.cap)));
+                self.nums.len() - 1
+            }
+            k => k,
+        };
+        let n = self.len();
+        self.nums[k].1.resize(n, f64::NAN);
+        k
+    }
+
+    /// The `extra` column of `key`, padded to the rows.
+    fn extra_column(&mut self, key: &str) -> usize {
+        let k = match self.extra_keys.iter().position(|x| x == key) {
+            Some(k) => k,
+            None => {
+                self.extra_keys.push(key.to_owned());
+                self.extra.push(Vec::with_capacity(self.cap));
+                self.extra.len() - 1
+            }
+        };
+        let n = self.len();
+        self.extra[k].resize(n, f64::NAN);
+        k
+    }
+
+    /// Brings every numeric and `extra` column to the rows, NaN for the rows no log wrote.
+    fn pad(&mut self) {
+        let n = self.len();
+        for (_, v) in &mut self.nums {
+            v.resize(n, f64::NAN);
+        }
+        for v in &mut self.extra {
+            v.resize(n, f64::NAN);
+        }
+    }
+
+    /// The schema's numeric columns (what the summary takes).
+    fn schema_columns(&self) -> &[(usize, Vec<f64>)] {
+        &self.nums[..self.schema_nums]
+    }
+
+    /// Drops the rows `settled..` whose `keep` flag is clear.
+    fn compact(&mut self) {
+        let (from, keep) = (self.settled, &self.keep);
+        if keep.iter().all(|k| *k) {
+            return;
+        }
+        compact(&mut self.x, from, keep);
+        compact(&mut self.y, from, keep);
+        compact(&mut self.ts, from, keep);
+        compact(&mut self.local, from, keep);
+        compact(&mut self.on, from, keep);
+        compact(&mut self.section, from, keep);
+        compact(&mut self.section_valid, from, keep);
+        compact(&mut self.effective, from, keep);
+        compact(&mut self.jump, from, keep);
+        for (_, v) in &mut self.nums {
+            compact(v, from, keep);
+        }
+        for v in &mut self.extra {
+            compact(v, from, keep);
+        }
+    }
+
     fn finish(&mut self, plan: &FilePlan, schema: &SchemaRef) -> Result<RecordBatch> {
+        self.pad();
         let n = self.len();
         let units = plan.units;
         let mut out: Vec<ArrayRef> = Vec::with_capacity(self.cols.len());
@@ -710,11 +977,20 @@ impl Builder {
                         .and_then(|(a, _)| a.as_any().downcast_ref::<Float64Array>().cloned());
                     Arc::new(products_column(&plan.products, rates.as_ref(), n))
                 }
-                Column::Extra => Arc::new(self.extra.finish()),
+                Column::Extra => Arc::new(extra_map(&self.extra_keys, &self.extra, n)),
             };
             out.push(a);
         }
-        // reset builders for the next batch
+        // reset the columns for the next batch
+        for (_, v) in &mut self.nums[self.schema_nums..] {
+            v.clear();
+        }
+        for v in &mut self.extra {
+            v.clear();
+        }
+        self.effective.clear();
+        self.jump.clear();
+        self.settled = 0;
         self.x.reserve(self.cap);
         self.y.reserve(self.cap);
         self.ts.reserve(self.cap);
@@ -724,6 +1000,29 @@ impl Builder {
         self.section_valid.reserve(self.cap);
         Ok(RecordBatch::try_new(schema.clone(), out)?)
     }
+}
+
+/// The `extra` map column of `n` rows: for each row, the keys whose column holds a value there.
+fn extra_map(keys: &[String], columns: &[Vec<f64>], n: usize) -> arrow_array::MapArray {
+    let mut b = MapBuilder::new(
+        Some(MapFieldNames {
+            entry: "entries".into(),
+            key: "keys".into(),
+            value: "values".into(),
+        }),
+        StringBuilder::new(),
+        Float64Builder::new(),
+    );
+    for row in 0..n {
+        for (key, col) in keys.iter().zip(columns) {
+            if let Some(v) = col.get(row).copied().filter(|v| !v.is_nan()) {
+                b.keys().append_value(key);
+                b.values().append_value(v);
+            }
+        }
+        let _ = b.append(true);
+    }
+    b.finish()
 }
 
 /// The validity of a numeric column built with NaN for "no value" (a computed NaN is no value either):
@@ -1042,6 +1341,8 @@ pub struct StandardStream<'a> {
     outliers: OutlierStats,
     /// Set for a pass that writes the filtered view.
     view: Option<FilterView>,
+    /// The crop's standard moisture and density, for harvest values.
+    crop_consts: Option<(f64, f64)>,
     log_pos: usize,
     reader: Option<(RecordReader<Box<dyn std::io::Read + Send>>, LogState)>,
     bytes_done: u64,
@@ -1102,6 +1403,7 @@ impl<'a> StandardStream<'a> {
             counts: Counts::default(),
             outliers: OutlierStats::default(),
             view: None,
+            crop_consts: plan.crops.first().and_then(|c| crop_constants(c)),
             log_pos: 0,
             reader: None,
             bytes_done: 0,
@@ -1138,6 +1440,112 @@ impl<'a> StandardStream<'a> {
         self
     }
 
+    /// Settles the rows appended since the last call, column by column: harvest values derived, the
+    /// cleanup rules and the filtered view applied, the dropped rows removed; the counts and the summary's
+    /// points (time span, coverage) follow, in row order.
+    fn settle(&mut self) {
+        let b = &mut self.builder;
+        let (from, n) = (b.settled, b.len());
+        if from == n {
+            return;
+        }
+        b.pad();
+        if let Some(h) = &b.harvest {
+            derive_harvest(&mut b.nums, h, from, self.crop_consts);
+        }
+        // the cleanup rules, one mask over the rows
+        b.keep.clear();
+        b.keep.resize(n - from, true);
+        if let Some(r) = &self.rules {
+            let keep = &mut b.keep;
+            for (p, rule) in &r.numbers {
+                if let Some((_, col)) = b.nums.get(b.num_slot[p.index()]) {
+                    for (k, v) in keep.iter_mut().zip(&col[from..n]) {
+                        *k &= v.is_nan() || rule.passes(*v);
+                    }
+                }
+            }
+            let status = |text: &str| r.recording.iter().all(|rule| rule.passes_text(text));
+            let (on, off) = (status("On"), status("Off"));
+            if !(on && off) {
+                for (k, rec) in keep.iter_mut().zip(&b.on[from..n]) {
+                    *k &= if *rec { on } else { off };
+                }
+            }
+            let crop = self
+                .plan
+                .crops
+                .first()
+                .is_none_or(|c| r.crop.iter().all(|rule| rule.passes_text(c)));
+            if !crop {
+                keep.fill(false);
+            }
+            if !self.plan.products.is_empty() {
+                let rates = b.nums.get(b.num_slot[Property::AppliedRate.index()]);
+                if let Some((_, col)) = rates {
+                    for (k, v) in keep.iter_mut().zip(&col[from..n]) {
+                        *k &= v.is_nan() || r.products.iter().all(|rule| rule.passes(*v));
+                    }
+                }
+            }
+        }
+        // counts and the filtered view, in row order
+        let rules = self.rules.is_some();
+        let counts = &mut self.counts;
+        let speed = &b.nums[b.derived.speed].1;
+        let yields = b.harvest.map(|h| &b.nums[h.wet_mass_per_area].1);
+        for (j, k) in b.keep.iter_mut().enumerate() {
+            let i = from + j;
+            let jump = b.jump[i];
+            let mut keep = !jump;
+            if jump {
+                counts.jumps += 1;
+            }
+            if keep && rules && !*k {
+                counts.cleaned += 1;
+                keep = false;
+            }
+            let mut in_filtered = false;
+            if keep {
+                counts.standard += 1;
+                if speed[i] < self.opts.filter.min_speed {
+                    counts.slow += 1;
+                } else {
+                    in_filtered = true;
+                    if let Some(v) = yields.map(|y| y[i]).filter(|v| !v.is_nan()) {
+                        self.outliers.add(v);
+                        in_filtered = self.view.as_ref().is_none_or(|f| !f.is_outlier(v));
+                    }
+                }
+            } else if rules {
+                *k = false;
+                continue;
+            }
+            *k = self.view.is_none() || in_filtered;
+            if *k {
+                counts.written += 1;
+            }
+        }
+        b.compact();
+        let d = b.derived;
+        for i in from..b.len() {
+            let time = match (b.ts[i], b.local[i]) {
+                (NO_TIME, NO_TIME) => None,
+                (NO_TIME, t) => Some((t, false)),
+                (t, _) => Some((t, true)),
+            };
+            self.summary.add_point(
+                time,
+                b.x[i],
+                b.y[i],
+                b.effective[i],
+                b.nums[d.heading].1[i],
+                b.nums[d.distance].1[i],
+            );
+        }
+        b.settled = b.len();
+    }
+
     /// Counts, summary and units; call after the last batch.
     pub fn finish(mut self) -> FileOutcome {
         self.counts.outliers = self.outliers.count_outliers(self.opts.filter.outlier_sigma);
@@ -1148,7 +1556,8 @@ impl<'a> StandardStream<'a> {
             .saturating_sub(self.counts.outliers);
         // points converted but not taken from the stream (a caller that stopped early) are in
         // `counts.written`: their values go into the summary too
-        self.summary.add_columns(&self.builder.nums);
+        self.settle();
+        self.summary.add_columns(self.builder.schema_columns());
         self.summary.set_counts(self.counts);
         FileOutcome {
             counts: self.counts,
@@ -1170,7 +1579,7 @@ impl<'a> StandardStream<'a> {
                 LogState::new(self.td, log, self.plan.operation_type),
             ) {
                 (Ok(r), Ok(mut s)) => {
-                    s.crop_consts = self.plan.crops.first().and_then(|c| crop_constants(c));
+                    s.bind(&mut self.builder);
                     self.reader = Some((r, s));
                     return Ok(true);
                 }
@@ -1183,8 +1592,19 @@ impl<'a> StandardStream<'a> {
         Ok(false)
     }
 
+    /// Fills the batch to its target rows (or the end of the data), settled.
     fn fill(&mut self) -> Result<()> {
         let target = self.opts.batch_rows.max(1);
+        // settling drops rows: fill again until none is dropped or the data ends
+        while !self.done && self.builder.len() < target {
+            self.read(target)?;
+            self.settle();
+        }
+        Ok(())
+    }
+
+    /// Appends rows (unsettled) until the batch holds `target` or the data ends.
+    fn read(&mut self, target: usize) -> Result<()> {
         while self.builder.len() < target {
             if self.reader.is_none() && !self.open_next()? {
                 self.done = true;
@@ -1198,18 +1618,7 @@ impl<'a> StandardStream<'a> {
                 match reader.next_record() {
                     Ok(Some(view)) => {
                         self.current_offset = view.offset;
-                        push_record(
-                            &view,
-                            state,
-                            self.plan,
-                            self.opts,
-                            self.rules.as_ref(),
-                            &mut self.builder,
-                            &mut self.summary,
-                            &mut self.counts,
-                            &mut self.outliers,
-                            self.view.as_ref(),
-                        );
+                        push_record(&view, state, self.opts, &mut self.builder, &mut self.counts);
                     }
                     Ok(None) => {
                         finished = true;
@@ -1252,23 +1661,21 @@ impl Iterator for StandardStream<'_> {
         }
         let plan = self.plan;
         let schema = self.schema.clone();
-        self.summary.add_columns(&self.builder.nums);
+        self.summary.add_columns(self.builder.schema_columns());
         Some(self.builder.finish(plan, &schema))
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The sequential part of the conversion, one record at a time: carried-forward values, sections,
+/// clocks, distance, heading and jumps, and the properties each record derives from them. The row is
+/// appended to the batch unsettled; [`StandardStream::settle`] does the rest column by column.
+#[inline]
 fn push_record(
     view: &RecordView<'_>,
     st: &mut LogState,
-    plan: &FilePlan,
     opts: &ConvertOptions,
-    rules: Option<&CompiledRules>,
     b: &mut Builder,
-    summary: &mut SummaryBuilder,
     counts: &mut Counts,
-    outliers: &mut OutlierStats,
-    only_filtered: Option<&FilterView>,
 ) {
     counts.raw += 1;
     let mut sections_dirty = false;
@@ -1285,34 +1692,7 @@ fn push_record(
         }
     }
     if sections_dirty {
-        for (i, slot) in st.slots.iter().enumerate() {
-            let Some(v) = st.current[i] else { continue };
-            match *slot {
-                Slot::Condensed(c) => {
-                    for (k, &s) in st.condensed.get(c).into_iter().flatten().enumerate() {
-                        let bits = (v as u32 >> (2 * k)) & 3;
-                        if let Some(on) = st.section_on.get_mut(s) {
-                            *on = match bits {
-                                0 => Some(false),
-                                1 => Some(true),
-                                _ => None,
-                            };
-                        }
-                    }
-                }
-                Slot::Section(s) => {
-                    if let Some(on) = st.section_on.get_mut(s) {
-                        *on = Some(v == 1);
-                    }
-                }
-                Slot::SectionWidth(s) => {
-                    if let Some(w) = st.section_width.get_mut(s) {
-                        *w = f64::from(v) / 1000.0;
-                    }
-                }
-                _ => {}
-            }
-        }
+        st.update_sections();
     }
     if !view.has_plausible_position() {
         counts.invalid_position += 1;
@@ -1385,50 +1765,25 @@ fn push_record(
     }
     let dt = dt.filter(|s| *s >= 0.0);
 
-    let mut vals: [Option<f64>; PROPERTY_COUNT] = [None; PROPERTY_COUNT];
-    let mut master: Option<bool> = None;
-    let mut logged_width: Option<f64> = None;
-    let mut fuel_total: Option<f64> = None;
-    let mut fuel_rate: Option<f64> = None;
-    for (i, slot) in st.slots.iter().enumerate() {
-        let Some(raw) = st.current[i] else { continue };
-        match *slot {
-            Slot::Prop(p, f) => vals[p.index()] = Some(f64::from(raw) * f),
-            Slot::Master => master = Some(raw == 1),
-            Slot::Width => logged_width = Some(f64::from(raw) / 1000.0),
-            Slot::TotalFuel => fuel_total = Some(f64::from(raw) / 1000.0),
-            Slot::FuelRate => fuel_rate = Some(f64::from(raw) * 1e-6),
-            _ => {}
-        }
-    }
+    let raw = |slot: Option<usize>| slot.and_then(|i| st.current.get(i).copied().flatten());
+    let master = raw(st.master).map(|r| r == 1);
+    let logged_width = raw(st.width).map(|r| f64::from(r) / 1000.0);
+    let fuel_total = raw(st.total_fuel).map(|r| f64::from(r) / 1000.0);
+    let fuel_rate = raw(st.fuel_rate).map(|r| f64::from(r) * 1e-6);
     let total_width = logged_width.filter(|w| *w > 0.0).unwrap_or(st.static_width);
-    // sections whose state is known: how many, how many on, their width on, all widths known
-    let (mut known, mut on_count, mut on_width, mut widths_known) = (0usize, 0usize, 0.0, true);
-    let mut last_on = 0;
-    if st.has_sections {
-        for (s, (on, w)) in st.section_on.iter().zip(&st.section_width).enumerate() {
-            let Some(on) = *on else { continue };
-            known += 1;
-            widths_known &= *w > 0.0;
-            if on {
-                on_count += 1;
-                on_width += *w;
-                last_on = s;
-            }
-        }
-    }
+    let s = st.sections;
     // sectionId: the log's only section, else the only section on (docs/MACHINE-DATA.md)
     let section_id = match st.section_number.as_slice() {
         [one] => Some(*one),
-        many if on_count == 1 => many.get(last_on).copied(),
+        many if s.on_count == 1 => many.get(s.last_on).copied(),
         _ => None,
     };
-    let (effective, recording) = if st.has_sections && known > 0 {
-        let any_on = on_count > 0;
-        let eff = if widths_known {
-            on_width
+    let (effective, recording) = if st.has_sections && s.known > 0 {
+        let any_on = s.on_count > 0;
+        let eff = if s.widths_known {
+            s.on_width
         } else {
-            total_width * on_count as f64 / known as f64
+            total_width * s.on_count as f64 / s.known as f64
         };
         let on = master != Some(false) && any_on;
         (if on { eff } else { 0.0 }, on)
@@ -1436,19 +1791,14 @@ fn push_record(
         let on = master != Some(false);
         (if on { total_width } else { 0.0 }, on)
     };
-    let speed = vals[Property::Speed.index()]
-        .map(f64::abs)
+    let speed = st
+        .speed
+        .and_then(|(i, f)| raw(Some(i)).map(|r| (f64::from(r) * f).abs()))
         .or_else(|| dt.filter(|s| *s > 0.0).map(|s| distance / s));
-    vals[Property::Speed.index()] = speed;
-    vals[Property::Distance.index()] = Some(distance);
-    vals[Property::Heading.index()] = st.heading;
-    vals[Property::Elevation.index()] = pos
+    let elevation = pos
         .up
         .map(|v| f64::from(v) / 1000.0)
         .filter(|m| (-500.0..=9000.0).contains(m));
-    vals[Property::EquipmentWidth.index()] = (total_width > 0.0).then_some(total_width);
-    let area = effective * distance;
-    vals[Property::Area.index()] = Some(area);
     // fuel: difference of the cumulative total, else rate × time
     let fuel = match (fuel_total, st.prev_fuel_total) {
         (Some(t), Some(p)) if t >= p && t - p < 1000.0 => Some(t - p),
@@ -1458,135 +1808,152 @@ fn push_record(
     if fuel_total.is_some() {
         st.prev_fuel_total = fuel_total;
     }
-    vals[Property::FuelUsed.index()] = fuel;
-    if plan.operation_type == OperationType::Harvested {
-        harvest_values(&mut vals, area, dt, st.crop_consts);
-        vals[Property::SamplingInterval.index()] = dt;
-    }
-    // cleanup
-    let mut keep = !jump;
-    if !keep {
-        counts.jumps += 1;
-    }
-    if let (true, Some(r)) = (keep, rules) {
-        let status = if recording { "On" } else { "Off" };
-        let pass = r
-            .numbers
-            .iter()
-            .all(|(p, rule)| vals[p.index()].is_none_or(|v| rule.passes(v)))
-            && r.recording.iter().all(|rule| rule.passes_text(status))
-            && plan
-                .crops
-                .first()
-                .is_none_or(|c| r.crop.iter().all(|rule| rule.passes_text(c)))
-            && (plan.products.is_empty()
-                || vals[Property::AppliedRate.index()]
-                    .is_none_or(|v| r.products.iter().all(|rule| rule.passes(v))));
-        if !pass {
-            counts.cleaned += 1;
-            keep = false;
-        }
-    }
-    let mut in_filtered = false;
-    if keep {
-        counts.standard += 1;
-        match speed {
-            Some(s) if s < opts.filter.min_speed => counts.slow += 1,
-            _ => {
-                in_filtered = true;
-                if plan.operation_type == OperationType::Harvested {
-                    if let Some(v) = vals[Property::WetMassPerArea.index()] {
-                        outliers.add(v);
-                        in_filtered = only_filtered.is_none_or(|f| !f.is_outlier(v));
-                    }
-                }
-            }
-        }
-    } else if rules.is_some() {
-        return;
-    }
-    if only_filtered.is_some() && !in_filtered {
-        return;
-    }
-    // write
-    counts.written += 1;
+
+    // write: the row goes in unsettled (cleanup, counts and summary follow in `settle`)
+    const NONE: f64 = f64::NAN;
     b.x.push(lon);
     b.y.push(lat);
     b.ts.push(utc.unwrap_or(NO_TIME));
     b.local.push(local.unwrap_or(NO_TIME));
-    for (i, v) in &mut b.nums {
-        v.push(vals[*i].unwrap_or(f64::NAN));
-    }
     b.on.push(recording);
     b.section.push(section_id.unwrap_or(0));
     b.section_valid.push(section_id.is_some());
-    for (i, slot) in st.slots.iter().enumerate() {
-        if let (Slot::Extra(k, f), Some(raw)) = (*slot, st.current[i]) {
-            b.extra.keys().append_value(&st.extra_keys[k]);
-            b.extra
-                .values()
-                .append_value(f.map_or(f64::from(raw), |f| f64::from(raw) * f));
-        }
+    b.effective.push(effective);
+    b.jump.push(jump);
+    let d = b.derived;
+    let nums = &mut b.nums;
+    nums[d.distance].1.push(distance);
+    nums[d.heading].1.push(st.heading.unwrap_or(NONE));
+    nums[d.speed].1.push(speed.unwrap_or(NONE));
+    nums[d.elevation].1.push(elevation.unwrap_or(NONE));
+    nums[d.width]
+        .1
+        .push(if total_width > 0.0 { total_width } else { NONE });
+    nums[d.area].1.push(effective * distance);
+    nums[d.fuel].1.push(fuel.unwrap_or(NONE));
+    if let Some(k) = d.sampling {
+        nums[k].1.push(dt.unwrap_or(NONE));
     }
-    let _ = b.extra.append(true);
-    // the values go into the summary with their batch (`StandardStream::next`)
-    summary.add_point(
-        utc.map(|t| (t, true)).or(local.map(|t| (t, false))),
-        lon,
-        lat,
-        effective,
-        st.heading.unwrap_or(f64::NAN),
-        distance,
-    );
+    for &(i, k, f) in &st.writes {
+        let v = raw(Some(i)).map_or(NONE, |r| f64::from(r) * f);
+        nums[k].1.push(v);
+    }
+    for &(i, k, f) in &st.extra_writes {
+        let v = raw(Some(i)).map_or(NONE, |r| f.map_or(f64::from(r), |f| f64::from(r) * f));
+        b.extra[k].push(v);
+    }
 }
 
-/// Fills wet/dry masses and volumes of a harvest point from what was logged (METRIC units).
-fn harvest_values(
-    vals: &mut [Option<f64>; PROPERTY_COUNT],
-    area_m2: f64,
-    dt: Option<f64>,
+/// The harvest columns one derives from the others.
+#[derive(Debug, Clone, Copy)]
+struct HarvestColumns {
+    wet_mass_per_area: usize,
+    wet_mass: usize,
+    wet_volume_per_area: usize,
+    wet_volume: usize,
+    dry_mass_per_area: usize,
+    dry_mass: usize,
+    dry_volume_per_area: usize,
+    dry_volume: usize,
+    moisture: usize,
+    crop_flow: usize,
+    area: usize,
+    sampling: usize,
+}
+
+/// Fills wet/dry masses and volumes of harvest rows `from..` from what was logged (METRIC units, NaN for
+/// no value): wet mass from the per-area yield × area, else mass flow × time; volumes from the crop's
+/// density; dry values from a logged dry yield, else the shrink formula with the crop's standard
+/// moisture, else equal to the wet ones.
+fn derive_harvest(
+    nums: &mut [(usize, Vec<f64>)],
+    c: &HarvestColumns,
+    from: usize,
     consts: Option<(f64, f64)>,
 ) {
-    let ha = area_m2 / 10_000.0;
-    let get = |v: &[Option<f64>; PROPERTY_COUNT], p: Property| v[p.index()];
-    // wet mass: per-area yield × area, else mass flow × time
-    let mut wmpa = get(vals, Property::WetMassPerArea);
-    let mut wet_mass = wmpa.map(|y| y * ha);
-    if wet_mass.is_none() {
-        if let (Some(flow), Some(s)) = (get(vals, Property::CropFlow), dt) {
-            let t = flow * s / 1000.0;
-            wet_mass = Some(t);
+    let mut take = |k: usize| std::mem::take(&mut nums[k].1);
+    let (area, dt, flow, moisture) = (
+        take(c.area),
+        take(c.sampling),
+        take(c.crop_flow),
+        take(c.moisture),
+    );
+    let (mut wmpa, mut wet_mass) = (take(c.wet_mass_per_area), take(c.wet_mass));
+    let (mut wvpa, mut wet_volume) = (take(c.wet_volume_per_area), take(c.wet_volume));
+    let (mut dmpa, mut dry_mass) = (take(c.dry_mass_per_area), take(c.dry_mass));
+    let (mut dvpa, mut dry_volume) = (take(c.dry_volume_per_area), take(c.dry_volume));
+    let n = area.len();
+    let (std_moisture, density) = match consts {
+        Some((m, d)) => (Some(m), Some(d)),
+        None => (None, None),
+    };
+    for i in from..n {
+        let ha = area[i] / 10_000.0;
+        let mut y = wmpa[i];
+        let mut wm = y * ha;
+        if y.is_nan() && !flow[i].is_nan() && !dt[i].is_nan() {
+            let t = flow[i] * dt[i] / 1000.0;
+            wm = t;
             if ha > 0.0 {
-                wmpa = Some(t / ha);
+                y = t / ha;
             }
         }
+        wmpa[i] = y;
+        wet_mass[i] = wm;
+        let mut wv = wvpa[i];
+        if wv.is_nan() {
+            if let Some(density) = density {
+                wv = y * 1000.0 / density;
+            }
+        }
+        wvpa[i] = wv;
+        wet_volume[i] = wv * ha;
+        let m = moisture[i];
+        let shrink = match std_moisture {
+            Some(std_m) if m < 100.0 => (100.0 - m) / (100.0 - std_m),
+            _ => f64::NAN,
+        };
+        let shrunk = |w: f64| if shrink.is_nan() { w } else { w * shrink };
+        let d = if dmpa[i].is_nan() { shrunk(y) } else { dmpa[i] };
+        dmpa[i] = d;
+        dry_mass[i] = d * ha;
+        let dv = match density {
+            Some(density) if !d.is_nan() => d * 1000.0 / density,
+            _ => shrunk(wv),
+        };
+        dvpa[i] = dv;
+        dry_volume[i] = dv * ha;
     }
-    vals[Property::WetMassPerArea.index()] = wmpa;
-    vals[Property::WetMass.index()] = wet_mass;
-    let mut wvpa = get(vals, Property::WetVolumePerArea);
-    if wvpa.is_none() {
-        if let (Some(y), Some((_, density))) = (wmpa, consts) {
-            wvpa = Some(y * 1000.0 / density);
+    for (k, v) in [
+        (c.area, area),
+        (c.sampling, dt),
+        (c.crop_flow, flow),
+        (c.moisture, moisture),
+        (c.wet_mass_per_area, wmpa),
+        (c.wet_mass, wet_mass),
+        (c.wet_volume_per_area, wvpa),
+        (c.wet_volume, wet_volume),
+        (c.dry_mass_per_area, dmpa),
+        (c.dry_mass, dry_mass),
+        (c.dry_volume_per_area, dvpa),
+        (c.dry_volume, dry_volume),
+    ] {
+        nums[k].1 = v;
+    }
+}
+
+/// Keeps the values of rows `from..` whose `keep` flag is set (in order), dropping the others.
+fn compact<T: Copy>(v: &mut Vec<T>, from: usize, keep: &[bool]) {
+    let mut w = from;
+    for (j, &k) in keep.iter().enumerate() {
+        if k {
+            if let Some(x) = v.get(from + j).copied() {
+                v[w] = x;
+            }
+            w += 1;
         }
     }
-    vals[Property::WetVolumePerArea.index()] = wvpa;
-    vals[Property::WetVolume.index()] = wvpa.map(|v| v * ha);
-    // dry: logged dry yield, else the shrink formula with the crop's standard moisture, else = wet
-    let moisture = get(vals, Property::HarvestMoisture);
-    let shrink = match (moisture, consts) {
-        (Some(m), Some((std_m, _))) if m < 100.0 => Some((100.0 - m) / (100.0 - std_m)),
-        _ => None,
-    };
-    let dmpa =
-        get(vals, Property::DryMassPerArea).or_else(|| wmpa.map(|w| shrink.map_or(w, |s| w * s)));
-    vals[Property::DryMassPerArea.index()] = dmpa;
-    vals[Property::DryMass.index()] = dmpa.map(|y| y * ha);
-    let dvpa = match (dmpa, consts) {
-        (Some(y), Some((_, density))) => Some(y * 1000.0 / density),
-        _ => wvpa.map(|w| shrink.map_or(w, |s| w * s)),
-    };
-    vals[Property::DryVolumePerArea.index()] = dvpa;
-    vals[Property::DryVolume.index()] = dvpa.map(|v| v * ha);
+    v.truncate(w);
 }
 
 /// A converted standard file held in memory.
