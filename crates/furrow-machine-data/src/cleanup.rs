@@ -126,6 +126,28 @@ impl NumberRule {
         }
     }
 
+    /// Clears `keep[i]` for each value that is present (not NaN) and fails the rule; one loop per
+    /// operator, so the comparison is the loop's only work.
+    pub(crate) fn mask(self, values: &[f64], keep: &mut [bool]) {
+        let Some(r) = self.value else {
+            return;
+        };
+        fn apply(values: &[f64], keep: &mut [bool], fails: impl Fn(f64) -> bool) {
+            for (k, v) in keep.iter_mut().zip(values) {
+                *k &= !fails(*v);
+            }
+        }
+        // a NaN compares false with everything: `fails` is false for it in each form below
+        match self.operator {
+            Operator::Gt => apply(values, keep, |v| v <= r),
+            Operator::Gte => apply(values, keep, |v| v < r),
+            Operator::Lt => apply(values, keep, |v| v >= r),
+            Operator::Lte => apply(values, keep, |v| v > r),
+            Operator::Eq => apply(values, keep, |v| !v.is_nan() && v != r),
+            Operator::Ne => apply(values, keep, |v| v == r),
+        }
+    }
+
     pub(crate) fn passes(self, v: f64) -> bool {
         let Some(r) = self.value else {
             return true;
@@ -228,5 +250,56 @@ impl Default for PositionChecks {
             max_speed: 40.0,
             max_jump: 200.0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NumberRule, Operator, Rule};
+
+    #[test]
+    fn masks_agree_with_the_rule_one_value_at_a_time() {
+        let values = [
+            -1.0,
+            0.0,
+            -0.0,
+            0.5,
+            1.0,
+            2.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        let mut checked = 0;
+        for op in [
+            Operator::Gt,
+            Operator::Gte,
+            Operator::Lt,
+            Operator::Lte,
+            Operator::Eq,
+            Operator::Ne,
+        ] {
+            for limit in [
+                serde_json::json!(1.0),
+                serde_json::json!(0),
+                serde_json::json!("x"),
+            ] {
+                let rule = NumberRule::of(&Rule {
+                    operator: op,
+                    value: limit,
+                });
+                // rows already dropped stay dropped; a missing value (NaN) passes every rule
+                for start in [true, false] {
+                    let mut keep = vec![start; values.len()];
+                    rule.mask(&values, &mut keep);
+                    for (v, k) in values.iter().zip(&keep) {
+                        let expected = start && (v.is_nan() || rule.passes(*v));
+                        assert_eq!(*k, expected, "{op:?} {:?} {v} from {start}", rule.value);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 6 * 3 * 2 * values.len());
     }
 }

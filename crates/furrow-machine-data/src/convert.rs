@@ -878,10 +878,11 @@ impl Builder {
 
     /// Drops the rows `settled..` whose `keep` flag is clear.
     fn compact(&mut self) {
-        let (from, keep) = (self.settled, &self.keep);
-        if keep.iter().all(|k| *k) {
+        if self.keep.iter().all(|k| *k) {
             return;
         }
+        let from = self.settled;
+        let keep = &kept_runs(&self.keep, from);
         compact(&mut self.x, from, keep);
         compact(&mut self.y, from, keep);
         compact(&mut self.ts, from, keep);
@@ -1460,9 +1461,7 @@ impl<'a> StandardStream<'a> {
             let keep = &mut b.keep;
             for (p, rule) in &r.numbers {
                 if let Some((_, col)) = b.nums.get(b.num_slot[p.index()]) {
-                    for (k, v) in keep.iter_mut().zip(&col[from..n]) {
-                        *k &= v.is_nan() || rule.passes(*v);
-                    }
+                    rule.mask(&col[from..n], keep);
                 }
             }
             let status = |text: &str| r.recording.iter().all(|rule| rule.passes_text(text));
@@ -1483,8 +1482,8 @@ impl<'a> StandardStream<'a> {
             if !self.plan.products.is_empty() {
                 let rates = b.nums.get(b.num_slot[Property::AppliedRate.index()]);
                 if let Some((_, col)) = rates {
-                    for (k, v) in keep.iter_mut().zip(&col[from..n]) {
-                        *k &= v.is_nan() || r.products.iter().all(|rule| rule.passes(*v));
+                    for rule in &r.products {
+                        rule.mask(&col[from..n], keep);
                     }
                 }
             }
@@ -1942,16 +1941,32 @@ fn derive_harvest(
     }
 }
 
-/// Keeps the values of rows `from..` whose `keep` flag is set (in order), dropping the others.
-fn compact<T: Copy>(v: &mut Vec<T>, from: usize, keep: &[bool]) {
-    let mut w = from;
+/// The runs of set flags in `keep`, as ranges offset by `from`.
+fn kept_runs(keep: &[bool], from: usize) -> Vec<std::ops::Range<usize>> {
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
     for (j, &k) in keep.iter().enumerate() {
         if k {
-            if let Some(x) = v.get(from + j).copied() {
-                v[w] = x;
+            match runs.last_mut() {
+                Some(r) if r.end == from + j => r.end += 1,
+                _ => runs.push(from + j..from + j + 1),
             }
-            w += 1;
         }
+    }
+    runs
+}
+
+/// Keeps the values of `runs` (ascending ranges at or after `from`), moved down to `from` in order;
+/// drops the rest.
+fn compact<T: Copy>(v: &mut Vec<T>, from: usize, runs: &[std::ops::Range<usize>]) {
+    let mut w = from;
+    for r in runs {
+        if r.end > v.len() {
+            break;
+        }
+        if r.start != w {
+            v.copy_within(r.clone(), w);
+        }
+        w += r.len();
     }
     v.truncate(w);
 }
@@ -2030,6 +2045,29 @@ mod step_tests {
         let (d, h) = g.between(1.0, 50.0, 1.5, 50.2);
         assert_eq!(d, haversine(1.0, 50.0, 1.5, 50.2));
         assert_eq!(h, Some(bearing(1.0, 50.0, 1.5, 50.2)));
+    }
+}
+
+#[cfg(test)]
+mod compact_tests {
+    use super::{compact, kept_runs};
+
+    #[test]
+    fn compaction_keeps_the_flagged_rows_in_order() {
+        // every keep pattern of 6 rows after 3 settled ones
+        let mut patterns = 0;
+        for bits in 0u32..64 {
+            let keep: Vec<bool> = (0..6).map(|i| bits >> i & 1 == 1).collect();
+            let mut v: Vec<u32> = (0..9).collect();
+            compact(&mut v, 3, &kept_runs(&keep, 3));
+            let expected: Vec<u32> = (0..3)
+                .chain((0..6).filter(|i| keep[*i as usize]).map(|i| i + 3))
+                .collect();
+            assert_eq!(v, expected, "pattern {bits:06b}");
+            patterns += 1;
+        }
+        assert_eq!(patterns, 64);
+        assert_eq!(kept_runs(&[true, true, false, true], 10), [10..12, 13..14]);
     }
 }
 
