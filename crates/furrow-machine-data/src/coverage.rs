@@ -136,6 +136,12 @@ fn floor_i32(v: f64) -> i32 {
     t.saturating_sub(i32::from(f64::from(t) > v))
 }
 
+/// `v.ceil() as usize` without a libm call: the same for every input (`as` saturates, NaN gives 0).
+fn ceil_usize(v: f64) -> usize {
+    let t = v as usize;
+    t.saturating_add(usize::from((t as f64) < v))
+}
+
 fn unkey(k: u64) -> (i32, i32) {
     ((k >> 32) as u32 as i32, k as u32 as i32)
 }
@@ -192,7 +198,10 @@ impl Coverage {
         }
         let (px, py) = ((x - x0) * mx, (y - y0) * M_PER_DEG);
         if let Some((lx, ly)) = self.last {
-            if (px - lx).hypot(py - ly) < self.cell / 2.0 {
+            // closer than half a cell to the last swath added (squared: no square root a point)
+            let (ex, ey) = (px - lx, py - ly);
+            let half = self.cell / 2.0;
+            if ex * ex + ey * ey < half * half {
                 return;
             }
         }
@@ -210,8 +219,8 @@ impl Coverage {
         } else {
             0.0
         };
-        let n_along = (along / c).ceil() as usize;
-        let n_across = (width / c).ceil() as usize;
+        let n_along = ceil_usize(along / c);
+        let n_across = ceil_usize(width / c);
         for i in 0..=n_along {
             let a = -(i as f64 * c).min(along);
             for j in 0..=n_across {
@@ -319,6 +328,23 @@ mod tests {
         ] {
             assert_eq!(floor_i32(x), x.floor() as i32, "{x}");
         }
+    }
+
+    #[test]
+    fn ceil_usize_is_ceil() {
+        let mut n = 0;
+        let mut v = 0.0f64;
+        while v < 500.0 {
+            for x in [v, v + 0.5, v + 1e-9, (v - 1e-9).max(0.0), v / 7.0] {
+                assert_eq!(ceil_usize(x), x.ceil() as usize, "{x}");
+                n += 1;
+            }
+            v += 0.37;
+        }
+        for x in [f64::NAN, f64::INFINITY, -1.0, -0.0, 1e300, 4.5e15 + 0.5] {
+            assert_eq!(ceil_usize(x), x.ceil() as usize, "{x}");
+        }
+        assert!(n > 6_000);
     }
 
     /// The tiled set against a plain set of the same cells: count, cells, row runs and coarsening, over

@@ -321,8 +321,10 @@ impl SummaryBuilder {
         // two columns at a time: their running figures are independent, so one row's additions for both
         // overlap instead of waiting on each other (each column's own sums stay in row order); columns
         // without a value in the batch (fuel, protein... in most logs) add nothing and are left out
+        // (nor do the properties the summary does not report as statistics: distance, heading...)
         let present: Vec<&(usize, Vec<f64>)> = nums
             .iter()
+            .filter(|(i, _)| Property::ALL.get(*i).is_some_and(|p| is_stat(*p)))
             .filter(|(_, v)| !v.iter().all(|x| x.is_nan()))
             .collect();
         for pair in present.chunks(2) {
