@@ -1617,7 +1617,15 @@ impl<'a> StandardStream<'a> {
                 match reader.next_record() {
                     Ok(Some(view)) => {
                         self.current_offset = view.offset;
-                        push_record(&view, state, self.opts, &mut self.builder, &mut self.counts);
+                        let drop_jumps = self.rules.is_some();
+                        push_record(
+                            &view,
+                            state,
+                            self.opts,
+                            &mut self.builder,
+                            &mut self.counts,
+                            drop_jumps,
+                        );
                     }
                     Ok(None) => {
                         finished = true;
@@ -1675,6 +1683,7 @@ fn push_record(
     opts: &ConvertOptions,
     b: &mut Builder,
     counts: &mut Counts,
+    drop_jumps: bool,
 ) {
     counts.raw += 1;
     let mut sections_dirty = false;
@@ -1806,6 +1815,11 @@ fn push_record(
     };
     if fuel_total.is_some() {
         st.prev_fuel_total = fuel_total;
+    }
+    if jump && drop_jumps {
+        // cleaned views drop a jump whatever its values (`settle` counts the others)
+        counts.jumps += 1;
+        return;
     }
 
     // write: the row goes in unsettled (cleanup, counts and summary follow in `settle`)
