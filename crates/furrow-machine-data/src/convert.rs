@@ -1005,6 +1005,25 @@ impl Builder {
 
 /// The `extra` map column of `n` rows: for each row, the keys whose column holds a value there.
 fn extra_map(keys: &[String], columns: &[Vec<f64>], n: usize) -> arrow_array::MapArray {
+    if columns.iter().all(|c| c.iter().take(n).all(|v| v.is_nan())) {
+        // no value in the batch (most logs): n empty maps, without a builder step a row
+        let field = crate::schema::extra_entries_field();
+        let empty = arrow_array::new_empty_array(field.data_type());
+        if let Some(entries) = empty.as_any().downcast_ref::<arrow_array::StructArray>() {
+            return arrow_array::MapArray::new(
+                Arc::new(field),
+                arrow_buffer::OffsetBuffer::new_zeroed(n),
+                entries.clone(),
+                None,
+                false,
+            );
+        }
+    }
+    built_extra_map(keys, columns, n)
+}
+
+/// [`extra_map`] built row by row.
+fn built_extra_map(keys: &[String], columns: &[Vec<f64>], n: usize) -> arrow_array::MapArray {
     let mut b = MapBuilder::new(
         Some(MapFieldNames {
             entry: "entries".into(),
@@ -2059,6 +2078,51 @@ mod step_tests {
         let (d, h) = g.between(1.0, 50.0, 1.5, 50.2);
         assert_eq!(d, haversine(1.0, 50.0, 1.5, 50.2));
         assert_eq!(h, Some(bearing(1.0, 50.0, 1.5, 50.2)));
+    }
+}
+
+#[cfg(test)]
+mod extra_map_tests {
+    use arrow_array::{Array, Float64Array, StringArray};
+
+    use super::{built_extra_map, extra_map};
+
+    #[test]
+    fn empty_maps_are_the_built_ones() {
+        let keys = vec!["E001/DET1".to_string()];
+        for (keys, columns) in [
+            (vec![], vec![]),
+            (keys.clone(), vec![vec![f64::NAN; 7]]),
+            // values only past the batch's rows do not count
+            (
+                keys,
+                vec![vec![f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN, 1.0]],
+            ),
+        ] {
+            let fast = extra_map(&keys, &columns, 5);
+            assert_eq!(fast.len(), 5);
+            assert_eq!(
+                fast.to_data(),
+                built_extra_map(&keys, &columns, 5).to_data()
+            );
+        }
+        // with values: the keys that have one, row by row
+        let keys = vec!["a".to_string(), "b".to_string()];
+        let columns = vec![vec![1.0, f64::NAN, 3.0], vec![f64::NAN, f64::NAN, 6.0]];
+        let m = extra_map(&keys, &columns, 3);
+        assert_eq!(m.value_offsets(), &[0, 1, 1, 3]);
+        let k = m
+            .keys()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("keys");
+        let v = m
+            .values()
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .expect("values");
+        assert_eq!(k.iter().flatten().collect::<Vec<_>>(), ["a", "a", "b"]);
+        assert_eq!(v.values().to_vec(), [1.0, 3.0, 6.0]);
     }
 }
 
