@@ -44,6 +44,7 @@ impl LoggedDateTime {
     /// Milliseconds since 1970-01-01T00:00 reading this value as if it were UTC.
     ///
     /// Useful to compute differences; it does not say the value is UTC.
+    #[inline]
     pub fn epoch_millis(self) -> i64 {
         (i64::from(self.days) + DAYS_1970_TO_1980) * i64::from(MILLIS_PER_DAY)
             + i64::from(self.millis)

@@ -559,6 +559,7 @@ impl Record {
     }
 }
 
+#[inline]
 pub(crate) fn plausible(north: Option<i32>, east: Option<i32>) -> bool {
     match (north, east) {
         (Some(n), Some(e)) => {
@@ -590,6 +591,7 @@ impl<'a> RecordView<'a> {
     }
 
     /// The DLV entries (header constants applied).
+    #[inline]
     pub fn values(&self) -> impl Iterator<Item = DlvValue> + 'a {
         let overrides = self.overrides;
         self.entries.chunks_exact(5).map(move |c| {
@@ -608,6 +610,7 @@ impl<'a> RecordView<'a> {
     }
 
     /// Whether the position is usable (see [`Record::has_plausible_position`]).
+    #[inline]
     pub fn has_plausible_position(&self) -> bool {
         plausible(self.position.north, self.position.east)
     }
@@ -615,7 +618,7 @@ impl<'a> RecordView<'a> {
     /// Calls `f(index, value)` for every DLV entry, as [`RecordView::values`] yields them; a tighter
     /// loop for hot paths (no per-entry override lookup when the header has no constants).
     #[inline]
-    pub(crate) fn for_each_value(&self, mut f: impl FnMut(u8, i32)) {
+    pub fn for_each_value(&self, mut f: impl FnMut(u8, i32)) {
         let entries = self
             .entries
             .chunks_exact(5)

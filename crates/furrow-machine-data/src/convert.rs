@@ -1706,10 +1706,10 @@ fn push_record(
 ) {
     counts.raw += 1;
     let mut sections_dirty = false;
-    for v in view.values() {
-        let i = usize::from(v.index);
+    view.for_each_value(|index, value| {
+        let i = usize::from(index);
         if let Some(slot) = st.current.get_mut(i) {
-            *slot = Some(v.value);
+            *slot = Some(value);
             if matches!(
                 st.slots.get(i),
                 Some(Slot::Section(_) | Slot::Condensed { .. } | Slot::SectionWidth(_))
@@ -1717,7 +1717,7 @@ fn push_record(
                 sections_dirty = true;
             }
         }
-    }
+    });
     if sections_dirty {
         st.update_sections();
     }
