@@ -186,10 +186,25 @@ impl Coverage {
 
     /// Adds the swath that ends at `(x, y)` (lon/lat), `width` m wide, `distance` m long, travelling
     /// along `heading` degrees.
+    #[inline]
     pub fn add(&mut self, x: f64, y: f64, width: f64, heading: f64, distance: f64) {
         if width.is_nan() || width <= 0.0 || !x.is_finite() || !y.is_finite() {
             return;
         }
+        // most points lie within half a cell of the last swath added (squared distances: no square
+        // root a point): settled here, inline
+        if let (Some((x0, y0, mx)), Some((lx, ly))) = (self.origin, self.last) {
+            let (ex, ey) = ((x - x0) * mx - lx, (y - y0) * M_PER_DEG - ly);
+            let half = self.cell / 2.0;
+            if ex * ex + ey * ey < half * half {
+                return;
+            }
+        }
+        self.add_swath(x, y, width, heading, distance);
+    }
+
+    /// [`Self::add`] of a swath far enough from the last one.
+    fn add_swath(&mut self, x: f64, y: f64, width: f64, heading: f64, distance: f64) {
         let (x0, y0, mx) = *self
             .origin
             .get_or_insert_with(|| (x, y, M_PER_DEG * y.to_radians().cos().max(1e-6)));
@@ -197,14 +212,6 @@ impl Coverage {
             self.cell = (width / 4.0).clamp(1.0, 25.0);
         }
         let (px, py) = ((x - x0) * mx, (y - y0) * M_PER_DEG);
-        if let Some((lx, ly)) = self.last {
-            // closer than half a cell to the last swath added (squared: no square root a point)
-            let (ex, ey) = (px - lx, py - ly);
-            let half = self.cell / 2.0;
-            if ex * ex + ey * ey < half * half {
-                return;
-            }
-        }
         self.last = Some((px, py));
         let h = if heading.is_finite() {
             heading.to_radians()
@@ -221,12 +228,19 @@ impl Coverage {
         };
         let n_along = ceil_usize(along / c);
         let n_across = ceil_usize(width / c);
-        for i in 0..=n_along {
-            let a = -(i as f64 * c).min(along);
-            for j in 0..=n_across {
-                let b = -width / 2.0 + (j as f64 * c).min(width);
+        // across the swath, then along it: samples along a short step mostly fall in the cell of the one
+        // before, which is then not inserted again (the same cells as in any order)
+        let mut prev = None;
+        for j in 0..=n_across {
+            let b = -width / 2.0 + (j as f64 * c).min(width);
+            for i in 0..=n_along {
+                let a = -(i as f64 * c).min(along);
                 let (qx, qy) = (px + dx * a + rx * b, py + dy * a + ry * b);
-                self.cells.insert(floor_i32(qx / c), floor_i32(qy / c));
+                let cell = (floor_i32(qx / c), floor_i32(qy / c));
+                if prev != Some(cell) {
+                    self.cells.insert(cell.0, cell.1);
+                    prev = Some(cell);
+                }
             }
         }
         while self.cells.len() > MAX_CELLS || self.cells.tiles.len() > MAX_TILES {
