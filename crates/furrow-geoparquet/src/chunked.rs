@@ -1,10 +1,13 @@
 //! The Parquet writer under [`crate::GeoParquetWriter`]: whole row groups encoded column by column.
 //!
 //! Flat columns (numbers, timestamps, strings, WKB, and the `bbox` struct of doubles) are encoded here,
-//! straight from the Arrow buffers: one data page per column chunk, definition levels as one RLE run
-//! (or bit-packed straight from the validity bitmap), values PLAIN (64-bit integers, timestamps above
+//! straight from the Arrow buffers: one data page per column chunk (version 2: the definition levels
+//! stored as they are, in front of the compressed values), definition levels as one RLE run (or
+//! bit-packed straight from the validity bitmap), values PLAIN (64-bit integers, timestamps above
 //! all, DELTA_BINARY_PACKED: a steady clock packs to nothing; WKB DELTA_BYTE_ARRAY: the compressor sees
-//! only what differs from the geometry before, not a header a row), zstd. A chunk whose values are all
+//! only what differs from the geometry before, not a header a row), zstd. Values without nulls in one
+//! piece are compressed straight from the Arrow buffer, and values another column of the row group
+//! holds too (a point's `y` and its covering's `ymin` and `ymax`) are compressed once. A chunk whose values are all
 //! equal (an operation type, a crop, an implement width: most columns of a machine log) is written as a
 //! one-entry dictionary and a single RLE run instead, so the compressor never sees it. Min/max
 //! statistics are kept per chunk for numbers (the `bbox` columns prune row groups), not for strings or
@@ -143,13 +146,31 @@ struct ChunkEncoder {
     compression: Compression,
     zstd: zstd::bulk::Compressor<'static>,
     buffers: Buffers,
+    /// The values of the row group's chunks so far that other columns may share (a point's `y` and its
+    /// covering's `ymin` and `ymax`: one buffer), compressed once. Keyed by buffer address, so cleared
+    /// with each row group, while the batches it points into are alive.
+    shared: Vec<SharedValues>,
+}
+
+/// The values part of a chunk without nulls, kept for the columns with the same buffers.
+struct SharedValues {
+    /// Address and length of each piece's values.
+    key: Vec<(usize, usize)>,
+    dict: Option<Vec<u8>>,
+    /// Compressed values, and their size before.
+    values: Bytes,
+    values_len: usize,
+    encoding: Encoding,
+    stats: Option<Statistics>,
 }
 
 /// Buffers reused from chunk to chunk.
 #[derive(Default)]
 struct Buffers {
-    /// The data page being built.
+    /// The values of the data page being built.
     page: Vec<u8>,
+    /// Its definition levels (stored uncompressed before the values in a version 2 page).
+    levels: Vec<u8>,
     /// Bit-packed validity; WKB suffixes.
     packed: Vec<u8>,
     /// The valid values of an integer chunk, gathered for delta encoding (for WKB: the prefix lengths).
@@ -170,6 +191,7 @@ impl ChunkEncoder {
             self.compression,
             &mut self.zstd,
             &mut self.buffers,
+            &mut self.shared,
         )
     }
 }
@@ -242,6 +264,7 @@ impl<W: Write + Send> ChunkedWriter<W> {
                 compression,
                 zstd: compressor(level).map_err(|e| ParquetError::External(e.into()))?,
                 buffers: Buffers::default(),
+                shared: Vec::new(),
             },
             pending: Vec::new(),
             pending_rows: 0,
@@ -287,6 +310,7 @@ impl<W: Write + Send> ChunkedWriter<W> {
         }
         let batches = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
+        self.encoder.shared.clear();
         // writers for the nested leaves alone, indexed from the first of them, created when a nested
         // column is not uniform
         let mut upstream: Vec<Option<ArrowColumnWriter>> = Vec::new();
@@ -391,6 +415,8 @@ impl<W: Write + Send> ChunkedWriter<W> {
                 }
             }
         }
+        // the shared values point into `batches`, dropped here
+        self.encoder.shared.clear();
         rg.close()?;
         Ok(())
     }
@@ -515,18 +541,27 @@ fn encode_uniform(
             Encoding::RLE_DICTIONARY
         }
     };
-    write_chunk(
+    // a version 1 page: levels with length prefixes, compressed with the values
+    let data = CompressedPage::new(
+        Page::DataPage {
+            buf: compress(&mut enc.zstd, page)?,
+            num_values: rows as u32,
+            encoding,
+            def_level_encoding: Encoding::RLE,
+            rep_level_encoding: Encoding::RLE,
+            statistics: None,
+        },
+        page.len(),
+    );
+    frame_chunk(
         descr,
         enc.compression,
         &mut enc.zstd,
-        &Chunk {
-            dict: matches!(u, Uniform::One(_)).then_some(dict.as_slice()),
-            page,
-            levels: rows,
-            rows,
-            encoding,
-            stats: None,
-        },
+        matches!(u, Uniform::One(_)).then_some(dict.as_slice()),
+        data,
+        rows,
+        encoding,
+        None,
     )
 }
 
@@ -673,8 +708,9 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-/// Definition levels of an optional flat column (bit width 1), with their 4-byte length prefix: one RLE
-/// run when every row is valid (or none is), else the validity bits, bit-packed in runs of 63 groups.
+/// Definition levels of an optional flat column (bit width 1, as a version 2 page holds them: no length
+/// prefix): one RLE run when every row is valid (or none is), else the validity bits, bit-packed in
+/// runs of 63 groups.
 fn write_levels(
     page: &mut Vec<u8>,
     pieces: &[Piece<'_>],
@@ -682,8 +718,6 @@ fn write_levels(
     nulls: usize,
     packed: &mut Vec<u8>,
 ) {
-    let start = page.len();
-    page.extend_from_slice(&[0; 4]);
     if nulls == 0 || nulls == rows {
         put_varint(page, (rows as u64) << 1);
         page.push(u8::from(nulls == 0));
@@ -722,8 +756,6 @@ fn write_levels(
             page.extend_from_slice(run);
         }
     }
-    let len = (page.len() - start - 4) as u32;
-    page[start..start + 4].copy_from_slice(&len.to_le_bytes());
 }
 
 /// Values per block and miniblocks per block of the delta encoding (the sizes other writers use).
@@ -859,9 +891,11 @@ fn encode_chunk(
     compression: Compression,
     zstd: &mut zstd::bulk::Compressor<'static>,
     buffers: &mut Buffers,
+    shared: &mut Vec<SharedValues>,
 ) -> PResult<(Bytes, ColumnCloseResult)> {
     let Buffers {
         page,
+        levels,
         packed,
         ints,
         lens,
@@ -878,6 +912,43 @@ fn encode_chunk(
             descr.path()
         )));
     }
+    levels.clear();
+    if optional {
+        write_levels(levels, pieces, rows, nulls, packed);
+    }
+    // doubles without nulls whose buffers an earlier chunk of the row group encoded: its values part
+    let key: Option<Vec<(usize, usize)>> = (nulls == 0)
+        .then(|| {
+            pieces
+                .iter()
+                .map(|p| match p.values {
+                    Values::F64(v) => Some((v.as_ptr() as usize, v.len())),
+                    _ => None,
+                })
+                .collect()
+        })
+        .flatten();
+    if let Some(s) = key
+        .as_ref()
+        .and_then(|k| shared.iter().find(|s| s.key == *k))
+    {
+        return write_chunk(
+            descr,
+            compression,
+            zstd,
+            &Chunk {
+                dict: s.dict.as_deref(),
+                levels,
+                values: ChunkValues::Compressed(&s.values, s.values_len),
+                rows,
+                nulls,
+                encoding: s.encoding,
+                stats: s.stats.clone(),
+            },
+        )
+        .map(|(bytes, close, _)| (bytes, close));
+    }
+
     let first = first_valid(pieces);
     // constant chunk: every valid value the same as the first
     let constant = first.is_some_and(|(k, i)| match pieces[k].values {
@@ -917,10 +988,10 @@ fn encode_chunk(
     };
 
     page.clear();
-    if optional {
-        write_levels(page, pieces, rows, nulls, packed);
-    }
     let mut dict: Option<Vec<u8>> = None;
+    // the values as they are in memory when that is their PLAIN encoding (one piece, no nulls, a
+    // little-endian target): compressed from the Arrow buffer, not copied into the page first
+    let mut in_place: Option<&[u8]> = None;
     let encoding = if let (true, Some((k, i))) = (constant, first) {
         let mut d = Vec::new();
         let p = &pieces[k];
@@ -983,89 +1054,172 @@ fn encode_chunk(
         page.extend_from_slice(packed);
         Encoding::DELTA_BYTE_ARRAY
     } else {
-        let size: usize = pieces
-            .iter()
-            .map(|p| match p.values {
-                Values::F64(v) => v.len() * 8,
-                Values::I64(v) => v.len() * 8,
-                Values::I32(v) => v.len() * 4,
-                Values::Bytes(off, _) => p.len * 4 + (off[p.len] - off[0]) as usize,
-            })
-            .sum();
-        page.reserve(size);
-        for p in pieces {
-            match p.values {
-                Values::F64(v) => put_plain(page, p, v, f64::to_le_bytes),
-                Values::I64(v) => put_plain(page, p, v, i64::to_le_bytes),
-                Values::I32(v) => put_plain(page, p, v, i32::to_le_bytes),
-                Values::Bytes(off, data) => p.for_valid(|i| {
-                    let b = bytes_at(off, data, i);
-                    page.extend_from_slice(&(b.len() as u32).to_le_bytes());
-                    page.extend_from_slice(b);
-                }),
+        match pieces {
+            [p] if p.nulls.is_none() && cfg!(target_endian = "little") => {
+                in_place = match p.values {
+                    Values::F64(v) => Some(v.to_byte_slice()),
+                    Values::I32(v) => Some(v.to_byte_slice()),
+                    _ => None,
+                };
+            }
+            _ => {}
+        }
+        if in_place.is_none() {
+            let size: usize = pieces
+                .iter()
+                .map(|p| match p.values {
+                    Values::F64(v) => v.len() * 8,
+                    Values::I64(v) => v.len() * 8,
+                    Values::I32(v) => v.len() * 4,
+                    Values::Bytes(off, _) => p.len * 4 + (off[p.len] - off[0]) as usize,
+                })
+                .sum();
+            page.reserve(size);
+            for p in pieces {
+                match p.values {
+                    Values::F64(v) => put_plain(page, p, v, f64::to_le_bytes),
+                    Values::I64(v) => put_plain(page, p, v, i64::to_le_bytes),
+                    Values::I32(v) => put_plain(page, p, v, i32::to_le_bytes),
+                    Values::Bytes(off, data) => p.for_valid(|i| {
+                        let b = bytes_at(off, data, i);
+                        page.extend_from_slice(&(b.len() as u32).to_le_bytes());
+                        page.extend_from_slice(b);
+                    }),
+                }
             }
         }
         Encoding::PLAIN
     };
 
-    write_chunk(
+    let values: &[u8] = in_place.unwrap_or(page);
+    let (bytes, close, compressed) = write_chunk(
         descr,
         compression,
         zstd,
         &Chunk {
             dict: dict.as_deref(),
-            page,
-            levels: rows,
+            levels,
+            values: ChunkValues::Raw(values),
             rows,
+            nulls,
+            encoding,
+            stats: stats.clone(),
+        },
+    )?;
+    if let Some(key) = key {
+        shared.push(SharedValues {
+            key,
+            dict,
+            values: compressed,
+            values_len: values.len(),
             encoding,
             stats,
-        },
-    )
+        });
+    }
+    Ok((bytes, close))
 }
 
-/// An encoded column chunk: an optional one-value dictionary page and one data page.
+/// The values part of a data page: to be compressed, or compressed already (with its size before).
+enum ChunkValues<'a> {
+    Raw(&'a [u8]),
+    Compressed(&'a Bytes, usize),
+}
+
+/// An encoded column chunk: an optional one-value dictionary page and one version 2 data page (its
+/// definition levels stored as they are, the values compressed).
 struct Chunk<'a> {
     dict: Option<&'a [u8]>,
-    /// The data page, uncompressed: levels and values.
-    page: &'a [u8],
-    /// Levels in the page (rows, for a flat column).
-    levels: usize,
+    /// Definition levels (empty for a required column).
+    levels: &'a [u8],
+    values: ChunkValues<'a>,
     rows: usize,
+    nulls: usize,
     encoding: Encoding,
     stats: Option<Statistics>,
 }
 
-/// Compresses and frames the pages of a chunk: its bytes and what the row group writer needs to splice
-/// them in.
+/// Compresses `src` into a buffer of its own.
+fn compress(zstd: &mut zstd::bulk::Compressor<'static>, src: &[u8]) -> PResult<Bytes> {
+    let mut dst = Vec::with_capacity(zstd::zstd_safe::compress_bound(src.len()));
+    zstd.compress_to_buffer(src, &mut dst)
+        .map_err(|e| ParquetError::External(e.into()))?;
+    Ok(Bytes::from(dst))
+}
+
+/// Compresses and frames the pages of a chunk: its bytes, what the row group writer needs to splice
+/// them in, and the compressed values.
 fn write_chunk(
     descr: &ColumnDescPtr,
     compression: Compression,
     zstd: &mut zstd::bulk::Compressor<'static>,
     c: &Chunk<'_>,
-) -> PResult<(Bytes, ColumnCloseResult)> {
-    let page = c.page;
-    if page.len() > i32::MAX as usize {
-        // page sizes are i32 in the format; one page holds a whole chunk
+) -> PResult<(Bytes, ColumnCloseResult, Bytes)> {
+    let (values, values_len) = match c.values {
+        ChunkValues::Raw(v) => {
+            too_big(descr, c.levels.len() + v.len())?;
+            (compress(zstd, v)?, v.len())
+        }
+        ChunkValues::Compressed(b, len) => (b.clone(), len),
+    };
+    let mut buf = Vec::with_capacity(c.levels.len() + values.len());
+    buf.extend_from_slice(c.levels);
+    buf.extend_from_slice(&values);
+    let page = Page::DataPageV2 {
+        buf: Bytes::from(buf),
+        num_values: c.rows as u32,
+        encoding: c.encoding,
+        num_nulls: c.nulls as u32,
+        num_rows: c.rows as u32,
+        def_levels_byte_len: c.levels.len() as u32,
+        rep_levels_byte_len: 0,
+        is_compressed: true,
+        statistics: None,
+    };
+    let (bytes, close) = frame_chunk(
+        descr,
+        compression,
+        zstd,
+        c.dict,
+        CompressedPage::new(page, c.levels.len() + values_len),
+        c.rows,
+        c.encoding,
+        c.stats.as_ref(),
+    )?;
+    Ok((bytes, close, values))
+}
+
+/// Page sizes are i32 in the format, and one page holds a whole chunk.
+fn too_big(descr: &ColumnDescPtr, len: usize) -> PResult<()> {
+    if len > i32::MAX as usize {
         return Err(ParquetError::General(format!(
-            "{}: a column chunk of {} bytes is more than one Parquet page can hold; use smaller row groups",
+            "{}: a column chunk of {len} bytes is more than one Parquet page can hold; use smaller row groups",
             descr.path(),
-            page.len()
         )));
     }
+    Ok(())
+}
+
+/// Writes a chunk's dictionary page (compressed here) and its data page: the chunk's bytes and its
+/// metadata.
+#[allow(clippy::too_many_arguments)]
+fn frame_chunk(
+    descr: &ColumnDescPtr,
+    compression: Compression,
+    zstd: &mut zstd::bulk::Compressor<'static>,
+    dict: Option<&[u8]>,
+    data: CompressedPage,
+    rows: usize,
+    encoding: Encoding,
+    stats: Option<&Statistics>,
+) -> PResult<(Bytes, ColumnCloseResult)> {
     let mut out = TrackedWrite::new(Vec::new());
     let mut writer = SerializedPageWriter::new(&mut out);
     let (mut compressed, mut uncompressed) = (0i64, 0i64);
     let mut dictionary_offset = None;
-    let mut compress = |src: &[u8]| -> PResult<Bytes> {
-        let mut dst = Vec::with_capacity(zstd::zstd_safe::compress_bound(src.len()));
-        zstd.compress_to_buffer(src, &mut dst)
-            .map_err(|e| ParquetError::External(e.into()))?;
-        Ok(Bytes::from(dst))
-    };
-    if let Some(d) = c.dict {
+    if let Some(d) = dict {
         let spec = writer.write_page(CompressedPage::new(
             Page::DictionaryPage {
-                buf: compress(d)?,
+                buf: compress(zstd, d)?,
                 num_values: 1,
                 encoding: Encoding::PLAIN,
                 is_sorted: false,
@@ -1076,45 +1230,35 @@ fn write_chunk(
         compressed += spec.compressed_size as i64;
         uncompressed += spec.uncompressed_size as i64;
     }
-    let spec = writer.write_page(CompressedPage::new(
-        Page::DataPage {
-            buf: compress(page)?,
-            num_values: c.levels as u32,
-            encoding: c.encoding,
-            def_level_encoding: Encoding::RLE,
-            rep_level_encoding: Encoding::RLE,
-            statistics: None,
-        },
-        page.len(),
-    ))?;
+    let spec = writer.write_page(data)?;
     compressed += spec.compressed_size as i64;
     uncompressed += spec.uncompressed_size as i64;
     let data_offset = spec.offset as i64;
     let buf = out.into_inner()?;
-    let mut encodings = vec![match c.encoding {
-        Encoding::DELTA_BINARY_PACKED | Encoding::DELTA_BYTE_ARRAY => c.encoding,
+    let mut encodings = vec![match encoding {
+        Encoding::DELTA_BINARY_PACKED | Encoding::DELTA_BYTE_ARRAY => encoding,
         _ => Encoding::PLAIN,
     }];
     if descr.max_def_level() > 0 || descr.max_rep_level() > 0 {
         encodings.push(Encoding::RLE);
     }
-    if c.dict.is_some() {
+    if dict.is_some() {
         encodings.push(Encoding::RLE_DICTIONARY);
     }
     let mut meta = ColumnChunkMetaData::builder(descr.clone())
         .set_compression(compression)
         .set_encodings(encodings)
-        .set_num_values(c.levels as i64)
+        .set_num_values(rows as i64)
         .set_total_compressed_size(compressed)
         .set_total_uncompressed_size(uncompressed)
         .set_data_page_offset(data_offset)
         .set_dictionary_page_offset(dictionary_offset);
-    if let Some(s) = &c.stats {
+    if let Some(s) = stats {
         meta = meta.set_statistics(s.clone());
     }
     let close = ColumnCloseResult {
         bytes_written: buf.len() as u64,
-        rows_written: c.rows as u64,
+        rows_written: rows as u64,
         metadata: meta.build()?,
         bloom_filter: None,
         column_index: None,

@@ -818,3 +818,56 @@ fn uniform_nested_chunks_are_exact() {
     // the fifth difference is in `tillType` and `extra` alone: machinery stays uniform there
     assert_eq!(dictionaries, [true, false, false, false, false, true, true]);
 }
+
+/// Doubles written from one buffer (a row group of one batch, so compressed straight from the Arrow
+/// buffer) and shared by several columns (`y` and the covering's `ymin`/`ymax`, compressed once): every
+/// row reads back as written, from version 2 pages whose definition levels sit outside the compressed
+/// values; a sliced batch (values at an offset) too.
+#[test]
+fn shared_and_in_place_values_are_exact_in_version_2_pages() {
+    use parquet::basic::PageType;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let whole = crate::sample(3000, 11);
+    for (name, batch) in [
+        ("whole", whole.clone()),
+        ("sliced", whole.slice(1234, 1500)),
+    ] {
+        let p = dir.path().join(format!("{name}.parquet"));
+        let stats = write_in_row_groups(&p, batch.schema(), std::slice::from_ref(&batch), 4096);
+        assert_eq!(stats.row_groups, 1);
+        let f = read_geoparquet(&p).unwrap();
+        assert_same(std::slice::from_ref(&batch), &f.batches);
+        let back = &f.batches[0];
+        let bbox = back
+            .column_by_name("bbox")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<StructArray>()
+            .unwrap();
+        for (corner, of) in [("xmin", "x"), ("xmax", "x"), ("ymin", "y"), ("ymax", "y")] {
+            assert_eq!(
+                bbox.column_by_name(corner).unwrap().to_data(),
+                batch.column_by_name(of).unwrap().to_data(),
+                "{name}: bbox.{corner}"
+            );
+        }
+        // the flat columns' data pages are version 2
+        let reader = SerializedFileReader::new(std::fs::File::open(&p).unwrap()).unwrap();
+        let rg = reader.get_row_group(0).unwrap();
+        let leaves = rg.metadata().columns();
+        let mut v2 = Vec::new();
+        for (i, c) in leaves.iter().enumerate() {
+            let mut pages = rg.get_column_page_reader(i).unwrap();
+            while let Some(page) = pages.get_next_page().unwrap() {
+                if page.page_type() == PageType::DATA_PAGE_V2 {
+                    v2.push(c.column_path().string());
+                }
+            }
+        }
+        for col in ["x", "y", "wetMass", "bbox.ymin", "bbox.ymax", "geometry"] {
+            assert!(v2.iter().any(|c| c == col), "{name}: {col} in {v2:?}");
+        }
+    }
+}
