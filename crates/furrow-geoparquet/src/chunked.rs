@@ -831,7 +831,13 @@ fn all_equal<T: Copy, F: Copy>(
     eq: impl Fn(T, F) -> bool,
 ) -> bool {
     match p.nulls {
-        None => v.iter().all(|x| eq(*x, first)),
+        // 32 values at a time without an early exit inside, which the compiler turns into vector
+        // compares: most chunks tested here are constant, so read to the end
+        None => {
+            let mut chunks = v.chunks_exact(32);
+            (&mut chunks).all(|c| c.iter().fold(true, |all, x| all & eq(*x, first)))
+                && chunks.remainder().iter().all(|x| eq(*x, first))
+        }
         Some(_) => p.all_valid(|i| eq(v[i], first)),
     }
 }
@@ -1012,18 +1018,28 @@ fn encode_chunk(
         page.push(0);
         Encoding::RLE_DICTIONARY
     } else if pieces.iter().all(|p| matches!(p.values, Values::I64(_))) {
-        // 64-bit integers (timestamps, nearly always a steady clock): the deltas, bit-packed
-        ints.clear();
-        ints.reserve(rows - nulls);
-        for p in pieces {
-            if let Values::I64(v) = p.values {
-                match p.nulls {
-                    None => ints.extend_from_slice(v),
-                    Some(_) => p.for_valid(|i| ints.push(v[i])),
+        // 64-bit integers (timestamps, nearly always a steady clock): the deltas, bit-packed (from the
+        // Arrow buffer when it holds them all, else gathered first)
+        match pieces {
+            [p] if p.nulls.is_none() => {
+                if let Values::I64(v) = p.values {
+                    put_delta_binary_packed(page, v);
                 }
             }
+            _ => {
+                ints.clear();
+                ints.reserve(rows - nulls);
+                for p in pieces {
+                    if let Values::I64(v) = p.values {
+                        match p.nulls {
+                            None => ints.extend_from_slice(v),
+                            Some(_) => p.for_valid(|i| ints.push(v[i])),
+                        }
+                    }
+                }
+                put_delta_binary_packed(page, ints);
+            }
         }
-        put_delta_binary_packed(page, ints);
         Encoding::DELTA_BINARY_PACKED
     } else if descr.physical_type() == parquet::basic::Type::BYTE_ARRAY
         && pieces.iter().all(|p| matches!(p.values, Values::Bytes(..)))
@@ -1161,11 +1177,16 @@ fn write_chunk(
         }
         ChunkValues::Compressed(b, len) => (b.clone(), len),
     };
-    let mut buf = Vec::with_capacity(c.levels.len() + values.len());
-    buf.extend_from_slice(c.levels);
-    buf.extend_from_slice(&values);
+    let buf = if c.levels.is_empty() {
+        values.clone()
+    } else {
+        let mut buf = Vec::with_capacity(c.levels.len() + values.len());
+        buf.extend_from_slice(c.levels);
+        buf.extend_from_slice(&values);
+        Bytes::from(buf)
+    };
     let page = Page::DataPageV2 {
-        buf: Bytes::from(buf),
+        buf,
         num_values: c.rows as u32,
         encoding: c.encoding,
         num_nulls: c.nulls as u32,
@@ -1212,7 +1233,9 @@ fn frame_chunk(
     encoding: Encoding,
     stats: Option<&Statistics>,
 ) -> PResult<(Bytes, ColumnCloseResult)> {
-    let mut out = TrackedWrite::new(Vec::new());
+    // sized for the pages and their headers, so it is not regrown (and copied) as they are written
+    let size = data.compressed_size() + dict.map_or(0, |d| d.len() + 64) + 256;
+    let mut out = TrackedWrite::new(Vec::with_capacity(size));
     let mut writer = SerializedPageWriter::new(&mut out);
     let (mut compressed, mut uncompressed) = (0i64, 0i64);
     let mut dictionary_offset = None;
@@ -1365,6 +1388,31 @@ fn min_max(v: &[f64], lo: &mut f64, hi: &mut f64) {
     for x in rest.iter().chain(&h) {
         if *x > *hi {
             *hi = *x;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The constant-chunk test: one differing value anywhere (inside a block of 32, at its edges, in
+    /// the remainder) is found, for lengths around the block size.
+    #[test]
+    fn all_equal_finds_one_differing_value_anywhere() {
+        let eq = |a: f64, b: u64| a.to_bits() == b;
+        for n in [1, 31, 32, 33, 64, 95, 100] {
+            let v = vec![2.5f64; n];
+            let a = Float64Array::from(v.clone());
+            let p = Piece::of(Kind::F64, &a, None).unwrap();
+            assert!(all_equal(&p, &v, 2.5f64.to_bits(), eq), "n = {n}");
+            for at in 0..n {
+                let mut w = v.clone();
+                w[at] = if at % 2 == 0 { f64::NAN } else { -2.5 };
+                let b = Float64Array::from(w.clone());
+                let p = Piece::of(Kind::F64, &b, None).unwrap();
+                assert!(!all_equal(&p, &w, 2.5f64.to_bits(), eq), "n = {n}, at {at}");
+            }
         }
     }
 }

@@ -871,11 +871,6 @@ impl Builder {
         }
     }
 
-    /// The schema's numeric columns (what the summary takes).
-    fn schema_columns(&self) -> &[(usize, Vec<f64>)] {
-        &self.nums[..self.schema_nums]
-    }
-
     /// Drops the rows `settled..` whose `keep` flag is clear.
     fn compact(&mut self) {
         if self.keep.iter().all(|k| *k) {
@@ -1068,6 +1063,10 @@ fn nan_nulls(v: &mut [f64]) -> Option<NullBuffer> {
 /// A point without a time, in the builder's time columns: no logged time is near it (ISOXML times are
 /// days since 1980 and milliseconds of the day, UTC offsets at most a day).
 const NO_TIME: i64 = i64::MIN;
+
+/// Rows read and settled at a time: the ~30 columns of 8,192 rows (2 MB) stay in the CPU cache between
+/// the record pass and settling, whatever the batch size.
+const SETTLE_WINDOW: usize = 8 * 1024;
 
 /// The validity of a time column built with [`NO_TIME`] for "no time", which it replaces by 0.
 fn time_nulls(v: &mut [i64]) -> Option<NullBuffer> {
@@ -1561,6 +1560,9 @@ impl<'a> StandardStream<'a> {
                 b.nums[d.distance].1[i],
             );
         }
+        // the values, column by column, while the window's rows are still in the cache
+        self.summary
+            .add_columns(&b.nums[..b.schema_nums], from..b.len());
         b.settled = b.len();
     }
 
@@ -1575,7 +1577,6 @@ impl<'a> StandardStream<'a> {
         // points converted but not taken from the stream (a caller that stopped early) are in
         // `counts.written`: their values go into the summary too
         self.settle();
-        self.summary.add_columns(self.builder.schema_columns());
         self.summary.set_counts(self.counts);
         FileOutcome {
             counts: self.counts,
@@ -1613,9 +1614,11 @@ impl<'a> StandardStream<'a> {
     /// Fills the batch to its target rows (or the end of the data), settled.
     fn fill(&mut self) -> Result<()> {
         let target = self.opts.batch_rows.max(1);
-        // settling drops rows: fill again until none is dropped or the data ends
+        // rows are read and settled a window at a time, so that settling finds them in the cache
+        // whatever the batch size; settling drops rows: fill again until none is dropped or the data
+        // ends
         while !self.done && self.builder.len() < target {
-            self.read(target)?;
+            self.read((self.builder.len() + SETTLE_WINDOW).min(target))?;
             self.settle();
         }
         Ok(())
@@ -1687,7 +1690,6 @@ impl Iterator for StandardStream<'_> {
         }
         let plan = self.plan;
         let schema = self.schema.clone();
-        self.summary.add_columns(self.builder.schema_columns());
         Some(self.builder.finish(plan, &schema))
     }
 }

@@ -1,5 +1,7 @@
 //! The summary of a standard file (Leaf's summary feature) and the point counts.
 
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -294,13 +296,16 @@ impl SummaryBuilder {
 
     /// The values part of [`Self::add_present`] for a batch of points at once, column by column (one
     /// tight loop per property instead of a pass over every property per point): `nums` holds
-    /// `(property index, values)` with values in METRIC units and NaN where a point has none. Sums are
-    /// accumulated in row order, so the result is the same as adding the points one by one.
-    pub(crate) fn add_columns(&mut self, nums: &[(usize, Vec<f64>)]) {
+    /// `(property index, values)` with values in METRIC units and NaN where a point has none, of which
+    /// the `rows` are added. Sums are accumulated in row order, so the result is the same as adding the
+    /// points one by one.
+    pub(crate) fn add_columns(&mut self, columns: &[(usize, Vec<f64>)], rows: Range<usize>) {
+        let nums: Vec<(usize, &[f64])> = columns
+            .iter()
+            .map(|(i, v)| (*i, v.get(rows.clone()).unwrap_or(&[])))
+            .collect();
         let col = |p: Property| -> Option<&[f64]> {
-            nums.iter()
-                .find(|(i, _)| *i == p.index())
-                .map(|(_, v)| v.as_slice())
+            nums.iter().find(|(i, _)| *i == p.index()).map(|(_, v)| *v)
         };
         let Some(area) = col(Property::Area) else {
             return;
@@ -322,7 +327,7 @@ impl SummaryBuilder {
         // overlap instead of waiting on each other (each column's own sums stay in row order); columns
         // without a value in the batch (fuel, protein... in most logs) add nothing and are left out
         // (nor do the properties the summary does not report as statistics: distance, heading...)
-        let present: Vec<&(usize, Vec<f64>)> = nums
+        let present: Vec<&(usize, &[f64])> = nums
             .iter()
             .filter(|(i, _)| Property::ALL.get(*i).is_some_and(|p| is_stat(*p)))
             .filter(|(_, v)| !v.iter().all(|x| x.is_nan()))
