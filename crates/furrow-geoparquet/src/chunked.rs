@@ -835,7 +835,7 @@ fn all_equal<T: Copy, F: Copy>(
         // compares: most chunks tested here are constant, so read to the end
         None => {
             let mut chunks = v.chunks_exact(32);
-            (&mut chunks).all(|c| c.iter().fold(true, |all, x| all & eq(*x, first)))
+            chunks.all(|c| c.iter().fold(true, |all, x| all & eq(*x, first)))
                 && chunks.remainder().iter().all(|x| eq(*x, first))
         }
         Some(_) => p.all_valid(|i| eq(v[i], first)),
