@@ -926,30 +926,19 @@ impl Builder {
                     let nulls = time_nulls(&mut t);
                     Arc::new(TimestampMillisecondArray::new(t.into(), nulls))
                 }
-                Column::OperationType => constant(&|n| {
-                    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-                        plan.operation_type.as_str(),
-                        n,
-                    )))
-                }),
-                Column::OriginalOperationType => constant(&|n| {
-                    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-                        plan.original_operation_type.as_str(),
-                        n,
-                    )))
-                }),
-                Column::Number(p) => {
-                    let mut v = match self.num_slot[p.index()] {
-                        usize::MAX => vec![f64::NAN; n],
-                        k => std::mem::replace(&mut self.nums[k].1, Vec::with_capacity(self.cap)),
-                    };
-                    let nulls = nan_nulls(&mut v);
-                    let f = units.factor(*p);
-                    if f != 1.0 {
-                        v.iter_mut().for_each(|x| *x *= f);
-                    }
-                    Arc::new(Float64Array::new(v.into(), nulls))
+                Column::OperationType => {
+                    constant(&|n| Arc::new(repeated_str(plan.operation_type.as_str(), n)))
                 }
+                Column::OriginalOperationType => {
+                    constant(&|n| Arc::new(repeated_str(plan.original_operation_type.as_str(), n)))
+                }
+                Column::Number(p) => match self.num_slot[p.index()] {
+                    usize::MAX => Arc::new(Float64Array::new_null(n)),
+                    k => Arc::new(number_array(
+                        std::mem::replace(&mut self.nums[k].1, Vec::with_capacity(self.cap)),
+                        units.factor(*p),
+                    )),
+                },
                 Column::RecordingStatus => Arc::new(on_off(&mut self.on)),
                 Column::SectionId => {
                     let valid = std::mem::take(&mut self.section_valid);
@@ -1040,12 +1029,25 @@ fn built_extra_map(keys: &[String], columns: &[Vec<f64>], n: usize) -> arrow_arr
     b.finish()
 }
 
-/// The validity of a numeric column built with NaN for "no value" (a computed NaN is no value either):
-/// `None` when every value is present. The NaNs are replaced by 0.0, as Arrow builders leave null slots.
-fn nan_nulls(v: &mut [f64]) -> Option<NullBuffer> {
+/// A numeric column built with NaN for "no value" (a computed NaN is no value either) as an Arrow array,
+/// each value times `factor`: null where NaN, with 0.0 in the null slots as Arrow builders leave them.
+fn number_array(mut v: Vec<f64>, factor: f64) -> Float64Array {
     // Most columns are all present or all absent: a count (which vectorises) settles those without
-    // building a bitmap bit by bit.
+    // building a bitmap bit by bit, and an absent one is a fresh zeroed buffer (no pass over `v`)
     let nans = v.iter().fold(0usize, |n, x| n + usize::from(x.is_nan()));
+    if nans == v.len() && !v.is_empty() {
+        return Float64Array::new_null(v.len());
+    }
+    let nulls = nan_nulls(&mut v, nans);
+    if factor != 1.0 {
+        v.iter_mut().for_each(|x| *x *= factor);
+    }
+    Float64Array::new(v.into(), nulls)
+}
+
+/// The validity of a numeric column with `nans` NaN values (see [`number_array`]): `None` when every
+/// value is present. The NaNs are replaced by 0.0.
+fn nan_nulls(v: &mut [f64], nans: usize) -> Option<NullBuffer> {
     if nans == 0 {
         return None;
     }
@@ -1097,12 +1099,24 @@ fn nulls_of(valid: &[bool]) -> Option<NullBuffer> {
 /// `recordingStatus` from the points' on/off flags (which it empties), offsets and bytes written
 /// directly.
 fn on_off(on: &mut Vec<bool>) -> StringArray {
-    let mut offsets: Vec<i32> = Vec::with_capacity(on.len() + 1);
-    let mut bytes: Vec<u8> = Vec::with_capacity(on.len() * 3);
-    offsets.push(0);
-    for b in on.drain(..) {
-        bytes.extend_from_slice(if b { b"On" } else { b"Off" });
-        offsets.push(bytes.len() as i32);
+    let n = on.len();
+    let (mut offsets, mut bytes): (Vec<i32>, Vec<u8>);
+    if let Some(&first) = on.first().filter(|f| on.iter().all(|b| b == *f)) {
+        // one status for the whole batch (nearly always)
+        on.clear();
+        return repeated_str(if first { "On" } else { "Off" }, n);
+    } else {
+        offsets = Vec::with_capacity(n + 1);
+        bytes = Vec::with_capacity(n * 3);
+        offsets.push(0);
+        for b in on.drain(..) {
+            if b {
+                bytes.extend_from_slice(b"On");
+            } else {
+                bytes.extend_from_slice(b"Off");
+            }
+            offsets.push(bytes.len() as i32);
+        }
     }
     // offsets grow monotonically and the bytes are ASCII (`StringArray::new` checks both)
     StringArray::new(
@@ -1114,12 +1128,43 @@ fn on_off(on: &mut Vec<bool>) -> StringArray {
 
 fn const_str(v: Option<&String>, n: usize) -> StringArray {
     match v {
-        Some(s) => StringArray::from_iter_values(std::iter::repeat_n(s.as_str(), n)),
+        Some(s) => repeated_str(s, n),
         None => StringArray::new_null(n),
     }
 }
 
+/// `n` rows of `text`: the bytes repeated and the offsets counted, without a builder step a row.
+fn repeated_str(text: &str, n: usize) -> StringArray {
+    let offsets: Vec<i32> = (0..=n).map(|i| (i * text.len()) as i32).collect();
+    StringArray::new(
+        arrow_buffer::OffsetBuffer::new(offsets.into()),
+        text.as_bytes().repeat(n).into(),
+        None,
+    )
+}
+
 fn const_list(values: &[&str], n: usize) -> arrow_array::ListArray {
+    if !values.is_empty() {
+        // the values repeated, each row's list `values.len()` of them
+        let flat: Vec<&str> = values
+            .iter()
+            .copied()
+            .cycle()
+            .take(values.len() * n)
+            .collect();
+        let item = Arc::new(arrow_schema::Field::new(
+            "item",
+            arrow_schema::DataType::Utf8,
+            true,
+        ));
+        let offsets: Vec<i32> = (0..=n).map(|i| (i * values.len()) as i32).collect();
+        return arrow_array::ListArray::new(
+            item,
+            arrow_buffer::OffsetBuffer::new(offsets.into()),
+            Arc::new(StringArray::from_iter_values(flat)),
+            None,
+        );
+    }
     let mut b = ListBuilder::with_capacity(StringBuilder::new(), n);
     for _ in 0..n {
         if values.is_empty() {
@@ -2153,7 +2198,8 @@ mod compact_tests {
 
 #[cfg(test)]
 mod nan_null_tests {
-    use super::{NO_TIME, nan_nulls, time_nulls};
+    use super::{NO_TIME, const_list, nan_nulls, number_array, on_off, repeated_str, time_nulls};
+    use arrow_array::Array;
 
     #[test]
     fn missing_times_are_null_and_zeroed() {
@@ -2176,24 +2222,72 @@ mod nan_null_tests {
 
     #[test]
     fn nan_is_null_and_zeroed_in_all_three_shapes() {
-        // every value present: no bitmap, values untouched
-        let mut all = vec![1.0, -0.0, f64::INFINITY];
-        assert!(nan_nulls(&mut all).is_none());
-        assert_eq!(all[2], f64::INFINITY);
+        // every value present: no bitmap, values untouched (and scaled)
+        let all = number_array(vec![1.0, -0.0, f64::INFINITY], 1.0);
+        assert_eq!((all.len(), all.null_count()), (3, 0));
+        assert_eq!(all.values()[..], [1.0, -0.0, f64::INFINITY]);
+        assert_eq!(number_array(vec![1.5, -2.0], 2.0).values()[..], [3.0, -4.0]);
         // none present: all null, slots zeroed
-        let mut none = vec![f64::NAN; 70];
-        let n = nan_nulls(&mut none).expect("all null");
-        assert_eq!((n.len(), n.null_count()), (70, 70));
-        assert!(none.iter().all(|v| *v == 0.0));
+        for none in [number_array(vec![f64::NAN; 70], 2.0), {
+            let mut v = vec![f64::NAN; 70];
+            let n = nan_nulls(&mut v, 70).expect("all null");
+            arrow_array::Float64Array::new(v.into(), Some(n))
+        }] {
+            assert_eq!((none.len(), none.null_count()), (70, 70));
+            assert!(none.values().iter().all(|v| *v == 0.0));
+        }
+        assert_eq!(number_array(Vec::new(), 1.0).len(), 0);
         // mixed, across a 64-value word: exactly the NaN slots are null, and zeroed
-        let mut mixed: Vec<f64> = (0..130)
+        let mixed: Vec<f64> = (0..130)
             .map(|i| if i % 7 == 3 { f64::NAN } else { i as f64 })
             .collect();
-        let n = nan_nulls(&mut mixed).expect("some null");
-        assert_eq!(n.len(), 130);
-        for (i, v) in mixed.iter().enumerate() {
-            assert_eq!(n.is_null(i), i % 7 == 3, "row {i}");
-            assert_eq!(*v, if i % 7 == 3 { 0.0 } else { i as f64 });
+        let a = number_array(mixed, 0.5);
+        assert_eq!((a.len(), a.null_count()), (130, 19));
+        for (i, v) in a.values().iter().enumerate() {
+            assert_eq!(a.is_null(i), i % 7 == 3, "row {i}");
+            assert_eq!(*v, if i % 7 == 3 { 0.0 } else { i as f64 * 0.5 });
         }
+    }
+
+    #[test]
+    fn constant_columns_equal_the_built_ones() {
+        use arrow_array::StringArray;
+        use arrow_array::builder::{ListBuilder, StringBuilder};
+        for text in ["harvested", "", "Mähdrescher"] {
+            for n in [0, 1, 5] {
+                let built = StringArray::from_iter_values(std::iter::repeat_n(text, n));
+                assert_eq!(repeated_str(text, n), built, "{text:?} × {n}");
+            }
+        }
+        for values in [&["Combine"][..], &["Combine", "Header 9 m"], &[]] {
+            for n in [0, 1, 4] {
+                let mut b = ListBuilder::new(StringBuilder::new());
+                for _ in 0..n {
+                    for v in values {
+                        b.values().append_value(v);
+                    }
+                    b.append(!values.is_empty());
+                }
+                assert_eq!(const_list(values, n), b.finish(), "{values:?} × {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn recording_status_texts_in_all_shapes() {
+        let texts = |on: &[bool]| -> Vec<String> {
+            let mut v = on.to_vec();
+            let a = on_off(&mut v);
+            assert!(v.is_empty());
+            assert_eq!(a.null_count(), 0);
+            a.iter()
+                .map(|s| s.unwrap_or_default().to_string())
+                .collect()
+        };
+        assert_eq!(texts(&[true; 3]), ["On", "On", "On"]);
+        assert_eq!(texts(&[false; 2]), ["Off", "Off"]);
+        assert_eq!(texts(&[true, false, true]), ["On", "Off", "On"]);
+        assert_eq!(texts(&[false, true]), ["Off", "On"]);
+        assert!(texts(&[]).is_empty());
     }
 }

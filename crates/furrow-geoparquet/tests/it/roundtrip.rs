@@ -556,6 +556,7 @@ fn delta_encoded_chunks_are_exact() {
         Field::new("wild", DataType::Int64, false),
         Field::new("sparse", DataType::Int64, true),
         Field::new("blob", DataType::Binary, true),
+        Field::new("fixed", DataType::Binary, false),
     ]));
     let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
     let mut next = move || {
@@ -610,6 +611,16 @@ fn delta_encoded_chunks_are_exact() {
                     _ => Some((i as u32).to_be_bytes().to_vec()),
                 }
             }))),
+            // point-like values, 21 bytes each (a header, then x and y), sharing 0 to 21 bytes with
+            // the one before; one row of the third row group is a byte short (the general path)
+            Arc::new(BinaryArray::from_iter_values(rows.iter().map(|&i| {
+                let head = [1u8, 1, 0, 0, (i % 97 == 0) as u8];
+                let x = ((i / 50) as f64).to_le_bytes();
+                let y = if i % 10 == 0 { i - 1 } else { i };
+                let y = (y as f64 * 0.25).to_le_bytes();
+                let v = [&head[..], &x, &y].concat();
+                if i == 777 { v[..20].to_vec() } else { v }
+            }))),
         ];
         RecordBatch::try_new(schema.clone(), columns).unwrap()
     };
@@ -655,7 +666,7 @@ fn delta_encoded_chunks_are_exact() {
                     "{name}: {encodings:?}"
                 );
                 delta += 1;
-            } else if ["blob", "geometry"].contains(&name.as_str()) {
+            } else if ["blob", "fixed", "geometry"].contains(&name.as_str()) {
                 assert!(
                     encodings.contains(&Encoding::DELTA_BYTE_ARRAY),
                     "{name}: {encodings:?}"
@@ -673,7 +684,7 @@ fn delta_encoded_chunks_are_exact() {
             }
         }
     }
-    assert_eq!(delta, 20);
+    assert_eq!(delta, 24);
 }
 
 /// Nested columns whose rows are all alike (every row the same one-string list, or an empty list or
