@@ -455,7 +455,7 @@ fn uniform(field: &arrow_schema::Field, columns: &[&ArrayRef]) -> Option<Uniform
             [a, b, ..] => Some(b - a),
             _ => None,
         };
-        if !offsets.windows(2).all(|w| Some(w[1] - w[0]) == width) {
+        if width.is_some_and(|w| !steady_offsets(offsets, w)) {
             return None;
         }
         let this = match width {
@@ -473,7 +473,7 @@ fn uniform(field: &arrow_schema::Field, columns: &[&ArrayRef]) -> Option<Uniform
                 let first = used.value(0).as_bytes();
                 let l = first.len() as i32;
                 let o = used.value_offsets();
-                if !o.windows(2).all(|w| w[1] - w[0] == l) {
+                if !steady_offsets(o, l) {
                     return None;
                 }
                 let bytes = &used.value_data()[o[0] as usize..o[o.len() - 1] as usize];
@@ -842,6 +842,25 @@ fn all_equal<T: Copy, F: Copy>(
     }
 }
 
+/// Whether each offset is `width` past the one before (every value that wide), compared 32 at a time
+/// without an early exit inside, as in [`all_equal`].
+fn steady_offsets(off: &[i32], width: i32) -> bool {
+    let (a, b) = (
+        off.get(..off.len().saturating_sub(1)).unwrap_or(&[]),
+        off.get(1..).unwrap_or(&[]),
+    );
+    let (mut ca, mut cb) = (a.chunks_exact(32), b.chunks_exact(32));
+    ca.by_ref().zip(cb.by_ref()).all(|(x, y)| {
+        x.iter()
+            .zip(y)
+            .fold(true, |all, (p, q)| all & (q.wrapping_sub(*p) == width))
+    }) && ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .all(|(p, q)| q.wrapping_sub(*p) == width)
+}
+
 fn first_valid(pieces: &[Piece<'_>]) -> Option<(usize, usize)> {
     pieces
         .iter()
@@ -862,7 +881,7 @@ fn bytes_all_equal(p: &Piece<'_>, off: &[i32], data: &[u8], f: &[u8]) -> bool {
     if bytes.len() != l * p.len || !bytes.starts_with(&f.repeat(p.len.min(64))) {
         return false;
     }
-    if !off.windows(2).all(|w| (w[1] - w[0]) as usize == l) {
+    if !steady_offsets(&off[..=p.len], l as i32) {
         return false;
     }
     let block = f.repeat((4096 / l).max(1));
@@ -1096,12 +1115,7 @@ fn encode_chunk(
                 };
                 let bytes = &data[start..end];
                 let width = bytes.len().checked_div(p.len).unwrap_or(0);
-                if p.nulls.is_none()
-                    && width >= 8
-                    && off[..=p.len]
-                        .windows(2)
-                        .all(|w| (w[1] - w[0]) as usize == width)
-                {
+                if p.nulls.is_none() && width >= 8 && steady_offsets(&off[..=p.len], width as i32) {
                     // every row as wide as the others (a point or swath column): the shared prefix
                     // compared a word at a time, no offsets read per row
                     for b in bytes.chunks_exact(width) {
@@ -1484,6 +1498,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Equal widths are found from the offsets whatever the count, and one value of another width
+    /// anywhere (inside a block of 32, at its edges, in the remainder) is found too.
+    #[test]
+    fn steady_offsets_find_one_other_width_anywhere() {
+        for n in [0usize, 1, 2, 31, 32, 33, 64, 65, 100] {
+            let off: Vec<i32> = (0..=n as i32).map(|i| 7 + i * 21).collect();
+            assert!(steady_offsets(&off, 21), "n = {n}");
+            assert_eq!(steady_offsets(&off, 20), n == 0, "n = {n}");
+            for at in 1..=n {
+                let mut o = off.clone();
+                o[at..].iter_mut().for_each(|x| *x -= 1);
+                assert!(!steady_offsets(&o, 21), "n = {n}, value {at} short");
+            }
+        }
+        assert!(steady_offsets(&[], 3));
     }
 
     /// The constant-chunk test: one differing value anywhere (inside a block of 32, at its edges, in

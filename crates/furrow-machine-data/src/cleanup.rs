@@ -133,7 +133,15 @@ impl NumberRule {
             return;
         };
         fn apply(values: &[f64], keep: &mut [bool], fails: impl Fn(f64) -> bool) {
-            for (k, v) in keep.iter_mut().zip(values) {
+            // 16 rows at a time, branch-free, which the compiler turns into vector compares
+            let mut k16 = keep.chunks_exact_mut(16);
+            let mut v16 = values.chunks_exact(16);
+            for (k, v) in k16.by_ref().zip(v16.by_ref()) {
+                for (k, v) in k.iter_mut().zip(v) {
+                    *k = u8::from(*k) & u8::from(!fails(*v)) != 0;
+                }
+            }
+            for (k, v) in k16.into_remainder().iter_mut().zip(v16.remainder()) {
                 *k &= !fails(*v);
             }
         }
@@ -259,7 +267,8 @@ mod tests {
 
     #[test]
     fn masks_agree_with_the_rule_one_value_at_a_time() {
-        let values = [
+        // each value in every lane of a 16-row block and in the remainder: 9 values cycled over 41 rows
+        let values: Vec<f64> = [
             -1.0,
             0.0,
             -0.0,
@@ -269,7 +278,11 @@ mod tests {
             f64::NAN,
             f64::INFINITY,
             f64::NEG_INFINITY,
-        ];
+        ]
+        .into_iter()
+        .cycle()
+        .take(41)
+        .collect();
         let mut checked = 0;
         for op in [
             Operator::Gt,
@@ -289,10 +302,16 @@ mod tests {
                     value: limit,
                 });
                 // rows already dropped stay dropped; a missing value (NaN) passes every rule
-                for start in [true, false] {
-                    let mut keep = vec![start; values.len()];
+                for pattern in [0, 1, 2] {
+                    let start = |i: usize| match pattern {
+                        0 => true,
+                        1 => false,
+                        _ => i % 3 != 1,
+                    };
+                    let mut keep: Vec<bool> = (0..values.len()).map(start).collect();
                     rule.mask(&values, &mut keep);
-                    for (v, k) in values.iter().zip(&keep) {
+                    for (i, (v, k)) in values.iter().zip(&keep).enumerate() {
+                        let start = start(i);
                         let expected = start && (v.is_nan() || rule.passes(*v));
                         assert_eq!(*k, expected, "{op:?} {:?} {v} from {start}", rule.value);
                         checked += 1;
@@ -300,6 +319,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 6 * 3 * 2 * values.len());
+        assert_eq!(checked, 6 * 3 * 3 * 41);
     }
 }
