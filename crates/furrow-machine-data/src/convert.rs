@@ -1554,11 +1554,10 @@ impl<'a> StandardStream<'a> {
         // counts and the filtered view, in row order
         let rules = self.rules.is_some();
         let counts = &mut self.counts;
-        let speed = &b.nums[b.derived.speed].1;
-        let yields = b.harvest.map(|h| &b.nums[h.wet_mass_per_area].1);
-        for (j, k) in b.keep.iter_mut().enumerate() {
-            let i = from + j;
-            let jump = b.jump[i];
+        let speed = &b.nums[b.derived.speed].1[from..n];
+        let yields = b.harvest.map(|h| &b.nums[h.wet_mass_per_area].1[from..n]);
+        let rows = b.keep.iter_mut().zip(&b.jump[from..n]).zip(speed);
+        for (i, ((k, &jump), &speed)) in rows.enumerate() {
             let mut keep = !jump;
             if jump {
                 counts.jumps += 1;
@@ -1570,7 +1569,7 @@ impl<'a> StandardStream<'a> {
             let mut in_filtered = false;
             if keep {
                 counts.standard += 1;
-                if speed[i] < self.opts.filter.min_speed {
+                if speed < self.opts.filter.min_speed {
                     counts.slow += 1;
                 } else {
                     in_filtered = true;
@@ -1590,20 +1589,26 @@ impl<'a> StandardStream<'a> {
         }
         b.compact();
         let d = b.derived;
-        for i in from..b.len() {
-            let time = match (b.ts[i], b.local[i]) {
+        let n = b.len();
+        // the columns side by side (one index, no bounds check a column)
+        let rows = b.ts[from..n]
+            .iter()
+            .zip(&b.local[from..n])
+            .zip(b.x[from..n].iter().zip(&b.y[from..n]))
+            .zip(&b.effective[from..n])
+            .zip(
+                b.nums[d.heading].1[from..n]
+                    .iter()
+                    .zip(&b.nums[d.distance].1[from..n]),
+            );
+        for ((((&ts, &local), (&x, &y)), &effective), (&heading, &distance)) in rows {
+            let time = match (ts, local) {
                 (NO_TIME, NO_TIME) => None,
                 (NO_TIME, t) => Some((t, false)),
                 (t, _) => Some((t, true)),
             };
-            self.summary.add_point(
-                time,
-                b.x[i],
-                b.y[i],
-                b.effective[i],
-                b.nums[d.heading].1[i],
-                b.nums[d.distance].1[i],
-            );
+            self.summary
+                .add_point(time, x, y, effective, heading, distance);
         }
         // the values, column by column, while the window's rows are still in the cache
         self.summary
