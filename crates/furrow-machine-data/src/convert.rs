@@ -1971,42 +1971,56 @@ fn derive_harvest(
         Some((m, d)) => (Some(m), Some(d)),
         None => (None, None),
     };
-    for i in from..n {
-        let ha = area[i] / 10_000.0;
-        let mut y = wmpa[i];
-        let mut wm = y * ha;
-        if y.is_nan() && !flow[i].is_nan() && !dt[i].is_nan() {
-            let t = flow[i] * dt[i] / 1000.0;
-            wm = t;
-            if ha > 0.0 {
-                y = t / ha;
+    // the window's rows of each column, all `len` long, so indexing them needs no bounds check
+    {
+        let len = n.saturating_sub(from);
+        let (area, dt, flow, moisture) = (
+            &area[from..][..len],
+            &dt[from..][..len],
+            &flow[from..][..len],
+            &moisture[from..][..len],
+        );
+        let (wmpa, wet_mass) = (&mut wmpa[from..][..len], &mut wet_mass[from..][..len]);
+        let (wvpa, wet_volume) = (&mut wvpa[from..][..len], &mut wet_volume[from..][..len]);
+        let (dmpa, dry_mass) = (&mut dmpa[from..][..len], &mut dry_mass[from..][..len]);
+        let (dvpa, dry_volume) = (&mut dvpa[from..][..len], &mut dry_volume[from..][..len]);
+        for i in 0..len {
+            let ha = area[i] / 10_000.0;
+            let mut y = wmpa[i];
+            let mut wm = y * ha;
+            if y.is_nan() && !flow[i].is_nan() && !dt[i].is_nan() {
+                let t = flow[i] * dt[i] / 1000.0;
+                wm = t;
+                if ha > 0.0 {
+                    y = t / ha;
+                }
             }
-        }
-        wmpa[i] = y;
-        wet_mass[i] = wm;
-        let mut wv = wvpa[i];
-        if wv.is_nan() {
-            if let Some(density) = density {
-                wv = y * 1000.0 / density;
+            wmpa[i] = y;
+            wet_mass[i] = wm;
+            let mut wv = wvpa[i];
+            if wv.is_nan() {
+                if let Some(density) = density {
+                    wv = y * 1000.0 / density;
+                }
             }
+            wvpa[i] = wv;
+            wet_volume[i] = wv * ha;
+            let m = moisture[i];
+            let shrink = match std_moisture {
+                Some(std_m) if m < 100.0 => (100.0 - m) / (100.0 - std_m),
+                _ => f64::NAN,
+            };
+            let shrunk = |w: f64| if shrink.is_nan() { w } else { w * shrink };
+            let d = if dmpa[i].is_nan() { shrunk(y) } else { dmpa[i] };
+            dmpa[i] = d;
+            dry_mass[i] = d * ha;
+            let dv = match density {
+                Some(density) if !d.is_nan() => d * 1000.0 / density,
+                _ => shrunk(wv),
+            };
+            dvpa[i] = dv;
+            dry_volume[i] = dv * ha;
         }
-        wvpa[i] = wv;
-        wet_volume[i] = wv * ha;
-        let m = moisture[i];
-        let shrink = match std_moisture {
-            Some(std_m) if m < 100.0 => (100.0 - m) / (100.0 - std_m),
-            _ => f64::NAN,
-        };
-        let shrunk = |w: f64| if shrink.is_nan() { w } else { w * shrink };
-        let d = if dmpa[i].is_nan() { shrunk(y) } else { dmpa[i] };
-        dmpa[i] = d;
-        dry_mass[i] = d * ha;
-        let dv = match density {
-            Some(density) if !d.is_nan() => d * 1000.0 / density,
-            _ => shrunk(wv),
-        };
-        dvpa[i] = dv;
-        dry_volume[i] = dv * ha;
     }
     for (k, v) in [
         (c.area, area),
