@@ -616,7 +616,7 @@ fn delta_encoded_chunks_are_exact() {
             Arc::new(BinaryArray::from_iter_values(rows.iter().map(|&i| {
                 let head = [1u8, 1, 0, 0, (i % 97 == 0) as u8];
                 let x = ((i / 50) as f64).to_le_bytes();
-                let y = if i % 10 == 0 { i - 1 } else { i };
+                let y = if i % 10 == 0 { i.saturating_sub(1) } else { i };
                 let y = (y as f64 * 0.25).to_le_bytes();
                 let v = [&head[..], &x, &y].concat();
                 if i == 777 { v[..20].to_vec() } else { v }
