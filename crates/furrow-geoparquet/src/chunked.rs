@@ -923,7 +923,7 @@ fn fixed_common_prefix(a: &[u8], b: &[u8]) -> usize {
         }
         i += 8;
     }
-    // the bytes before `n - 8` are equal: the first difference in the last word is at or after `i`
+    // the bytes before `i` (at least `n - 8`) are equal: the last word differs at `i` or after
     let d = word(a, n - 8) ^ word(b, n - 8);
     if d == 0 {
         n
