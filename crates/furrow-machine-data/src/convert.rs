@@ -729,6 +729,11 @@ struct Builder {
     /// fills it with NaN.
     nums: Vec<(usize, Vec<f64>)>,
     schema_nums: usize,
+    /// NaNs in each column of `nums` among the settled rows (counted while settling, when the rows are
+    /// in the cache, so that finishing the batch need not read every column again).
+    nans: Vec<usize>,
+    /// Likewise, the [`NO_TIME`]s in `ts` and in `local`.
+    no_times: [usize; 2],
     /// Position in `nums` of each property's column (`usize::MAX`: none).
     num_slot: [usize; PROPERTY_COUNT],
     derived: DerivedColumns,
@@ -771,6 +776,8 @@ impl Builder {
             ts: Vec::with_capacity(cap),
             local: Vec::with_capacity(cap),
             schema_nums: nums.len(),
+            nans: vec![0; nums.len()],
+            no_times: [0; 2],
             nums,
             num_slot,
             derived: DerivedColumns {
@@ -836,12 +843,16 @@ impl Builder {
             usize::MAX => {
                 self.num_slot[p.index()] = self.nums.len();
                 self.nums.push((p.index(), Vec::with_capacity(self.cap)));
+                self.nans.push(0);
                 self.nums.len() - 1
             }
             k => k,
         };
         let n = self.len();
-        self.nums[k].1.resize(n, f64::NAN);
+        let v = &mut self.nums[k].1;
+        // NaNs padded among the settled rows count now (settling counts the rows after them)
+        self.nans[k] += self.settled.saturating_sub(v.len());
+        v.resize(n, f64::NAN);
         k
     }
 
@@ -918,12 +929,14 @@ impl Builder {
                 Column::Y => Arc::new(Float64Array::from(std::mem::take(&mut self.y))),
                 Column::Timestamp => {
                     let mut t = std::mem::take(&mut self.ts);
-                    let nulls = time_nulls(&mut t);
+                    let missing = self.no_times[0] + no_time_count(t.get(self.settled..));
+                    let nulls = time_nulls(&mut t, missing);
                     Arc::new(TimestampMillisecondArray::new(t.into(), nulls).with_timezone("UTC"))
                 }
                 Column::LocalTime => {
                     let mut t = std::mem::take(&mut self.local);
-                    let nulls = time_nulls(&mut t);
+                    let missing = self.no_times[1] + no_time_count(t.get(self.settled..));
+                    let nulls = time_nulls(&mut t, missing);
                     Arc::new(TimestampMillisecondArray::new(t.into(), nulls))
                 }
                 Column::OperationType => {
@@ -934,10 +947,13 @@ impl Builder {
                 }
                 Column::Number(p) => match self.num_slot[p.index()] {
                     usize::MAX => Arc::new(Float64Array::new_null(n)),
-                    k => Arc::new(number_array(
-                        std::mem::replace(&mut self.nums[k].1, Vec::with_capacity(self.cap)),
-                        units.factor(*p),
-                    )),
+                    k => {
+                        let v =
+                            std::mem::replace(&mut self.nums[k].1, Vec::with_capacity(self.cap));
+                        // rows not settled (none when the batch came through `fill`) are counted here
+                        let nans = self.nans[k] + nan_count(v.get(self.settled..).unwrap_or(&[]));
+                        Arc::new(number_array(v, units.factor(*p), nans))
+                    }
                 },
                 Column::RecordingStatus => Arc::new(on_off(&mut self.on)),
                 Column::SectionId => {
@@ -967,6 +983,8 @@ impl Builder {
             out.push(a);
         }
         // reset the columns for the next batch
+        self.nans.fill(0);
+        self.no_times = [0; 2];
         for (_, v) in &mut self.nums[self.schema_nums..] {
             v.clear();
         }
@@ -1029,12 +1047,18 @@ fn built_extra_map(keys: &[String], columns: &[Vec<f64>], n: usize) -> arrow_arr
     b.finish()
 }
 
+/// NaNs in `v` (a count the compiler vectorises).
+fn nan_count(v: &[f64]) -> usize {
+    v.iter().fold(0usize, |n, x| n + usize::from(x.is_nan()))
+}
+
 /// A numeric column built with NaN for "no value" (a computed NaN is no value either) as an Arrow array,
 /// each value times `factor`: null where NaN, with 0.0 in the null slots as Arrow builders leave them.
-fn number_array(mut v: Vec<f64>, factor: f64) -> Float64Array {
-    // Most columns are all present or all absent: a count (which vectorises) settles those without
-    // building a bitmap bit by bit, and an absent one is a fresh zeroed buffer (no pass over `v`)
-    let nans = v.iter().fold(0usize, |n, x| n + usize::from(x.is_nan()));
+/// `nans` is how many NaNs `v` holds, counted before (settling counts them while the rows are in the
+/// cache): most columns are all present or all absent, which the count settles without building a
+/// bitmap bit by bit, and an absent one is a fresh zeroed buffer (no pass over `v`).
+fn number_array(mut v: Vec<f64>, factor: f64, nans: usize) -> Float64Array {
+    debug_assert_eq!(nans, nan_count(&v), "NaNs counted while settling");
     if nans == v.len() && !v.is_empty() {
         return Float64Array::new_null(v.len());
     }
@@ -1070,9 +1094,21 @@ const NO_TIME: i64 = i64::MIN;
 /// the record pass and settling, whatever the batch size.
 const SETTLE_WINDOW: usize = 8 * 1024;
 
-/// The validity of a time column built with [`NO_TIME`] for "no time", which it replaces by 0.
-fn time_nulls(v: &mut [i64]) -> Option<NullBuffer> {
-    let missing = v.iter().fold(0usize, |n, t| n + usize::from(*t == NO_TIME));
+/// The [`NO_TIME`]s among `v`.
+fn no_time_count(v: Option<&[i64]>) -> usize {
+    v.unwrap_or(&[])
+        .iter()
+        .fold(0usize, |n, t| n + usize::from(*t == NO_TIME))
+}
+
+/// The validity of a time column built with [`NO_TIME`] for "no time" (`missing` of them, counted
+/// before), which it replaces by 0.
+fn time_nulls(v: &mut [i64], missing: usize) -> Option<NullBuffer> {
+    debug_assert_eq!(
+        missing,
+        no_time_count(Some(v)),
+        "missing times counted while settling"
+    );
     if missing == 0 {
         return None;
     }
@@ -1349,34 +1385,40 @@ impl FilterView {
     }
 }
 
-/// Welford mean/variance plus a coarse histogram for counting outliers with bounded memory.
+/// Mean and variance (sums of the values' differences from the first one: no division a value, and
+/// exact enough for any yield) plus a coarse histogram for counting outliers with bounded memory.
 #[derive(Debug, Default)]
 struct OutlierStats {
     n: u64,
-    mean: f64,
-    m2: f64,
+    /// The first value, which the sums are taken from.
+    shift: f64,
+    sum: f64,
+    sum_sq: f64,
     hist: HashMap<u32, u64, std::hash::BuildHasherDefault<crate::coverage::CellHasher>>,
 }
 
 impl OutlierStats {
     fn add(&mut self, v: f64) {
+        if self.n == 0 {
+            self.shift = v;
+        }
         self.n += 1;
-        let d = v - self.mean;
-        self.mean += d / self.n as f64;
-        self.m2 += d * (v - self.mean);
+        let d = v - self.shift;
+        self.sum += d;
+        self.sum_sq += d * d;
         *self.hist.entry(bucket(v)).or_default() += 1;
     }
     /// The filtered view's outlier test, from the values seen so far.
     fn view(&self, sigma: f64) -> FilterView {
+        let n = self.n as f64;
+        let mean = self.shift + self.sum / n.max(1.0);
         let limit = if self.n < 2 {
             f64::INFINITY
         } else {
-            sigma * (self.m2 / (self.n - 1) as f64).sqrt()
+            let var = (self.sum_sq - self.sum * self.sum / n) / (n - 1.0);
+            sigma * var.max(0.0).sqrt()
         };
-        FilterView {
-            mean: self.mean,
-            limit,
-        }
+        FilterView { mean, limit }
     }
     fn count_outliers(&self, sigma: f64) -> u64 {
         if self.n < 2 {
@@ -1590,6 +1632,9 @@ impl<'a> StandardStream<'a> {
         b.compact();
         let d = b.derived;
         let n = b.len();
+        for ((_, v), nans) in b.nums.iter().zip(&mut b.nans) {
+            *nans += nan_count(v.get(from..n).unwrap_or(&[]));
+        }
         // the columns side by side (one index, no bounds check a column)
         let rows = b.ts[from..n]
             .iter()
@@ -1601,7 +1646,10 @@ impl<'a> StandardStream<'a> {
                     .iter()
                     .zip(&b.nums[d.distance].1[from..n]),
             );
+        let mut no_times = [0; 2];
         for ((((&ts, &local), (&x, &y)), &effective), (&heading, &distance)) in rows {
+            no_times[0] += usize::from(ts == NO_TIME);
+            no_times[1] += usize::from(local == NO_TIME);
             let time = match (ts, local) {
                 (NO_TIME, NO_TIME) => None,
                 (NO_TIME, t) => Some((t, false)),
@@ -1613,6 +1661,8 @@ impl<'a> StandardStream<'a> {
         // the values, column by column, while the window's rows are still in the cache
         self.summary
             .add_columns(&b.nums[..b.schema_nums], from..b.len());
+        b.no_times[0] += no_times[0];
+        b.no_times[1] += no_times[1];
         b.settled = b.len();
     }
 
@@ -2217,22 +2267,67 @@ mod compact_tests {
 
 #[cfg(test)]
 mod nan_null_tests {
-    use super::{NO_TIME, const_list, nan_nulls, number_array, on_off, repeated_str, time_nulls};
+    use super::{
+        NO_TIME, OutlierStats, const_list, nan_count, nan_nulls, no_time_count, number_array,
+        on_off, repeated_str, time_nulls,
+    };
     use arrow_array::Array;
+
+    /// The running mean and deviation agree with a two-pass computation, for values far from zero with
+    /// a small spread (where plain sums of squares lose every digit), and the outlier count and the
+    /// filtered view's test agree with them.
+    #[test]
+    fn outlier_statistics_match_two_passes() {
+        let spread = |i: i32| f64::from(i % 97) * 0.25 + if i == 5_000 { 40.0 } else { 0.0 };
+        for base in [1.0e3, 1.0e9] {
+            let values: Vec<f64> = (0..10_000).map(|i| base + spread(i)).collect();
+            let mut s = OutlierStats::default();
+            values.iter().for_each(|v| s.add(*v));
+            let n = values.len() as f64;
+            let mean = values.iter().sum::<f64>() / n;
+            let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
+            let view = s.view(3.0);
+            assert!(
+                (view.mean - mean).abs() < 1e-9 * base,
+                "{} {mean}",
+                view.mean
+            );
+            let limit = 3.0 * var.sqrt();
+            assert!(
+                (view.limit - limit).abs() < 1e-9 * limit,
+                "{} {limit}",
+                view.limit
+            );
+            if base == 1.0e3 {
+                // the one value 40 above the base is the only one beyond three deviations (the
+                // histogram's buckets are 3e-5 wide relative: finer than the spread here)
+                assert_eq!(s.count_outliers(3.0), 1);
+                assert!(view.is_outlier(base + 40.0) && !view.is_outlier(base + 24.0));
+            }
+        }
+        // fewer than two values: no limit
+        let mut one = OutlierStats::default();
+        one.add(7.0);
+        assert_eq!(one.view(3.0).limit, f64::INFINITY);
+        assert_eq!(one.view(3.0).mean, 7.0);
+        assert_eq!(one.count_outliers(3.0), 0);
+    }
 
     #[test]
     fn missing_times_are_null_and_zeroed() {
         let mut all = vec![0, -5, 1_700_000_000_000];
-        assert!(time_nulls(&mut all).is_none());
+        assert!(time_nulls(&mut all, 0).is_none());
         assert_eq!(all, [0, -5, 1_700_000_000_000]);
         let mut none = vec![NO_TIME; 65];
-        let n = time_nulls(&mut none).expect("all null");
+        let n = time_nulls(&mut none, 65).expect("all null");
         assert_eq!((n.len(), n.null_count()), (65, 65));
         assert!(none.iter().all(|t| *t == 0));
         let mut mixed: Vec<i64> = (0..130)
             .map(|i| if i % 5 == 1 { NO_TIME } else { i * 100 })
             .collect();
-        let n = time_nulls(&mut mixed).expect("some null");
+        let missing = no_time_count(Some(&mixed));
+        assert_eq!(missing, 26);
+        let n = time_nulls(&mut mixed, missing).expect("some null");
         for (i, t) in mixed.iter().enumerate() {
             assert_eq!(n.is_null(i), i % 5 == 1, "row {i}");
             assert_eq!(*t, if i % 5 == 1 { 0 } else { i as i64 * 100 });
@@ -2241,13 +2336,17 @@ mod nan_null_tests {
 
     #[test]
     fn nan_is_null_and_zeroed_in_all_three_shapes() {
+        let numbers = |v: Vec<f64>, factor: f64| {
+            let nans = nan_count(&v);
+            number_array(v, factor, nans)
+        };
         // every value present: no bitmap, values untouched (and scaled)
-        let all = number_array(vec![1.0, -0.0, f64::INFINITY], 1.0);
+        let all = numbers(vec![1.0, -0.0, f64::INFINITY], 1.0);
         assert_eq!((all.len(), all.null_count()), (3, 0));
         assert_eq!(all.values()[..], [1.0, -0.0, f64::INFINITY]);
-        assert_eq!(number_array(vec![1.5, -2.0], 2.0).values()[..], [3.0, -4.0]);
+        assert_eq!(numbers(vec![1.5, -2.0], 2.0).values()[..], [3.0, -4.0]);
         // none present: all null, slots zeroed
-        for none in [number_array(vec![f64::NAN; 70], 2.0), {
+        for none in [numbers(vec![f64::NAN; 70], 2.0), {
             let mut v = vec![f64::NAN; 70];
             let n = nan_nulls(&mut v, 70).expect("all null");
             arrow_array::Float64Array::new(v.into(), Some(n))
@@ -2255,12 +2354,12 @@ mod nan_null_tests {
             assert_eq!((none.len(), none.null_count()), (70, 70));
             assert!(none.values().iter().all(|v| *v == 0.0));
         }
-        assert_eq!(number_array(Vec::new(), 1.0).len(), 0);
+        assert_eq!(numbers(Vec::new(), 1.0).len(), 0);
         // mixed, across a 64-value word: exactly the NaN slots are null, and zeroed
         let mixed: Vec<f64> = (0..130)
             .map(|i| if i % 7 == 3 { f64::NAN } else { i as f64 })
             .collect();
-        let a = number_array(mixed, 0.5);
+        let a = numbers(mixed, 0.5);
         assert_eq!((a.len(), a.null_count()), (130, 19));
         for (i, v) in a.values().iter().enumerate() {
             assert_eq!(a.is_null(i), i % 7 == 3, "row {i}");

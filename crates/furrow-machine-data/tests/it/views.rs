@@ -14,7 +14,19 @@ use serde_json::Value;
 /// Writes a TASKDATA folder with one device (`elements`: DET/DPT XML inside the DVC), one time log
 /// whose header holds `dlvs`, and one record per `values` entry: 10 Hz, 0.25 m apart northwards.
 fn write_set(dir: &Path, elements: &str, dlvs: &str, values: &[Vec<(u8, i32)>]) -> TaskData {
+    write_logs(dir, elements, &[(dlvs, values)])
+}
+
+/// Each record's DLV values: (DLV index, value).
+type Values = [Vec<(u8, i32)>];
+
+/// [`write_set`] with one task of several time logs (`TLG00001`...), each its header's `dlvs` and its
+/// records; the records go on from one log to the next (times and positions).
+fn write_logs(dir: &Path, elements: &str, logs: &[(&str, &Values)]) -> TaskData {
     std::fs::create_dir_all(dir).unwrap();
+    let tlgs: String = (1..=logs.len())
+        .map(|k| format!(r#"<TLG A="TLG{k:05}" C="1"/>"#))
+        .collect();
     let taskdata = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <ISO11783_TaskData VersionMajor="4" VersionMinor="2" ManagementSoftwareManufacturer="furrow" ManagementSoftwareVersion="1" DataTransferOrigin="2">
@@ -23,48 +35,53 @@ fn write_set(dir: &Path, elements: &str, dlvs: &str, values: &[Vec<(u8, i32)>]) 
 <DVC A="DVC1" B="Combine" D="A00E84000DF0E439" E="SN1">
 {elements}
 </DVC>
-<TSK A="TSK1" B="Harvest" E="PFD1" G="4"><TLG A="TLG00001" C="1"/></TSK>
+<TSK A="TSK1" B="Harvest" E="PFD1" G="4">{tlgs}</TSK>
 </ISO11783_TaskData>
 "#
     );
-    let header = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
+    std::fs::write(dir.join("TASKDATA.XML"), taskdata).unwrap();
+    let mut i: i32 = 0;
+    for (k, (dlvs, values)) in logs.iter().enumerate() {
+        let name = format!("TLG{:05}", k + 1);
+        let header = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
 <TIM A="" D="4"><PTN A="" B="" C="" D=""/>
 {dlvs}
 </TIM>
 "#
-    );
-    std::fs::write(dir.join("TASKDATA.XML"), taskdata).unwrap();
-    std::fs::write(dir.join("TLG00001.XML"), &header).unwrap();
-    let (parsed, _) = TimeLogHeader::parse(header.as_bytes(), "TLG00001.XML").unwrap();
-    let layout = parsed.layout();
-    let mut bin = Vec::new();
-    let mut buf = Vec::new();
-    for (i, vals) in values.iter().enumerate() {
-        let ms = 36_000_000 + i as u32 * 100;
-        let rec = Record {
-            time: Some(LoggedDateTime {
-                days: 16_000,
-                millis: ms,
-            }),
-            position: RecordPosition {
-                north: Some(416_000_000 + i as i32 * 22),
-                east: Some(-935_000_000),
-                up: Some(280_000),
-                status: Some(4),
-                ..RecordPosition::default()
-            },
-            values: vals
-                .iter()
-                .map(|&(index, value)| DlvValue { index, value })
-                .collect(),
-            ..Record::default()
-        };
-        buf.clear();
-        layout.encode(&rec, &mut buf);
-        bin.extend_from_slice(&buf);
+        );
+        std::fs::write(dir.join(format!("{name}.XML")), &header).unwrap();
+        let (parsed, _) = TimeLogHeader::parse(header.as_bytes(), &format!("{name}.XML")).unwrap();
+        let layout = parsed.layout();
+        let mut bin = Vec::new();
+        let mut buf = Vec::new();
+        for vals in values.iter() {
+            let ms = 36_000_000 + i.unsigned_abs() * 100;
+            let rec = Record {
+                time: Some(LoggedDateTime {
+                    days: 16_000,
+                    millis: ms,
+                }),
+                position: RecordPosition {
+                    north: Some(416_000_000 + i * 22),
+                    east: Some(-935_000_000),
+                    up: Some(280_000),
+                    status: Some(4),
+                    ..RecordPosition::default()
+                },
+                values: vals
+                    .iter()
+                    .map(|&(index, value)| DlvValue { index, value })
+                    .collect(),
+                ..Record::default()
+            };
+            buf.clear();
+            layout.encode(&rec, &mut buf);
+            bin.extend_from_slice(&buf);
+            i += 1;
+        }
+        std::fs::write(dir.join(format!("{name}.BIN")), bin).unwrap();
     }
-    std::fs::write(dir.join("TLG00001.BIN"), bin).unwrap();
     TaskData::open(dir).unwrap()
 }
 
@@ -349,4 +366,72 @@ fn written_file_holds_the_same_rows_as_the_in_memory_conversion() {
             assert_eq!(w.to_data(), g.to_data(), "{} row {wr}", field.name());
         }
     }
+}
+
+/// A log that brings a property the task's earlier log lacks, after rows of the batch have settled:
+/// those rows are null in its column (and every later one holds its value), in memory and as written.
+#[test]
+fn a_column_a_later_log_brings_is_null_for_the_rows_before_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    // yield and speed only, then yield, moisture and speed: 20,000 and 3,000 rows (the batch holds
+    // both; the first log's rows settle in windows of 8,192 before the second log opens)
+    let first: Vec<Vec<(u8, i32)>> = (0..20_000)
+        .map(|i| vec![(0, 1_000_000 + (i % 37) * 5_000), (1, 2_500)])
+        .collect();
+    let second: Vec<Vec<(u8, i32)>> = (0..3_000)
+        .map(|i| vec![(0, 1_000_000 + (i % 37) * 5_000), (1, 180_000), (2, 2_500)])
+        .collect();
+    let yield_speed = r#"<DLV A="0054" B="" C="DET1"/><DLV A="018D" B="" C="DET1"/>"#;
+    let td = write_logs(
+        &tmp.path().join("TASKDATA"),
+        COMBINE,
+        &[(yield_speed, &first), (HARVEST_DLVS, &second)],
+    );
+    let opts = ConvertOptions {
+        batch_rows: 65_536,
+        ..ConvertOptions::default()
+    };
+    let files = convert_task_data(&td, &opts).unwrap();
+    assert_eq!(files.len(), 1);
+    let batches = &files[0].batches;
+    assert_eq!(batches.len(), 1, "one batch");
+    let b = &batches[0];
+    let rows = b.num_rows();
+    let moisture = f64_col(b, "harvestMoisture");
+    // the filtered rows of each log: the first log's are the rows before the second's
+    let from_second = (0..rows).filter(|&i| moisture.is_valid(i)).count();
+    assert!(
+        rows > 20_000 && from_second > 2_900,
+        "{rows} rows, {from_second}"
+    );
+    assert_eq!(moisture.null_count(), rows - from_second);
+    for i in 0..rows {
+        assert_eq!(moisture.is_valid(i), i >= rows - from_second, "row {i}");
+        if moisture.is_valid(i) {
+            assert!((moisture.value(i) - 18.0).abs() < 1e-9, "row {i}");
+        }
+    }
+    // a column every row has: no nulls at all
+    assert_eq!(f64_col(b, "wetMassPerArea").null_count(), 0);
+
+    // written and read back: the same nulls
+    let out = tmp.path().join("two-logs.parquet");
+    let plans = plan(&td, &opts);
+    write_plans(
+        &td,
+        &[&plans[0]],
+        &opts,
+        &out,
+        &WriteOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let back = read_geoparquet(&out).unwrap();
+    assert_eq!(back.num_rows(), rows);
+    let nulls: usize = back
+        .batches
+        .iter()
+        .map(|b| f64_col(b, "harvestMoisture").null_count())
+        .sum();
+    assert_eq!(nulls, rows - from_second);
 }
