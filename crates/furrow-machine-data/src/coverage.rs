@@ -154,6 +154,8 @@ pub struct Coverage {
     cell: f64,
     cells: CellSet,
     last: Option<(f64, f64)>,
+    /// The last swath's heading (radians), its sine and cosine.
+    direction: Option<(f64, f64, f64)>,
 }
 
 impl std::fmt::Debug for CellHasher {
@@ -217,7 +219,15 @@ impl Coverage {
         } else {
             0.0
         };
-        let (dx, dy) = (h.sin(), h.cos());
+        // a pass keeps its heading from one swath to the next: its sine and cosine are kept too
+        let (dx, dy) = match self.direction {
+            Some((at, sin, cos)) if at.to_bits() == h.to_bits() => (sin, cos),
+            _ => {
+                let (sin, cos) = (h.sin(), h.cos());
+                self.direction = Some((h, sin, cos));
+                (sin, cos)
+            }
+        };
         let (rx, ry) = (dy, -dx);
         let c = self.cell;
         let along = if distance.is_finite() && distance > 0.0 && distance < 50.0 {
