@@ -108,6 +108,22 @@ impl Stat {
         }
         (*s, *t) = (x, y);
     }
+
+    /// [`Self::add_all`] of four columns in one pass over the rows: twelve independent running sums a
+    /// row keep both of the CPU's adders busy, where two columns wait on the additions' latency.
+    fn add_four(s: [&mut Stat; 4], v: [&[f64]; 4], weights: &[f64]) {
+        let [s0, s1, s2, s3] = s;
+        let mut x = [*s0, *s1, *s2, *s3];
+        let [a, b, c, d] = v;
+        let rows = a.iter().zip(b).zip(c.iter().zip(d)).zip(weights);
+        for (((&a, &b), (&c, &d)), &w) in rows {
+            x[0].add_valid(a, w);
+            x[1].add_valid(b, w);
+            x[2].add_valid(c, w);
+            x[3].add_valid(d, w);
+        }
+        (*s0, *s1, *s2, *s3) = (x[0], x[1], x[2], x[3]);
+    }
 }
 
 impl Default for Stat {
@@ -332,6 +348,14 @@ impl SummaryBuilder {
             .filter(|(i, _)| Property::ALL.get(*i).is_some_and(|p| is_stat(*p)))
             .filter(|(_, v)| !v.iter().all(|x| x.is_nan()))
             .collect();
+        let mut present = present.as_slice();
+        while let [a, b, c, d, rest @ ..] = present {
+            let Ok(s) = self.stats.get_disjoint_mut([a.0, b.0, c.0, d.0]) else {
+                break;
+            };
+            Stat::add_four(s, [a.1, b.1, c.1, d.1], &weights);
+            present = rest;
+        }
         for pair in present.chunks(2) {
             match pair {
                 [(i, a), (j, b)] if i != j => {
@@ -594,7 +618,7 @@ mod stat_tests {
         ]
     }
 
-    /// Column at a time (with and without missing values, alone and in pairs) gives the very same
+    /// Column at a time (with and without missing values, alone, in pairs and fours) gives the very same
     /// figures as adding the values one by one.
     #[test]
     fn column_statistics_are_those_of_one_value_at_a_time() {
@@ -630,6 +654,15 @@ mod stat_tests {
             Stat::add_pair(&mut s, &mut t, a, b, &weights);
             assert_eq!(bits(&s), bits(&one_by_one(a)));
             assert_eq!(bits(&t), bits(&one_by_one(b)));
+        }
+        let (mut s, mut t, mut u, mut v) = Default::default();
+        Stat::add_four(
+            [&mut s, &mut t, &mut u, &mut v],
+            [&holes, &full, &full, &holes],
+            &weights,
+        );
+        for (got, want) in [(s, &holes), (t, &full), (u, &full), (v, &holes)] {
+            assert_eq!(bits(&got), bits(&one_by_one(want)));
         }
         assert_eq!(one_by_one(&full).n, 1000);
         assert_eq!(one_by_one(&holes).n, 1000 - 111);
