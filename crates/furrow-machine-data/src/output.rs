@@ -134,7 +134,7 @@ pub fn write_plans(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Written> {
     // A batch a row group: the GeoParquet writer then compresses each column chunk straight from the
-    // batch's buffer, with no copy into one buffer first (the conversion reads and settles rows 8,192 at
+    // batch's buffer, with no copy into one buffer first (the conversion reads and settles rows 2,048 at
     // a time whatever the batch size, so they stay in the CPU cache). Files are the same with any
     // batch size, since the Parquet writer cuts its row groups by its own limit.
     let batch_rows = opts.batch_rows.min(wopts.geoparquet.row_group_rows).max(1);

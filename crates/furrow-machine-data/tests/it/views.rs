@@ -374,7 +374,7 @@ fn written_file_holds_the_same_rows_as_the_in_memory_conversion() {
 fn a_column_a_later_log_brings_is_null_for_the_rows_before_it() {
     let tmp = tempfile::tempdir().unwrap();
     // yield and speed only, then yield, moisture and speed: 20,000 and 3,000 rows (the batch holds
-    // both; the first log's rows settle in windows of 8,192 before the second log opens)
+    // both; the first log's rows settle in windows of 2,048 before the second log opens)
     let first: Vec<Vec<(u8, i32)>> = (0..20_000)
         .map(|i| vec![(0, 1_000_000 + (i % 37) * 5_000), (1, 2_500)])
         .collect();
