@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use arrow_array::{Array, Float64Array, Int32Array, RecordBatch};
-use furrow_geoparquet::{read_geoparquet, swath_rectangle};
+use furrow_geoparquet::{GeoParquetFile, read_geoparquet, swath_rectangle};
 use furrow_isoxml::{DlvValue, LoggedDateTime, Record, RecordPosition, TaskData, TimeLogHeader};
 use furrow_machine_data::{
     ConvertOptions, OperationType, OutputFormat, WriteOptions, convert_task_data, plan, write_plans,
@@ -104,6 +104,21 @@ fn harvest_values() -> Vec<Vec<(u8, i32)>> {
             vec![(0, yield_mg_m2), (1, 180_000), (2, speed_mm_s)]
         })
         .collect()
+}
+
+/// The task's first plan written to `out` as GeoParquet with the default options, and read back.
+fn write_and_read(td: &TaskData, opts: &ConvertOptions, out: &Path) -> GeoParquetFile {
+    let plans = plan(td, opts);
+    write_plans(
+        td,
+        &[&plans[0]],
+        opts,
+        out,
+        &WriteOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    read_geoparquet(out).unwrap()
 }
 
 fn f64_col<'a>(b: &'a RecordBatch, name: &str) -> &'a Float64Array {
@@ -331,18 +346,7 @@ fn written_file_holds_the_same_rows_as_the_in_memory_conversion() {
     let opts = ConvertOptions::default();
     let memory = convert_task_data(&td, &opts).unwrap().remove(0);
     assert_eq!(memory.batches.len(), 2);
-    let out = tmp.path().join("big.parquet");
-    let plans = plan(&td, &opts);
-    write_plans(
-        &td,
-        &[&plans[0]],
-        &opts,
-        &out,
-        &WriteOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
-    let file = read_geoparquet(&out).unwrap();
+    let file = write_and_read(&td, &opts, &tmp.path().join("big.parquet"));
     assert_eq!(file.num_rows(), memory.num_rows());
     // (batch, row) of every 61st row, in both
     let rows = |batches: &[RecordBatch]| -> Vec<(usize, usize)> {
@@ -415,18 +419,7 @@ fn a_column_a_later_log_brings_is_null_for_the_rows_before_it() {
     assert_eq!(f64_col(b, "wetMassPerArea").null_count(), 0);
 
     // written and read back: the same nulls
-    let out = tmp.path().join("two-logs.parquet");
-    let plans = plan(&td, &opts);
-    write_plans(
-        &td,
-        &[&plans[0]],
-        &opts,
-        &out,
-        &WriteOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
-    let back = read_geoparquet(&out).unwrap();
+    let back = write_and_read(&td, &opts, &tmp.path().join("two-logs.parquet"));
     assert_eq!(back.num_rows(), rows);
     let nulls: usize = back
         .batches
