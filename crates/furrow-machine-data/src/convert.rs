@@ -1386,43 +1386,66 @@ impl FilterView {
     }
 }
 
-/// Mean and variance (sums of the values' differences from the first one: no division a value, and
-/// exact enough for any yield) plus a coarse histogram for counting outliers with bounded memory.
+/// Mean and variance plus a coarse histogram for counting outliers with bounded memory. The values are
+/// taken a settling window at a time: a block's own mean and squared deviations in two passes over it
+/// (no division a value), merged into the running figures with one division a block (Chan, Golub and
+/// LeVeque's update, as robust as Welford's one value at a time).
 #[derive(Debug, Default)]
 struct OutlierStats {
     n: u64,
-    /// The first value, which the sums are taken from.
-    shift: f64,
-    sum: f64,
-    sum_sq: f64,
+    mean: f64,
+    m2: f64,
+    /// Values added since the last [`OutlierStats::fold_block`].
+    block: Vec<f64>,
     hist: HashMap<u32, u64, std::hash::BuildHasherDefault<crate::coverage::CellHasher>>,
 }
 
 impl OutlierStats {
     fn add(&mut self, v: f64) {
-        if self.n == 0 {
-            self.shift = v;
-        }
-        self.n += 1;
-        let d = v - self.shift;
-        self.sum += d;
-        self.sum_sq += d * d;
+        self.block.push(v);
         *self.hist.entry(bucket(v)).or_default() += 1;
     }
+
+    /// Merges the values added since the last call into the running figures.
+    fn fold_block(&mut self) {
+        (self.n, self.mean, self.m2) = self.merged();
+        self.block.clear();
+    }
+
+    /// Count, mean and sum of squared deviations of every value added, the block's included.
+    fn merged(&self) -> (u64, f64, f64) {
+        let b = &self.block;
+        if b.is_empty() {
+            return (self.n, self.mean, self.m2);
+        }
+        let nb = b.len() as f64;
+        let mean_b = b.iter().sum::<f64>() / nb;
+        let m2_b = b.iter().map(|x| (x - mean_b) * (x - mean_b)).sum::<f64>();
+        if self.n == 0 {
+            return (b.len() as u64, mean_b, m2_b);
+        }
+        let n = self.n + b.len() as u64;
+        let (na, nt) = (self.n as f64, n as f64);
+        let delta = mean_b - self.mean;
+        (
+            n,
+            self.mean + delta * nb / nt,
+            self.m2 + m2_b + delta * delta * na * nb / nt,
+        )
+    }
+
     /// The filtered view's outlier test, from the values seen so far.
     fn view(&self, sigma: f64) -> FilterView {
-        let n = self.n as f64;
-        let mean = self.shift + self.sum / n.max(1.0);
-        let limit = if self.n < 2 {
+        let (n, mean, m2) = self.merged();
+        let limit = if n < 2 {
             f64::INFINITY
         } else {
-            let var = (self.sum_sq - self.sum * self.sum / n) / (n - 1.0);
-            sigma * var.max(0.0).sqrt()
+            sigma * (m2 / (n - 1) as f64).sqrt()
         };
         FilterView { mean, limit }
     }
     fn count_outliers(&self, sigma: f64) -> u64 {
-        if self.n < 2 {
+        if self.merged().0 < 2 {
             return 0;
         }
         let view = self.view(sigma);
@@ -1630,6 +1653,7 @@ impl<'a> StandardStream<'a> {
                 counts.written += 1;
             }
         }
+        self.outliers.fold_block();
         b.compact();
         let d = b.derived;
         let n = b.len();
@@ -2275,8 +2299,8 @@ mod nan_null_tests {
     use arrow_array::Array;
 
     /// The running mean and deviation agree with a two-pass computation, for values far from zero with
-    /// a small spread (where plain sums of squares lose every digit), and the outlier count and the
-    /// filtered view's test agree with them.
+    /// a small spread (where plain sums of squares lose every digit), folded in blocks or not, and with
+    /// a first value far from all the others; the outlier count and the filtered view's test agree.
     #[test]
     fn outlier_statistics_match_two_passes() {
         let spread = |i: i32| f64::from(i % 97) * 0.25 + if i == 5_000 { 40.0 } else { 0.0 };
@@ -2306,6 +2330,34 @@ mod nan_null_tests {
                 assert!(view.is_outlier(base + 40.0) && !view.is_outlier(base + 24.0));
             }
         }
+        // in blocks (as settling folds them), and with a first value far from all the others: the same
+        let mut values: Vec<f64> = (0..10_000).map(|i| 1.0 + spread(i) * 1e-3).collect();
+        values[0] = 2.0e3;
+        let mut s = OutlierStats::default();
+        for (i, v) in values.iter().enumerate() {
+            s.add(*v);
+            if i % 2_048 == 2_047 {
+                s.fold_block();
+            }
+        }
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
+        let view = s.view(3.0);
+        assert!(
+            (view.mean - mean).abs() < 1e-12 * 2.0e3,
+            "{} {mean}",
+            view.mean
+        );
+        let limit = 3.0 * var.sqrt();
+        assert!(
+            (view.limit - limit).abs() < 1e-9 * limit,
+            "{} {limit}",
+            view.limit
+        );
+        s.fold_block();
+        assert_eq!(s.view(3.0).limit.to_bits(), view.limit.to_bits());
+        assert_eq!(s.count_outliers(3.0), 1);
         // fewer than two values: no limit
         let mut one = OutlierStats::default();
         one.add(7.0);
