@@ -2303,17 +2303,21 @@ mod nan_null_tests {
     /// a first value far from all the others; the outlier count and the filtered view's test agree.
     #[test]
     fn outlier_statistics_match_two_passes() {
-        let spread = |i: i32| f64::from(i % 97) * 0.25 + if i == 5_000 { 40.0 } else { 0.0 };
-        for base in [1.0e3, 1.0e9] {
-            let values: Vec<f64> = (0..10_000).map(|i| base + spread(i)).collect();
+        // the view of `values` (folded every `block` values) against a two-pass mean and 3σ limit
+        let check = |values: &[f64], block: usize, mean_tolerance: f64| {
             let mut s = OutlierStats::default();
-            values.iter().for_each(|v| s.add(*v));
+            for (i, v) in values.iter().enumerate() {
+                s.add(*v);
+                if i % block == block - 1 {
+                    s.fold_block();
+                }
+            }
             let n = values.len() as f64;
             let mean = values.iter().sum::<f64>() / n;
             let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
             let view = s.view(3.0);
             assert!(
-                (view.mean - mean).abs() < 1e-9 * base,
+                (view.mean - mean).abs() < mean_tolerance,
                 "{} {mean}",
                 view.mean
             );
@@ -2323,6 +2327,15 @@ mod nan_null_tests {
                 "{} {limit}",
                 view.limit
             );
+            // folding what is left changes nothing
+            s.fold_block();
+            assert_eq!(s.view(3.0).limit.to_bits(), view.limit.to_bits());
+            (s, view)
+        };
+        let spread = |i: i32| f64::from(i % 97) * 0.25 + if i == 5_000 { 40.0 } else { 0.0 };
+        for base in [1.0e3, 1.0e9] {
+            let values: Vec<f64> = (0..10_000).map(|i| base + spread(i)).collect();
+            let (s, view) = check(&values, usize::MAX, 1e-9 * base);
             if base == 1.0e3 {
                 // the one value 40 above the base is the only one beyond three deviations (the
                 // histogram's buckets are 3e-5 wide relative: finer than the spread here)
@@ -2333,30 +2346,7 @@ mod nan_null_tests {
         // in blocks (as settling folds them), and with a first value far from all the others: the same
         let mut values: Vec<f64> = (0..10_000).map(|i| 1.0 + spread(i) * 1e-3).collect();
         values[0] = 2.0e3;
-        let mut s = OutlierStats::default();
-        for (i, v) in values.iter().enumerate() {
-            s.add(*v);
-            if i % 2_048 == 2_047 {
-                s.fold_block();
-            }
-        }
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
-        let view = s.view(3.0);
-        assert!(
-            (view.mean - mean).abs() < 1e-12 * 2.0e3,
-            "{} {mean}",
-            view.mean
-        );
-        let limit = 3.0 * var.sqrt();
-        assert!(
-            (view.limit - limit).abs() < 1e-9 * limit,
-            "{} {limit}",
-            view.limit
-        );
-        s.fold_block();
-        assert_eq!(s.view(3.0).limit.to_bits(), view.limit.to_bits());
+        let (s, _) = check(&values, 2_048, 1e-12 * 2.0e3);
         assert_eq!(s.count_outliers(3.0), 1);
         // fewer than two values: no limit
         let mut one = OutlierStats::default();
