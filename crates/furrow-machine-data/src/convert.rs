@@ -1316,13 +1316,15 @@ impl StepGeometry {
     /// Latitude change (degrees) after which the cached cosine is recomputed.
     const REFRESH: f64 = 0.01;
 
-    /// `(distance in m, bearing in degrees from north)`; no bearing for a step that does not move.
+    /// `(distance in m, its square, bearing in degrees from north)`; no bearing for a step that does not
+    /// move. The square lets a comparison (the jump test, on the record loop's longest chain of latency)
+    /// go ahead without waiting for the square root.
     #[inline]
-    fn between(&mut self, lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> (f64, Option<f64>) {
+    fn step(&mut self, lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> (f64, f64, Option<f64>) {
         let (dlon, dlat) = (lon2 - lon1, lat2 - lat1);
         if dlon.abs() >= Self::SMALL || dlat.abs() >= Self::SMALL {
             let d = haversine(lon1, lat1, lon2, lat2);
-            return (d, (d > 0.0).then(|| bearing(lon1, lat1, lon2, lat2)));
+            return (d, d * d, (d > 0.0).then(|| bearing(lon1, lat1, lon2, lat2)));
         }
         let mid = 0.5 * (lat1 + lat2);
         let k = match self.cos_lat {
@@ -1338,12 +1340,13 @@ impl StepGeometry {
         };
         let east = dlon.to_radians() * k * EARTH_RADIUS_M;
         let north = dlat.to_radians() * EARTH_RADIUS_M;
-        let d = (east * east + north * north).sqrt();
+        let d2 = east * east + north * north;
+        let d = d2.sqrt();
         if d == 0.0 {
-            return (0.0, None);
+            return (0.0, 0.0, None);
         }
         let h = east.atan2(north).to_degrees();
-        (d, Some(if h < 0.0 { h + 360.0 } else { h }))
+        (d, d2, Some(if h < 0.0 { h + 360.0 } else { h }))
     }
 }
 
@@ -1884,17 +1887,20 @@ fn push_record(
     let mut jump = false;
     let mut step_heading = None;
     if let Some(p) = st.prev {
-        let (d, h) = st.step.between(p.lon, p.lat, lon, lat);
+        let (d, d2, h) = st.step.step(p.lon, p.lat, lon, lat);
         distance = d;
         step_heading = h;
         dt = match (p.t, local) {
             (Some(a), Some(b)) => Some((b - a) as f64 / 1000.0),
             _ => None,
         };
-        jump = match dt {
-            Some(s) if s > 0.0 => distance / s > opts.positions.max_speed,
-            _ => distance > opts.positions.max_jump,
+        // faster than the limit over the step, or (no time step) farther than the jump limit; on the
+        // squares, so that the test need not wait for the square root and a division
+        let limit = match dt {
+            Some(s) if s > 0.0 => opts.positions.max_speed * s,
+            _ => opts.positions.max_jump,
         };
+        jump = d2 > limit * limit;
     }
     if jump {
         st.jump_run += 1;
@@ -2201,7 +2207,8 @@ mod step_tests {
             let (mut lon, mut lat) = (-93.5, start_lat);
             for _ in 0..5_000 {
                 let (lon2, lat2) = (lon + (next() - 0.5) * 1e-3, lat + (next() - 0.5) * 1e-3);
-                let (d, h) = g.between(lon, lat, lon2, lat2);
+                let (d, d2, h) = g.step(lon, lat, lon2, lat2);
+                assert!((d * d - d2).abs() <= 1e-12 * d2, "{d}² against {d2}");
                 let exact = haversine(lon, lat, lon2, lat2);
                 worst_d = worst_d.max((d - exact).abs() / exact);
                 let hb = bearing(lon, lat, lon2, lat2);
@@ -2215,9 +2222,10 @@ mod step_tests {
         assert!(worst_d < 1e-6, "distance relative error {worst_d}");
         assert!(worst_h < 1e-3, "bearing error {worst_h}°");
         // no movement: no bearing; a long step: the haversine itself
-        assert_eq!(g.between(1.0, 50.0, 1.0, 50.0), (0.0, None));
-        let (d, h) = g.between(1.0, 50.0, 1.5, 50.2);
+        assert_eq!(g.step(1.0, 50.0, 1.0, 50.0), (0.0, 0.0, None));
+        let (d, d2, h) = g.step(1.0, 50.0, 1.5, 50.2);
         assert_eq!(d, haversine(1.0, 50.0, 1.5, 50.2));
+        assert_eq!(d2, d * d);
         assert_eq!(h, Some(bearing(1.0, 50.0, 1.5, 50.2)));
     }
 }
