@@ -181,6 +181,13 @@ const TOTAL_SOURCES: [(Property, bool); 7] = [
     (Property::WetVolume, false),
 ];
 
+/// Whether the total of `p` is its statistic's sum: the same values added in the same order (a total
+/// that is not a rate, of a property that is a statistic), so it is read off the statistic instead of
+/// summed a second time (one running sum a column is a chain of dependent additions).
+fn summed_by_stat(p: Property, per_area: bool) -> bool {
+    !per_area && is_stat(p)
+}
+
 /// Properties reported as statistics (the others are reported as totals or not at all).
 fn is_stat(p: Property) -> bool {
     !matches!(
@@ -382,6 +389,9 @@ impl SummaryBuilder {
             }
         }
         for (t, (p, per_area)) in self.totals.iter_mut().zip(TOTAL_SOURCES) {
+            if summed_by_stat(p, per_area) {
+                continue;
+            }
             let Some(values) = col(p) else {
                 continue;
             };
@@ -400,8 +410,23 @@ impl SummaryBuilder {
         }
     }
 
+    /// The totals in [`TOTALS`] order.
+    fn totals(&self) -> [Option<f64>; TOTALS.len()] {
+        let mut out = self.totals;
+        for (t, (p, per_area)) in out.iter_mut().zip(TOTAL_SOURCES) {
+            if summed_by_stat(p, per_area) {
+                let s = self.stats[p.index()];
+                *t = (s.n > 0).then_some(s.sum);
+            }
+        }
+        out
+    }
+
     fn add_totals(&mut self, vals: &[Option<f64>; PROPERTY_COUNT], area: f64) {
         for (t, (p, per_area)) in self.totals.iter_mut().zip(TOTAL_SOURCES) {
+            if summed_by_stat(p, per_area) {
+                continue;
+            }
             if let Some(v) = vals[p.index()] {
                 // rates are per hectare; point area is m²
                 *t = Some(t.unwrap_or(0.0) + if per_area { v * area / 10_000.0 } else { v });
@@ -502,7 +527,7 @@ impl SummaryBuilder {
                 json!({"avg": avg * f, "min": s.min * f, "max": s.max * f, "unit": u.unit(prop)}),
             );
         }
-        for (k, v) in TOTALS.iter().copied().zip(self.totals) {
+        for (k, v) in TOTALS.iter().copied().zip(self.totals()) {
             let Some(v) = v else { continue };
             let (value, unit) = match k {
                 "totalFuelUsed" => (
@@ -537,7 +562,7 @@ impl SummaryBuilder {
         }
         if self.op == OperationType::Applied {
             let rate = self.stats[Property::AppliedRate.index()];
-            let total = self.totals[0];
+            let total = self.totals()[0];
             let n = self.products.len().max(1) as f64;
             let products: Vec<Value> = self
                 .products
@@ -621,6 +646,57 @@ mod stat_tests {
             s.min.to_bits(),
             s.max.to_bits(),
         ]
+    }
+
+    /// The harvest totals (read off the statistics for masses and volumes, summed apart for fuel) are the
+    /// row-order sums of the values, over two windows and with values missing; a column without any
+    /// value has no total, and one that is not in the file neither.
+    #[test]
+    fn totals_are_the_sums_of_the_values() {
+        use super::{OperationType, Property, SummaryBuilder, Units};
+        use crate::units::Quantity;
+        let rows = 300;
+        let wet: Vec<f64> = (0..rows)
+            .map(|i| {
+                if i % 7 == 3 {
+                    f64::NAN
+                } else {
+                    1.0 + (i as f64).sqrt() * 0.37
+                }
+            })
+            .collect();
+        let dry: Vec<f64> = wet.iter().map(|w| w * 0.85).collect();
+        let fuel: Vec<f64> = (0..rows)
+            .map(|i| {
+                if i % 2 == 0 {
+                    0.01 * i as f64
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        let area: Vec<f64> = (0..rows).map(|i| 2.0 + (i % 5) as f64).collect();
+        let columns = vec![
+            (Property::WetMass.index(), wet.clone()),
+            (Property::DryMass.index(), dry.clone()),
+            (Property::FuelUsed.index(), fuel.clone()),
+            (Property::Area.index(), area),
+            (Property::WetVolume.index(), vec![f64::NAN; rows]),
+        ];
+        let mut b = SummaryBuilder::new(OperationType::Harvested, "harvested", Units::default());
+        b.add_columns(&columns, 0..120);
+        b.add_columns(&columns, 120..rows);
+        let summary = b.finish();
+        let total = |k: &str| summary["properties"][k]["value"].as_f64();
+        let sum = |v: &[f64]| v.iter().filter(|x| !x.is_nan()).fold(0.0, |a, x| a + x);
+        let mass = Quantity::Mass.factor(Units::default().system);
+        let litres = Quantity::LiquidVolume.factor(Units::default().system);
+        assert_eq!(total("totalWetMass"), Some(sum(&wet) * mass));
+        assert_eq!(total("totalDryMass"), Some(sum(&dry) * mass));
+        assert_eq!(total("totalFuelUsed"), Some(sum(&fuel) * litres));
+        assert_eq!(total("totalWetVolume"), None);
+        assert_eq!(total("totalDryVolume"), None);
+        assert!(sum(&wet) > 100.0);
     }
 
     /// Column at a time (with and without missing values, alone, in pairs and fours) gives the very same
