@@ -149,7 +149,8 @@ pub struct SummaryBuilder {
     end: Option<(i64, bool)>,
     total_area: f64,
     total_distance: f64,
-    /// Totals in [`TOTALS`] order (`None` until a value arrives).
+    /// Totals in [`TOTALS`] order (`None` until a value arrives); those that are a statistic's sum
+    /// ([`summed_by_stat`]) stay `None` here: [`Self::totals`] reads them off the statistics.
     totals: [Option<f64>; TOTALS.len()],
     crops: Vec<String>,
     varieties: Vec<String>,
