@@ -4,7 +4,8 @@
 //! `cargo bench -p furrow-benches --bench convert-1gb` (size in MB: `FURROW_BENCH_MB`, default 1024). It
 //! converts twice: on one thread (records per CPU second), then with the encoding on a second thread (the
 //! default of `furrow convert`: wall time). Both print the CPU time, which stays comparable on a busy
-//! machine. `FURROW_BENCH_KEEP=path` keeps a copy of the written file.
+//! machine. `FURROW_BENCH_KEEP=path` keeps a copy of the written file; `FURROW_BENCH_TASKDATA=folder` writes
+//! the synthetic TASKDATA there and leaves it (to time the `furrow convert` binary on the same input).
 #![allow(clippy::print_stdout)]
 
 use std::time::Instant;
@@ -50,15 +51,17 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1024);
     let dir = tempfile::tempdir().unwrap();
+    let taskdata = std::env::var_os("FURROW_BENCH_TASKDATA")
+        .map_or_else(|| dir.path().join("TASKDATA"), std::path::PathBuf::from);
     let t = Instant::now();
-    let records = md_synth::write_taskdata(&dir.path().join("TASKDATA"), mb << 20).unwrap();
+    let records = md_synth::write_taskdata(&taskdata, mb << 20).unwrap();
     println!(
         "synthesised {mb} MB, {records} records in {:.1} s",
         t.elapsed().as_secs_f64()
     );
     let rss_before = peak_rss_mb();
 
-    let td = TaskData::open(dir.path().join("TASKDATA")).unwrap();
+    let td = TaskData::open(&taskdata).unwrap();
     let opts = ConvertOptions::default();
     let plans = plan(&td, &opts);
     // one thread (the figure per CPU second), then the default: encoding on a second thread
