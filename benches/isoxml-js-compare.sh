@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CORPUS="${1:-../shared/isoxml-corpus}"
+CORPUS="${1:-${FURROW_SHARED_DIR:-../shared}/isoxml-corpus}"
 CACHE="${FURROW_CACHE:-$HOME/.cache/furrow}/isoxml-js"
 ZIPS="$CACHE/corpus-zips"
 JS_RUNS="${JS_RUNS:-5}"

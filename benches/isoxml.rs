@@ -76,7 +76,7 @@ fn decode(header: &TimeLogHeader, bytes: &[u8]) -> (u64, i64) {
 }
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/isoxml-corpus")
+    furrow_provider_sim::corpus_dir()
 }
 
 /// Zips, folders with a TASKDATA.XML, lone XML files (as the corpus test enumerates them).

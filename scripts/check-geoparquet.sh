@@ -8,7 +8,7 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-corpus="$repo/../shared/isoxml-corpus"
+corpus="${FURROW_SHARED_DIR:-$repo/../shared}/isoxml-corpus"
 cache="${FURROW_CACHE:-$HOME/.cache/furrow}"
 venv="$cache/venv"
 out="${1:-$(mktemp -d)}"

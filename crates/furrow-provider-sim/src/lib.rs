@@ -37,7 +37,7 @@ pub use crate::providers::slingshot::signature as slingshot_signature;
 pub use crate::providers::{Profile, SINGLE_ORG, profile};
 pub use crate::seed::{
     Seed, SeedEquipment, SeedField, SeedFile, SeedImagery, SeedIrrigation, SeedOrganization,
-    corpus_dir, generated_taskdata, hex, zip_of,
+    corpus_dir, generated_taskdata, hex, shared_dir, zip_of,
 };
 pub use crate::server::{Probe, Simulator, SimulatorSet, serve_all, start_all};
 pub use crate::state::{AppSecrets, Faults, Rejection, Rotation};

@@ -177,10 +177,18 @@ const CORPUS_FOLDERS: &[&str] = &[
     "isoxml-dotnet/CodingData/Partfields",
 ];
 
-/// The shared ISOXML corpus: `../../../shared/isoxml-corpus` from this crate (CI clones the repo next to a
-/// copy of `shared/`).
+/// The shared folder of references and sample data: `FURROW_SHARED_DIR` when set, else `shared/` beside
+/// the repository (CI clones the repo next to a copy of `shared/`).
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("FURROW_SHARED_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+        PathBuf::from,
+    )
+}
+
+/// The shared ISOXML corpus: `isoxml-corpus` in [`shared_dir`].
 pub fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/isoxml-corpus")
+    shared_dir().join("isoxml-corpus")
 }
 
 fn square(lon: f64, lat: f64, d: f64) -> Vec<[f64; 2]> {

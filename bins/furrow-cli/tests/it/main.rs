@@ -102,10 +102,12 @@ async fn owner_create_stores_a_usable_owner() {
 }
 
 pub(crate) fn corpus(rel: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/isoxml-corpus")
-        .join(rel);
-    assert!(p.exists(), "corpus file {} is there", p.display());
+    let p = furrow_provider_sim::corpus_dir().join(rel);
+    assert!(
+        p.exists(),
+        "corpus file {} is there (clone furrow next to `shared/`, or set FURROW_SHARED_DIR)",
+        p.display()
+    );
     p.to_string_lossy().into_owned()
 }
 

@@ -17,9 +17,18 @@ crate::on_both_backends!(
 );
 
 fn afe_zip() -> Vec<u8> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/isoxml-corpus/isoxml-dotnet/ExternalFiles/AFE.zip");
-    std::fs::read(&p).unwrap_or_else(|e| panic!("corpus file {}: {e}", p.display()))
+    let p = std::env::var_os("FURROW_SHARED_DIR")
+        .map_or_else(
+            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+            std::path::PathBuf::from,
+        )
+        .join("isoxml-corpus/isoxml-dotnet/ExternalFiles/AFE.zip");
+    std::fs::read(&p).unwrap_or_else(|e| {
+        panic!(
+            "corpus file {}: {e} (clone furrow next to `shared/`, or set FURROW_SHARED_DIR)",
+            p.display()
+        )
+    })
 }
 
 const BOUNDARY: &str = "furrow-test-boundary-7d1f";

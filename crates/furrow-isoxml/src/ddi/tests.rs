@@ -3,11 +3,18 @@ use super::*;
 /// The committed table must equal the shared JSON dictionary, entry by entry.
 #[test]
 fn table_matches_json() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/reference/ddi/ddi_entities.json"
-    );
-    let text = std::fs::read_to_string(path).expect("DDI dictionary beside the repository");
+    let path = std::env::var_os("FURROW_SHARED_DIR")
+        .map_or_else(
+            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+            std::path::PathBuf::from,
+        )
+        .join("reference/ddi/ddi_entities.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "DDI dictionary {}: {e} (clone furrow next to `shared/`, or set FURROW_SHARED_DIR)",
+            path.display()
+        )
+    });
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let map = json.as_object().unwrap();
     assert_eq!(map.len(), 726);

@@ -4,8 +4,20 @@ use std::path::{Path, PathBuf};
 
 use furrow_isoxml::{Error, Summary, TaskData, WarningKind};
 
+/// `isoxml-corpus` in `FURROW_SHARED_DIR` when set, else in `shared/` beside the repository.
 pub(crate) fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/isoxml-corpus")
+    let dir = std::env::var_os("FURROW_SHARED_DIR")
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+            PathBuf::from,
+        )
+        .join("isoxml-corpus");
+    assert!(
+        dir.is_dir(),
+        "ISOXML corpus not found at {}: clone furrow next to `shared/`, or set FURROW_SHARED_DIR",
+        dir.display()
+    );
+    dir
 }
 
 pub(crate) fn corpus(rel: &str) -> PathBuf {

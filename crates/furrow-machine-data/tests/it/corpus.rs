@@ -5,8 +5,20 @@ use std::path::{Path, PathBuf};
 use furrow_isoxml::TaskData;
 use furrow_machine_data::{ConvertOptions, convert_task_data, plan};
 
+/// `isoxml-corpus` in `FURROW_SHARED_DIR` when set, else in `shared/` beside the repository.
 pub(crate) fn corpus_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/isoxml-corpus")
+    let dir = std::env::var_os("FURROW_SHARED_DIR")
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+            PathBuf::from,
+        )
+        .join("isoxml-corpus");
+    assert!(
+        dir.is_dir(),
+        "ISOXML corpus not found at {}: clone furrow next to `shared/`, or set FURROW_SHARED_DIR",
+        dir.display()
+    );
+    dir
 }
 
 /// Zips and folders holding a TASKDATA.XML, sorted.

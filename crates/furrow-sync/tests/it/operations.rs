@@ -15,9 +15,13 @@ on_both_backends!(uploads_become_field_operations_with_outputs_and_events);
 
 /// The corpus planting log (TSK4, 4174 standard points near Osnabrück).
 fn afe_zip() -> Vec<u8> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/isoxml-corpus/isoxml-dotnet/ExternalFiles/AFE.zip");
-    std::fs::read(&p).unwrap_or_else(|e| panic!("corpus file {}: {e}", p.display()))
+    let p = furrow_provider_sim::corpus_dir().join("isoxml-dotnet/ExternalFiles/AFE.zip");
+    std::fs::read(&p).unwrap_or_else(|e| {
+        panic!(
+            "corpus file {}: {e} (clone furrow next to `shared/`, or set FURROW_SHARED_DIR)",
+            p.display()
+        )
+    })
 }
 
 fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> BoundaryGeometry {
