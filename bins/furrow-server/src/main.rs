@@ -74,6 +74,10 @@ struct Args {
     /// Seconds a worker holds a claimed job before another worker may take it over.
     #[arg(long, env = "FURROW_JOB_LEASE_SECS", default_value_t = 120)]
     job_lease_secs: u64,
+    /// Jobs this process runs at once (worker and all roles): a provider that is slow to answer holds one,
+    /// not the uploads and syncs queued behind it.
+    #[arg(long, env = "FURROW_WORKERS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: u16,
     /// Demo mode: start every provider simulator in-process, create a demo owner and a grower with CLAAS,
     /// John Deere and Climate FieldView credentials, and print a token and curl commands.
     #[arg(long)]
@@ -148,8 +152,15 @@ async fn main() -> anyhow::Result<()> {
                 .then(|| std::time::Duration::from_secs_f64(args.sync_interval_hours * 3600.0)),
             ..furrow_sync::WorkerConfig::default()
         };
-        let worker = furrow_sync::Worker::new(store.clone(), registry, config);
-        workers.push(tokio::spawn(worker.run(stop_rx.clone())));
+        // each loop claims its own jobs under its own name, as separate worker processes would
+        for i in 0..args.workers {
+            let config = furrow_sync::WorkerConfig {
+                id: format!("{}-{i}", config.id),
+                ..config.clone()
+            };
+            let worker = furrow_sync::Worker::new(store.clone(), registry.clone(), config);
+            workers.push(tokio::spawn(worker.run(stop_rx.clone())));
+        }
     }
 
     if args.role == Role::Worker {

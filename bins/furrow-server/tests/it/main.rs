@@ -25,8 +25,16 @@ impl Drop for Server {
 impl Server {
     /// Starts the binary on 127.0.0.1:0 and waits for the address it logs.
     fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
+        Self::start_with(data_dir, database_url, &[])
+    }
+
+    /// Same, with more flags.
+    fn start_with(data_dir: &Path, database_url: Option<&str>, flags: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_furrow-server"));
-        cmd.arg("--data-dir")
+        cmd.args(flags)
+            .env_remove("FURROW_WORKERS")
+            .env_remove("FURROW_PROVIDER_URLS")
+            .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0"])
             .env("FURROW_OWNER_USERNAME", "owner@example.com")
@@ -243,6 +251,123 @@ async fn restart_keeps_users_and_the_generated_key() {
     );
 }
 
+/// A provider that accepts connections and never answers: each validation against it holds a worker loop
+/// until the request times out (a minute). Returns its URL and a receiver told of each connection.
+fn silent_provider() -> (String, std::sync::mpsc::Receiver<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().map_while(Result::ok) {
+            held.push(conn);
+            let _ = tx.send(());
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn an_upload_is_processed_while_a_provider_hangs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (claas, connected) = silent_provider();
+    let server = Server::start_with(
+        &dir.path().join("data"),
+        None,
+        &["--provider-url", &format!("claas={claas}")],
+    );
+    let token = server.token().await;
+    let user = server.create_user(&token).await;
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{}{UM}/users/{user}/claas-credentials", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"clientKey": "k", "clientSecret": "hang-secret", "refreshToken": "hang-refresh"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // the validation job is in flight, waiting on the silent provider
+    connected
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the worker called the provider");
+
+    let zip = std::fs::read(
+        furrow_provider_sim::corpus_dir().join("isoxml-dotnet/ExternalFiles/AFE.zip"),
+    )
+    .expect("corpus planting log (clone furrow next to `shared/`, or set FURROW_SHARED_DIR)");
+    let boundary = "furrow-server-test-5c2e";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"AFE.zip\"\r\n\
+         Content-Type: application/zip\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&zip);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let sent = Instant::now();
+    let r = http
+        .post(format!(
+            "{}/services/operations/api/batch?leafUserId={user}&provider=Other",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // processed by another worker loop long before the provider call gives up (60 s)
+    let status = loop {
+        let files: Value = http
+            .get(format!(
+                "{}/services/operations/api/files?leafUserId={user}",
+                server.base
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let status = files["operations"][0]["status"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        if status != "processing" && status != "received" && !status.is_empty()
+            || sent.elapsed() > Duration::from_secs(30)
+        {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        status, "processed",
+        "the upload did not wait for the provider"
+    );
+    let credential: Value = http
+        .get(format!(
+            "{}{UM}/users/{user}/claas-credentials",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        credential["status"], "PROCESSING",
+        "the provider call was still in flight"
+    );
+}
+
 #[test]
 fn help_documents_the_interface_and_defaults() {
     let out = Command::new(env!("CARGO_BIN_EXE_furrow-server"))
@@ -259,6 +384,8 @@ fn help_documents_the_interface_and_defaults() {
         "FURROW_DATABASE_URL",
         "./furrow-data",
         "127.0.0.1:8080",
+        "--workers",
+        "FURROW_WORKERS",
     ] {
         assert!(text.contains(needle), "--help mentions {needle}");
     }
