@@ -32,7 +32,7 @@ impl Store {
         user_id: Option<&str>,
         values: &Map<String, Value>,
     ) -> Result<Map<String, Value>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row =
             sqlx::query("SELECT config_values FROM configs WHERE owner_id = $1 AND user_id = $2")
                 .bind(owner_id)

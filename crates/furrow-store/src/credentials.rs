@@ -165,7 +165,7 @@ impl Store {
         provider: Provider,
     ) -> Result<()> {
         let cred = self.get_credential(owner_id, user_id, provider).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM credential_events WHERE owner_id = $1 AND credential_id = $2")
             .bind(owner_id)
             .bind(&cred.id)

@@ -126,6 +126,17 @@ impl Store {
         self.backend
     }
 
+    /// A transaction that writes. On SQLite it takes the write lock when it begins (`BEGIN IMMEDIATE`): a
+    /// transaction that reads before it writes then waits for another writer (up to the busy timeout) instead
+    /// of failing with "database is locked" (SQLITE_BUSY / BUSY_SNAPSHOT) when that writer got there first,
+    /// which concurrent workers in one process otherwise hit at once.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Closes every connection (waits for those in use).
     pub async fn close(&self) {
         self.pool.close().await;

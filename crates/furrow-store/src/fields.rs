@@ -993,7 +993,7 @@ impl Store {
         }
         let id = input.id.clone().unwrap_or_else(new_id);
         let now = furrow_model::now_micros();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let res = sqlx::query(
             "INSERT INTO fields (owner_id, id, user_id, name, field_type, status, farm_id, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, 'ORIGINAL', 'PROCESSED', $5, $6, $6)",
@@ -1126,7 +1126,7 @@ impl Store {
             self.get_farm(owner_id, user_id, f).await?;
         }
         let now = furrow_model::now_micros();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE fields SET name = $1, farm_id = $2, updated_at = $3 WHERE owner_id = $4 AND user_id = $5 AND id = $6",
         )
@@ -1152,7 +1152,7 @@ impl Store {
 
     /// Deletes a field with its boundary history.
     pub async fn delete_field(&self, owner_id: &str, user_id: &str, id: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "DELETE FROM boundaries WHERE owner_id = $1 AND field_id IN \
              (SELECT id FROM fields WHERE owner_id = $1 AND user_id = $2 AND id = $3)",
@@ -1185,7 +1185,7 @@ impl Store {
         boundary: &BoundaryGeometry,
     ) -> Result<Boundary> {
         let now = furrow_model::now_micros();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // A write first, so SQLite takes the write lock before any read in this transaction.
         let n = sqlx::query(
             "UPDATE fields SET updated_at = $1 WHERE owner_id = $2 AND user_id = $3 AND id = $4",
@@ -1337,7 +1337,7 @@ impl Store {
             if listed.contains(&provider_field_id) {
                 continue;
             }
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             retire_boundary(
                 &mut tx,
                 owner_id,
@@ -1428,7 +1428,7 @@ impl Store {
             let now = furrow_model::now_micros();
             let Some(current) = existing else {
                 let id = new_id();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let res = sqlx::query(
                     "INSERT INTO fields (owner_id, id, user_id, name, field_type, status, farm_id, provider_name, provider_id, \
                      provider_field_id, provider_field_name, provider_boundary_id, organization_id, created_at, updated_at) \
@@ -1514,7 +1514,7 @@ impl Store {
                     .as_ref()
                     .is_none_or(|active| *active != (text, validity))
             });
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             if field_changed || new_boundary.is_some() {
                 sqlx::query(
                     "UPDATE fields SET name = $1, provider_field_name = $1, farm_id = $2, provider_id = $3, \

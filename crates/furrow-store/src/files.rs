@@ -401,7 +401,7 @@ impl Store {
         id: &str,
         update: &FileUpdate,
     ) -> Result<StoredFile> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current: Option<String> =
             sqlx::query_scalar("SELECT steps FROM files WHERE id = $1 AND owner_id = $2")
                 .bind(id)

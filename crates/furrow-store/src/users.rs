@@ -125,7 +125,7 @@ impl Store {
 
     /// Deletes a user with its credentials and their events, and its fields, boundaries, farms and growers.
     pub async fn delete_user(&self, owner_id: &str, user_id: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Explicit deletes (not only ON DELETE CASCADE) so the outcome never depends on engine settings.
         sqlx::query(
             "DELETE FROM credential_events WHERE owner_id = $1 AND credential_id IN \

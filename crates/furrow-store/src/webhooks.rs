@@ -72,7 +72,7 @@ impl Store {
     ) -> Result<Webhook> {
         let id = new_id();
         let now = furrow_model::now_micros();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(&format!(
             "INSERT INTO webhooks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         ))
@@ -155,7 +155,7 @@ impl Store {
 
     /// Deletes a webhook and its event subscriptions.
     pub async fn delete_webhook(&self, owner_id: &str, id: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM webhook_events WHERE owner_id = $1 AND webhook_id = $2")
             .bind(owner_id)
             .bind(id)

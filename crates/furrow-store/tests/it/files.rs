@@ -7,6 +7,7 @@ on_both_backends!(
     a_provider_file_is_stored_once,
     file_steps_merge_and_filters_match,
     files_are_scoped_to_their_owner_and_deleted_with_their_user,
+    concurrent_read_then_write_transactions_wait_for_each_other,
 );
 
 async fn owner_and_user(db: &TestDb, name: &str) -> (String, String) {
@@ -249,4 +250,50 @@ async fn files_are_scoped_to_their_owner_and_deleted_with_their_user(db: &TestDb
         Err(Error::NotFound(_))
     ));
     assert!(db.store.get_file(&b, &fb).await.is_ok());
+}
+
+/// Several workers updating files at once (each update reads the steps, then writes them back in one
+/// transaction): every update lands, none fails with "database is locked" on SQLite.
+async fn concurrent_read_then_write_transactions_wait_for_each_other(db: &TestDb) {
+    const WRITERS: usize = 8;
+    const STEPS: usize = 25;
+    let (owner, user) = owner_and_user(db, "c").await;
+    let mut ids = Vec::new();
+    for i in 0..WRITERS {
+        let (id, _) = db
+            .store
+            .insert_file_if_absent(&owner, &new_file(&user, &format!("mf-c{i}")))
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let mut writers = tokio::task::JoinSet::new();
+    for id in &ids {
+        let (store, owner, id) = (db.store.clone(), owner.clone(), id.clone());
+        writers.spawn(async move {
+            for step in 0..STEPS {
+                let update = FileUpdate {
+                    steps: vec![(format!("step{step}"), "done".into())],
+                    ..FileUpdate::default()
+                };
+                store.update_file(&owner, &id, &update).await?;
+            }
+            Ok::<_, Error>(())
+        });
+    }
+    let mut failures = Vec::new();
+    while let Some(done) = writers.join_next().await {
+        if let Err(e) = done.unwrap() {
+            failures.push(e.to_string());
+        }
+    }
+    assert_eq!(failures, Vec::<String>::new(), "every update landed");
+    for id in &ids {
+        let f = db.store.get_file(&owner, id).await.unwrap();
+        assert_eq!(
+            f.steps.as_object().map(|m| m.len()),
+            Some(STEPS),
+            "{id}: every step merged"
+        );
+    }
 }
