@@ -96,6 +96,18 @@ impl Server {
             .unwrap()
             .to_owned()
     }
+
+    /// Stores CLAAS credentials (secret `secret`) on `user`: 201.
+    async fn add_claas_credential(&self, token: &str, user: &str, secret: &str) {
+        let r = reqwest::Client::new()
+            .post(format!("{}{UM}/users/{user}/claas-credentials", self.base))
+            .bearer_auth(token)
+            .json(&json!({"clientKey": "k", "clientSecret": secret, "refreshToken": format!("{secret}-refresh")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
 }
 
 /// A documentation example with only host, token and user id replaced.
@@ -208,14 +220,9 @@ async fn restart_keeps_users_and_the_generated_key() {
         let server = Server::start(&data, None);
         let token = server.token().await;
         let user = server.create_user(&token).await;
-        let r = reqwest::Client::new()
-            .post(format!("{}{UM}/users/{user}/claas-credentials", server.base))
-            .bearer_auth(&token)
-            .json(&json!({"clientKey": "k", "clientSecret": "restart-secret", "refreshToken": "restart-refresh"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
+        server
+            .add_claas_credential(&token, &user, "restart-secret")
+            .await;
         user
     };
     #[cfg(unix)]
@@ -278,15 +285,10 @@ async fn an_upload_is_processed_while_a_provider_hangs() {
     );
     let token = server.token().await;
     let user = server.create_user(&token).await;
+    server
+        .add_claas_credential(&token, &user, "hang-secret")
+        .await;
     let http = reqwest::Client::new();
-    let r = http
-        .post(format!("{}{UM}/users/{user}/claas-credentials", server.base))
-        .bearer_auth(&token)
-        .json(&json!({"clientKey": "k", "clientSecret": "hang-secret", "refreshToken": "hang-refresh"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
     // the validation job is in flight, waiting on the silent provider
     connected
         .recv_timeout(Duration::from_secs(30))
