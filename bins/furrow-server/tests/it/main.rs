@@ -97,6 +97,19 @@ impl Server {
             .to_owned()
     }
 
+    /// `GET path` (after the base URL) as JSON.
+    async fn get_json(&self, token: &str, path: &str) -> Value {
+        reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Stores CLAAS credentials (secret `secret`) on `user`: 201.
     async fn add_claas_credential(&self, token: &str, user: &str, secret: &str) {
         let r = reqwest::Client::new()
@@ -325,18 +338,12 @@ async fn an_upload_is_processed_while_a_provider_hangs() {
 
     // processed by another worker loop long before the provider call gives up (60 s)
     let status = loop {
-        let files: Value = http
-            .get(format!(
-                "{}/services/operations/api/files?leafUserId={user}",
-                server.base
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let files = server
+            .get_json(
+                &token,
+                &format!("/services/operations/api/files?leafUserId={user}"),
+            )
+            .await;
         let status = files["operations"][0]["status"]
             .as_str()
             .unwrap_or("")
@@ -352,18 +359,9 @@ async fn an_upload_is_processed_while_a_provider_hangs() {
         status, "processed",
         "the upload did not wait for the provider"
     );
-    let credential: Value = http
-        .get(format!(
-            "{}{UM}/users/{user}/claas-credentials",
-            server.base
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let credential = server
+        .get_json(&token, &format!("{UM}/users/{user}/claas-credentials"))
+        .await;
     assert_eq!(
         credential["status"], "PROCESSING",
         "the provider call was still in flight"
@@ -695,18 +693,9 @@ async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
     }
     assert_eq!(file_dirs, 200, "one original per file");
     for user in &creds {
-        let v: Value = client
-            .get(format!(
-                "{}{UM}/users/{user}/claas-credentials",
-                server.base
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = server
+            .get_json(&token, &format!("{UM}/users/{user}/claas-credentials"))
+            .await;
         assert_eq!(v["status"], "OK", "{user}");
     }
     drop(server);
