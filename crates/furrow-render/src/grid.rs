@@ -211,7 +211,7 @@ impl Grid {
 
     /// Fractional column and row of a longitude/latitude (cell centres at `.5`).
     #[inline]
-    pub(crate) fn to_pixel(&self, lon: f64, lat: f64) -> (f64, f64) {
+    pub(crate) fn pixel_of(&self, lon: f64, lat: f64) -> (f64, f64) {
         let p = self.projection;
         (
             (p.x(lon) - self.x0) / self.cell,

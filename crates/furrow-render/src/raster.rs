@@ -30,7 +30,7 @@ pub(crate) fn cell_means(points: &Points, values: &[f64], grid: &Grid) -> Vec<f6
             }
         };
         if !painted {
-            let (px, py) = grid.to_pixel(lon, lat);
+            let (px, py) = grid.pixel_of(lon, lat);
             let col = (px.floor().max(0.0) as usize).min(w - 1);
             let row = (py.floor().max(0.0) as usize).min(h - 1);
             add(row * w + col);
@@ -54,7 +54,7 @@ fn centres(from: f64, to: f64, n: usize) -> std::ops::Range<usize> {
 
 /// An axis-aligned square of `side` ground metres centred on the point. Whether it covered a cell centre.
 fn square(grid: &Grid, lon: f64, lat: f64, side: f64, add: &mut impl FnMut(usize)) -> bool {
-    let (px, py) = grid.to_pixel(lon, lat);
+    let (px, py) = grid.pixel_of(lon, lat);
     let half_m = side / 2.0;
     // Ground metres per projected unit shrink with cos(latitude) in both projections' x, and in
     // Mercator's y; Geographic y is plain degrees.
@@ -99,7 +99,7 @@ fn polygon<'a>(
     let (mut ymin, mut ymax) = (f64::INFINITY, f64::NEG_INFINITY);
     for ring in rings {
         for &[lon, lat] in ring {
-            let p = grid.to_pixel(lon, lat);
+            let p = grid.pixel_of(lon, lat);
             ymin = ymin.min(p.1);
             ymax = ymax.max(p.1);
             s.xy.push(p);

@@ -74,7 +74,7 @@ fn pixel_of_the_corner_is_zero() {
     )
     .unwrap();
     assert_eq!((g.width, g.height), (4, 4));
-    assert_eq!(g.to_pixel(-1.0, 1.0), (0.0, 0.0));
-    assert_eq!(g.to_pixel(1.0, -1.0), (4.0, 4.0));
+    assert_eq!(g.pixel_of(-1.0, 1.0), (0.0, 0.0));
+    assert_eq!(g.pixel_of(1.0, -1.0), (4.0, 4.0));
     assert_eq!(g.geo_transform(), [-1.0, 0.5, 0.0, 1.0, 0.0, -0.5]);
 }
