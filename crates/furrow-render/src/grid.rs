@@ -209,8 +209,9 @@ impl Grid {
         self.width as usize * self.height as usize
     }
 
-    /// Fractional column and row of a longitude/latitude (cell centres at `.5`).
-    #[inline]
+    /// Fractional column and row of a longitude/latitude (cell centres at `.5`); the renderer uses the
+    /// faster `raster::Mapper`, tests compare it with this.
+    #[cfg(test)]
     pub(crate) fn pixel_of(&self, lon: f64, lat: f64) -> (f64, f64) {
         let p = self.projection;
         (

@@ -1,7 +1,7 @@
 //! Footprints to cell values: each cell gets the mean of the points whose footprint covers its centre
 //! (leaf-images.md §4.1).
 
-use crate::grid::{Grid, M_PER_DEG, Projection};
+use crate::grid::{EARTH_RADIUS_M, Grid, M_PER_DEG, Projection};
 use crate::points::{Points, Shape};
 
 /// Mean value per cell, row-major from the north-west corner; NaN where no footprint reached.
@@ -14,6 +14,7 @@ pub(crate) fn cell_means(points: &Points, values: &[f64], grid: &Grid) -> Vec<f6
     let mut sum = vec![0.0f64; w * h];
     let mut count = vec![0u32; w * h];
     let mut scratch = Scratch::default();
+    let map = Mapper::new(grid);
     for (i, &v) in values.iter().enumerate() {
         if !v.is_finite() {
             continue;
@@ -24,13 +25,13 @@ pub(crate) fn cell_means(points: &Points, values: &[f64], grid: &Grid) -> Vec<f6
             count[idx] += 1;
         };
         let painted = match points.shape[i] {
-            Shape::Square(side) => square(grid, lon, lat, side, &mut add),
+            Shape::Square(side) => square(grid, &map, lon, lat, side, &mut add),
             Shape::Polygon { start, end } => {
-                polygon(grid, points.rings(start, end), &mut scratch, &mut add)
+                polygon(grid, &map, points.rings(start, end), &mut scratch, &mut add)
             }
         };
         if !painted {
-            let (px, py) = grid.pixel_of(lon, lat);
+            let (px, py) = map.pixel(lon, lat);
             let col = (px.floor().max(0.0) as usize).min(w - 1);
             let row = (py.floor().max(0.0) as usize).min(h - 1);
             add(row * w + col);
@@ -43,18 +44,124 @@ pub(crate) fn cell_means(points: &Points, values: &[f64], grid: &Grid) -> Vec<f6
     means
 }
 
+/// Longitude/latitude to fractional column/row, as [`Grid::pixel_of`] but without the two
+/// transcendental calls per vertex that Web Mercator's y costs: within a grid's latitude span the
+/// projection is replaced by its Taylor series around the middle latitude, when that is exact to a
+/// millionth of a cell over the span (always, for a field; a continent falls back to the formula).
+pub(crate) struct Mapper {
+    x0: f64,
+    y0: f64,
+    inv_cell: f64,
+    units_per_lon: f64,
+    y: YMap,
+}
+
+enum YMap {
+    /// Projected y = latitude (EPSG:4326).
+    Linear,
+    /// `y(lat_c + d) = y_c + Σ c[k]·d^(k+1)`, `d` in radians.
+    Series { lat_c: f64, y_c: f64, c: [f64; 5] },
+    /// The formula.
+    Exact,
+}
+
+impl Mapper {
+    pub(crate) fn new(grid: &Grid) -> Self {
+        let units_per_lon = match grid.projection {
+            Projection::WebMercator => M_PER_DEG,
+            Projection::Geographic => 1.0,
+        };
+        let mut m = Mapper {
+            x0: grid.x0,
+            y0: grid.y0,
+            inv_cell: 1.0 / grid.cell,
+            units_per_lon,
+            y: YMap::Linear,
+        };
+        if grid.projection == Projection::WebMercator {
+            let e = grid.extent();
+            let lat_c = (e.ymin + e.ymax) / 2.0;
+            let (s, t) = (1.0 / lat_c.to_radians().cos(), lat_c.to_radians().tan());
+            let t2 = t * t;
+            // derivatives of y = R·ln(tan(π/4 + φ/2)), divided by k!
+            let c = [
+                s,
+                s * t / 2.0,
+                s * (1.0 + 2.0 * t2) / 6.0,
+                s * t * (5.0 + 6.0 * t2) / 24.0,
+                s * (5.0 + 28.0 * t2 + 24.0 * t2 * t2) / 120.0,
+            ]
+            .map(|k| k * EARTH_RADIUS_M);
+            m.y = YMap::Series {
+                lat_c,
+                y_c: grid.projection.y(lat_c),
+                c,
+            };
+            let tolerance = 1e-6 * grid.cell;
+            let exact = (0..=64).all(|i| {
+                let lat = e.ymin + (e.ymax - e.ymin) * f64::from(i) / 64.0;
+                (m.y(lat) - grid.projection.y(lat)).abs() <= tolerance
+            });
+            if !exact {
+                m.y = YMap::Exact;
+            }
+        }
+        m
+    }
+
+    #[inline]
+    fn y(&self, lat: f64) -> f64 {
+        match self.y {
+            YMap::Linear => lat,
+            YMap::Series { lat_c, y_c, c } => {
+                let d = (lat - lat_c).to_radians();
+                y_c + d * (c[0] + d * (c[1] + d * (c[2] + d * (c[3] + d * c[4]))))
+            }
+            YMap::Exact => Projection::WebMercator.y(lat),
+        }
+    }
+
+    /// Fractional column and row (cell centres at `.5`).
+    #[inline]
+    pub(crate) fn pixel(&self, lon: f64, lat: f64) -> (f64, f64) {
+        (
+            (lon * self.units_per_lon - self.x0) * self.inv_cell,
+            (self.y0 - self.y(lat)) * self.inv_cell,
+        )
+    }
+}
+
 /// Cells whose centres `i + 0.5` satisfy `from ≤ centre < to`, clipped to `0..n`.
 #[inline]
 fn centres(from: f64, to: f64, n: usize) -> std::ops::Range<usize> {
-    let n = n as f64;
-    let a = (from - 0.5).ceil().clamp(0.0, n) as usize;
-    let b = (to - 0.5).ceil().clamp(0.0, n) as usize;
+    let a = ceil_clamped(from - 0.5, n);
+    let b = ceil_clamped(to - 0.5, n);
     a..b.max(a)
 }
 
+/// `ceil(x)` clamped to `0..=n` (NaN → 0); `f64::ceil` is a libm call without SSE 4.1.
+#[inline]
+fn ceil_clamped(x: f64, n: usize) -> usize {
+    if x.is_nan() || x <= 0.0 {
+        0
+    } else if x >= n as f64 {
+        n
+    } else {
+        let t = x as usize;
+        if (t as f64) < x { t + 1 } else { t }
+    }
+}
+
 /// An axis-aligned square of `side` ground metres centred on the point. Whether it covered a cell centre.
-fn square(grid: &Grid, lon: f64, lat: f64, side: f64, add: &mut impl FnMut(usize)) -> bool {
-    let (px, py) = grid.pixel_of(lon, lat);
+fn square(
+    grid: &Grid,
+    map: &Mapper,
+    lon: f64,
+    lat: f64,
+    side: f64,
+    add: &mut impl FnMut(usize),
+) -> bool {
+    let (px, py) = map.pixel(lon, lat);
     let half_m = side / 2.0;
     // Ground metres per projected unit shrink with cos(latitude) in both projections' x, and in
     // Mercator's y; Geographic y is plain degrees.
@@ -90,6 +197,7 @@ struct Scratch {
 /// Whether it covered a cell centre.
 fn polygon<'a>(
     grid: &Grid,
+    map: &Mapper,
     rings: impl Iterator<Item = &'a [[f64; 2]]>,
     s: &mut Scratch,
     add: &mut impl FnMut(usize),
@@ -99,7 +207,7 @@ fn polygon<'a>(
     let (mut ymin, mut ymax) = (f64::INFINITY, f64::NEG_INFINITY);
     for ring in rings {
         for &[lon, lat] in ring {
-            let p = grid.pixel_of(lon, lat);
+            let p = map.pixel(lon, lat);
             ymin = ymin.min(p.1);
             ymax = ymax.max(p.1);
             s.xy.push(p);

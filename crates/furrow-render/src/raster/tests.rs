@@ -135,3 +135,62 @@ fn footprints_outside_the_grid_are_clipped() {
     let m = cell_means(&pts, &[1.0], &grid());
     assert!(m.iter().all(|&v| v == 1.0));
 }
+
+#[test]
+fn ceil_clamped_is_ceil_within_bounds() {
+    for x in [
+        -3.5,
+        -0.0,
+        0.0,
+        0.2,
+        1.0,
+        1.000_001,
+        6.5,
+        9.0,
+        9.99,
+        10.0,
+        1e300,
+        f64::NAN,
+        f64::INFINITY,
+    ] {
+        let expect = if x.is_nan() {
+            0.0
+        } else {
+            x.ceil().clamp(0.0, 10.0)
+        };
+        assert_eq!(ceil_clamped(x, 10), expect as usize, "{x}");
+    }
+}
+
+fn mercator_grid(south: f64, north: f64) -> Grid {
+    let p = Projection::WebMercator;
+    Grid {
+        projection: p,
+        x0: p.x(-93.5),
+        y0: p.y(north),
+        cell: 1.113_194_9,
+        width: 100,
+        height: ((p.y(north) - p.y(south)) / 1.113_194_9).ceil() as u32,
+    }
+}
+
+#[test]
+fn mapper_series_matches_the_mercator_formula() {
+    for (south, north) in [(41.76, 41.81), (-34.2, -33.9), (59.0, 59.3), (0.0, 0.05)] {
+        let g = mercator_grid(south, north);
+        let m = Mapper::new(&g);
+        assert!(matches!(m.y, YMap::Series { .. }), "{south}..{north}");
+        for i in 0..=100 {
+            let lat = south + (north - south) * f64::from(i) / 100.0;
+            let (px, py) = m.pixel(-93.45, lat);
+            let (ex, ey) = g.pixel_of(-93.45, lat);
+            assert!(
+                (px - ex).abs() < 1e-9 && (py - ey).abs() < 1e-5,
+                "{lat}: {py} vs {ey}"
+            );
+        }
+    }
+    // a span too wide for the series keeps the formula
+    let g = mercator_grid(-60.0, 70.0);
+    assert!(matches!(Mapper::new(&g).y, YMap::Exact));
+}
