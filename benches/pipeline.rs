@@ -72,9 +72,7 @@ async fn credentials(db: &TestDb, sim: &Simulator, n: u64) -> String {
             .create_credential(&owner, &user.id, &input)
             .await
             .unwrap();
-        furrow_sync::enqueue_validation(&db.store, &owner, &cred.id)
-            .await
-            .unwrap();
+        db.store.enqueue_validation(&owner, &cred.id).await.unwrap();
     }
     owner
 }

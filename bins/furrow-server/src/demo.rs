@@ -82,7 +82,7 @@ pub(crate) async fn seed(
             .map_err(|e| anyhow::anyhow!("demo credential for {}: {e}", kind.display_name()))?;
         match store.create_credential(&owner.id, &user.id, &input).await {
             Ok(c) => {
-                furrow_sync::enqueue_validation(store, &owner.id, &c.id).await?;
+                store.enqueue_validation(&owner.id, &c.id).await?;
             }
             Err(furrow_store::Error::AlreadyExists(_)) => {}
             Err(e) => return Err(e.into()),

@@ -61,7 +61,7 @@ fn parse(body: &Value) -> Result<NewWebhook, ApiError> {
         Some(Value::Array(list)) if !list.is_empty() => {
             for e in list {
                 match e.as_str() {
-                    Some(s) if !furrow_sync::is_event_key(s) => {
+                    Some(s) if !furrow_model::is_event_key(s) => {
                         return Err(ApiError::new(
                             StatusCode::BAD_REQUEST,
                             format!("unknown event `{s}`"),
@@ -134,20 +134,12 @@ pub(crate) async fn create(
         }
         Err(e) => return Err(e.into()),
     };
-    furrow_sync::confirm_registration(&state.store, &owner.0.id, &hook.id)
+    state
+        .store
+        .confirm_registration(&owner.0.id, &hook.id)
         .await
-        .map_err(sync_error)?;
+        .map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, axum::Json(webhook_json(&owner, &hook))))
-}
-
-pub(crate) fn sync_error(e: furrow_sync::Error) -> ApiError {
-    match e {
-        furrow_sync::Error::Store(s) => s.into(),
-        other => {
-            tracing::error!(error = %other, "background work could not be queued");
-            ApiError::internal()
-        }
-    }
 }
 
 /// The owner's webhooks.

@@ -77,9 +77,11 @@ pub(crate) async fn create(
         .create_credential(&owner.0.id, &user_id, &input)
         .await?;
     // Validation against the provider runs as a durable job (PROCESSING until a worker answers).
-    furrow_sync::enqueue_validation(&state.store, &owner.0.id, &c.id)
+    state
+        .store
+        .enqueue_validation(&owner.0.id, &c.id)
         .await
-        .map_err(crate::alerts::sync_error)?;
+        .map_err(ApiError::from)?;
     tracing::info!(credential = %c.id, provider = provider.leaf_name(), "credential stored");
     Ok((StatusCode::CREATED, axum::Json(credential_json(&owner, &c))))
 }

@@ -525,34 +525,25 @@ async fn announce(
 ) -> Result<(), ApiError> {
     let store = &state.store;
     let o = owner.0.id.as_str();
-    let fail = |e: furrow_sync::Error| match e {
-        furrow_sync::Error::Store(e) => ApiError::from(e),
-        e => {
-            tracing::error!(error = %e, "could not announce a field change");
-            ApiError::internal()
-        }
-    };
     if let Some(event) = field_event {
-        let ev = furrow_sync::Event::Field {
+        let ev = furrow_model::Event::Field {
             event,
             source: "REST",
             leaf_user_id: user.to_owned(),
             field_id: field.to_owned(),
         };
-        furrow_sync::fire(store, o, &ev).await.map_err(fail)?;
+        store.fire(o, &ev).await?;
     }
     if let Some((event, boundary_id)) = boundary {
-        let ev = furrow_sync::Event::Boundary {
+        let ev = furrow_model::Event::Boundary {
             event,
             boundary_id: boundary_id.to_owned(),
             leaf_user_id: user.to_owned(),
             field_id: field.to_owned(),
         };
-        furrow_sync::fire(store, o, &ev).await.map_err(fail)?;
+        store.fire(o, &ev).await?;
     }
-    furrow_sync::enqueue_reallocation(store, o, user)
-        .await
-        .map_err(fail)?;
+    store.enqueue_reallocation(o, user).await?;
     Ok(())
 }
 
@@ -629,7 +620,9 @@ pub(crate) async fn delete_field(
     }
     state.store.delete_field(&owner.0.id, &user, &id).await?;
     // Points that fell in this field are now outside it (or in another field).
-    furrow_sync::enqueue_reallocation(&state.store, &owner.0.id, &user)
+    state
+        .store
+        .enqueue_reallocation(&owner.0.id, &user)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "could not ask for re-allocation");

@@ -174,7 +174,9 @@ pub(crate) async fn sync(
 ) -> Result<impl IntoResponse, ApiError> {
     let p = provider(&name)?;
     let cred = state.store.get_credential(&owner.0.id, &user, p).await?;
-    furrow_sync::request_fields_sync(&state.store, &owner.0.id, &user)
+    state
+        .store
+        .request_fields_sync(&owner.0.id, &user)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, credential = %cred.id, "could not request a sync");

@@ -139,7 +139,9 @@ pub(crate) async fn receive(
         .credentials_for_event(&owner_id, p, &orgs)
         .await?;
     for (_, cred) in &creds {
-        furrow_sync::enqueue_sync(&state.store, &owner_id, cred)
+        state
+            .store
+            .enqueue_sync(&owner_id, cred)
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, credential = %cred, "could not request a sync");

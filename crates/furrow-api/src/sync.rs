@@ -19,16 +19,6 @@ fn queued(user: &str, jobs: Vec<String>) -> impl IntoResponse + use<> {
     )
 }
 
-fn internal(e: furrow_sync::Error) -> ApiError {
-    match e {
-        furrow_sync::Error::Store(e) => e.into(),
-        e => {
-            tracing::error!(error = %e, "could not request a sync");
-            ApiError::internal()
-        }
-    }
-}
-
 /// Syncs the user's fields from every provider now (also when `fieldsAutoSync` is off).
 #[utoipa::path(post, path = "/services/fields/api/users/{leafUserId}/fields/sync", tag = "fields",
     params(("leafUserId" = String, Path)),
@@ -40,9 +30,7 @@ pub(crate) async fn fields(
     Path(user): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     state.store.get_user(&owner.0.id, &user).await?;
-    let jobs = furrow_sync::request_fields_sync(&state.store, &owner.0.id, &user)
-        .await
-        .map_err(internal)?;
+    let jobs = state.store.request_fields_sync(&owner.0.id, &user).await?;
     Ok(queued(&user, jobs))
 }
 
@@ -57,9 +45,7 @@ pub(crate) async fn files(
     Path(user): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     state.store.get_user(&owner.0.id, &user).await?;
-    let jobs = furrow_sync::request_files_sync(&state.store, &owner.0.id, &user)
-        .await
-        .map_err(internal)?;
+    let jobs = state.store.request_files_sync(&owner.0.id, &user).await?;
     Ok(queued(&user, jobs))
 }
 
@@ -78,9 +64,7 @@ pub(crate) async fn enable_field(
         .store
         .enable_field_sync(&owner.0.id, &user, &field)
         .await?;
-    furrow_sync::request_fields_sync(&state.store, &owner.0.id, &user)
-        .await
-        .map_err(internal)?;
+    state.store.request_fields_sync(&owner.0.id, &user).await?;
     Ok(axum::Json(crate::fields::field_json(&f)))
 }
 
@@ -114,9 +98,7 @@ pub(crate) async fn enable_growers(
     users.sort_unstable();
     users.dedup();
     for user in users {
-        furrow_sync::request_fields_sync(&state.store, &owner.0.id, user)
-            .await
-            .map_err(internal)?;
+        state.store.request_fields_sync(&owner.0.id, user).await?;
     }
     Ok(axum::Json(json!({
         "fields": enabled.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),

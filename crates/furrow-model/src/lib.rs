@@ -12,6 +12,8 @@
 #![warn(missing_docs)]
 
 mod config;
+mod events;
+pub mod leaf_json;
 mod page;
 mod provider_data;
 mod time_fmt;
@@ -20,6 +22,7 @@ mod user;
 pub use config::{
     ConfigError, config_defaults, default_cleanup_rules, effective_config, validate_config,
 };
+pub use events::{EVENT_KEYS, Event, is_event_key, registration_body};
 pub use page::{Page, PageError, SortOrder};
 pub use provider_data::{
     MachineFileDescriptor, MultiPolygon, Polygon, Position, ProviderField, ProviderOrganization,

@@ -41,6 +41,9 @@ pub enum Error {
     /// The change is not allowed in the row's current state.
     #[error("{0}")]
     Conflict(&'static str),
+    /// An event no webhook can subscribe to.
+    #[error("unknown webhook event {0}")]
+    UnknownEvent(String),
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),

@@ -28,6 +28,7 @@ mod metrics;
 mod operations;
 mod organizations;
 mod owners;
+pub mod queue;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;

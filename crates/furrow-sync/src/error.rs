@@ -19,9 +19,6 @@ pub enum Error {
     /// An adapter could not be built for a credential.
     #[error("adapter: {0}")]
     Adapter(String),
-    /// The webhook event key is not one furrow knows.
-    #[error("unknown webhook event {0}")]
-    UnknownEvent(String),
 }
 
 /// Result with this crate's error.

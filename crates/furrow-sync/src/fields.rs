@@ -14,76 +14,14 @@ use std::time::Duration;
 use furrow_credentials::CredentialStatus;
 use furrow_provider::{Capability, ProviderContext};
 use furrow_store::{BoundaryGeometry, Change, ProviderFieldInput, ProviderGroupInput};
-use serde::{Deserialize, Serialize};
+
 use serde_json::Value;
 
-use crate::events::{Event, fire};
 use crate::sinks::{StoreEventSink, StoreSecretSink};
 use crate::worker::{JobOutcome, WorkerContext};
 use crate::{Error, Result};
-
-/// The job kind syncing a credential's fields.
-pub const FIELDS_SYNC_JOB: &str = "fields_sync";
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Payload {
-    credential_id: String,
-    /// Asked for through the API: runs even with `fieldsAutoSync=false`.
-    #[serde(default)]
-    manual: bool,
-}
-
-async fn enqueue(
-    store: &furrow_store::Store,
-    owner_id: &str,
-    credential_id: &str,
-    manual: bool,
-) -> Result<String> {
-    let payload = serde_json::to_string(&Payload {
-        credential_id: credential_id.to_owned(),
-        manual,
-    })
-    .unwrap_or_default();
-    Ok(store
-        .enqueue_job(
-            owner_id,
-            &furrow_store::NewJob {
-                kind: FIELDS_SYNC_JOB.into(),
-                payload,
-                dedupe_key: Some(format!("fields_sync:{credential_id}")),
-                run_at: furrow_model::now_micros(),
-                max_attempts: 8,
-            },
-        )
-        .await?)
-}
-
-/// Enqueues a background sync of a credential's fields (once while queued or running).
-pub async fn enqueue_fields_sync(
-    store: &furrow_store::Store,
-    owner_id: &str,
-    credential_id: &str,
-) -> Result<String> {
-    enqueue(store, owner_id, credential_id, false).await
-}
-
-/// Enqueues an on-demand sync of every fields-capable credential of a user (`POST /users/{id}/fields/sync`);
-/// returns the job ids.
-pub async fn request_fields_sync(
-    store: &furrow_store::Store,
-    owner_id: &str,
-    user_id: &str,
-) -> Result<Vec<String>> {
-    let mut jobs = Vec::new();
-    for cred in store.list_user_credentials(owner_id, user_id).await? {
-        if cred.status == CredentialStatus::Invalid {
-            continue;
-        }
-        jobs.push(enqueue(store, owner_id, &cred.id, true).await?);
-    }
-    Ok(jobs)
-}
+use furrow_model::Event;
+use furrow_store::queue::FieldsSyncPayload;
 
 fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(5u64.saturating_mul(1 << attempts.clamp(0, 10)))
@@ -115,10 +53,11 @@ fn sync_config(
 }
 
 pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<JobOutcome> {
-    let payload: Payload = serde_json::from_str(&job.payload).map_err(|e| Error::Payload {
-        job: job.id.clone(),
-        message: e.to_string(),
-    })?;
+    let payload: FieldsSyncPayload =
+        serde_json::from_str(&job.payload).map_err(|e| Error::Payload {
+            job: job.id.clone(),
+            message: e.to_string(),
+        })?;
     let store = &ctx.store;
     let owner = job.owner_id.as_str();
     let cred = match store
@@ -294,17 +233,17 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
         };
         if let Some(event) = field_event {
             created += usize::from(up.field == Change::Created);
-            fire(
-                store,
-                owner,
-                &Event::Field {
-                    event,
-                    source: "SYNC",
-                    leaf_user_id: user.clone(),
-                    field_id: up.field_id.clone(),
-                },
-            )
-            .await?;
+            store
+                .fire(
+                    owner,
+                    &Event::Field {
+                        event,
+                        source: "SYNC",
+                        leaf_user_id: user.clone(),
+                        field_id: up.field_id.clone(),
+                    },
+                )
+                .await?;
         }
         if let (Change::Created, Some(boundary_id)) = (up.boundary, &up.boundary_id) {
             boundaries += 1;
@@ -313,17 +252,17 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
             } else {
                 "fieldBoundaryUpdated"
             };
-            fire(
-                store,
-                owner,
-                &Event::Boundary {
-                    event,
-                    boundary_id: boundary_id.clone(),
-                    leaf_user_id: user.clone(),
-                    field_id: up.field_id.clone(),
-                },
-            )
-            .await?;
+            store
+                .fire(
+                    owner,
+                    &Event::Boundary {
+                        event,
+                        boundary_id: boundary_id.clone(),
+                        leaf_user_id: user.clone(),
+                        field_id: up.field_id.clone(),
+                    },
+                )
+                .await?;
         }
     }
     // Fields a completely listed organization no longer has: their boundary is DELETED_ON_PROVIDER.
@@ -340,7 +279,7 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
     }
     if boundaries > 0 {
         // New boundaries change where points fall: re-allocate this user's processed files.
-        crate::operations::enqueue_reallocation(store, owner, &user).await?;
+        store.enqueue_reallocation(owner, &user).await?;
     }
     tracing::info!(credential = %cred.id, created, boundaries, "fields synced");
     Ok(JobOutcome::Done)

@@ -11,19 +11,15 @@ use furrow_credentials::CredentialStatus;
 use furrow_model::MachineFileDescriptor;
 use furrow_provider::{Provider, ProviderContext, ProviderExt};
 use furrow_store::{FileStatus, FileUpdate, NewFile, StoredFile};
-use serde::{Deserialize, Serialize};
+
 use serde_json::Value;
 
 use crate::blobs::{BlobError, BlobStore};
-use crate::events::{Event, fire};
 use crate::sinks::{EventWriter, StoreEventSink, StoreSecretSink};
 use crate::worker::{JobOutcome, WorkerContext};
 use crate::{Error, Result};
-
-/// The job kind listing a credential's machine files.
-pub const FILES_SYNC_JOB: &str = "files_sync";
-/// The job kind downloading and converting one file.
-pub const FILE_PROCESS_JOB: &str = "file_process";
+use furrow_model::Event;
+use furrow_store::queue::{CredentialPayload, ProcessPayload};
 
 /// Name of the original's blob.
 pub const ORIGINAL_BLOB: &str = "original";
@@ -34,61 +30,11 @@ pub const STANDARD_GEOJSON_BLOB: &str = "standard.geojson";
 
 const NO_BLOB_DIR: &str = "no blob directory configured: machine files cannot be stored";
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SyncPayload {
-    credential_id: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ProcessPayload {
-    file_id: String,
-    descriptor: MachineFileDescriptor,
-}
-
 fn bad_payload(job: &furrow_store::Job, e: serde_json::Error) -> Error {
     Error::Payload {
         job: job.id.clone(),
         message: e.to_string(),
     }
-}
-
-/// Enqueues the listing of a credential's machine files (once per credential: dedupe key
-/// `files_sync:<credentialId>`).
-pub async fn enqueue_files_sync(
-    store: &furrow_store::Store,
-    owner_id: &str,
-    credential_id: &str,
-) -> Result<String> {
-    let payload = serde_json::to_string(&SyncPayload {
-        credential_id: credential_id.to_owned(),
-    })
-    .unwrap_or_default();
-    let job = furrow_store::NewJob {
-        kind: FILES_SYNC_JOB.into(),
-        payload,
-        dedupe_key: Some(format!("files_sync:{credential_id}")),
-        run_at: furrow_model::now_micros(),
-        max_attempts: 8,
-    };
-    Ok(store.enqueue_job(owner_id, &job).await?)
-}
-
-/// Enqueues an on-demand listing of every valid credential of a user; returns the job ids.
-pub async fn request_files_sync(
-    store: &furrow_store::Store,
-    owner_id: &str,
-    user_id: &str,
-) -> Result<Vec<String>> {
-    let mut jobs = Vec::new();
-    for cred in store.list_user_credentials(owner_id, user_id).await? {
-        if cred.status == CredentialStatus::Invalid {
-            continue;
-        }
-        jobs.push(enqueue_files_sync(store, owner_id, &cred.id).await?);
-    }
-    Ok(jobs)
 }
 
 /// An uploaded file (`POST /batch`) whose original is already in the blob store.
@@ -144,30 +90,17 @@ pub async fn register_upload(
             },
         )
         .await?;
-    let payload = serde_json::to_string(&ProcessPayload {
-        file_id: file_id.clone(),
-        descriptor: MachineFileDescriptor {
-            id: upload.batch_id.clone(),
-            name: upload.file_name.clone(),
-            organization_id: String::new(),
-            created_time: None,
-            size: Some(upload.size),
-            format: None,
-            download_ref: None,
-        },
-    })
-    .unwrap_or_default();
+    let descriptor = MachineFileDescriptor {
+        id: upload.batch_id.clone(),
+        name: upload.file_name.clone(),
+        organization_id: String::new(),
+        created_time: None,
+        size: Some(upload.size),
+        format: None,
+        download_ref: None,
+    };
     store
-        .enqueue_job(
-            owner_id,
-            &furrow_store::NewJob {
-                kind: FILE_PROCESS_JOB.into(),
-                payload,
-                dedupe_key: Some(format!("process:{file_id}")),
-                run_at: furrow_model::now_micros(),
-                max_attempts: 5,
-            },
-        )
+        .enqueue_file_process(owner_id, &file_id, &descriptor)
         .await?;
     Ok(file_id)
 }
@@ -211,7 +144,7 @@ fn provider_outcome(e: &furrow_provider::Error, attempts: i64) -> JobOutcome {
 }
 
 pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<JobOutcome> {
-    let payload: SyncPayload =
+    let payload: CredentialPayload =
         serde_json::from_str(&job.payload).map_err(|e| bad_payload(job, e))?;
     if ctx.config.blob_dir.is_none() {
         return Ok(JobOutcome::Fail(NO_BLOB_DIR.into()));
@@ -318,22 +251,8 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
         // keeps it to one job per file.
         let current = store.get_file(&job.owner_id, &file_id).await?;
         if current.status == FileStatus::Processing {
-            let payload = serde_json::to_string(&ProcessPayload {
-                file_id: file_id.clone(),
-                descriptor: d,
-            })
-            .unwrap_or_default();
             store
-                .enqueue_job(
-                    &job.owner_id,
-                    &furrow_store::NewJob {
-                        kind: FILE_PROCESS_JOB.into(),
-                        payload,
-                        dedupe_key: Some(format!("process:{file_id}")),
-                        run_at: furrow_model::now_micros(),
-                        max_attempts: 5,
-                    },
-                )
+                .enqueue_file_process(&job.owner_id, &file_id, &d)
                 .await?;
         }
     }
@@ -456,17 +375,17 @@ async fn finish(
         (None, true) => ("uploadedFileProcessingFinished", None),
     };
     // Fire first: a crash before the status is written re-runs the job (at-least-once delivery).
-    fire(
-        &ctx.store,
-        owner_id,
-        &Event::File {
-            event,
-            file_id: file.id.clone(),
-            leaf_user_id: file.user_id.clone(),
-            message: message.clone(),
-        },
-    )
-    .await?;
+    ctx.store
+        .fire(
+            owner_id,
+            &Event::File {
+                event,
+                file_id: file.id.clone(),
+                leaf_user_id: file.user_id.clone(),
+                message: message.clone(),
+            },
+        )
+        .await?;
     let failed = failure.is_some();
     let update = match failure {
         Some((step, m)) => FileUpdate {
@@ -491,15 +410,15 @@ async fn finish(
         ctx.store
             .set_batch_status(owner_id, batch, status, details.as_deref())
             .await?;
-        fire(
-            &ctx.store,
-            owner_id,
-            &Event::Batch {
-                batch_id: batch.clone(),
-                leaf_user_id: file.user_id.clone(),
-            },
-        )
-        .await?;
+        ctx.store
+            .fire(
+                owner_id,
+                &Event::Batch {
+                    batch_id: batch.clone(),
+                    leaf_user_id: file.user_id.clone(),
+                },
+            )
+            .await?;
     }
     Ok(JobOutcome::Done)
 }
@@ -551,7 +470,7 @@ pub(crate) async fn run_process(
     let _lease = LeaseKeeper::start(ctx, job);
     let store = &ctx.store;
     let owner = job.owner_id.as_str();
-    let mut file = match store.get_file(owner, &payload.file_id).await {
+    let mut file = match store.get_file(owner, &payload.original_id).await {
         Ok(f) => f,
         Err(furrow_store::Error::NotFound(_)) => return Ok(JobOutcome::Done),
         Err(e) => return Err(e.into()),
@@ -560,7 +479,7 @@ pub(crate) async fn run_process(
         // Processed before a crash that came before its grouping was asked for: ask now.
         if file.status == FileStatus::Processed && file.facts.is_some() && file.grouped_at.is_none()
         {
-            crate::operations::enqueue_grouping(store, owner, &file.user_id).await?;
+            store.enqueue_grouping(owner, &file.user_id).await?;
         }
         return Ok(JobOutcome::Done);
     }
@@ -725,7 +644,7 @@ pub(crate) async fn run_process(
                 .await?;
             let outcome = finish(ctx, owner, &file, None).await?;
             if message.is_none() {
-                crate::operations::enqueue_grouping(store, owner, &file.user_id).await?;
+                store.enqueue_grouping(owner, &file.user_id).await?;
             }
             Ok(outcome)
         }

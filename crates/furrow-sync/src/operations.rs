@@ -21,20 +21,14 @@ use furrow_store::{
     FileAllocation, FileStatus, OperationField, OperationMembership, OperationOutputs, StoredFile,
     StoredOperation,
 };
-use serde::{Deserialize, Serialize};
+
 use serde_json::Value;
 
 use crate::blobs::BlobStore;
-use crate::events::{Event, fire};
 use crate::worker::{JobOutcome, WorkerContext};
 use crate::{Error, Result};
-
-/// The job kind grouping a user's files into operations.
-pub const GROUP_JOB: &str = "operations_group";
-/// The job kind building one operation's outputs.
-pub const BUILD_JOB: &str = "operation_build";
-/// The job kind re-allocating a user's files after its boundaries changed.
-pub const REALLOCATE_JOB: &str = "reallocate";
+use furrow_model::Event;
+use furrow_store::queue::{OperationPayload, UserPayload};
 
 /// Blob names of an operation's outputs (and of a file's outside-field points).
 pub const OUTSIDE_GEOJSON_BLOB: &str = "outside.geojson";
@@ -53,18 +47,6 @@ pub const POLYGON_GEOJSON: &str = "polygon.geojson";
 
 /// Points slower than this are not in the filtered view (m/s).
 const MIN_SPEED_MS: f64 = 0.5;
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GroupPayload {
-    leaf_user_id: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BuildPayload {
-    operation_id: String,
-}
 
 /// The configuration keys the pipeline reads, resolved for one user.
 #[derive(Debug, Clone)]
@@ -380,32 +362,7 @@ async fn reallocate_user(ctx: &WorkerContext, owner_id: &str, user_id: &str) -> 
             break;
         }
     }
-    enqueue_grouping(&ctx.store, owner_id, user_id).await
-}
-
-/// Asks for the re-allocation of a user's processed files (after a boundary was created or replaced), then
-/// their grouping; one queued job per user at a time.
-pub async fn enqueue_reallocation(
-    store: &furrow_store::Store,
-    owner_id: &str,
-    user_id: &str,
-) -> Result<()> {
-    let payload = serde_json::to_string(&GroupPayload {
-        leaf_user_id: user_id.to_owned(),
-    })
-    .unwrap_or_default();
-    store
-        .enqueue_job(
-            owner_id,
-            &furrow_store::NewJob {
-                kind: REALLOCATE_JOB.into(),
-                payload,
-                dedupe_key: Some(format!("reallocate:{owner_id}:{user_id}")),
-                run_at: furrow_model::now_micros(),
-                max_attempts: 5,
-            },
-        )
-        .await?;
+    ctx.store.enqueue_grouping(owner_id, user_id).await?;
     Ok(())
 }
 
@@ -414,55 +371,10 @@ pub(crate) async fn run_reallocate(
     ctx: &WorkerContext,
     job: &furrow_store::Job,
 ) -> Result<JobOutcome> {
-    let payload: GroupPayload =
+    let payload: UserPayload =
         serde_json::from_str(&job.payload).map_err(|e| bad_payload(job, e))?;
     reallocate_user(ctx, &job.owner_id, &payload.leaf_user_id).await?;
     Ok(JobOutcome::Done)
-}
-
-/// Asks for the grouping of a user's files (one queued job per user at a time).
-pub(crate) async fn enqueue_grouping(
-    store: &furrow_store::Store,
-    owner_id: &str,
-    user_id: &str,
-) -> Result<()> {
-    let payload = serde_json::to_string(&GroupPayload {
-        leaf_user_id: user_id.to_owned(),
-    })
-    .unwrap_or_default();
-    store
-        .enqueue_job(
-            owner_id,
-            &furrow_store::NewJob {
-                kind: GROUP_JOB.into(),
-                payload,
-                dedupe_key: Some(format!("group:{owner_id}:{user_id}")),
-                run_at: furrow_model::now_micros(),
-                max_attempts: 10,
-            },
-        )
-        .await?;
-    Ok(())
-}
-
-async fn enqueue_build(store: &furrow_store::Store, owner_id: &str, op_id: &str) -> Result<()> {
-    let payload = serde_json::to_string(&BuildPayload {
-        operation_id: op_id.to_owned(),
-    })
-    .unwrap_or_default();
-    store
-        .enqueue_job(
-            owner_id,
-            &furrow_store::NewJob {
-                kind: BUILD_JOB.into(),
-                payload,
-                dedupe_key: Some(format!("opbuild:{op_id}")),
-                run_at: furrow_model::now_micros(),
-                max_attempts: 5,
-            },
-        )
-        .await?;
-    Ok(())
 }
 
 fn bad_payload(job: &furrow_store::Job, e: serde_json::Error) -> Error {
@@ -517,7 +429,7 @@ fn assign_ids(groups: &[furrow_allocate::Operation], existing: &[StoredOperation
 
 /// The `operations_group` job.
 pub(crate) async fn run_group(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<JobOutcome> {
-    let payload: GroupPayload =
+    let payload: UserPayload =
         serde_json::from_str(&job.payload).map_err(|e| bad_payload(job, e))?;
     let store = &ctx.store;
     let owner = job.owner_id.as_str();
@@ -564,21 +476,21 @@ pub(crate) async fn run_group(ctx: &WorkerContext, job: &furrow_store::Job) -> R
             kept.insert(id.clone());
             // Fire first: a crash before the write re-runs the grouping (at-least-once delivery).
             if let Some(event) = event {
-                fire(
-                    store,
-                    owner,
-                    &Event::Operation {
-                        event,
-                        operation_id: id.clone(),
-                        leaf_user_id: user.to_owned(),
-                    },
-                )
-                .await?;
+                store
+                    .fire(
+                        owner,
+                        &Event::Operation {
+                            event,
+                            operation_id: id.clone(),
+                            leaf_user_id: user.to_owned(),
+                        },
+                    )
+                    .await?;
             }
             let (_, version) = store.upsert_operation(owner, &m).await?;
             let built = before.is_some_and(|o| o.built_version == version);
             if !built {
-                enqueue_build(store, owner, &id).await?;
+                store.enqueue_build(owner, &id).await?;
             }
         }
         for op in existing {
@@ -940,7 +852,7 @@ fn machinery(files: &[StoredFile]) -> Vec<Machine> {
 
 /// The `operation_build` job.
 pub(crate) async fn run_build(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<JobOutcome> {
-    let payload: BuildPayload =
+    let payload: OperationPayload =
         serde_json::from_str(&job.payload).map_err(|e| bad_payload(job, e))?;
     let store = &ctx.store;
     let owner = job.owner_id.as_str();
@@ -1079,16 +991,16 @@ pub(crate) async fn run_build(ctx: &WorkerContext, job: &furrow_store::Job) -> R
         return Ok(JobOutcome::Again);
     }
     if outputs.message.is_none() {
-        fire(
-            store,
-            owner,
-            &Event::Operation {
-                event: "operationProcessingFinished",
-                operation_id: m.id.clone(),
-                leaf_user_id: m.user_id.clone(),
-            },
-        )
-        .await?;
+        store
+            .fire(
+                owner,
+                &Event::Operation {
+                    event: "operationProcessingFinished",
+                    operation_id: m.id.clone(),
+                    leaf_user_id: m.user_id.clone(),
+                },
+            )
+            .await?;
     }
     Ok(JobOutcome::Done)
 }

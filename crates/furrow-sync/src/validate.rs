@@ -5,41 +5,12 @@ use std::time::Duration;
 
 use furrow_credentials::CredentialStatus;
 use furrow_provider::ProviderContext;
-use serde::{Deserialize, Serialize};
 
-use crate::events::{Event, fire};
 use crate::sinks::{StoreEventSink, StoreSecretSink};
 use crate::worker::{JobOutcome, WorkerContext};
 use crate::{Error, Result};
-
-/// The job kind of a validation.
-pub const VALIDATE_JOB: &str = "credential_validate";
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ValidatePayload {
-    credential_id: String,
-}
-
-/// Enqueues the validation of a stored credential (idempotent per credential).
-pub async fn enqueue_validation(
-    store: &furrow_store::Store,
-    owner_id: &str,
-    credential_id: &str,
-) -> Result<String> {
-    let payload = serde_json::to_string(&ValidatePayload {
-        credential_id: credential_id.to_owned(),
-    })
-    .unwrap_or_default();
-    let job = furrow_store::NewJob {
-        kind: VALIDATE_JOB.into(),
-        payload,
-        dedupe_key: Some(format!("validate:{credential_id}")),
-        run_at: furrow_model::now_micros(),
-        max_attempts: 8,
-    };
-    Ok(store.enqueue_job(owner_id, &job).await?)
-}
+use furrow_model::Event;
+use furrow_store::queue::CredentialPayload;
 
 /// The non-secret value that identifies the client (`credential` in the alert payload).
 fn client_identification(c: &furrow_store::StoredCredential) -> String {
@@ -57,7 +28,7 @@ fn client_identification(c: &furrow_store::StoredCredential) -> String {
 }
 
 pub(crate) async fn run(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<JobOutcome> {
-    let payload: ValidatePayload =
+    let payload: CredentialPayload =
         serde_json::from_str(&job.payload).map_err(|e| Error::Payload {
             job: job.id.clone(),
             message: e.to_string(),
@@ -106,7 +77,7 @@ pub(crate) async fn run(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<
             store
                 .set_credential_status(&job.owner_id, &cred.id, CredentialStatus::Ok)
                 .await?;
-            crate::sync::enqueue_sync(store, &job.owner_id, &cred.id).await?;
+            store.enqueue_sync(&job.owner_id, &cred.id).await?;
             tracing::info!(credential = %cred.id, provider = cred.provider.leaf_name(), "credential valid");
             Ok(JobOutcome::Done)
         }
@@ -149,7 +120,7 @@ pub(crate) async fn credential_refused(
                 status: status.as_str().to_owned(),
             };
             // Fire first: a crash before the status is written repeats the event rather than losing it.
-            fire(store, owner_id, &ev).await?;
+            store.fire(owner_id, &ev).await?;
         }
     }
     store

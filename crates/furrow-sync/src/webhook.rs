@@ -5,27 +5,12 @@ use std::time::Duration;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+
 use sha2::Sha256;
 
+use furrow_store::queue::Delivery;
+
 use crate::{Error, Result};
-
-/// The job kind of a delivery.
-pub const DELIVERY_JOB: &str = "webhook_delivery";
-
-/// What a delivery job carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Delivery {
-    /// The webhook to deliver to.
-    pub webhook_id: String,
-    /// Same on every attempt (`X-Furrow-Delivery`).
-    pub delivery_id: String,
-    /// The event key (or `registration`).
-    pub event: String,
-    /// The exact bytes to sign and send.
-    pub body: String,
-}
 
 /// `base64(HMAC-SHA256(secret, body))`, the `X-Leaf-Signature` header.
 pub fn signature(secret: &str, body: &[u8]) -> String {

@@ -5,7 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::registry::Registry;
-use crate::webhook::{self, DELIVERY_JOB, Delivery, Outcome};
+use furrow_store::queue::{
+    BUILD_JOB, DELIVERY_JOB, Delivery, FIELDS_SYNC_JOB, FILE_PROCESS_JOB, FILES_SYNC_JOB,
+    GROUP_JOB, JOB_KINDS, REALLOCATE_JOB, VALIDATE_JOB,
+};
+
+use crate::webhook::{self, Outcome};
 use crate::{Error, Result, fields, files, operations, validate};
 
 /// Tunables of a worker.
@@ -77,18 +82,6 @@ pub struct WorkerContext {
     /// Tunables.
     pub config: WorkerConfig,
 }
-
-/// Job kinds this worker runs.
-pub const JOB_KINDS: &[&str] = &[
-    DELIVERY_JOB,
-    validate::VALIDATE_JOB,
-    files::FILES_SYNC_JOB,
-    files::FILE_PROCESS_JOB,
-    fields::FIELDS_SYNC_JOB,
-    operations::GROUP_JOB,
-    operations::BUILD_JOB,
-    operations::REALLOCATE_JOB,
-];
 
 /// A worker over a store.
 #[derive(Debug, Clone)]
@@ -171,13 +164,13 @@ impl Worker {
     async fn dispatch(&self, job: &furrow_store::Job) -> Result<JobOutcome> {
         match job.kind.as_str() {
             DELIVERY_JOB => self.deliver(job).await,
-            validate::VALIDATE_JOB => validate::run(&self.ctx, job).await,
-            files::FILES_SYNC_JOB => files::run_sync(&self.ctx, job).await,
-            files::FILE_PROCESS_JOB => files::run_process(&self.ctx, job).await,
-            fields::FIELDS_SYNC_JOB => fields::run_sync(&self.ctx, job).await,
-            operations::GROUP_JOB => operations::run_group(&self.ctx, job).await,
-            operations::BUILD_JOB => operations::run_build(&self.ctx, job).await,
-            operations::REALLOCATE_JOB => operations::run_reallocate(&self.ctx, job).await,
+            VALIDATE_JOB => validate::run(&self.ctx, job).await,
+            FILES_SYNC_JOB => files::run_sync(&self.ctx, job).await,
+            FILE_PROCESS_JOB => files::run_process(&self.ctx, job).await,
+            FIELDS_SYNC_JOB => fields::run_sync(&self.ctx, job).await,
+            GROUP_JOB => operations::run_group(&self.ctx, job).await,
+            BUILD_JOB => operations::run_build(&self.ctx, job).await,
+            REALLOCATE_JOB => operations::run_reallocate(&self.ctx, job).await,
             other => Ok(JobOutcome::Fail(format!("unknown job kind {other}"))),
         }
     }
@@ -234,7 +227,7 @@ impl Worker {
         let next = now + every.as_micros() as i64;
         let due = self.ctx.store.take_due_credentials(now, next, 500).await?;
         for (owner, credential) in &due {
-            crate::sync::enqueue_sync(&self.ctx.store, owner, credential).await?;
+            self.ctx.store.enqueue_sync(owner, credential).await?;
         }
         Ok(due.len())
     }

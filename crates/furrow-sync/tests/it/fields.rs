@@ -127,7 +127,8 @@ async fn fields_sync_records_organizations_and_honours_selected_only(db: &TestDb
 
     // ALL (the default): every connected organization's fields, each announced once.
     let (user, cred) = jd_credential(db, &sim, &owner).await;
-    furrow_sync::enqueue_fields_sync(&db.store, &owner, &cred)
+    db.store
+        .enqueue_fields_sync(&owner, &cred, false)
         .await
         .unwrap();
     drain(&w).await;
@@ -167,7 +168,8 @@ async fn fields_sync_records_organizations_and_honours_selected_only(db: &TestDb
     assert_eq!(created(&receiver, "fieldCreated"), want.len());
     assert_eq!(created(&receiver, "fieldBoundaryCreated"), want.len());
     // Syncing again changes nothing and announces nothing.
-    furrow_sync::enqueue_fields_sync(&db.store, &owner, &cred)
+    db.store
+        .enqueue_fields_sync(&owner, &cred, false)
         .await
         .unwrap();
     drain(&w).await;
@@ -177,7 +179,8 @@ async fn fields_sync_records_organizations_and_honours_selected_only(db: &TestDb
     // SELECTED_ONLY: nothing until the user selects an organization, then only its fields.
     set(json!({"organizationDataSync": "SELECTED_ONLY"})).await;
     let (picky, picky_cred) = jd_credential(db, &sim, &owner).await;
-    furrow_sync::enqueue_fields_sync(&db.store, &owner, &picky_cred)
+    db.store
+        .enqueue_fields_sync(&owner, &picky_cred, false)
         .await
         .unwrap();
     drain(&w).await;
@@ -192,9 +195,7 @@ async fn fields_sync_records_organizations_and_honours_selected_only(db: &TestDb
         .set_provider_organization_status(&owner, &picky, "JohnDeere", "4202", "SELECTED")
         .await
         .unwrap();
-    furrow_sync::request_fields_sync(&db.store, &owner, &picky)
-        .await
-        .unwrap();
+    db.store.request_fields_sync(&owner, &picky).await.unwrap();
     drain(&w).await;
     let mut only: Vec<String> = sim
         .visible_fields()
@@ -209,7 +210,8 @@ async fn fields_sync_records_organizations_and_honours_selected_only(db: &TestDb
     // gets its boundary on the next sync and becomes PROCESSED, the others wait.
     set(json!({"organizationDataSync": "ALL", "customDataSync": true})).await;
     let (careful, careful_cred) = jd_credential(db, &sim, &owner).await;
-    furrow_sync::enqueue_fields_sync(&db.store, &owner, &careful_cred)
+    db.store
+        .enqueue_fields_sync(&owner, &careful_cred, false)
         .await
         .unwrap();
     drain(&w).await;
@@ -227,7 +229,8 @@ async fn fields_sync_records_organizations_and_honours_selected_only(db: &TestDb
         .await
         .unwrap();
     assert_eq!(f.status, "WAITING");
-    furrow_sync::request_fields_sync(&db.store, &owner, &careful)
+    db.store
+        .request_fields_sync(&owner, &careful)
         .await
         .unwrap();
     drain(&w).await;
@@ -288,9 +291,7 @@ async fn john_deere_files_follow_the_change_cursor(db: &TestDb) {
         ids.sort();
         ids
     };
-    furrow_sync::enqueue_files_sync(&db.store, &owner, &cred)
-        .await
-        .unwrap();
+    db.store.enqueue_files_sync(&owner, &cred).await.unwrap();
     drain(&w).await;
     let mut first = keep.clone();
     first.sort();
@@ -304,9 +305,7 @@ async fn john_deere_files_follow_the_change_cursor(db: &TestDb) {
 
     // A new file on the provider: the next sync lists the changes from the kept cursor and records it.
     let added = sim.seed().add_generated_files("4201", 1);
-    furrow_sync::enqueue_files_sync(&db.store, &owner, &cred)
-        .await
-        .unwrap();
+    db.store.enqueue_files_sync(&owner, &cred).await.unwrap();
     drain(&w).await;
     let mut now = first.clone();
     now.extend(added.clone());
@@ -324,9 +323,7 @@ async fn john_deere_files_follow_the_change_cursor(db: &TestDb) {
         .set_files_cursor(&owner, &user, "JohnDeere", "4201", Some("not-a-signature"))
         .await
         .unwrap();
-    furrow_sync::enqueue_files_sync(&db.store, &owner, &cred)
-        .await
-        .unwrap();
+    db.store.enqueue_files_sync(&owner, &cred).await.unwrap();
     drain(&w).await;
     assert_eq!(files().await, now);
     let fresh = db

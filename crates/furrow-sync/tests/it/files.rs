@@ -66,9 +66,7 @@ async fn every_file_is_stored_once_processed_and_announced(db: &TestDb) {
         .unwrap();
     let blob_root = tempfile::tempdir().unwrap();
     let w = file_worker(db, &sim, Some(blob_root.path().to_path_buf()));
-    furrow_sync::enqueue_files_sync(&db.store, &owner, &cred)
-        .await
-        .unwrap();
+    db.store.enqueue_files_sync(&owner, &cred).await.unwrap();
     // The sync job alone: it records every visible file, none processed yet.
     assert!(w.run_once().await.unwrap());
     let visible = sim.visible_files();
@@ -167,7 +165,7 @@ async fn every_file_is_stored_once_processed_and_announced(db: &TestDb) {
         .enqueue_job(
             &owner,
             &furrow_store::NewJob {
-                kind: furrow_sync::FILES_SYNC_JOB.into(),
+                kind: furrow_store::queue::FILES_SYNC_JOB.into(),
                 payload: serde_json::json!({ "credentialId": cred }).to_string(),
                 dedupe_key: None,
                 run_at: furrow_model::now_micros(),
@@ -186,9 +184,7 @@ async fn validation_starts_the_files_sync_and_without_blob_dir_jobs_fail_clearly
     let sim = Simulator::start(Provider::Claas).await.unwrap();
     let values = sim.new_credential();
     let (owner, cred) = stored_credential(db, &values).await;
-    furrow_sync::enqueue_validation(&db.store, &owner, &cred)
-        .await
-        .unwrap();
+    db.store.enqueue_validation(&owner, &cred).await.unwrap();
     let w = file_worker(db, &sim, None);
     assert_eq!(
         drain(&w).await,
@@ -197,9 +193,7 @@ async fn validation_starts_the_files_sync_and_without_blob_dir_jobs_fail_clearly
     );
     assert_eq!(db.store.job_counts().await.unwrap().failed, 1);
     // A failed job released its dedupe key: asking again runs (and fails) again.
-    let sync = furrow_sync::enqueue_files_sync(&db.store, &owner, &cred)
-        .await
-        .unwrap();
+    let sync = db.store.enqueue_files_sync(&owner, &cred).await.unwrap();
     assert_eq!(drain(&w).await, 1);
     let (state, error, _) = db.store.job_state(&sync).await.unwrap();
     assert_eq!(state, "failed");
@@ -242,9 +236,9 @@ async fn a_slow_download_keeps_its_lease(db: &TestDb) {
         .enqueue_job(
             &owner,
             &furrow_store::NewJob {
-                kind: furrow_sync::FILE_PROCESS_JOB.into(),
+                kind: furrow_store::queue::FILE_PROCESS_JOB.into(),
                 payload: serde_json::json!({
-                    "fileId": file_id,
+                    "originalId": file_id,
                     "descriptor": {"id": seed.id, "name": seed.name, "organizationId": seed.organization_id},
                 })
                 .to_string(),
@@ -281,7 +275,7 @@ async fn a_slow_download_keeps_its_lease(db: &TestDb) {
         .store
         .claim_job(
             "thief",
-            &[furrow_sync::FILE_PROCESS_JOB],
+            &[furrow_store::queue::FILE_PROCESS_JOB],
             furrow_model::now_micros(),
             lease.as_micros() as i64,
         )

@@ -9,7 +9,8 @@ use furrow_credentials::{CredentialStatus, Provider};
 use furrow_model::{Page, SortOrder, UserInput};
 use furrow_provider_sim::Simulator;
 use furrow_store::testing::TestDb;
-use furrow_sync::{Event, Registry, Worker, WorkerConfig};
+use furrow_model::Event;
+use furrow_sync::{Registry, Worker, WorkerConfig};
 use serde_json::Value;
 
 macro_rules! on_both_backends {
@@ -151,13 +152,9 @@ async fn a_valid_credential_becomes_ok_with_redacted_events(db: &TestDb) {
     let sim = Simulator::start(Provider::Claas).await.unwrap();
     let values = sim.new_credential();
     let (owner, cred) = stored_credential(db, &values).await;
-    let job = furrow_sync::enqueue_validation(&db.store, &owner, &cred)
-        .await
-        .unwrap();
+    let job = db.store.enqueue_validation(&owner, &cred).await.unwrap();
     assert_eq!(
-        furrow_sync::enqueue_validation(&db.store, &owner, &cred)
-            .await
-            .unwrap(),
+        db.store.enqueue_validation(&owner, &cred).await.unwrap(),
         job,
         "idempotent"
     );
@@ -215,12 +212,11 @@ async fn a_revoked_credential_becomes_invalid_and_fires_a_signed_alert(db: &Test
         )
         .await
         .unwrap();
-    furrow_sync::confirm_registration(&db.store, &owner, &hook.id)
+    db.store
+        .confirm_registration(&owner, &hook.id)
         .await
         .unwrap();
-    furrow_sync::enqueue_validation(&db.store, &owner, &cred)
-        .await
-        .unwrap();
+    db.store.enqueue_validation(&owner, &cred).await.unwrap();
     let w = worker(db, &sim);
     drain(&w).await;
     assert_eq!(
@@ -260,7 +256,7 @@ async fn a_revoked_credential_becomes_invalid_and_fires_a_signed_alert(db: &Test
         .enqueue_job(
             &owner,
             &furrow_store::NewJob {
-                kind: furrow_sync::VALIDATE_JOB.into(),
+                kind: furrow_store::queue::VALIDATE_JOB.into(),
                 payload: format!(r#"{{"credentialId": "{cred}"}}"#),
                 dedupe_key: None,
                 run_at: furrow_model::now_micros(),
@@ -302,7 +298,9 @@ async fn failed_deliveries_are_retried_recorded_and_given_up(db: &TestDb) {
         operation_id: "op-1".into(),
         leaf_user_id: "u-1".into(),
     };
-    let job = furrow_sync::fire(&db.store, &owner, &ev)
+    let job = db
+        .store
+        .fire(&owner, &ev)
         .await
         .unwrap()
         .expect("a webhook listens");
@@ -312,10 +310,7 @@ async fn failed_deliveries_are_retried_recorded_and_given_up(db: &TestDb) {
         leaf_user_id: "u-1".into(),
     };
     assert!(
-        furrow_sync::fire(&db.store, &owner, &none)
-            .await
-            .unwrap()
-            .is_none(),
+        db.store.fire(&owner, &none).await.unwrap().is_none(),
         "nobody listens to it"
     );
     let w = worker(db, &sim);
@@ -348,10 +343,7 @@ async fn failed_deliveries_are_retried_recorded_and_given_up(db: &TestDb) {
 
     // A receiver that never recovers: 1 + 2 retries, then the delivery fails for good.
     *receiver.fail_first.lock().unwrap() = 100;
-    let job = furrow_sync::fire(&db.store, &owner, &ev)
-        .await
-        .unwrap()
-        .unwrap();
+    let job = db.store.fire(&owner, &ev).await.unwrap().unwrap();
     drain(&w).await;
     assert_eq!(receiver.calls().len(), 6);
     let (state, err, attempts) = db.store.job_state(&job).await.unwrap();
@@ -376,7 +368,8 @@ async fn failed_deliveries_are_retried_recorded_and_given_up(db: &TestDb) {
         )
         .await
         .unwrap();
-    furrow_sync::confirm_registration(&db.store, &owner, &dead.id)
+    db.store
+        .confirm_registration(&owner, &dead.id)
         .await
         .unwrap();
     drain(&w).await;

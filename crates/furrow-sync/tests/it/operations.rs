@@ -237,9 +237,7 @@ async fn uploads_become_field_operations_with_outputs_and_events(db: &TestDb) {
     assert_eq!(batch.status, "PROCESSED");
 
     // Asking again changes nothing.
-    furrow_sync::enqueue_reallocation(&db.store, &owner, &user)
-        .await
-        .unwrap();
+    db.store.enqueue_reallocation(&owner, &user).await.unwrap();
     drain(&w).await;
     let again = operations(db, &owner, &user).await;
     assert_eq!(
@@ -258,9 +256,7 @@ async fn uploads_become_field_operations_with_outputs_and_events(db: &TestDb) {
         .replace_boundary(&owner, &user, "east", &rect(9.0, 50.0, 9.01, 50.01))
         .await
         .unwrap();
-    furrow_sync::enqueue_reallocation(&db.store, &owner, &user)
-        .await
-        .unwrap();
+    db.store.enqueue_reallocation(&owner, &user).await.unwrap();
     drain(&w).await;
     let left = operations(db, &owner, &user).await;
     assert_eq!(left.len(), 1);

@@ -1,10 +1,9 @@
-//! Webhook events: the accepted keys, payloads in Leaf's documented key order, and firing them as delivery jobs.
+//! Webhook events: the accepted keys and their bodies in Leaf's documented key order (the store fires them as
+//! delivery jobs).
 
 use serde_json::json;
 
 use crate::leaf_json;
-use crate::webhook::{DELIVERY_JOB, Delivery};
-use crate::{Error, Result};
 
 /// Every event key a webhook may subscribe to (the union of Leaf's two published lists).
 pub const EVENT_KEYS: &[&str] = &[
@@ -212,59 +211,9 @@ impl Event {
     }
 }
 
-/// Fires an event: when one of the owner's webhooks subscribes to it, enqueues its signed delivery (retried on
-/// failure). Returns the delivery job id, or None when nobody listens.
-pub async fn fire(
-    store: &furrow_store::Store,
-    owner_id: &str,
-    event: &Event,
-) -> Result<Option<String>> {
-    if !is_event_key(event.key()) {
-        return Err(Error::UnknownEvent(event.key().to_owned()));
-    }
-    let Some(hook) = store.webhook_for_event(owner_id, event.key()).await? else {
-        return Ok(None);
-    };
-    let now = furrow_model::timestamp_from_micros(furrow_model::now_micros());
-    let body = event.body(&furrow_model::format_timestamp(now));
-    enqueue_delivery(store, owner_id, &hook.id, event.key(), body)
-        .await
-        .map(Some)
-}
-
-/// Enqueues the registration confirmation Leaf sends when a webhook is created.
-pub async fn confirm_registration(
-    store: &furrow_store::Store,
-    owner_id: &str,
-    webhook_id: &str,
-) -> Result<String> {
-    let body =
-        leaf_json::to_string(&json!({"message": "confirmation of webhook upon registration"}));
-    enqueue_delivery(store, owner_id, webhook_id, "registration", body).await
-}
-
-async fn enqueue_delivery(
-    store: &furrow_store::Store,
-    owner_id: &str,
-    webhook_id: &str,
-    event: &str,
-    body: String,
-) -> Result<String> {
-    let delivery = Delivery {
-        webhook_id: webhook_id.to_owned(),
-        delivery_id: uuid::Uuid::new_v4().to_string(),
-        event: event.to_owned(),
-        body,
-    };
-    let payload = serde_json::to_string(&delivery).unwrap_or_default();
-    let job = furrow_store::NewJob {
-        kind: DELIVERY_JOB.into(),
-        payload,
-        dedupe_key: Some(format!("delivery:{}", delivery.delivery_id)),
-        run_at: furrow_model::now_micros(),
-        max_attempts: 5,
-    };
-    Ok(store.enqueue_job(owner_id, &job).await?)
+/// The body of the registration confirmation Leaf sends when a webhook is created.
+pub fn registration_body() -> String {
+    leaf_json::to_string(&json!({"message": "confirmation of webhook upon registration"}))
 }
 
 #[cfg(test)]
