@@ -206,6 +206,16 @@ enum Decode {
     },
 }
 
+/// DBF bytes read and decoded at a time (so a block stays in the CPU cache).
+const BLOCK_BYTES: usize = 256 * 1024;
+
+/// A batch's columns while it fills up.
+struct Outputs {
+    columns: Vec<ColumnData>,
+    time: Option<Vec<Option<i64>>>,
+    invalid: u64,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct TimePlan {
     field: usize,
@@ -565,32 +575,68 @@ impl Reader {
 
     /// The next batch, or None at the end.
     pub fn next_batch(&mut self) -> Result<Option<Batch>> {
-        loop {
-            if self.next_record >= self.readable_records {
-                self.finish();
-                return Ok(None);
-            }
-            let n = (self.readable_records - self.next_record).min(self.batch_size as u64) as usize;
-            let rec_len = self.header.record_len;
-            self.buf.resize(n * rec_len, 0);
+        if self.next_record >= self.readable_records {
+            self.finish();
+            return Ok(None);
+        }
+        let rec_len = self.header.record_len;
+        let capacity =
+            (self.readable_records - self.next_record).min(self.batch_size as u64) as usize;
+        let fields = &self.header.fields;
+        let mut out = Outputs {
+            columns: self
+                .decoders
+                .iter()
+                .map(|(_, _, d)| match d {
+                    Decode::Number { .. } => ColumnData::Number(Vec::with_capacity(capacity)),
+                    Decode::Text { field }
+                    | Decode::Crop { field }
+                    | Decode::Machine { field, .. } => {
+                        let mut t = TextColumn::with_capacity(capacity);
+                        t.data
+                            .reserve(capacity * usize::from(fields[*field].length).min(16));
+                        ColumnData::Text(t)
+                    }
+                })
+                .collect(),
+            time: self.time.map(|_| Vec::with_capacity(capacity)),
+            invalid: 0,
+        };
+        let mut sink = GeomSink::new(self.geometry == Some(GeometryKind::Polygon), capacity);
+        let mut record_index = Vec::with_capacity(capacity);
+        // Records are read a block at a time (about 256 KB) and decoded while the block is in the
+        // CPU cache; the batch fills up over blocks.
+        let block_rows = (BLOCK_BYTES / rec_len).max(16);
+        let mut rows: Vec<usize> = Vec::with_capacity(block_rows);
+        while record_index.len() < self.batch_size && self.next_record < self.readable_records {
+            let want = (self.readable_records - self.next_record)
+                .min(block_rows as u64)
+                .min((self.batch_size - record_index.len()) as u64) as usize;
+            self.buf.resize(want * rec_len, 0);
             let got = read_up_to(&mut self.dbf, &mut self.buf).map_err(|source| Error::Io {
                 path: self.dbf_path.clone(),
                 source,
             })?;
             let n = got / rec_len;
-            if n == 0 {
-                self.readable_records = self.next_record;
-                continue;
+            if n < want {
+                // The file is shorter than its size said a moment ago (it changed under us).
+                self.readable_records = self.next_record + n as u64;
             }
-            let mut rows: Vec<usize> = Vec::with_capacity(n);
-            let mut record_index = Vec::with_capacity(n);
-            let mut sink = GeomSink::new(self.geometry == Some(GeometryKind::Polygon), n);
-            let mut end_of_data = false;
+            rows.clear();
             for r in 0..n {
                 let flag = self.buf[r * rec_len];
                 if flag == 0x1A {
                     // dBase's end-of-file marker where a record should start: the header over-counts.
-                    end_of_data = true;
+                    self.warnings.push(Warning::new(
+                        WarningKind::CountMismatch,
+                        format!(
+                            "{}: end-of-file marker at record {}; the header counts {}",
+                            self.dbf_path.display(),
+                            self.next_record + r as u64,
+                            self.record_count
+                        ),
+                    ));
+                    self.readable_records = self.next_record + r as u64;
                     break;
                 }
                 if flag == b'*' {
@@ -602,132 +648,24 @@ impl Reader {
                 rows.push(r * rec_len);
                 record_index.push(self.next_record + r as u64);
             }
-            self.next_record += n as u64;
-            if end_of_data {
-                self.warnings.push(Warning::new(
-                    WarningKind::CountMismatch,
-                    format!(
-                        "{}: end-of-file marker at record {}; the header counts {}",
-                        self.dbf_path.display(),
-                        record_index.last().map_or(0, |i| i + 1),
-                        self.record_count
-                    ),
-                ));
-                self.readable_records = self.next_record;
-            }
-            if rows.is_empty() {
-                continue;
-            }
-            let batch = self.decode(rows, record_index, sink)?;
-            self.stats.rows += batch.len() as u64;
-            return Ok(Some(batch));
+            self.next_record = (self.next_record + n as u64).min(self.readable_records);
+            self.decode_block(&rows, &mut out);
         }
-    }
-
-    fn decode(
-        &mut self,
-        rows: Vec<usize>,
-        record_index: Vec<u64>,
-        mut sink: GeomSink,
-    ) -> Result<Batch> {
-        let buf = &self.buf;
-        let fields = &self.header.fields;
-        let mut invalid = 0u64;
-        let mut columns = Vec::with_capacity(self.decoders.len());
-        for (name, standard, decode) in &self.decoders {
-            let data = match decode {
-                Decode::Number { field, factor } => {
-                    let f = &fields[*field];
-                    let mut out = Vec::with_capacity(rows.len());
-                    let bad = decode_numbers(buf, &rows, f, *factor, &mut out);
-                    self.invalid_by_field[*field] += bad;
-                    invalid += bad;
-                    ColumnData::Number(out)
-                }
-                Decode::Text { field } => {
-                    let f = &fields[*field];
-                    let mut out = TextColumn::with_capacity(rows.len());
-                    for &r in &rows {
-                        let cell = &buf[r + f.offset..r + f.offset + usize::from(f.length)];
-                        push_text(&mut out, cell, f, self.codepage);
-                    }
-                    ColumnData::Text(out)
-                }
-                Decode::Crop { field } => {
-                    let f = &fields[*field];
-                    let mut out = TextColumn::with_capacity(rows.len());
-                    for &r in &rows {
-                        let cell = &buf[r + f.offset..r + f.offset + usize::from(f.length)];
-                        let name = match text::parse_number(cell) {
-                            Num::Value(v) => {
-                                let hit = JD_CROP_CODES
-                                    .iter()
-                                    .find(|(c, _)| f64::from(*c) == v)
-                                    .map(|(_, n)| *n);
-                                if hit.is_none() {
-                                    self.invalid_by_field[*field] += 1;
-                                    invalid += 1;
-                                }
-                                hit
-                            }
-                            Num::Missing => None,
-                            Num::Invalid => {
-                                self.invalid_by_field[*field] += 1;
-                                invalid += 1;
-                                None
-                            }
-                        };
-                        out.push(name);
-                    }
-                    ColumnData::Text(out)
-                }
-                Decode::Machine { field, machines } => {
-                    let f = &fields[*field];
-                    let mut out = TextColumn::with_capacity(rows.len());
-                    for &r in &rows {
-                        let cell = &buf[r + f.offset..r + f.offset + usize::from(f.length)];
-                        let name = match text::parse_number(cell) {
-                            Num::Value(v) => machines
-                                .iter()
-                                .find(|(k, _)| f64::from(*k) == v)
-                                .map(|(_, n)| n.as_str()),
-                            _ => None,
-                        };
-                        out.push(name);
-                    }
-                    ColumnData::Text(out)
-                }
-            };
-            columns.push(Column {
+        if record_index.is_empty() {
+            self.finish();
+            return Ok(None);
+        }
+        self.stats.invalid_values += out.invalid;
+        let columns = self
+            .decoders
+            .iter()
+            .zip(out.columns)
+            .map(|((name, standard, _), data)| Column {
                 name: name.clone(),
                 standard: *standard,
                 data,
-            });
-        }
-        let time = self.time.map(|plan| {
-            let mut out = Vec::with_capacity(rows.len());
-            let f = &fields[plan.field];
-            let date_field = plan.date.map(|d| &fields[d]);
-            for &r in &rows {
-                let v = time_value(
-                    &buf[r..r + self.header.record_len],
-                    f,
-                    date_field,
-                    plan.kind,
-                );
-                if v.is_none()
-                    && !text::trim(&buf[r + f.offset..r + f.offset + usize::from(f.length)])
-                        .is_empty()
-                {
-                    self.invalid_by_field[plan.field] += 1;
-                    invalid += 1;
-                }
-                out.push(v);
-            }
-            out
-        });
-        self.stats.invalid_values += invalid;
-
+            })
+            .collect();
         let before = sink.x.iter().filter(|v| v.is_finite()).count();
         self.reproject.apply(&mut sink.x, &mut sink.y)?;
         if let Some(p) = &mut sink.polygons {
@@ -740,14 +678,89 @@ impl Reader {
             .filter(|(x, y)| x.is_finite() && y.is_finite())
             .count();
         self.stats.reprojection_failures += (before - after.min(before)) as u64;
-        Ok(Batch {
+        self.stats.rows += record_index.len() as u64;
+        Ok(Some(Batch {
             record_index,
             lon: sink.x,
             lat: sink.y,
             polygons: sink.polygons,
-            time,
+            time: out.time,
             columns,
-        })
+        }))
+    }
+
+    /// Decodes the rows (byte offsets into `self.buf`) of one block, column by column.
+    fn decode_block(&mut self, rows: &[usize], out: &mut Outputs) {
+        let buf = &self.buf;
+        let fields = &self.header.fields;
+        let rec_len = self.header.record_len;
+        for ((_, _, decode), column) in self.decoders.iter().zip(out.columns.iter_mut()) {
+            match (decode, column) {
+                (Decode::Number { field, factor }, ColumnData::Number(column)) => {
+                    let bad = decode_numbers(buf, rows, &fields[*field], *factor, column);
+                    self.invalid_by_field[*field] += bad;
+                    out.invalid += bad;
+                }
+                (Decode::Text { field }, ColumnData::Text(column)) => {
+                    let f = &fields[*field];
+                    for &r in rows {
+                        push_text(column, cell(&buf[r..r + rec_len], f), f, self.codepage);
+                    }
+                }
+                (Decode::Crop { field }, ColumnData::Text(column)) => {
+                    let f = &fields[*field];
+                    for &r in rows {
+                        let name = match text::parse_number(cell(&buf[r..r + rec_len], f)) {
+                            Num::Value(v) => {
+                                let hit = JD_CROP_CODES
+                                    .iter()
+                                    .find(|(c, _)| f64::from(*c) == v)
+                                    .map(|(_, n)| *n);
+                                if hit.is_none() {
+                                    self.invalid_by_field[*field] += 1;
+                                    out.invalid += 1;
+                                }
+                                hit
+                            }
+                            Num::Missing => None,
+                            Num::Invalid => {
+                                self.invalid_by_field[*field] += 1;
+                                out.invalid += 1;
+                                None
+                            }
+                        };
+                        column.push(name);
+                    }
+                }
+                (Decode::Machine { field, machines }, ColumnData::Text(column)) => {
+                    let f = &fields[*field];
+                    for &r in rows {
+                        let name = match text::parse_number(cell(&buf[r..r + rec_len], f)) {
+                            Num::Value(v) => machines
+                                .iter()
+                                .find(|(k, _)| f64::from(*k) == v)
+                                .map(|(_, n)| n.as_str()),
+                            _ => None,
+                        };
+                        column.push(name);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let (Some(plan), Some(times)) = (self.time, out.time.as_mut()) {
+            let f = &fields[plan.field];
+            let date_field = plan.date.map(|d| &fields[d]);
+            for &r in rows {
+                let record = &buf[r..r + rec_len];
+                let v = time_value(record, f, date_field, plan.kind);
+                if v.is_none() && !text::trim(cell(record, f)).is_empty() {
+                    self.invalid_by_field[plan.field] += 1;
+                    out.invalid += 1;
+                }
+                times.push(v);
+            }
+        }
     }
 
     fn finish(&mut self) {

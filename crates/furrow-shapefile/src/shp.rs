@@ -261,14 +261,22 @@ impl ShpReader {
     }
 
     fn read(&mut self, n: usize) -> Result<bool> {
-        self.buf.clear();
-        let got = (&mut self.reader)
-            .take(n as u64)
-            .read_to_end(&mut self.buf)
-            .map_err(|source| Error::Io {
-                path: self.path.clone(),
-                source,
-            })?;
+        // The caller has checked n against the file's length, so this never allocates more than the file.
+        self.buf.resize(n, 0);
+        let mut got = 0;
+        while got < n {
+            match self.reader.read(&mut self.buf[got..]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(Error::Io {
+                        path: self.path.clone(),
+                        source,
+                    });
+                }
+            }
+        }
         self.pos += got as u64;
         Ok(got == n)
     }

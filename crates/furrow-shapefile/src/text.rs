@@ -36,34 +36,71 @@ pub(crate) fn parse_number(cell: &[u8]) -> Num {
         b'+' => (false, &cell[1..]),
         _ => (false, cell),
     };
+    let n = digits.len();
+    let mut i = 0;
     let mut mantissa: u64 = 0;
-    let mut scale = 0usize;
-    let mut seen_dot = false;
-    let mut count = 0usize;
-    let mut ok = !digits.is_empty();
-    for &b in digits {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
-                count += 1;
-                if seen_dot {
-                    scale += 1;
-                }
-            }
-            b'.' if !seen_dot => seen_dot = true,
-            _ => {
-                ok = false;
+    while i < n && digits[i].is_ascii_digit() {
+        mantissa = mantissa
+            .wrapping_mul(10)
+            .wrapping_add(u64::from(digits[i] - b'0'));
+        i += 1;
+    }
+    let int_digits = i;
+    let mut scale = 0;
+    if i < n && digits[i] == b'.' {
+        i += 1;
+        let start = i;
+        // Eight digits at a time (John Deere writes 8 decimals).
+        while i + 8 <= n {
+            let mut chunk = [0u8; 8];
+            chunk.copy_from_slice(&digits[i..i + 8]);
+            let chunk = u64::from_le_bytes(chunk);
+            if !all_digits(chunk) {
                 break;
             }
+            mantissa = mantissa
+                .wrapping_mul(100_000_000)
+                .wrapping_add(u64::from(parse8(chunk)));
+            i += 8;
         }
+        while i < n && digits[i].is_ascii_digit() {
+            mantissa = mantissa
+                .wrapping_mul(10)
+                .wrapping_add(u64::from(digits[i] - b'0'));
+            i += 1;
+        }
+        scale = i - start;
     }
-    if ok && count > 0 && count <= 15 && scale < POW10.len() {
+    let count = int_digits + scale;
+    if i == n && count > 0 && count <= 15 && scale < POW10.len() {
         // count ≤ 15 keeps the mantissa below 2^53, so the conversion is exact.
         #[allow(clippy::cast_precision_loss)]
         let v = mantissa as f64 / POW10[scale];
         return Num::Value(if negative { -v } else { v });
     }
     slow_number(cell)
+}
+
+/// True when all eight bytes are ASCII digits.
+#[inline]
+fn all_digits(chunk: u64) -> bool {
+    (chunk & 0xF0F0_F0F0_F0F0_F0F0)
+        | (((chunk.wrapping_add(0x0606_0606_0606_0606)) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
+        == 0x3333_3333_3333_3333
+}
+
+/// Eight ASCII digits (first in the lowest byte) to their value (the SWAR method of simdjson).
+#[inline]
+fn parse8(chunk: u64) -> u32 {
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    let v = chunk.wrapping_sub(0x3030_3030_3030_3030);
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    let v =
+        ((v & MASK).wrapping_mul(MUL1)).wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2)) >> 32;
+    // At most 99,999,999: fits.
+    u32::try_from(v).unwrap_or(u32::MAX)
 }
 
 #[cold]
@@ -96,6 +133,15 @@ fn slow_number(cell: &[u8]) -> Num {
 pub(crate) fn trim(cell: &[u8]) -> &[u8] {
     let mut start = 0;
     let mut end = cell.len();
+    // Numbers are right-aligned in wide cells: skip the padding eight bytes at a time.
+    while start + 8 <= end {
+        let mut chunk = [0u8; 8];
+        chunk.copy_from_slice(&cell[start..start + 8]);
+        if u64::from_le_bytes(chunk) != 0x2020_2020_2020_2020 {
+            break;
+        }
+        start += 8;
+    }
     while start < end && (cell[start] == b' ' || cell[start] == 0) {
         start += 1;
     }
