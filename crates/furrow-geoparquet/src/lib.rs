@@ -43,9 +43,9 @@ pub use crate::crs::{CRS84_PROJJSON, crs84};
 pub use crate::error::{Error, Result};
 pub use crate::geojson::{GeoJsonWriter, read_geojson, write_geojson};
 pub use crate::parquet_io::{
-    BBOX_COLUMN, GEOMETRY_COLUMN, GeoParquetFile, GeoParquetOptions, GeoParquetWriter,
-    GeometryEncoding, WriteStats, point_type, polygon_type, read_geoparquet, wkb_point,
-    write_geoparquet,
+    BBOX_COLUMN, GEOMETRY_COLUMN, GeoParquetBatches, GeoParquetFile, GeoParquetOptions,
+    GeoParquetWriter, GeometryEncoding, WriteStats, point_type, polygon_type, read_geoparquet,
+    wkb_point, write_geoparquet,
 };
 pub use crate::swath::{swath_polygons, swath_rectangle, swath_schema};
 

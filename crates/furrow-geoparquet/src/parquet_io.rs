@@ -636,3 +636,64 @@ pub fn wkb_point(bytes: &[u8]) -> Option<(f64, f64)> {
     };
     Some((f(dword(bytes.get(5..13)?)?), f(dword(bytes.get(13..21)?)?)))
 }
+
+/// Reads a GeoParquet file a batch at a time (memory bounded by one batch, whatever the file's size).
+pub struct GeoParquetBatches {
+    schema: SchemaRef,
+    rows: usize,
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+}
+
+impl std::fmt::Debug for GeoParquetBatches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeoParquetBatches")
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GeoParquetBatches {
+    /// Opens `path`; batches of `batch_rows` rows.
+    pub fn open(path: impl AsRef<Path>, batch_rows: usize) -> Result<Self> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+        let has_geo = builder
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .is_some_and(|kv| kv.iter().any(|k| k.key == "geo"));
+        if !has_geo {
+            return Err(Error::Metadata("no `geo` key".into()));
+        }
+        let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+        let schema = builder.schema().clone();
+        let reader = builder.with_batch_size(batch_rows.max(1)).build()?;
+        Ok(Self {
+            schema,
+            rows,
+            reader,
+        })
+    }
+
+    /// The Arrow schema of the file.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Rows in the file.
+    pub fn num_rows(&self) -> usize {
+        self.rows
+    }
+}
+
+impl Iterator for GeoParquetBatches {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.reader.next().map(|r| r.map_err(Error::from))
+    }
+}

@@ -1270,6 +1270,24 @@ impl TimeLog {
         self.bin.as_ref().map(|f| f.name())
     }
 
+    /// Why the log cannot be read, when it cannot: its header is missing or unusable, or its binary is
+    /// missing.
+    pub fn problem(&self) -> Option<String> {
+        if self.header.is_none() {
+            return Some(format!(
+                "{}.XML: {}",
+                self.name,
+                self.header_error
+                    .as_deref()
+                    .unwrap_or("the header is missing")
+            ));
+        }
+        if self.bin.is_none() {
+            return Some(format!("{}.BIN is missing", self.name));
+        }
+        None
+    }
+
     fn parts(&self) -> Result<(&TimeLogHeader, &FileRef)> {
         let header = self.header.as_ref().ok_or_else(|| Error::TimeLogHeader {
             file: format!("{}.XML", self.name),

@@ -126,6 +126,16 @@ impl NumberRule {
         }
     }
 
+    /// The rule on METRIC values when its threshold is in units `factor` times the METRIC unit.
+    fn scaled(self, factor: f64) -> NumberRule {
+        NumberRule {
+            operator: self.operator,
+            value: self
+                .value
+                .map(|v| if factor > 0.0 { v / factor } else { v }),
+        }
+    }
+
     /// Clears `keep[i]` for each value that is present (not NaN) and fails the rule; one loop per
     /// operator, so the comparison is the loop's only work.
     pub(crate) fn mask(self, values: &[f64], keep: &mut [bool]) {
@@ -190,7 +200,9 @@ impl CleanupRules {
         self
     }
 
-    pub(crate) fn compile(&self) -> Result<CompiledRules> {
+    /// The rules ready to test METRIC values: numeric thresholds are read in the file's output `units` (what
+    /// a user of IMPERIAL writes in lb/ac is compared in t/ha).
+    pub(crate) fn compile(&self, units: &crate::Units) -> Result<CompiledRules> {
         let mut c = CompiledRules::default();
         for (name, rules) in &self.rules {
             for r in rules {
@@ -208,9 +220,13 @@ impl CleanupRules {
                 match name.as_str() {
                     "recordingStatus" => c.recording.push(r.clone()),
                     "crop" => c.crop.push(r.clone()),
-                    "products" => c.products.push(NumberRule::of(r)),
+                    "products" => c
+                        .products
+                        .push(NumberRule::of(r).scaled(units.factor(Property::AppliedRate))),
                     other => match Property::from_name(other) {
-                        Some(p) => c.numbers.push((p, NumberRule::of(r))),
+                        Some(p) => c
+                            .numbers
+                            .push((p, NumberRule::of(r).scaled(units.factor(p)))),
                         None => return Err(bad("not a numeric standard property")),
                     },
                 }

@@ -1512,7 +1512,7 @@ impl<'a> StandardStream<'a> {
         let rules = opts
             .cleanup
             .as_ref()
-            .map(CleanupRules::compile)
+            .map(|r| r.compile(&plan.units))
             .transpose()?;
         let mut summary = SummaryBuilder::new(
             plan.operation_type,

@@ -77,12 +77,17 @@ fn default_cleanup_rules_are_leafs() {
     );
     assert_eq!(serde_json::to_value(CleanupRules::default()).unwrap(), leaf);
     let bad = serde_json::json!({"wetMass": [{"operator": "GT", "value": "x"}]});
-    assert!(CleanupRules::from_json(&bad).unwrap().compile().is_err());
+    assert!(
+        CleanupRules::from_json(&bad)
+            .unwrap()
+            .compile(&crate::Units::default())
+            .is_err()
+    );
     let unknown = serde_json::json!({"nonsense": [{"operator": "GT", "value": 1}]});
     assert!(
         CleanupRules::from_json(&unknown)
             .unwrap()
-            .compile()
+            .compile(&crate::Units::default())
             .is_err()
     );
     let r = Rule {

@@ -180,7 +180,8 @@ impl Detection {
     /// Why nothing could be converted, for a file's message when there are no datasets.
     pub fn nothing_found(&self) -> String {
         let mut m = if self.entries == 0 {
-            "no machine data found: the original is empty or not an archive furrow can read".to_owned()
+            "no machine data found: the original is empty or not an archive furrow can read"
+                .to_owned()
         } else {
             format!(
                 "no machine data found among {} entries (no TASKDATA.XML, shapefile set or known display format){}",
@@ -523,9 +524,7 @@ fn extract_entry<R: Read + Seek>(
     to: &Path,
     cap: u64,
 ) -> Result<u64, String> {
-    let entry = archive
-        .by_name(name)
-        .map_err(|e| format!("{name}: {e}"))?;
+    let entry = archive.by_name(name).map_err(|e| format!("{name}: {e}"))?;
     if entry.size() > cap {
         return Err(format!(
             "{name}: {} bytes uncompressed, more than the limit of {cap}",
