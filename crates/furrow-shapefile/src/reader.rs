@@ -11,7 +11,7 @@ use crate::error::{Error, Result, Warning, WarningKind};
 use crate::profile::{self, DeereMetadata, JD_CROP_CODES, Profile, Role, Target, TimeKind};
 use crate::set::ShapefileSet;
 use crate::shp::{self, GeomCounts, GeomSink, GeometryKind, Polygons, ShpReader};
-use crate::text::{self, Clock, Num};
+use crate::text::{self, Clock, DayCache, Num};
 
 /// Rows per batch unless [`ReadOptions::batch_size`] says otherwise (64 Ki).
 pub const DEFAULT_BATCH_SIZE: usize = 65_536;
@@ -293,11 +293,15 @@ impl Reader {
         // .shp header and CRS.
         let (shp_header, shp_size) = shp::read_header(&set.shp)?;
         let geometry = shp_header.geometry_kind(&set.shp)?;
-        let crs = match &set.prj {
-            Some(prj) => {
-                let bytes = read_small(prj, 1 << 20)?;
-                Crs::from_wkt(prj, &String::from_utf8_lossy(&bytes), &mut warnings)?
-            }
+        // An empty .prj says as little as none.
+        let prj_text = match &set.prj {
+            Some(prj) => Some(String::from_utf8_lossy(&read_small(prj, 1 << 20)?).to_string())
+                .filter(|t| !t.trim().trim_start_matches('\u{feff}').is_empty())
+                .map(|t| (prj, t)),
+            None => None,
+        };
+        let crs = match prj_text {
+            Some((prj, text)) => Crs::from_wkt(prj, &text, &mut warnings)?,
             None => {
                 let [min_x, min_y, max_x, max_y] = shp_header.bbox;
                 let finite = [min_x, min_y, max_x, max_y].iter().all(|v| v.is_finite());
@@ -751,9 +755,10 @@ impl Reader {
         if let (Some(plan), Some(times)) = (self.time, out.time.as_mut()) {
             let f = &fields[plan.field];
             let date_field = plan.date.map(|d| &fields[d]);
+            let mut cache = DayCache::default();
             for &r in rows {
                 let record = &buf[r..r + rec_len];
-                let v = time_value(record, f, date_field, plan.kind);
+                let v = time_value(record, f, date_field, plan.kind, &mut cache);
                 if v.is_none() && !text::trim(cell(record, f)).is_empty() {
                     self.invalid_by_field[plan.field] += 1;
                     out.invalid += 1;
@@ -989,11 +994,17 @@ fn cell<'a>(record: &'a [u8], f: &DbfField) -> &'a [u8] {
 }
 
 /// Parses a record's time as the plan's kind asks; None when blank or of another kind.
-fn time_value(record: &[u8], f: &DbfField, date: Option<&DbfField>, kind: TimeKind) -> Option<i64> {
+fn time_value(
+    record: &[u8],
+    f: &DbfField,
+    date: Option<&DbfField>,
+    kind: TimeKind,
+    cache: &mut DayCache,
+) -> Option<i64> {
     let (ms, clock) = if f.kind == 'D' {
         (text::parse_dbf_date(cell(record, f))?, Clock::Date)
     } else {
-        text::parse_time(cell(record, f))?
+        text::parse_time_with(cell(record, f), cache)?
     };
     match (kind, clock) {
         (TimeKind::Utc, Clock::Utc)

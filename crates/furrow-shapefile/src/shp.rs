@@ -2,7 +2,7 @@
 //! coordinate buffers (points, and polygon rings with their centroid).
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -291,6 +291,20 @@ impl ShpReader {
             counts.missing += 1;
             sink.push_null();
             return Ok(());
+        }
+        // Fast path: the whole record is in the read buffer; decode it in place.
+        if let Ok(avail) = self.reader.fill_buf() {
+            if avail.len() >= 8 {
+                let words = i32::from_be_bytes([avail[4], avail[5], avail[6], avail[7]]);
+                let len = u64::from(words.max(0).unsigned_abs()) * 2;
+                if words >= 2 && self.pos + 8 + len <= self.end && avail.len() as u64 >= 8 + len {
+                    let total = 8 + len as usize;
+                    decode(&avail[8..total], sink, counts, &mut self.ring_scratch);
+                    self.reader.consume(total);
+                    self.pos += total as u64;
+                    return Ok(());
+                }
+            }
         }
         if !self.read(8)? {
             self.done = true;

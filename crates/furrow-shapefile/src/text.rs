@@ -22,7 +22,7 @@ pub(crate) enum Num {
 /// Decimal text with at most 15 significant digits and no exponent (what machine-data exports
 /// write) takes a fast path that is exactly rounded (mantissa < 2^53 divided by an exact power of
 /// ten); anything else goes through the standard library's parser.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_number(cell: &[u8]) -> Num {
     let cell = trim(cell);
     let Some(&first) = cell.first() else {
@@ -74,8 +74,9 @@ pub(crate) fn parse_number(cell: &[u8]) -> Num {
     let count = int_digits + scale;
     if i == n && count > 0 && count <= 15 && scale < POW10.len() {
         // count ≤ 15 keeps the mantissa below 2^53, so the conversion is exact.
-        #[allow(clippy::cast_precision_loss)]
-        let v = mantissa as f64 / POW10[scale];
+        // Below 2^53, so the signed conversion (one instruction) is exact.
+        #[allow(clippy::cast_precision_loss, clippy::cast_possible_wrap)]
+        let v = mantissa as i64 as f64 / POW10[scale];
         return Num::Value(if negative { -v } else { v });
     }
     slow_number(cell)
@@ -137,7 +138,10 @@ pub(crate) fn trim(cell: &[u8]) -> &[u8] {
     while start + 8 <= end {
         let mut chunk = [0u8; 8];
         chunk.copy_from_slice(&cell[start..start + 8]);
-        if u64::from_le_bytes(chunk) != 0x2020_2020_2020_2020 {
+        // Zero bytes where there are spaces; the lowest set bit is the first other byte.
+        let x = u64::from_le_bytes(chunk) ^ 0x2020_2020_2020_2020;
+        if x != 0 {
+            start += (x.trailing_zeros() / 8) as usize;
             break;
         }
         start += 8;
@@ -234,18 +238,47 @@ fn digits(s: &[u8]) -> Option<u32> {
 ///
 /// Returns milliseconds (since the epoch, or since midnight for [`Clock::TimeOfDay`]) and the clock.
 pub(crate) fn parse_time(cell: &[u8]) -> Option<(i64, Clock)> {
+    parse_time_with(cell, &mut DayCache::default())
+}
+
+/// The last date text parsed and its day number: consecutive records share their date.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct DayCache {
+    key: [u8; 10],
+    len: usize,
+    days: i64,
+}
+
+impl DayCache {
+    #[inline]
+    fn days(&mut self, text: &[u8], parse: impl FnOnce() -> Option<i64>) -> Option<i64> {
+        if self.len > 0 && self.len == text.len() && self.key[..self.len] == *text {
+            return Some(self.days);
+        }
+        let days = parse()?;
+        if text.len() <= self.key.len() {
+            self.key[..text.len()].copy_from_slice(text);
+            self.len = text.len();
+            self.days = days;
+        }
+        Some(days)
+    }
+}
+
+/// [`parse_time`] with a cache of the last date.
+pub(crate) fn parse_time_with(cell: &[u8], cache: &mut DayCache) -> Option<(i64, Clock)> {
     let s = trim(cell);
     if s.is_empty() {
         return None;
     }
     if s.len() >= 10 && s[4] == b'-' && s[7] == b'-' {
-        return parse_iso(s);
+        return parse_iso(s, cache);
     }
     if s.len() == 8 && s.iter().all(u8::is_ascii_digit) {
         return parse_dbf_date(s).map(|ms| (ms, Clock::Date));
     }
     if s.contains(&b'/') {
-        return parse_us(s);
+        return parse_us(s, cache);
     }
     if s.contains(&b':') {
         let (ms, rest) = parse_clock(s)?;
@@ -257,11 +290,13 @@ pub(crate) fn parse_time(cell: &[u8]) -> Option<(i64, Clock)> {
     None
 }
 
-fn parse_iso(s: &[u8]) -> Option<(i64, Clock)> {
-    let year = digits(&s[0..4])?;
-    let month = digits(&s[5..7])?;
-    let day = digits(&s[8..10])?;
-    let days = days_from_civil(i64::from(year), month, day)?;
+fn parse_iso(s: &[u8], cache: &mut DayCache) -> Option<(i64, Clock)> {
+    let days = cache.days(&s[0..10], || {
+        let year = digits(&s[0..4])?;
+        let month = digits(&s[5..7])?;
+        let day = digits(&s[8..10])?;
+        days_from_civil(i64::from(year), month, day)
+    })?;
     let rest = &s[10..];
     if rest.is_empty() {
         return Some((days * MS_PER_DAY, Clock::Date));
@@ -298,18 +333,20 @@ fn parse_iso(s: &[u8]) -> Option<(i64, Clock)> {
 }
 
 /// `M/D/YYYY[ h:mm[:ss[.fff]][ AM|PM]]`.
-fn parse_us(s: &[u8]) -> Option<(i64, Clock)> {
+fn parse_us(s: &[u8], cache: &mut DayCache) -> Option<(i64, Clock)> {
     let mut parts = s.splitn(2, |&b| b == b' ');
     let date = parts.next()?;
-    let mut d = date.split(|&b| b == b'/');
-    let month = digits(d.next()?)?;
-    let day = digits(d.next()?)?;
-    let year_s = d.next()?;
-    if d.next().is_some() || year_s.len() != 4 {
-        return None;
-    }
-    let year = digits(year_s)?;
-    let days = days_from_civil(i64::from(year), month, day)?;
+    let days = cache.days(date, || {
+        let mut d = date.split(|&b| b == b'/');
+        let month = digits(d.next()?)?;
+        let day = digits(d.next()?)?;
+        let year_s = d.next()?;
+        if d.next().is_some() || year_s.len() != 4 {
+            return None;
+        }
+        let year = digits(year_s)?;
+        days_from_civil(i64::from(year), month, day)
+    })?;
     match parts.next().map(trim) {
         None | Some([]) => Some((days * MS_PER_DAY, Clock::Date)),
         Some(clock) => {

@@ -235,6 +235,19 @@ fn no_prj_with_lon_lat_coordinates_assumes_wgs84_and_warns() {
 }
 
 #[test]
+fn an_empty_prj_counts_as_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut set = TestSet::new(1, yield_fields());
+    set.prj = Some(" \r\n".into());
+    set.record(&["1", "1"], Shape::Point(446_000.0, 4_612_000.0));
+    let err = ShapefileSet::from_shp(&set.write(dir.path(), "empty prj"))
+        .unwrap()
+        .open()
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownCrs { .. }), "{err:?}");
+}
+
+#[test]
 fn geographic_nad27_is_shifted_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let mut set = TestSet::new(1, yield_fields());
