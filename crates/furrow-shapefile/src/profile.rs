@@ -251,7 +251,7 @@ pub const UNITS: &[UnitDef] = &[
     },
     UnitDef {
         code: "t",
-        aliases: &["mg", "tonne"],
+        aliases: &["tonne"],
         quantity: Quantity::Mass,
         to_base: 1000.0,
     },
@@ -1212,7 +1212,7 @@ pub(crate) fn resolve(
     // Ag Leader: an export is in one unit system; uncut names show which.
     let imperial = vendor == AgLeaderSms
         && fields.iter().any(|f| {
-            ["Distance_f", "Speed_mph_"]
+            ["Distance_f", "Speed_mph_", "Y_Offset_f"]
                 .iter()
                 .any(|n| names_match(&f.name, n))
         });

@@ -232,6 +232,11 @@ fn conversion_factors() {
     assert!(close(factor("km/h", "speed"), 1.0 / 3.6));
     assert!(close(factor("t/ha", "dryMassPerArea"), 1.0));
     assert!(close(factor("prcnt", "harvestMoisture"), 1.0));
+    assert!(unit("mg").is_none(), "milligram is not megagram");
+    assert!(
+        unit("thousandSeeds1ac-1").is_none(),
+        "an unknown unit is not guessed"
+    );
 }
 
 #[test]
