@@ -8,6 +8,7 @@ use crate::error::{Error, Result, Warning, WarningKind};
 
 /// The coordinate reference system of a shapefile set, as parsed from its `.prj`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Crs {
     /// The CRS name from the WKT (`PROJCS`/`GEOGCS` name), or `WGS 84 (assumed)`.
     pub name: String,

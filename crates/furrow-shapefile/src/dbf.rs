@@ -10,6 +10,7 @@ use crate::error::{Error, Result, Warning, WarningKind};
 
 /// One column of a `.dbf`, as its header describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DbfField {
     /// The name as stored (at most 11 bytes; usually cut to 10), decoded and without padding.
     pub name: String,

@@ -128,6 +128,7 @@ pub enum WarningKind {
 
 /// A fault that did not stop reading.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Warning {
     /// Kind of fault.
     pub kind: WarningKind,

@@ -78,6 +78,7 @@ pub enum Quantity {
 /// One source unit: its canonical code, the spellings vendors use, and its factor to the base unit
 /// of its quantity.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct UnitDef {
     /// Canonical code, e.g. `bu/ac`.
     pub code: &'static str,
@@ -310,6 +311,7 @@ pub fn unit(code: &str) -> Option<&'static UnitDef> {
 /// A standard property: its METRIC unit (docs/MACHINE-DATA.md) per quantity, with the factor from
 /// the quantity's base unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct PropertyDef {
     /// Leaf's camelCase name.
     pub name: &'static str,
@@ -453,6 +455,7 @@ pub enum SourceUnit {
 
 /// One reviewed row: a vendor's column and what it becomes.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct ProfileRow {
     /// The profile the row belongs to.
     pub vendor: Vendor,
@@ -999,6 +1002,7 @@ pub enum Role {
 
 /// A numeric column mapped to a standard property.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Mapping {
     /// The standard property (Leaf camelCase).
     pub property: &'static str,
@@ -1014,6 +1018,7 @@ pub struct Mapping {
 
 /// A DBF column and what it becomes.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ColumnPlan {
     /// The column as the DBF header describes it.
     pub field: DbfField,
@@ -1027,6 +1032,7 @@ pub struct ColumnPlan {
 
 /// How a set's columns were resolved: vendor, operation type, the plan of every column, and why.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Profile {
     /// The vendor profile used.
     pub vendor: Vendor,

@@ -104,6 +104,7 @@ pub enum ColumnData {
 /// One output column of a batch: a mapped property (named by it, in its METRIC unit) or an extra
 /// (named as in the DBF, values as they are).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Column {
     /// The property name, or the original DBF name for extras.
     pub name: Arc<str>,
@@ -115,6 +116,7 @@ pub struct Column {
 
 /// A batch of rows in columns. All vectors have one entry per row.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Batch {
     /// Index of each row's record in the files (0-based; deleted records are skipped, so it can jump).
     pub record_index: Vec<u64>,
@@ -169,6 +171,7 @@ impl Batch {
 
 /// Counts of what reading met so far (complete once the reader is exhausted).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReadStats {
     /// Rows yielded.
     pub rows: u64,

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 /// One shapefile set: a `.shp` and the sidecars beside it with the same stem (any case).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub struct ShapefileSet {
     /// The `.shp` file.
     pub shp: PathBuf,

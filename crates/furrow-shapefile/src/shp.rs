@@ -122,6 +122,7 @@ pub(crate) fn read_header(path: &Path) -> Result<(ShpHeader, u64)> {
 /// rings that follow are its holes (when a record has no clockwise ring, each ring is a polygon).
 /// Rings are closed (first coordinate = last) as the file stores them.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Polygons {
     /// For row `i`, its polygons are `geom_offsets[i]..geom_offsets[i + 1]` (length rows + 1).
     pub geom_offsets: Vec<i32>,
