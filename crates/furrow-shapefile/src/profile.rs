@@ -1205,7 +1205,6 @@ pub(crate) fn resolve(
             "Yld_Mass_D",
             "Swth_Wdth_",
             "Distance_f",
-            "Speed_mph_",
             "Track_deg_",
             "Rt_Apd_Ct_",
             "Rt_Apd_Liq",

@@ -781,3 +781,116 @@ fn time_of_day_and_date_columns_combine_to_local_time() {
     assert_eq!(t[1], None);
     assert_eq!(reader.stats().invalid_values, 1);
 }
+
+#[test]
+fn john_deere_sidecar_units_pick_the_property() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut set = TestSet::new(
+        1,
+        vec![
+            field("VRYIELDVOL", b'N', 18, 8),
+            field("WetMass", b'N', 18, 8),
+            field("SWATHWIDTH", b'N', 18, 8),
+            field("AppliedRat", b'N', 18, 8),
+            field("Elevation", b'N', 18, 8),
+        ],
+    );
+    set.record(
+        &["10.5", "2000", "9.144", "30000", "300"],
+        Shape::Point(-93.0, 41.0),
+    );
+    set.write(dir.path(), "metric");
+    std::fs::write(
+        dir.path().join("metric-Deere-Metadata.json"),
+        r#"{"Operation":"Harvest","DataAttributes":[
+            {"Name":"VRYIELDVOL","Unit":"t1ha-1"},{"Name":"WetMass","Unit":"lb"},
+            {"Name":"SWATHWIDTH","Unit":"m"},{"Name":"AppliedRate","Unit":"seeds1ha-1"},
+            {"Name":"Elevation","Unit":"furlong"}]}"#,
+    )
+    .unwrap();
+    let Read { reader, batches } = read_all(&dir.path().join("metric.shp"));
+    let p = reader.profile();
+    assert_eq!(p.operation_type, OperationType::Harvested);
+    assert_eq!(
+        p.mapping("dryMassPerArea").unwrap().source_unit,
+        "t/ha",
+        "a mass per area is not a volume yield"
+    );
+    assert!(p.mapping("dryVolumePerArea").is_none());
+    assert!((p.mapping("wetMass").unwrap().factor - 0.000_453_592_37).abs() < 1e-18);
+    assert_eq!(p.mapping("equipmentWidth").unwrap().factor, 1.0);
+    assert_eq!(
+        p.mapping("seedRate").unwrap().factor,
+        1.0,
+        "cut name AppliedRat matches the sidecar's AppliedRate"
+    );
+    assert!(p.mapping("elevation").is_none());
+    assert!(
+        reader
+            .warnings()
+            .iter()
+            .any(|w| w.kind == WarningKind::UnitUnknown && w.message.contains("furlong"))
+    );
+    let b = &batches[0];
+    assert_eq!(b.numbers("dryMassPerArea").unwrap(), &[10.5]);
+    assert_eq!(b.numbers("Elevation").unwrap(), &[300.0]);
+}
+
+#[test]
+fn generic_columns_and_dbase_binary_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut set = TestSet::new(
+        1,
+        vec![
+            field("SPEED_MPH", b'N', 8, 2),
+            field("Elev_m", b'F', 10, 2),
+            field("Count", b'I', 4, 0),
+            field("Ratio", b'O', 8, 0),
+            field("Flag", b'L', 1, 0),
+            field("Note", b'C', 10, 0),
+            field("Memo", b'M', 10, 0),
+            field("Timestamp", b'C', 25, 0),
+        ],
+    );
+    set.raw_record(
+        false,
+        vec![
+            b"10".to_vec(),
+            b"250.5".to_vec(),
+            (-7i32).to_le_bytes().to_vec(),
+            0.25f64.to_le_bytes().to_vec(),
+            b"T".to_vec(),
+            b"north".to_vec(),
+            b"0000000001".to_vec(),
+            b"2024-05-01T10:00:00+02:00".to_vec(),
+        ],
+        Shape::Point(-93.0, 41.0),
+    );
+    let Read { reader, batches } = read_all(&set.write(dir.path(), "generic"));
+    let p = reader.profile();
+    assert_eq!(p.vendor, Vendor::Generic);
+    assert_eq!(p.operation_type, OperationType::Other);
+    assert!(
+        reader
+            .warnings()
+            .iter()
+            .any(|w| w.kind == WarningKind::OperationType)
+    );
+    let b = &batches[0];
+    assert!((b.numbers("speed").unwrap()[0] - 4.4704).abs() < 1e-12);
+    assert_eq!(b.numbers("elevation").unwrap(), &[250.5]);
+    assert_eq!(b.numbers("Count").unwrap(), &[-7.0]);
+    assert_eq!(b.numbers("Ratio").unwrap(), &[0.25]);
+    assert_eq!(b.numbers("Flag").unwrap(), &[1.0]);
+    assert_eq!(b.text("Note").unwrap().get(0), Some("north"));
+    assert!(
+        b.column("Memo").is_none(),
+        "memo cells point into a .dbt this crate does not read"
+    );
+    let memo = p.columns.iter().find(|c| c.field.name == "Memo").unwrap();
+    assert!(matches!(memo.role, Role::Skipped { .. }));
+    assert_eq!(p.time, Some(TimeKind::Utc));
+    assert_eq!(b.time.as_ref().unwrap()[0], Some(1_714_550_400_000));
+    let extra = b.columns.iter().find(|c| &*c.name == "Note").unwrap();
+    assert!(!extra.standard);
+}
