@@ -466,13 +466,24 @@ impl Crs {
                 fmt(sp2.unwrap_or(0.0)),
                 fmt(lat_0)
             ),
+            // Web Mercator: spherical formulas on the WGS 84 semi-major axis, and the latitudes
+            // they give are WGS 84 ones (no datum shift), as PROJ reads EPSG:3857.
+            "mercatorauxiliarysphere" | "popularvisualisationpseudomercator" => format!(
+                "+proj=merc +a={a} +b={a} +lat_ts={} +lon_0={} +x_0={} +y_0={} +to_meter={} +no_defs",
+                fmt(sp1.unwrap_or(0.0)),
+                fmt(lon_0),
+                fmt(x_0),
+                fmt(y_0),
+                fmt(unit),
+                a = fmt(a)
+            ),
             "mercator" | "mercator1sp" | "mercator2sp" => match sp1 {
                 Some(ts) => format!("+proj=merc +lat_ts={} {common}", fmt(ts)),
                 None => format!("+proj=merc +k_0={} {common}", fmt(k)),
             },
             other => {
                 return Err(unsupported(format!(
-                    "projection `{}` is not one this crate reprojects (transverse Mercator/UTM, Lambert conformal conic, Albers, Mercator)",
+                    "projection `{}` is not one this crate reprojects (transverse Mercator/UTM, Lambert conformal conic, Albers, Mercator, Web Mercator)",
                     projcs.child("PROJECTION").map_or(other, |p| p.name())
                 )));
             }

@@ -90,6 +90,20 @@ const EXPECTED: &[(&str, f64, f64, f64, f64)] = &[
         9.171422265335245,
         49.76346007624374,
     ),
+    (
+        "web_mercator",
+        -10408000.0,
+        5112000.0,
+        -93.4966547711598,
+        41.67218410564493,
+    ),
+    (
+        "web_mercator",
+        -10409250.5,
+        5113500.25,
+        -93.5078882037877,
+        41.68225009389868,
+    ),
 ];
 
 fn prj(name: &str) -> &'static str {
@@ -112,6 +126,9 @@ fn prj(name: &str) -> &'static str {
         "etrs89_utm32n" => {
             r#"PROJCS["ETRS_1989_UTM_Zone_32N",GEOGCS["GCS_ETRS_1989",DATUM["D_ETRS_1989",SPHEROID["GRS_1980",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",9.0],PARAMETER["Scale_Factor",0.9996],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#
         }
+        "web_mercator" => {
+            r#"PROJCS["WGS_1984_Web_Mercator_Auxiliary_Sphere",GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Mercator_Auxiliary_Sphere"],PARAMETER["False_Easting",0.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",0.0],PARAMETER["Standard_Parallel_1",0.0],PARAMETER["Auxiliary_Sphere_Type",0.0],UNIT["Meter",1.0]]"#
+        }
         _ => unreachable!(),
     }
 }
@@ -132,7 +149,7 @@ fn projected_prj_files_reproject_like_geopandas() {
     let dir = tempfile::tempdir().unwrap();
     let mut cases: Vec<&str> = EXPECTED.iter().map(|e| e.0).collect();
     cases.dedup();
-    assert_eq!(cases.len(), 6);
+    assert_eq!(cases.len(), 7);
     for case in cases {
         let mut set = TestSet::new(1, yield_fields());
         set.prj = Some(prj(case).to_string());
