@@ -13,7 +13,7 @@
 //!
 //! Point, PointZ, PointM, MultiPoint and Polygon (Z/M) shapes are read; Z and M values are not
 //! used. Any `.prj` in WKT 1 naming a geographic CRS, transverse Mercator (UTM, Gauss-Krüger,
-//! State Plane), Lambert conformal conic, Albers or Mercator, in metres or feet, on any datum, is
+//! State Plane), Lambert conformal conic, Albers, Mercator or Web Mercator, in metres or feet, on any datum, is
 //! reprojected with proj4rs. The vendor profile table is [`PROFILE_TABLE`]; a column is mapped
 //! only when its unit is stated (by its name, the vendor's convention, or the Deere sidecar).
 //!

@@ -391,10 +391,8 @@ impl Reader {
             &set_name,
             &mut warnings,
         );
-        if codepage.encoding != encoding_rs::WINDOWS_1252 || cpg.is_some() {
-            // Field names are decoded with the same code page.
-            decode_field_names(&mut header, &full, codepage);
-        }
+        // Field names are in the same code page as the cells.
+        decode_field_names(&mut header, &full, codepage);
 
         // Sidecar metadata and the profile.
         let deere = match &set.deere_metadata {
@@ -492,9 +490,8 @@ impl Reader {
             }
         }
 
-        let mut dbf = BufReader::with_capacity(1 << 16, dbf_file);
-        // Position after the header (the file handle is already there when the header was read whole).
-        let _ = &mut dbf;
+        // The file handle stands right after the header, which was read whole above.
+        let dbf = BufReader::with_capacity(1 << 16, dbf_file);
         let shp_end = shp_header.declared_len.min(shp_size);
         if shp_header.declared_len > shp_size {
             warnings.push(Warning::new(

@@ -339,6 +339,22 @@ fn code_pages_cpg_utf8_and_latin1_without_cpg() {
 }
 
 #[test]
+fn latin1_field_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut set = variety_set(b"x", None, 0x57);
+    set.fields[1].name = "H\u{f6}he";
+    let dbf = set.dbf_bytes();
+    // The writer wrote the name as UTF-8 (`Höhe` is 5 bytes); make it Latin-1 (4 bytes).
+    let at = 32 + 32; // the second field descriptor
+    let mut patched = dbf.clone();
+    patched[at..at + 5].copy_from_slice(b"H\xf6he\0");
+    set.write(dir.path(), "names");
+    std::fs::write(dir.path().join("names.dbf"), patched).unwrap();
+    let Read { reader, .. } = read_all(&dir.path().join("names.shp"));
+    assert_eq!(reader.fields()[1].name, "H\u{f6}he");
+}
+
+#[test]
 fn bad_utf8_bytes_never_fail() {
     let dir = tempfile::tempdir().unwrap();
     let set = variety_set(b"Caf\xe9 \xff\xfe", Some("UTF-8"), 0);
