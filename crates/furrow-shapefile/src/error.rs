@@ -80,20 +80,6 @@ pub enum Error {
         /// Largest y.
         max_y: f64,
     },
-    /// Reprojecting a coordinate failed.
-    #[error("`{path}` record {record}: cannot reproject ({x}, {y}): {message}")]
-    Reproject {
-        /// The `.shp` file.
-        path: PathBuf,
-        /// Record index (0-based).
-        record: u64,
-        /// Source x.
-        x: f64,
-        /// Source y.
-        y: f64,
-        /// The projection library's message.
-        message: String,
-    },
 }
 
 /// What kind of fault a [`Warning`] reports.
