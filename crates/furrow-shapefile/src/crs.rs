@@ -252,6 +252,20 @@ fn datum_shift(datum: &Node) -> (Shift, String) {
         // EPSG:1173, NAD27 to WGS 84 (4), conterminous United States: about 10 m accuracy.
         return (Shift::Helmert(vec![-8.0, 160.0, 176.0]), name);
     }
+    if ["osgb1936", "osgb36"].iter().any(|z| n.starts_with(z)) {
+        // EPSG:1314, OSGB36 to WGS 84 (6), Great Britain: about 2 m.
+        return (
+            Shift::Helmert(vec![446.448, -125.157, 542.06, 0.15, 0.247, 0.842, -20.489]),
+            name,
+        );
+    }
+    if ["european1950", "europeandatum1950", "ed50", "ed1950"]
+        .iter()
+        .any(|z| n.starts_with(z))
+    {
+        // EPSG:1133, ED50 to WGS 84 (1), western Europe: about 5 m.
+        return (Shift::Helmert(vec![-87.0, -98.0, -121.0]), name);
+    }
     (Shift::Unknown, name)
 }
 

@@ -927,3 +927,53 @@ fn generic_columns_and_dbase_binary_types() {
     let extra = b.columns.iter().find(|c| &*c.name == "Note").unwrap();
     assert!(!extra.standard);
 }
+
+#[test]
+fn osgb36_and_ed50_get_their_helmert_shifts() {
+    // pyproj: British National Grid (530000, 180000) → (-0.12835394047946935, 51.50399082763378), with
+    // EPSG:1314 as here; ED50 / UTM 31N (500000, 5400000) → (2.9987425133500634, 48.75114586765145) with a
+    // French transformation, where EPSG:1133 (western Europe) lands within a metre.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, prj, x, y, lon, lat, tolerance) in [
+        (
+            "bng",
+            r#"PROJCS["British_National_Grid",GEOGCS["GCS_OSGB_1936",DATUM["D_OSGB_1936",SPHEROID["Airy_1830",6377563.396,299.3249646]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",400000.0],PARAMETER["False_Northing",-100000.0],PARAMETER["Central_Meridian",-2.0],PARAMETER["Scale_Factor",0.9996012717],PARAMETER["Latitude_Of_Origin",49.0],UNIT["Meter",1.0]]"#,
+            530000.0,
+            180000.0,
+            -0.12835394047946935,
+            51.50399082763378,
+            1e-8,
+        ),
+        (
+            "ed50",
+            r#"PROJCS["ED_1950_UTM_Zone_31N",GEOGCS["GCS_European_1950",DATUM["D_European_1950",SPHEROID["International_1924",6378388.0,297.0]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",3.0],PARAMETER["Scale_Factor",0.9996],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#,
+            500000.0,
+            5400000.0,
+            2.9987425133500634,
+            48.75114586765145,
+            2e-5,
+        ),
+    ] {
+        let mut set = TestSet::new(1, yield_fields());
+        set.prj = Some(prj.into());
+        set.record(&["1", "1"], Shape::Point(x, y));
+        let Read { reader, batches } = read_all(&set.write(dir.path(), name));
+        assert!(
+            (batches[0].lon[0] - lon).abs() < tolerance,
+            "{name} {}",
+            batches[0].lon[0]
+        );
+        assert!(
+            (batches[0].lat[0] - lat).abs() < tolerance,
+            "{name} {}",
+            batches[0].lat[0]
+        );
+        assert!(
+            reader
+                .warnings()
+                .iter()
+                .any(|w| w.kind == WarningKind::DatumShift),
+            "{name}"
+        );
+    }
+}
