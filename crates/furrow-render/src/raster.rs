@@ -44,7 +44,7 @@ pub(crate) fn cell_means(points: &Points, values: &[f64], grid: &Grid) -> Vec<f6
     means
 }
 
-/// Longitude/latitude to fractional column/row, as [`Grid::pixel_of`] but without the two
+/// Longitude/latitude to fractional column/row, as `Grid::pixel_of` (tests only) but without the two
 /// transcendental calls per vertex that Web Mercator's y costs: within a grid's latitude span the
 /// projection is replaced by its Taylor series around the middle latitude, when that is exact to a
 /// millionth of a cell over the span (always, for a field; a continent falls back to the formula).
