@@ -31,7 +31,9 @@ fn worker(db: &TestDb, blobs: &std::path::Path, registry: Registry) -> Worker {
         registry,
         WorkerConfig {
             id: "bench-worker".into(),
-            blob_dir: Some(blobs.to_path_buf()),
+            blobs: Some(
+                furrow_store::Blobs::local(blobs.join("blobs"), blobs.join("scratch")).unwrap(),
+            ),
             ..WorkerConfig::default()
         },
     )
@@ -53,6 +55,18 @@ async fn credentials(db: &TestDb, sim: &Simulator, n: u64) -> String {
         .await
         .unwrap()
         .id;
+    // Every organization's files are downloaded; the planting log names no crop.
+    db.store
+        .merge_config(
+            &owner,
+            None,
+            serde_json::json!({"customDataSync": false,
+                "cropOptional": {"standardGeoJson": {"planted": {"crop": "optional"}}}})
+            .as_object()
+            .unwrap(),
+        )
+        .await
+        .unwrap();
     for _ in 0..n {
         let user = db
             .store
@@ -196,7 +210,13 @@ fn upload_to_operation(c: &mut Criterion) {
                         db.store.clone(),
                         &db.key,
                         furrow_api::ApiConfig {
-                            blob_dir: Some(blobs.path().to_path_buf()),
+                            blobs: Some(
+                                furrow_store::Blobs::local(
+                                    blobs.path().join("blobs"),
+                                    blobs.path().join("scratch"),
+                                )
+                                .unwrap(),
+                            ),
                             ..furrow_api::ApiConfig::default()
                         },
                     );

@@ -41,9 +41,15 @@ pub(crate) async fn seed(
         Some(o) => o,
         None => store.create_owner(OWNER, PASSWORD).await?,
     };
-    // The demo grower's fields come with their boundaries at once (customDataSync would hold them in PREVIEW
-    // until each is enabled), so its machine files end in field operations within a minute.
-    let demo_config = serde_json::json!({"customDataSync": false});
+    // The demo grower's fields and files come at once (customDataSync would hold them in PREVIEW until the
+    // grower picks them), so its machine files end in field operations within a minute. The simulators serve
+    // real exports from 2020 and 2021 (older than the 12 months operations are made from by default), and a
+    // planting log that names no crop (which Leaf requires by default).
+    let demo_config = serde_json::json!({
+        "customDataSync": false,
+        "operationsProcessingRange": 600,
+        "cropOptional": {"standardGeoJson": {"planted": {"crop": "optional"}}},
+    });
     if let Some(map) = demo_config.as_object() {
         store.merge_config(&owner.id, None, map).await?;
     }

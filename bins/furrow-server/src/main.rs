@@ -61,10 +61,15 @@ struct Args {
         value_delimiter = ','
     )]
     provider_urls: Vec<String>,
-    /// Folder for machine files and their conversions (every node of a cluster needs the same one);
-    /// default DATA_DIR/blobs.
-    #[arg(long, env = "FURROW_BLOB_DIR")]
-    blob_dir: Option<PathBuf>,
+    /// Where machine files and their conversions are kept: a folder (default DATA_DIR/blobs) or an object
+    /// store URL (`s3://bucket/prefix`, `gs://…`, `az://…`) that every node of a cluster shares. Cloud
+    /// settings come from the usual variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
+    /// `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, `GOOGLE_SERVICE_ACCOUNT`, `AZURE_STORAGE_ACCOUNT_NAME`, …).
+    #[arg(long = "blobs", alias = "blob-dir", env = "FURROW_BLOBS")]
+    blobs: Option<String>,
+    /// Local folder for work in progress (unpacked zips, conversions before upload); default DATA_DIR/scratch.
+    #[arg(long, env = "FURROW_SCRATCH_DIR")]
+    scratch_dir: Option<PathBuf>,
     /// Largest accepted upload (`POST /batch`), bytes.
     #[arg(long, env = "FURROW_MAX_UPLOAD_BYTES", default_value_t = 3 * 1024 * 1024 * 1024)]
     max_upload_bytes: u64,
@@ -138,16 +143,29 @@ async fn main() -> anyhow::Result<()> {
         None
     };
 
-    let blob_dir = args
-        .blob_dir
+    let blob_url = args
+        .blobs
         .clone()
-        .unwrap_or_else(|| args.data_dir.join("blobs"));
+        .unwrap_or_else(|| args.data_dir.join("blobs").display().to_string());
+    let scratch = args
+        .scratch_dir
+        .clone()
+        .unwrap_or_else(|| args.data_dir.join("scratch"));
+    // Object-store settings from the environment (only the binary reads it).
+    let cloud_options = std::env::vars().filter_map(|(k, v)| {
+        let lower = k.to_ascii_lowercase();
+        (lower.starts_with("aws_") || lower.starts_with("google_") || lower.starts_with("azure_"))
+            .then_some((lower, v))
+    });
+    let blobs = furrow_store::Blobs::open(&blob_url, cloud_options, &scratch)
+        .with_context(|| format!("opening the blob store {blob_url}"))?;
+    tracing::info!(blobs = blobs.label(), "blob store");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut workers = Vec::new();
     if args.role != Role::Api {
         let config = furrow_sync::WorkerConfig {
             lease: std::time::Duration::from_secs(args.job_lease_secs.max(1)),
-            blob_dir: Some(blob_dir.clone()),
+            blobs: Some(blobs.clone()),
             sync_interval: (args.sync_interval_hours > 0.0)
                 .then(|| std::time::Duration::from_secs_f64(args.sync_interval_hours * 3600.0)),
             ..furrow_sync::WorkerConfig::default()
@@ -172,7 +190,7 @@ async fn main() -> anyhow::Result<()> {
             &key,
             furrow_api::ApiConfig {
                 max_body_bytes: args.max_body_bytes,
-                blob_dir: Some(blob_dir.clone()),
+                blobs: Some(blobs.clone()),
                 max_upload_bytes: args.max_upload_bytes,
             },
         );

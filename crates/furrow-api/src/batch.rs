@@ -5,9 +5,9 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use furrow_store::{Batch, FileFilter, FileStatus};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
 use crate::auth::Owner;
 use crate::extract::ApiQuery;
@@ -75,19 +75,20 @@ pub(crate) async fn upload(
     Query(q): Query<UploadQuery>,
     mut multipart: Multipart,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Some(root) = state.config.blob_dir.clone() else {
+    let Some(blobs) = state.config.blobs.clone() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "uploads are disabled: this server has no blob directory",
+            "uploads are disabled: this server has no blob store",
             Some("uploadsDisabled"),
         ));
     };
-    let blobs = furrow_sync::blobs::BlobStore::new(root);
     let (mut user, mut provider) = (q.leaf_user_id, q.provider);
-    let mut stored: Option<(std::path::PathBuf, String, u64)> = None;
-    let staging = format!("upload-{}", uuid::Uuid::new_v4().simple());
+    // The upload streams straight into the blob store under its original's key; nothing is buffered whole.
+    let (batch_id, original_id) = (new_uuid(), new_uuid());
+    let mut stored: Option<(String, String, u64)> = None;
+    let max = state.config.max_upload_bytes;
     let result = async {
-        while let Some(mut part) = multipart.next_field().await.map_err(multipart_error)? {
+        while let Some(part) = multipart.next_field().await.map_err(multipart_error)? {
             match part.name().unwrap_or_default() {
                 "leafUserId" => user = Some(part.text().await.map_err(multipart_error)?),
                 "provider" => provider = Some(part.text().await.map_err(multipart_error)?),
@@ -96,35 +97,43 @@ pub(crate) async fn upload(
                         .file_name()
                         .map(str::to_owned)
                         .unwrap_or_else(|| "upload.zip".into());
-                    let dir = blobs.scratch(&owner.0.id, &staging).await.map_err(|e| {
-                        tracing::error!(error = %e, "cannot create the upload folder");
-                        ApiError::internal()
-                    })?;
-                    let path = dir.join("original");
-                    let mut out = tokio::fs::File::create(&path).await.map_err(|e| {
-                        tracing::error!(error = %e, "cannot write the upload");
-                        ApiError::internal()
-                    })?;
+                    // The user is known only once every field arrived: a provisional key under the owner, moved
+                    // to its place in the same key space once the user is checked.
+                    let key = format!("{}/uploads/{original_id}/original", owner.0.id);
+                    let too_large = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                    let flag = too_large.clone();
                     let mut size = 0u64;
-                    while let Some(chunk) = part.chunk().await.map_err(multipart_error)? {
-                        size += chunk.len() as u64;
-                        if size > state.config.max_upload_bytes {
+                    let chunks = part
+                        .map(move |chunk| {
+                            let chunk = chunk.map_err(|e| e.body_text())?;
+                            size += chunk.len() as u64;
+                            if size > max {
+                                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                                return Err(format!("larger than {max} bytes"));
+                            }
+                            Ok(chunk)
+                        })
+                        .boxed();
+                    match blobs.put_stream(&key, chunks).await {
+                        Ok(n) => stored = Some((key, name, n)),
+                        Err(_) if too_large.load(std::sync::atomic::Ordering::Relaxed) => {
                             return Err(ApiError::new(
                                 StatusCode::PAYLOAD_TOO_LARGE,
-                                format!(
-                                    "file: larger than the {} bytes this server accepts",
-                                    state.config.max_upload_bytes
-                                ),
+                                format!("file: larger than the {max} bytes this server accepts"),
                                 Some("fileTooLarge"),
                             ));
                         }
-                        out.write_all(&chunk).await.map_err(|e| {
-                            tracing::error!(error = %e, "cannot write the upload");
-                            ApiError::internal()
-                        })?;
+                        Err(furrow_store::BlobError::Source(m)) => {
+                            return Err(ApiError::field(
+                                "file",
+                                format!("the multipart body could not be read: {m}"),
+                            ));
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot store the upload");
+                            return Err(ApiError::internal());
+                        }
                     }
-                    out.flush().await.map_err(|_| ApiError::internal())?;
-                    stored = Some((path, name, size));
                 }
                 _ => {}
             }
@@ -132,13 +141,13 @@ pub(crate) async fn upload(
         Ok(())
     }
     .await;
-    let cleanup = async || {
-        if let Ok(dir) = blobs.dir(&owner.0.id, &staging) {
-            let _ = tokio::fs::remove_dir_all(dir).await;
+    let discard = async |stored: &Option<(String, String, u64)>| {
+        if let Some((key, _, _)) = stored {
+            let _ = blobs.delete(key).await;
         }
     };
     if let Err(e) = result {
-        cleanup().await;
+        discard(&stored).await;
         return Err(e);
     }
     let mut errors = Vec::new();
@@ -165,67 +174,51 @@ pub(crate) async fn upload(
         ));
     }
     if let Some(&(field, ref message)) = errors.first() {
-        cleanup().await;
+        discard(&stored).await;
         let mut e = ApiError::field(field, message.clone());
         for (f, m) in errors.iter().skip(1) {
             e = e.with_field(f, m.clone());
         }
         return Err(e);
     }
-    let (Some(user), Some((tmp, name, size))) = (user, stored) else {
+    let (Some(user), Some((key, name, size))) = (user, stored.clone()) else {
         return Err(ApiError::internal());
     };
     if let Err(e) = state.store.get_user(&owner.0.id, &user).await {
-        cleanup().await;
+        discard(&stored).await;
         return Err(e.into());
     }
-    let batch = state
+    let provider = if provider == "Other" {
+        "Leaf".to_owned()
+    } else {
+        provider
+    };
+    // Batch, original and processing job in one transaction: a crash leaves all three or none (the blob of an
+    // upload that was never registered is removed by the sweeper).
+    let registered = state
         .store
-        .create_batch(
+        .register_upload(
             &owner.0.id,
             &user,
             &provider,
             &name,
             i64::try_from(size).unwrap_or(i64::MAX),
+            &batch_id,
+            &original_id,
+            &key,
         )
-        .await?;
-    // The upload becomes the original of the batch's file.
-    let key = format!("batch-{}", batch.id);
-    let original = async {
-        let dir = blobs.dir(&owner.0.id, &key).map_err(|e| e.to_string())?;
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(|e| e.to_string())?;
-        blobs
-            .publish(&tmp, &owner.0.id, &key, "original")
-            .await
-            .map_err(|e| e.to_string())
+        .await;
+    match registered {
+        Ok(r) => Ok((StatusCode::CREATED, axum::Json(batch_json(&r.batch)))),
+        Err(e) => {
+            discard(&stored).await;
+            Err(e.into())
+        }
     }
-    .await;
-    cleanup().await;
-    let original = original.map_err(|e| {
-        tracing::error!(error = %e, "cannot store the upload");
-        ApiError::internal()
-    })?;
-    let upload = furrow_sync::Upload {
-        user_id: user,
-        provider: if provider == "Other" {
-            "Leaf".into()
-        } else {
-            provider
-        },
-        file_name: name,
-        batch_id: batch.id.clone(),
-        original_path: original.display().to_string(),
-        size,
-    };
-    furrow_sync::register_upload(&state.store, &owner.0.id, &upload)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot register the upload");
-            ApiError::internal()
-        })?;
-    Ok((StatusCode::CREATED, axum::Json(batch_json(&batch))))
+}
+
+fn new_uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// Lists the owner's batches, newest first.
@@ -256,15 +249,20 @@ async fn batch_files(
         batch_id: Some(batch.id.clone()),
         ..Default::default()
     };
-    let (files, _) = state
-        .store
-        .list_files(
-            &owner.0.id,
-            &filter,
-            furrow_model::Page { page: 0, size: 100 },
-        )
-        .await?;
-    Ok(files)
+    let mut out = Vec::new();
+    for page in 0.. {
+        let (files, total) = state
+            .store
+            .list_files(&owner.0.id, &filter, furrow_model::Page { page, size: 100 })
+            .await?;
+        let done =
+            files.is_empty() || out.len() + files.len() >= usize::try_from(total).unwrap_or(0);
+        out.extend(files);
+        if done {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// One batch with its files: `{id, leafUserId, provider, status, leafFiles}`.
@@ -276,7 +274,8 @@ pub(crate) async fn get(
     owner: Owner,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let batch = state.store.get_batch(&owner.0.id, &id).await?;
+    let mut batch = state.store.get_batch(&owner.0.id, &id).await?;
+    (batch.status, batch.status_details) = state.store.batch_state(&owner.0.id, &id).await?;
     let files = batch_files(&state, &owner, &batch).await?;
     let mut v = batch_json(&batch);
     v["leafFiles"] = json!(files.iter().map(|f| f.id.clone()).collect::<Vec<_>>());

@@ -22,6 +22,10 @@ fn body_map(body: Value) -> Result<Map<String, Value>, ApiError> {
                 Some("unknownConfiguration"),
             ));
         }
+        if let Some(unsupported) = errors.iter().find(|e| e.unsupported) {
+            return Err(ApiError::field(&unsupported.key, unsupported.message.clone())
+                .with_key("unsupportedConfiguration"));
+        }
         let errors = errors
             .into_iter()
             .map(|e| FieldError::new(e.key, e.message))

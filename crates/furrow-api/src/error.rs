@@ -62,6 +62,12 @@ impl ApiError {
         }
     }
 
+    /// The same error with another machine key.
+    pub(crate) fn with_key(mut self, key: &'static str) -> Self {
+        self.error_key = Some(key);
+        self
+    }
+
     /// Adds another field at fault to a `400 validation` error.
     pub(crate) fn with_field(mut self, field: &str, message: String) -> Self {
         self.message = format!("{}; {field}: {message}", self.message);

@@ -1,14 +1,12 @@
 //! Machine files (Leaf's operations service, `/files`): the list (envelope `{"operations": [...]}`), one file,
 //! its step status, summary, units, and authorized downloads of its blobs.
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use furrow_pipeline::{Encoding, Settings, View};
 use furrow_store::{FileFilter, FileStatus, StoredFile};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tokio::io::AsyncReadExt;
 
 use crate::auth::Owner;
 use crate::extract::ApiQuery;
@@ -119,12 +117,12 @@ pub(crate) fn file_json(owner: &Owner, f: &StoredFile) -> Value {
     put("provider", json!(f.provider));
     put("fileFormat", json!(f.file_format));
     put("fileName", json!(f.file_name));
-    if f.original_path.is_some() {
+    if f.original_key.is_some() {
         let url = download_url(&f.id, "originalFile");
         put("originalFile", json!(url));
         put("downloadOriginalFile", json!(url));
     }
-    if f.geojson_path.is_some() {
+    if f.standard_key.is_some() {
         let url = download_url(&f.id, "standardGeojson");
         put("standardGeojson", json!(url));
         put("downloadStandardGeojson", json!(url));
@@ -289,7 +287,78 @@ pub(crate) async fn units(
         .ok_or_else(|| ApiError::not_found("units", "notFound"))
 }
 
-/// Where to download the standard GeoParquet: `{"downloadStandardGeoparquet": URL}` (the URL needs the token).
+/// The user's pipeline settings (gates on the optional outputs).
+async fn settings(state: &AppState, owner: &Owner, user: &str) -> Result<Settings, ApiError> {
+    Ok(Settings::from_config(
+        &state.store.effective_config(&owner.0.id, user).await?,
+    ))
+}
+
+fn disabled(artifact: &str, key: &str) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        format!(
+            "{artifact} not found: the configuration `{key}` is off for this user (turn it on with PATCH /configs)"
+        ),
+        Some("notFound"),
+    )
+}
+
+fn blobs(state: &AppState) -> Result<&furrow_store::Blobs, ApiError> {
+    state.config.blobs.as_ref().ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "this server has no blob store",
+            Some("blobsDisabled"),
+        )
+    })
+}
+
+/// Checks that `artifact` of file `f` can be served now: the file has standard points, and the configuration
+/// key that switches the output on is on.
+async fn check(
+    state: &AppState,
+    owner: &Owner,
+    f: &StoredFile,
+    artifact: &str,
+) -> Result<(), ApiError> {
+    if artifact == "originalFile" {
+        return f
+            .original_key
+            .as_ref()
+            .map(|_| ())
+            .ok_or_else(|| ApiError::not_found(artifact, "notFound"));
+    }
+    if f.standard_key.is_none() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            format!(
+                "{artifact} not found: the file has no standard points ({})",
+                f.message.as_deref().unwrap_or(f.status.leaf_name())
+            ),
+            Some("notFound"),
+        ));
+    }
+    let s = settings(state, owner, &f.user_id).await?;
+    match artifact {
+        "standardGeoparquet" if !s.geoparquet_output => {
+            Err(disabled(artifact, "enableGeoparquetOutput"))
+        }
+        "polygonGeoparquet" if !s.polygon_output => Err(disabled(artifact, "enablePolygonOutput")),
+        "outsideFieldGeojson" if !s.outside_field_geojson => {
+            Err(disabled(artifact, "enableOutsideFieldGeojson"))
+        }
+        "standardGeojson"
+        | "standardGeoparquet"
+        | "polygonGeoparquet"
+        | "polygonGeojson"
+        | "outsideFieldGeojson" => Ok(()),
+        _ => Err(ApiError::not_found("artifact", "notFound")),
+    }
+}
+
+/// Where to download the standard GeoParquet (needs `enableGeoparquetOutput`):
+/// `{"downloadStandardGeoparquet": URL}` (the URL needs the token).
 #[utoipa::path(get, path = "/services/operations/api/files/{id}/standardGeoparquet", tag = "files", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -299,19 +368,10 @@ pub(crate) async fn standard_geoparquet(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let f = state.store.get_file(&owner.0.id, &id).await?;
-    if f.standard_path.is_none() {
-        return Err(ApiError::not_found("standardGeoparquet", "notFound"));
-    }
+    check(&state, &owner, &f, "standardGeoparquet").await?;
     Ok(axum::Json(
         json!({"downloadStandardGeoparquet": download_url(&f.id, "standardGeoparquet")}),
     ))
-}
-
-/// The swath polygons of a file, written beside its standard GeoParquet when `enablePolygonOutput` was on.
-fn polygon_path(f: &StoredFile) -> Option<String> {
-    let standard = f.standard_path.as_deref()?;
-    let p = std::path::Path::new(standard).with_file_name(furrow_sync::OP_POLYGON_PARQUET);
-    p.exists().then(|| p.display().to_string())
 }
 
 /// Where to download the file's swath polygons (needs `enablePolygonOutput`):
@@ -325,14 +385,7 @@ pub(crate) async fn polygon_geoparquet(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let f = state.store.get_file(&owner.0.id, &id).await?;
-    if polygon_path(&f).is_none() {
-        return Err(ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "polygonGeoparquet not found: enablePolygonOutput was off when the file was processed, or its points \
-             carry no width, distance and heading",
-            Some("notFound"),
-        ));
-    }
+    check(&state, &owner, &f, "polygonGeoparquet").await?;
     Ok(axum::Json(
         json!({"downloadPolygonGeoparquet": download_url(&f.id, "polygonGeoparquet")}),
     ))
@@ -349,11 +402,11 @@ pub(crate) async fn outside_field_geojson(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let f = state.store.get_file(&owner.0.id, &id).await?;
-    if f.outside_path.is_none() {
+    check(&state, &owner, &f, "outsideFieldGeojson").await?;
+    if f.outside_count.unwrap_or(0) == 0 {
         return Err(ApiError::new(
             axum::http::StatusCode::NOT_FOUND,
-            "outsideFieldGeojson not found: either every point of the file is inside a field or \
-             enableOutsideFieldGeojson was off when it was processed",
+            "outsideFieldGeojson not found: every point of the file is inside a field (or it was not allocated yet)",
             Some("notFound"),
         ));
     }
@@ -366,9 +419,11 @@ pub(crate) async fn outside_field_geojson(
     })))
 }
 
-/// Streams one of the file's blobs: `originalFile`, `standardGeoparquet` or `standardGeojson`.
+/// Streams one of the file's outputs: `originalFile` and `standardGeoparquet` as stored, the GeoJSON views
+/// (`standardGeojson`, `polygonGeojson`, `outsideFieldGeojson`) and `polygonGeoparquet` written on request from
+/// the stored GeoParquet.
 #[utoipa::path(get, path = "/services/operations/api/files/{id}/download/{artifact}", tag = "files",
-    params(("id" = String, Path), ("artifact" = String, Path, description = "originalFile, standardGeoparquet or standardGeojson")),
+    params(("id" = String, Path), ("artifact" = String, Path, description = "originalFile, standardGeoparquet, standardGeojson, polygonGeoparquet, polygonGeojson or outsideFieldGeojson")),
     responses((status = 200, description = "The bytes"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn download(
@@ -377,76 +432,90 @@ pub(crate) async fn download(
     Path((id, artifact)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let f = state.store.get_file(&owner.0.id, &id).await?;
-    let (path, content_type, name) = match artifact.as_str() {
-        "originalFile" => (
-            f.original_path.clone(),
-            "application/octet-stream",
-            f.file_name.clone(),
-        ),
-        "standardGeoparquet" => (
-            f.standard_path.clone(),
-            "application/vnd.apache.parquet",
-            format!("{}.parquet", f.id),
-        ),
-        "standardGeojson" => (
-            f.geojson_path.clone(),
-            "application/geo+json",
-            format!("{}.geojson", f.id),
-        ),
-        "outsideFieldGeojson" => (
-            f.outside_path.clone(),
-            "application/geo+json",
-            format!("{}-outside.geojson", f.id),
-        ),
-        "polygonGeoparquet" => (
-            polygon_path(&f),
-            "application/vnd.apache.parquet",
-            format!("{}-polygons.parquet", f.id),
-        ),
-        _ => return Err(ApiError::not_found("artifact", "notFound")),
-    };
-    let path = path.ok_or_else(|| ApiError::not_found(&artifact, "notFound"))?;
-    stream_blob(&path, &artifact, content_type, &name).await
-}
-
-/// Streams a blob as an attachment named `name` (64 KiB chunks; never the whole file in memory).
-pub(crate) async fn stream_blob(
-    path: &str,
-    artifact: &str,
-    content_type: &'static str,
-    name: &str,
-) -> Result<Response, ApiError> {
-    let file = tokio::fs::File::open(path).await.map_err(|e| {
-        tracing::error!(error = %e, path = %path, "blob missing");
-        ApiError::not_found(artifact, "notFound")
-    })?;
-    let stream = futures_util::stream::unfold(Some(file), |file| async move {
-        let mut file = file?;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), Some(file)))
-            }
-            Err(e) => Some((Err(e), None)),
+    check(&state, &owner, &f, &artifact).await?;
+    let blobs = blobs(&state)?;
+    const PARQUET: &str = "application/vnd.apache.parquet";
+    const GEOJSON: &str = "application/geo+json";
+    let standard = f.standard_key.clone().unwrap_or_default();
+    match artifact.as_str() {
+        "originalFile" => {
+            let key = f.original_key.clone().unwrap_or_default();
+            crate::stream::blob(
+                blobs,
+                &key,
+                &artifact,
+                "application/octet-stream",
+                &f.file_name,
+            )
+            .await
         }
-    });
-    let mut resp = Body::from_stream(stream).into_response();
-    let headers = resp.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' {
-                c
+        "standardGeoparquet" => {
+            crate::stream::blob(
+                blobs,
+                &standard,
+                &artifact,
+                PARQUET,
+                &format!("{}.parquet", f.id),
+            )
+            .await
+        }
+        other => {
+            let (encoding, content_type, name) = match other {
+                "polygonGeoparquet" => (
+                    Encoding::GeoParquet,
+                    PARQUET,
+                    format!("{}-polygons.parquet", f.id),
+                ),
+                "polygonGeojson" => (
+                    Encoding::GeoJson,
+                    GEOJSON,
+                    format!("{}-polygons.geojson", f.id),
+                ),
+                "outsideFieldGeojson" => (
+                    Encoding::GeoJson,
+                    GEOJSON,
+                    format!("{}-outside.geojson", f.id),
+                ),
+                _ => (Encoding::GeoJson, GEOJSON, format!("{}.geojson", f.id)),
+            };
+            let index = if other == "outsideFieldGeojson" {
+                let fields = state
+                    .store
+                    .active_boundaries_in_bbox(
+                        &owner.0.id,
+                        &f.user_id,
+                        [-180.0, -90.0, 180.0, 90.0],
+                    )
+                    .await?
+                    .into_iter()
+                    .map(|b| furrow_allocate::Field {
+                        id: b.field_id,
+                        boundary: b.geometry,
+                    })
+                    .collect::<Vec<_>>();
+                Some(furrow_allocate::FieldIndex::build(fields).map_err(|e| {
+                    tracing::error!(error = %e, "the user's fields could not be indexed");
+                    ApiError::internal()
+                })?)
             } else {
-                '_'
-            }
-        })
-        .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
+                None
+            };
+            let copy = blobs.local_copy(&standard).await.map_err(|e| {
+                tracing::error!(error = %e, key = %standard, "blob missing");
+                ApiError::not_found(&artifact, "notFound")
+            })?;
+            let polygons = other.starts_with("polygon");
+            crate::stream::blocking_body(content_type, &name, move |out| {
+                let view = match (&index, polygons) {
+                    (Some(index), _) => View::Outside(index),
+                    (None, true) => View::Polygons,
+                    (None, false) => View::Points,
+                };
+                furrow_pipeline::write_view(copy.path(), view, encoding, out)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+            .await
+        }
     }
-    Ok(resp)
 }

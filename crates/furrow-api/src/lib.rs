@@ -30,6 +30,7 @@ mod organizations;
 mod pagination;
 mod provider_events;
 mod state;
+mod stream;
 mod sync;
 mod users;
 
@@ -211,6 +212,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{OPS}/operations/{{id}}/summary"),
             get(operations::summary),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/reprocess"),
+            post(operations::reprocess),
         )
         .route(
             &format!("{OPS}/operations/{{id}}/units"),

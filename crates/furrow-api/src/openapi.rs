@@ -24,7 +24,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         crate::organizations::connected, crate::organizations::list, crate::organizations::get,
         crate::organizations::patch, crate::organizations::sync,
         crate::provider_events::endpoint, crate::provider_events::receive,
-        crate::operations::list, crate::operations::get, crate::operations::summary, crate::operations::units,
+        crate::operations::list, crate::operations::get, crate::operations::reprocess, crate::operations::summary, crate::operations::units,
         crate::operations::files, crate::operations::standard_geojson, crate::operations::filtered_geojson,
         crate::operations::standard_geoparquet, crate::operations::filtered_geoparquet,
         crate::operations::polygon_geoparquet, crate::operations::polygon_geojson, crate::operations::download,

@@ -9,9 +9,10 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::Owner;
 use crate::extract::ApiQuery;
-use crate::files::{file_json, instant, stream_blob, ts};
+use crate::files::{file_json, instant, ts};
 use crate::pagination::{self, PageQuery};
 use crate::{ApiError, AppState};
+use furrow_pipeline::{Encoding, FilterLimits, OperationInput, OperationView, Settings};
 
 const BASE: &str = "/services/operations/api";
 
@@ -169,6 +170,25 @@ pub(crate) async fn get(
     Ok(axum::Json(operation_json(&owner, &op)))
 }
 
+/// Converts the operation's files again with the configuration now in force (units, cleanup rules, …), then
+/// allocates, groups and rebuilds it (Leaf's reprocess; configurations are not retroactive otherwise). Answers
+/// `202` with the operation, `processing` until the rebuild is done (`operationProcessingFinished`).
+#[utoipa::path(post, path = "/services/operations/api/operations/{id}/reprocess", tag = "operations", params(("id" = String, Path)),
+    responses((status = 202, body = OperationDoc), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn reprocess(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<(axum::http::StatusCode, axum::Json<Value>), ApiError> {
+    state.store.reprocess_operation(&owner.0.id, &id).await?;
+    let op = state.store.get_operation(&owner.0.id, &id).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        axum::Json(operation_json(&owner, &op)),
+    ))
+}
+
 /// The summary Feature of an operation (same shape as a file's).
 #[utoipa::path(get, path = "/services/operations/api/operations/{id}/summary", tag = "operations", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
@@ -242,27 +262,49 @@ const ARTIFACTS: &[(&str, &str, &str)] = &[
     ("polygonGeojson", "application/geo+json", "geojson"),
 ];
 
-fn artifact_path(op: &StoredOperation, artifact: &str) -> Option<String> {
-    match artifact {
-        "standardGeojson" => op.geojson_path.clone(),
-        "filteredGeojson" => op.filtered_geojson_path.clone(),
-        "standardGeoparquet" => op.standard_path.clone(),
-        "filteredGeoparquet" => op.filtered_path.clone(),
-        "polygonGeoparquet" => {
-            // Written beside the standard GeoParquet when the points carry width, distance and heading.
-            let standard = op.standard_path.as_deref()?;
-            let p = std::path::Path::new(standard).with_file_name(furrow_sync::OP_POLYGON_PARQUET);
-            p.exists().then(|| p.display().to_string())
-        }
-        "polygonGeojson" => {
-            let standard = op.standard_path.as_deref()?;
-            let parquet =
-                std::path::Path::new(standard).with_file_name(furrow_sync::OP_POLYGON_PARQUET);
-            let p = parquet.with_file_name(furrow_sync::POLYGON_GEOJSON);
-            (parquet.exists() && p.exists()).then(|| p.display().to_string())
-        }
-        _ => None,
+/// Why `artifact` of `op` cannot be served now, if it cannot: the operation is not built (or its build failed),
+/// or the configuration key that switches the output on is off.
+async fn check(
+    state: &AppState,
+    owner: &Owner,
+    op: &StoredOperation,
+    artifact: &str,
+) -> Result<(), ApiError> {
+    if !ARTIFACTS.iter().any(|(n, _, _)| *n == artifact) {
+        return Err(ApiError::not_found("artifact", "notFound"));
     }
+    if op.filter.is_none() || op.message.is_some() {
+        let why = match &op.message {
+            Some(m) => format!("its build failed: {m}"),
+            None => "it is still being built".to_owned(),
+        };
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("{artifact} not found: {why}"),
+            Some("notFound"),
+        ));
+    }
+    let s = Settings::from_config(
+        &state
+            .store
+            .effective_config(&owner.0.id, &op.membership.user_id)
+            .await?,
+    );
+    let off = |key: &str| {
+        Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("{artifact} not found: the configuration `{key}` is off for this user"),
+            Some("notFound"),
+        ))
+    };
+    if artifact.ends_with("Geoparquet") && !artifact.starts_with("polygon") && !s.geoparquet_output
+    {
+        return off("enableGeoparquetOutput");
+    }
+    if artifact.starts_with("filtered") && !s.filtered_output {
+        return off("operationsFilteredGeojson");
+    }
+    Ok(())
 }
 
 async fn link(
@@ -272,9 +314,7 @@ async fn link(
     artifact: &str,
 ) -> Result<Value, ApiError> {
     let op = state.store.get_operation(&owner.0.id, id).await?;
-    if artifact_path(&op, artifact).is_none() {
-        return Err(ApiError::not_found(artifact, "notFound"));
-    }
+    check(state, owner, &op, artifact).await?;
     let url = download_url(&op.membership.id, artifact);
     let mut key = String::from("download");
     key.push_str(&artifact[..1].to_ascii_uppercase());
@@ -346,15 +386,62 @@ pub(crate) async fn download(
     Path((id, artifact)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let op = state.store.get_operation(&owner.0.id, &id).await?;
+    check(&state, &owner, &op, &artifact).await?;
     let Some((name, content_type, ext)) = ARTIFACTS.iter().find(|(n, _, _)| *n == artifact) else {
         return Err(ApiError::not_found("artifact", "notFound"));
     };
-    let path = artifact_path(&op, name).ok_or_else(|| ApiError::not_found(name, "notFound"))?;
-    stream_blob(
-        &path,
-        name,
+    let blobs = state.config.blobs.as_ref().ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "this server has no blob store",
+            Some("blobsDisabled"),
+        )
+    })?;
+    let settings = Settings::from_config(
+        &state
+            .store
+            .effective_config(&owner.0.id, &op.membership.user_id)
+            .await?,
+    );
+    let (keys, field) = state.store.operation_parts(&owner.0.id, &op).await?;
+    let mut parts = Vec::new();
+    let mut copies = Vec::new();
+    for (key, summary) in keys {
+        let copy = blobs.local_copy(&key).await.map_err(|e| {
+            tracing::error!(error = %e, key = %key, "blob missing");
+            ApiError::not_found(name, "notFound")
+        })?;
+        parts.push((copy.path().to_path_buf(), summary));
+        copies.push(copy);
+    }
+    let input = OperationInput::new(&op.membership.operation_type, parts, field, &settings);
+    let limits: FilterLimits = op
+        .filter
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let view = if name.starts_with("filtered") {
+        OperationView::Filtered
+    } else if name.starts_with("polygon") {
+        OperationView::Polygons
+    } else {
+        OperationView::Standard
+    };
+    let encoding = if *ext == "parquet" {
+        Encoding::GeoParquet
+    } else {
+        Encoding::GeoJson
+    };
+    crate::stream::blocking_body(
         content_type,
         &format!("{}-{name}.{ext}", op.membership.id),
+        move |out| {
+            let r = furrow_pipeline::write_operation(&input, &limits, view, encoding, out)
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            drop(copies);
+            r
+        },
     )
     .await
 }

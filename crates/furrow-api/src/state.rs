@@ -9,8 +9,9 @@ use crate::auth::TokenIssuer;
 pub struct ApiConfig {
     /// Largest accepted JSON body, in bytes; larger ones get `413`.
     pub max_body_bytes: usize,
-    /// Folder of the blob store, where `POST /batch` uploads go; `None`: uploads are refused (`503`).
-    pub blob_dir: Option<std::path::PathBuf>,
+    /// The blob store, where `POST /batch` uploads go and outputs are read from; `None`: uploads are refused
+    /// (`503`).
+    pub blobs: Option<furrow_store::Blobs>,
     /// Largest accepted upload (`POST /batch`), in bytes (Leaf: 3 GB).
     pub max_upload_bytes: u64,
 }
@@ -19,7 +20,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: 1024 * 1024,
-            blob_dir: None,
+            blobs: None,
             max_upload_bytes: 3 * 1024 * 1024 * 1024,
         }
     }

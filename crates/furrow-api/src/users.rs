@@ -210,47 +210,7 @@ pub(crate) async fn delete(
     owner: Owner,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    // The user's blobs (machine files, conversions, operation outputs, uploads) go with the user.
-    let mut blob_keys = Vec::new();
-    if state.config.blob_dir.is_some() {
-        state.store.get_user(&owner.0.id, &id).await?;
-        let filter = furrow_store::FileFilter {
-            leaf_user_id: Some(id.clone()),
-            ..Default::default()
-        };
-        let mut page = 0;
-        loop {
-            let (files, total) = state
-                .store
-                .list_files(&owner.0.id, &filter, furrow_model::Page { page, size: 100 })
-                .await?;
-            for f in &files {
-                blob_keys.push(f.id.clone());
-                if let Some(b) = &f.batch_id {
-                    blob_keys.push(format!("batch-{b}"));
-                }
-            }
-            page += 1;
-            if files.is_empty() || i64::from(page) * 100 >= total {
-                break;
-            }
-        }
-        for op in state.store.user_operations(&owner.0.id, &id).await? {
-            blob_keys.push(format!("operation-{}", op.membership.id));
-        }
-    }
+    // The user's blobs go with the user, through a job the store queues with the deletion.
     state.store.delete_user(&owner.0.id, &id).await?;
-    if let Some(root) = &state.config.blob_dir {
-        let blobs = furrow_sync::blobs::BlobStore::new(root);
-        for key in blob_keys {
-            if let Ok(dir) = blobs.dir(&owner.0.id, &key) {
-                if let Err(e) = tokio::fs::remove_dir_all(&dir).await
-                    && e.kind() != std::io::ErrorKind::NotFound
-                {
-                    tracing::warn!(error = %e, blob = %key, "could not remove a deleted user's blobs");
-                }
-            }
-        }
-    }
     Ok(StatusCode::NO_CONTENT)
 }

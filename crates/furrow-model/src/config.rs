@@ -72,6 +72,49 @@ keys! {
     "irrigationProcessingRange" => Kind::Number(0.0, 600.0), json!(12);
 }
 
+/// Keys furrow does not implement, with why. They are accepted at their default value (a client that sends a
+/// whole configuration back still works) and refused otherwise (`unsupportedConfiguration`): a setting is never
+/// accepted and then ignored.
+pub const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
+    (
+        "syncPartnerData",
+        "partner data (John Deere partnerships, Ag Leader shares) is not synced",
+    ),
+    ("implementsAutoSync", "implements are not synced"),
+    ("machinesAutoSync", "machines are not synced"),
+    ("operatorsAutoSync", "operators are not synced"),
+    ("productsAutoSync", "products are not synced"),
+    ("zonesAutoSync", "zones are not synced"),
+    ("fieldsAutoMerge", "fields are not merged automatically"),
+    (
+        "fieldsMergeIntersection",
+        "fields are not merged automatically (fieldsAutoMerge)",
+    ),
+    (
+        "summarizeByProductEntry",
+        "summaries list products by name; a summary per product entry is not implemented",
+    ),
+    ("enableOperationsSession", "operation sessions are not implemented"),
+    ("operationsImageCreation", "operation images are not rendered yet"),
+    ("operationsImageAsGeoTiff", "operation images are not rendered yet"),
+    (
+        "operationsImageAttributeCreation",
+        "operation images are not rendered yet",
+    ),
+    (
+        "irrigationProcessingRange",
+        "irrigation activity is not processed into operations",
+    ),
+];
+
+/// Why `key` is refused when set to something else than its default, if furrow does not implement it.
+pub fn unsupported_key(key: &str) -> Option<&'static str> {
+    UNSUPPORTED_KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, why)| *why)
+}
+
 /// Leaf's default `cleanupRules`.
 pub fn default_cleanup_rules() -> Value {
     json!({
@@ -103,6 +146,9 @@ pub struct ConfigError {
     pub key: String,
     /// Whether the key is unknown (Leaf's `unknownConfiguration`) rather than badly valued.
     pub unknown: bool,
+    /// Whether the key is one furrow does not implement, set to something else than its default
+    /// (`unsupportedConfiguration`).
+    pub unsupported: bool,
     /// What is wrong.
     pub message: String,
 }
@@ -168,10 +214,25 @@ pub fn validate_config(update: &Map<String, Value>) -> Result<(), Vec<ConfigErro
             errors.push(ConfigError {
                 key: name.clone(),
                 unknown: true,
+                unsupported: false,
                 message: format!("unknown configuration `{name}`"),
             });
             continue;
         };
+        if let Some(why) = unsupported_key(name) {
+            if *value != (key.default)() {
+                errors.push(ConfigError {
+                    key: name.clone(),
+                    unknown: false,
+                    unsupported: true,
+                    message: format!(
+                        "`{name}` is not supported by furrow: {why}; only its default {} is accepted",
+                        (key.default)()
+                    ),
+                });
+                continue;
+            }
+        }
         let problem = match (key.kind, value) {
             (_, Value::Null) => Some("cannot be null".to_owned()),
             (Kind::Bool, Value::Bool(_)) => None,
@@ -191,6 +252,7 @@ pub fn validate_config(update: &Map<String, Value>) -> Result<(), Vec<ConfigErro
             errors.push(ConfigError {
                 key: name.clone(),
                 unknown: false,
+                unsupported: false,
                 message,
             });
         }

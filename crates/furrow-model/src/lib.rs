@@ -20,7 +20,8 @@ mod time_fmt;
 mod user;
 
 pub use config::{
-    ConfigError, config_defaults, default_cleanup_rules, effective_config, validate_config,
+    ConfigError, UNSUPPORTED_KEYS, config_defaults, default_cleanup_rules, effective_config,
+    unsupported_key, validate_config,
 };
 pub use events::{EVENT_KEYS, Event, is_event_key, registration_body};
 pub use page::{Page, PageError, SortOrder};

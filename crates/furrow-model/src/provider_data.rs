@@ -102,7 +102,7 @@ pub struct ProviderField {
 }
 
 /// A machine file a provider offers for download (not its bytes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MachineFileDescriptor {
     /// The provider's id.

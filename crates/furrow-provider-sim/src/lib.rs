@@ -2,7 +2,7 @@
 //!
 //! Each [`Simulator`] is an axum server on `127.0.0.1:0` serving one provider's real paths, auth and paging
 //! (providers.md section 14; assumed behaviour follows the [A] defaults there), seeded with organizations,
-//! fields with boundaries and machine files (ISOXML zips from the shared corpus, see [`corpus_dir`]), with
+//! fields with boundaries and machine files (real ISOXML exports from the repository's samples, embedded), with
 //! fault-injection knobs ([`Faults`]) for every case of the conformance suite.
 //!
 //! ```no_run
@@ -37,7 +37,7 @@ pub use crate::providers::slingshot::signature as slingshot_signature;
 pub use crate::providers::{Profile, SINGLE_ORG, profile};
 pub use crate::seed::{
     Seed, SeedEquipment, SeedField, SeedFile, SeedImagery, SeedIrrigation, SeedOrganization,
-    corpus_dir, generated_taskdata, hex, shared_dir, zip_of,
+    corpus_dir, generated_taskdata, hex, samples_dir, shared_dir, zip_of,
 };
 pub use crate::server::{Probe, Simulator, SimulatorSet, serve_all, start_all};
 pub use crate::state::{AppSecrets, Faults, Rejection, Rotation};

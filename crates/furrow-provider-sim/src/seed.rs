@@ -162,23 +162,34 @@ pub struct Seed {
 /// 2024-03-01T00:00:00Z: files are created a day apart from here.
 const FIRST_FILE: i64 = 1_709_251_200;
 
-/// Corpus zips served as machine files (paths relative to the corpus root).
-const CORPUS_ZIPS: &[&str] = &[
-    "isoxml-js/data/task_with_grid.zip",
-    "isoxml-js/data/task_full.zip",
-    "isoxml-js/data/test1.zip",
-    "isoxml-js/data/2021-04-09T15_33_26_taskdata.zip",
-    "isoxml-dotnet/ExternalFiles/AFE.zip",
-    "isoxml-dotnet/LoadFromStream/MultiFields.zip",
-];
-/// Corpus folders zipped into a machine file.
-const CORPUS_FOLDERS: &[&str] = &[
-    "isoxml-py/v4/logs/TASKDATA",
-    "isoxml-dotnet/CodingData/Partfields",
+/// Machine files the ISOXML simulators serve: real terminal exports from the repository's `samples/`, embedded
+/// in the binary so that the simulators (and `furrow-server --demo`) work from any folder.
+const SAMPLE_ZIPS: &[(&str, &[u8])] = &[
+    (
+        "AFE.zip",
+        include_bytes!("../../../samples/isoxml/isoxml-dotnet/AFE.zip"),
+    ),
+    (
+        "2021-04-09T15_33_26_taskdata.zip",
+        include_bytes!("../../../samples/isoxml/isoxml-js/2021-04-09T15_33_26_taskdata.zip"),
+    ),
+    (
+        "ValidTimeLogs.zip",
+        include_bytes!("../../../samples/isoxml/isoxml-dotnet/ValidTimeLogs.zip"),
+    ),
 ];
 
-/// The shared folder of references and sample data: `FURROW_SHARED_DIR` when set, else `shared/` beside
-/// the repository (CI clones the repo next to a copy of `shared/`).
+/// The machine file of the second organization.
+const HILLSIDE_ZIP: &[u8] = include_bytes!("../../../samples/isoxml/isoxml-dotnet/TotalsTests.zip");
+
+/// The repository's `samples/` folder (for tests and benchmarks built from a checkout; binaries embed what
+/// they serve).
+pub fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples")
+}
+
+/// The shared folder of references and the larger optional corpora: `FURROW_SHARED_DIR` when set, else
+/// `shared/` beside the repository.
 pub fn shared_dir() -> PathBuf {
     std::env::var_os("FURROW_SHARED_DIR").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
@@ -186,7 +197,8 @@ pub fn shared_dir() -> PathBuf {
     )
 }
 
-/// The shared ISOXML corpus: `isoxml-corpus` in [`shared_dir`].
+/// The shared ISOXML corpus: `isoxml-corpus` in [`shared_dir`] (optional; the tests that need it run with
+/// the `corpus` feature).
 pub fn corpus_dir() -> PathBuf {
     shared_dir().join("isoxml-corpus")
 }
@@ -235,23 +247,6 @@ pub fn generated_taskdata(n: usize) -> Vec<u8> {
 "#
     );
     zip_of(&[("TASKDATA/TASKDATA.XML".to_owned(), xml.into_bytes())])
-}
-
-fn zip_folder(dir: &Path) -> Option<Vec<u8>> {
-    let mut files = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let path = e.path();
-        if path.is_file() {
-            let name = format!("TASKDATA/{}", e.file_name().to_string_lossy());
-            files.push((name, std::fs::read(&path).ok()?));
-        }
-    }
-    (!files.is_empty()).then(|| zip_of(&files))
 }
 
 impl Seed {
@@ -328,26 +323,10 @@ impl Seed {
                 vec![vec![square(-97.00, 39.00, 0.01)]],
             ),
         ];
-        let corpus = corpus_dir();
-        let mut blobs: Vec<(String, Vec<u8>)> = CORPUS_ZIPS
+        let blobs: Vec<(String, Vec<u8>)> = SAMPLE_ZIPS
             .iter()
-            .filter_map(|p| {
-                let bytes = std::fs::read(corpus.join(p)).ok()?;
-                let name = Path::new(p).file_name()?.to_string_lossy().into_owned();
-                Some((name, bytes))
-            })
+            .map(|(name, bytes)| ((*name).to_owned(), bytes.to_vec()))
             .collect();
-        for (i, dir) in CORPUS_FOLDERS.iter().enumerate() {
-            if let Some(bytes) = zip_folder(&corpus.join(dir)) {
-                blobs.push((format!("folder-{i}-taskdata.zip"), bytes));
-            }
-        }
-        if blobs.is_empty() {
-            tracing::warn!(corpus = %corpus.display(), "ISOXML corpus not found: serving generated task data");
-            blobs = (0..4)
-                .map(|i| (format!("generated-{i}.zip"), generated_taskdata(i)))
-                .collect();
-        }
         let mut files: Vec<SeedFile> = blobs
             .into_iter()
             .enumerate()
@@ -363,10 +342,10 @@ impl Seed {
             .collect();
         files.push(SeedFile::new(
             "mf-2000".into(),
-            "hillside.zip".into(),
+            "TotalsTests.zip".into(),
             "4202",
             FIRST_FILE,
-            generated_taskdata(2000),
+            HILLSIDE_ZIP.to_vec(),
         ));
         let equipment = vec![
             SeedEquipment {

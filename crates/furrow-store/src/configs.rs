@@ -81,3 +81,16 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// A user's effective configuration: defaults, then the owner's keys, then the user's.
+    pub async fn effective_config(
+        &self,
+        owner_id: &str,
+        user_id: &str,
+    ) -> Result<Map<String, Value>> {
+        let owner = self.get_config(owner_id, None).await?;
+        let user = self.get_config(owner_id, Some(user_id)).await?;
+        Ok(furrow_model::effective_config(&owner, Some(&user)))
+    }
+}

@@ -67,6 +67,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0005_operations.sqlite.sql"),
         include_str!("../migrations/0005_operations.postgres.sql"),
     ),
+    (
+        6,
+        "originals, files per dataset, blob keys, operations without stored points",
+        include_str!("../migrations/0006_originals_blob_keys.sqlite.sql"),
+        include_str!("../migrations/0006_originals_blob_keys.postgres.sql"),
+    ),
 ];
 
 impl Store {

@@ -74,8 +74,12 @@ pub struct StoredFile {
     pub file_format: Option<String>,
     /// Size of the original, bytes.
     pub size_bytes: Option<i64>,
-    /// Blob path of the original.
-    pub original_path: Option<String>,
+    /// Blob key of the original.
+    pub original_key: Option<String>,
+    /// The original this file was made from.
+    pub original_id: Option<String>,
+    /// Which dataset of the original (empty for a file that stands for its whole original).
+    pub dataset_key: Option<String>,
     /// Overall state.
     pub status: FileStatus,
     /// Step name → `DONE` / `FAILED` / `SKIPPED` (a JSON object).
@@ -92,18 +96,16 @@ pub struct StoredFile {
     pub summary: Option<Value>,
     /// Property → unit map.
     pub units: Option<Value>,
-    /// Blob path of the standard GeoParquet.
-    pub standard_path: Option<String>,
-    /// Blob path of the standard GeoJSON.
-    pub geojson_path: Option<String>,
+    /// Blob key of the standard GeoParquet.
+    pub standard_key: Option<String>,
+    /// The point counts (a JSON object; see `furrow_machine_data::Counts`).
+    pub counts: Option<Value>,
     /// Fields the file's points were allocated to (above `fieldsAttachIntersection`).
     pub field_ids: Vec<String>,
     /// What the operation grouping knows of the file (set by the allocation step).
     pub facts: Option<Value>,
     /// When the file last took part in its user's operation grouping.
     pub grouped_at: Option<i64>,
-    /// Blob path of the points outside every field (GeoJSON), when kept.
-    pub outside_path: Option<String>,
     /// How many points fell outside every field.
     pub outside_count: Option<i64>,
     /// The upload batch it came in (`POST /batch`).
@@ -137,6 +139,12 @@ pub struct NewFile {
     pub size_bytes: Option<i64>,
     /// The upload batch (`POST /batch`).
     pub batch_id: Option<String>,
+    /// The original it is made from.
+    pub original_id: Option<String>,
+    /// Which dataset of the original.
+    pub dataset_key: Option<String>,
+    /// Blob key of the original.
+    pub original_key: Option<String>,
 }
 
 /// Filters of [`Store::list_files`]; `None` matches everything.
@@ -191,8 +199,8 @@ pub struct FileUpdate {
     pub steps: Vec<(String, String)>,
     /// `Some(None)` clears the message.
     pub message: Option<Option<String>>,
-    /// Blob path of the original.
-    pub original_path: Option<String>,
+    /// Blob key of the original.
+    pub original_key: Option<String>,
     /// Size of the original.
     pub size_bytes: Option<i64>,
     /// Operation type.
@@ -205,10 +213,10 @@ pub struct FileUpdate {
     pub summary: Option<Value>,
     /// Units.
     pub units: Option<Value>,
-    /// Standard GeoParquet blob path.
-    pub standard_path: Option<String>,
-    /// Standard GeoJSON blob path.
-    pub geojson_path: Option<String>,
+    /// Standard GeoParquet blob key.
+    pub standard_key: Option<String>,
+    /// Point counts.
+    pub counts: Option<Value>,
 }
 
 pub(crate) enum Bind {
@@ -258,8 +266,8 @@ impl Bind {
 }
 
 pub(crate) const COLUMNS: &str = "id, user_id, provider, provider_file_id, credential_id, organization_id, origin, \
-    file_name, file_format, size_bytes, original_path, status, steps, message, operation_type, start_time, \
-    end_time, summary, units, standard_path, geojson_path, field_ids, facts, grouped_at, outside_path, \
+    file_name, file_format, size_bytes, original_key, original_id, dataset_key, status, steps, message, \
+    operation_type, start_time, end_time, summary, units, standard_key, counts, field_ids, facts, grouped_at, \
     outside_count, batch_id, created_at, updated_at";
 
 impl Store {
@@ -273,8 +281,9 @@ impl Store {
         let now = furrow_model::now_micros();
         let n = sqlx::query(
             "INSERT INTO files (id, owner_id, user_id, provider, provider_file_id, credential_id, organization_id, \
-             origin, file_name, file_format, size_bytes, status, steps, batch_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $14, $14) \
+             origin, file_name, file_format, size_bytes, status, steps, batch_id, original_id, dataset_key, \
+             original_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $16, $17, $18, $14, $14) \
              ON CONFLICT (owner_id, user_id, provider, provider_file_id) DO NOTHING",
         )
         .bind(&id)
@@ -292,6 +301,9 @@ impl Store {
         .bind("{}")
         .bind(now)
         .bind(file.batch_id.as_deref())
+        .bind(file.original_id.as_deref())
+        .bind(file.dataset_key.as_deref())
+        .bind(file.original_key.as_deref())
         .execute(&self.pool)
         .await?
         .rows_affected();
@@ -429,15 +441,19 @@ impl Store {
         };
         if let Some(s) = update.status {
             set("status", Bind::S(s.as_str().to_owned()));
+            if s == FileStatus::Failed {
+                // A failed file takes part in no operation.
+                set("facts", Bind::N);
+                set("field_ids", Bind::N);
+            }
         }
         if let Some(m) = &update.message {
             set("message", m.clone().map_or(Bind::N, Bind::S));
         }
         let text = [
-            ("original_path", &update.original_path),
+            ("original_key", &update.original_key),
             ("operation_type", &update.operation_type),
-            ("standard_path", &update.standard_path),
-            ("geojson_path", &update.geojson_path),
+            ("standard_key", &update.standard_key),
         ];
         for (col, v) in text {
             if let Some(v) = v {
@@ -458,6 +474,9 @@ impl Store {
         }
         if let Some(v) = &update.units {
             set("units", Bind::S(v.to_string()));
+        }
+        if let Some(v) = &update.counts {
+            set("counts", Bind::S(v.to_string()));
         }
         let n = binds.len();
         let sql = format!(
@@ -494,7 +513,9 @@ pub(crate) fn file_from_row(row: &AnyRow) -> Result<StoredFile> {
         file_name: row.try_get("file_name")?,
         file_format: row.try_get("file_format")?,
         size_bytes: row.try_get("size_bytes")?,
-        original_path: row.try_get("original_path")?,
+        original_key: row.try_get("original_key")?,
+        original_id: row.try_get("original_id")?,
+        dataset_key: row.try_get("dataset_key")?,
         status: FileStatus::parse(&status).unwrap_or(FileStatus::Processing),
         steps: json_col(row, "steps")?.unwrap_or_else(|| Value::Object(Default::default())),
         message: row.try_get("message")?,
@@ -503,14 +524,13 @@ pub(crate) fn file_from_row(row: &AnyRow) -> Result<StoredFile> {
         end_time: row.try_get("end_time")?,
         summary: json_col(row, "summary")?,
         units: json_col(row, "units")?,
-        standard_path: row.try_get("standard_path")?,
-        geojson_path: row.try_get("geojson_path")?,
+        standard_key: row.try_get("standard_key")?,
+        counts: json_col(row, "counts")?,
         field_ids: json_col(row, "field_ids")?
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default(),
         facts: json_col(row, "facts")?,
         grouped_at: row.try_get("grouped_at")?,
-        outside_path: row.try_get("outside_path")?,
         outside_count: row.try_get("outside_count")?,
         batch_id: row.try_get("batch_id")?,
         created_at: row.try_get("created_at")?,

@@ -252,6 +252,17 @@ impl Store {
             row.try_get("attempts")?,
         ))
     }
+
+    /// Until when a job's current lease holds (µs), when it is running.
+    pub async fn job_lease(&self, id: &str) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT lease_until FROM jobs WHERE id = $1 AND state = 'running'")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten(),
+        )
+    }
 }
 
 fn job_from_row(row: &sqlx::any::AnyRow) -> Result<Job> {

@@ -15,6 +15,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod blobs;
 mod configs;
 mod credentials;
 mod crypto;
@@ -27,6 +28,7 @@ mod jobs;
 mod metrics;
 mod operations;
 mod organizations;
+mod originals;
 mod owners;
 pub mod queue;
 #[cfg(feature = "testing")]
@@ -34,6 +36,7 @@ pub mod testing;
 mod users;
 mod webhooks;
 
+pub use blobs::{BlobError, Blobs, LocalCopy, Scratch};
 pub use credentials::StoredCredential;
 pub use crypto::SecretKey;
 pub use db::{Backend, Store, StoreOptions};
@@ -52,4 +55,5 @@ pub use operations::{
     OperationMembership, OperationOutputs, StoredOperation,
 };
 pub use organizations::ProviderOrganizationRow;
+pub use originals::{NewOriginal, OriginalStatus, RegisteredUpload, StoredOriginal};
 pub use webhooks::{FailedCall, Webhook};

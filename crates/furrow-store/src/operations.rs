@@ -23,8 +23,6 @@ pub struct FileAllocation {
     pub facts: Value,
     /// Fields the file attaches to.
     pub field_ids: Vec<String>,
-    /// Blob path of the outside-field points (GeoJSON), when kept.
-    pub outside_path: Option<String>,
     /// Points outside every field.
     pub outside_count: i64,
 }
@@ -82,14 +80,10 @@ pub struct StoredOperation {
     pub summary: Option<Value>,
     /// Property → unit map.
     pub units: Option<Value>,
-    /// Standard GeoParquet blob.
-    pub standard_path: Option<String>,
-    /// Standard GeoJSON blob.
-    pub geojson_path: Option<String>,
-    /// Filtered GeoParquet blob.
-    pub filtered_path: Option<String>,
-    /// Filtered GeoJSON blob.
-    pub filtered_geojson_path: Option<String>,
+    /// The filtered view's limits (a JSON object; see `furrow_pipeline::FilterLimits`), once built.
+    pub filter: Option<Value>,
+    /// Standard points inside the field, once built.
+    pub points: Option<i64>,
     /// µs since the epoch.
     pub created_at: i64,
     /// µs since the epoch.
@@ -105,14 +99,10 @@ pub struct OperationOutputs {
     pub summary: Option<Value>,
     /// Units.
     pub units: Option<Value>,
-    /// Standard GeoParquet blob.
-    pub standard_path: Option<String>,
-    /// Standard GeoJSON blob.
-    pub geojson_path: Option<String>,
-    /// Filtered GeoParquet blob.
-    pub filtered_path: Option<String>,
-    /// Filtered GeoJSON blob.
-    pub filtered_geojson_path: Option<String>,
+    /// The filtered view's limits.
+    pub filter: Option<Value>,
+    /// Standard points inside the field.
+    pub points: Option<i64>,
     /// Set when the build failed.
     pub message: Option<String>,
 }
@@ -172,8 +162,8 @@ pub struct Batch {
 }
 
 const OP_COLUMNS: &str = "id, user_id, operation_type, field_id, crop, till_type, start_time, end_time, files, \
-    providers, fields, version, built_version, status, message, summary, units, standard_path, geojson_path, \
-    filtered_path, filtered_geojson_path, created_at, updated_at";
+    providers, fields, version, built_version, status, message, summary, units, filter, points, created_at, \
+    updated_at";
 
 fn strings(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
@@ -188,12 +178,11 @@ impl Store {
         alloc: &FileAllocation,
     ) -> Result<()> {
         let n = sqlx::query(
-            "UPDATE files SET facts = $1, field_ids = $2, outside_path = $3, outside_count = $4, grouped_at = NULL, \
-             updated_at = $5 WHERE id = $6 AND owner_id = $7",
+            "UPDATE files SET facts = $1, field_ids = $2, outside_count = $3, grouped_at = NULL, \
+             updated_at = $4 WHERE id = $5 AND owner_id = $6",
         )
         .bind(alloc.facts.to_string())
         .bind(strings(&alloc.field_ids))
-        .bind(alloc.outside_path.as_deref())
         .bind(alloc.outside_count)
         .bind(furrow_model::now_micros())
         .bind(file_id)
@@ -207,17 +196,18 @@ impl Store {
         Ok(())
     }
 
-    /// A user's processed files that have an allocation (what the grouping works on), oldest first.
+    /// A user's files that have an allocation (what the grouping works on; a file being converted again keeps
+    /// its last one, a failed file has none), oldest first.
     pub async fn grouping_files(&self, owner_id: &str, user_id: &str) -> Result<Vec<StoredFile>> {
         let sql = format!(
-            "SELECT {} FROM files WHERE owner_id = $1 AND user_id = $2 AND status = $3 \
+            "SELECT {} FROM files WHERE owner_id = $1 AND user_id = $2 AND status <> $3 \
              AND facts IS NOT NULL ORDER BY created_at, id",
             crate::files::COLUMNS
         );
         let rows = sqlx::query(&sql)
             .bind(owner_id)
             .bind(user_id)
-            .bind(FileStatus::Processed.as_str())
+            .bind(FileStatus::Failed.as_str())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(crate::files::file_from_row).collect()
@@ -245,12 +235,12 @@ impl Store {
     /// How many of a user's processed files wait for grouping.
     pub async fn ungrouped_files(&self, owner_id: &str, user_id: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM files WHERE owner_id = $1 AND user_id = $2 AND status = $3 \
+            "SELECT COUNT(*) FROM files WHERE owner_id = $1 AND user_id = $2 AND status <> $3 \
              AND facts IS NOT NULL AND grouped_at IS NULL",
         )
         .bind(owner_id)
         .bind(user_id)
-        .bind(FileStatus::Processed.as_str())
+        .bind(FileStatus::Failed.as_str())
         .fetch_one(&self.pool)
         .await?)
     }
@@ -352,6 +342,124 @@ impl Store {
         }
     }
 
+    /// What an operation is made of: each processed member file's standard-points key with its summary, and the
+    /// active boundary of its field (when it has one).
+    pub async fn operation_parts(
+        &self,
+        owner_id: &str,
+        op: &StoredOperation,
+    ) -> Result<(Vec<(String, Option<Value>)>, Option<furrow_allocate::Field>)> {
+        let m = &op.membership;
+        let mut parts = Vec::new();
+        for id in &m.files {
+            match self.get_file(owner_id, id).await {
+                Ok(f) if f.status == FileStatus::Processed => {
+                    if let Some(key) = f.standard_key {
+                        parts.push((key, f.summary));
+                    }
+                }
+                Ok(_) | Err(Error::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let field = match &m.field_id {
+            Some(fid) => match self.active_boundary(owner_id, &m.user_id, fid).await {
+                Ok(b) => Some(furrow_allocate::Field {
+                    id: fid.clone(),
+                    boundary: b.geometry,
+                }),
+                Err(Error::NotFound(_)) => None,
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        Ok((parts, field))
+    }
+
+    /// Asks for an operation's files to be converted again with the settings now in force (then allocated,
+    /// grouped and the operation rebuilt): its files go back to `PROCESSING` (keeping their ids) and the
+    /// processing of their originals is queued, in one transaction. Returns how many files.
+    pub async fn reprocess_operation(&self, owner_id: &str, id: &str) -> Result<usize> {
+        let op = self.get_operation(owner_id, id).await?;
+        let mut tx = self.begin_write().await?;
+        let now = furrow_model::now_micros();
+        let mut originals: Vec<String> = Vec::new();
+        for file in &op.membership.files {
+            let original: Option<Option<String>> = sqlx::query_scalar(
+                "SELECT original_id FROM files WHERE id = $1 AND owner_id = $2",
+            )
+            .bind(file)
+            .bind(owner_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(Some(original)) = original else {
+                continue;
+            };
+            // The file keeps its allocation facts while it is converted again, so its operation keeps it (and
+            // its id) meanwhile; the new allocation replaces them.
+            sqlx::query(
+                "UPDATE files SET status = $1, steps = '{}', message = NULL, updated_at = $2 \
+                 WHERE id = $3 AND owner_id = $4",
+            )
+            .bind(FileStatus::Processing.as_str())
+            .bind(now)
+            .bind(file)
+            .bind(owner_id)
+            .execute(&mut *tx)
+            .await?;
+            if !originals.contains(&original) {
+                originals.push(original);
+            }
+        }
+        for original in &originals {
+            let descriptor: Option<Option<String>> = sqlx::query_scalar(
+                "UPDATE originals SET status = 'PENDING', updated_at = $1 WHERE id = $2 AND owner_id = $3 \
+                 RETURNING descriptor",
+            )
+            .bind(now)
+            .bind(original)
+            .bind(owner_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let descriptor = descriptor
+                .flatten()
+                .and_then(|d| serde_json::from_str(&d).ok())
+                .unwrap_or_default();
+            let payload = serde_json::to_string(&crate::queue::ProcessPayload {
+                original_id: original.clone(),
+                descriptor,
+            })
+            .unwrap_or_default();
+            // A processing job already queued for this original will do.
+            sqlx::query(
+                "INSERT INTO jobs (id, owner_id, kind, payload, dedupe_key, state, attempts, max_attempts, \
+                 run_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'queued', 0, 5, $6, $6, $6) \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(new_id())
+            .bind(owner_id)
+            .bind(crate::queue::FILE_PROCESS_JOB)
+            .bind(payload)
+            .bind(format!("process:{original}"))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // A new version: the rebuild happens even when the membership comes out the same.
+        sqlx::query(
+            "UPDATE operations SET status = $1, version = version + 1, updated_at = $2 \
+             WHERE id = $3 AND owner_id = $4",
+        )
+        .bind(FileStatus::Processing.as_str())
+        .bind(now)
+        .bind(id)
+        .bind(owner_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(originals.len())
+    }
+
     /// Deletes an operation (its files moved to another).
     pub async fn delete_operation(&self, owner_id: &str, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM operations WHERE id = $1 AND owner_id = $2")
@@ -377,17 +485,14 @@ impl Store {
             FileStatus::Processed
         };
         let n = sqlx::query(
-            "UPDATE operations SET fields = $1, summary = $2, units = $3, standard_path = $4, geojson_path = $5, \
-             filtered_path = $6, filtered_geojson_path = $7, message = $8, status = $9, built_version = $10, \
-             updated_at = $11 WHERE id = $12 AND owner_id = $13 AND version = $10",
+            "UPDATE operations SET fields = $1, summary = $2, units = $3, filter = $4, points = $5, message = $6, \
+             status = $7, built_version = $8, updated_at = $9 WHERE id = $10 AND owner_id = $11 AND version = $8",
         )
         .bind(serde_json::to_string(&out.fields).unwrap_or_else(|_| "[]".into()))
         .bind(out.summary.as_ref().map(Value::to_string))
         .bind(out.units.as_ref().map(Value::to_string))
-        .bind(out.standard_path.as_deref())
-        .bind(out.geojson_path.as_deref())
-        .bind(out.filtered_path.as_deref())
-        .bind(out.filtered_geojson_path.as_deref())
+        .bind(out.filter.as_ref().map(Value::to_string))
+        .bind(out.points)
         .bind(out.message.as_deref())
         .bind(status.as_str())
         .bind(version)
@@ -609,10 +714,8 @@ fn operation_from_row(r: &AnyRow) -> Result<StoredOperation> {
         message: r.try_get("message")?,
         summary: json_col(r, "summary")?,
         units: json_col(r, "units")?,
-        standard_path: r.try_get("standard_path")?,
-        geojson_path: r.try_get("geojson_path")?,
-        filtered_path: r.try_get("filtered_path")?,
-        filtered_geojson_path: r.try_get("filtered_geojson_path")?,
+        filter: json_col(r, "filter")?,
+        points: r.try_get("points")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })

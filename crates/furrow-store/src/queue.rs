@@ -24,6 +24,8 @@ pub const BUILD_JOB: &str = "operation_build";
 pub const REALLOCATE_JOB: &str = "reallocate";
 /// Delivers one webhook event.
 pub const DELIVERY_JOB: &str = "webhook_delivery";
+/// Deletes blobs whose rows are gone (a deleted user's).
+pub const BLOBS_DELETE_JOB: &str = "blobs_delete";
 
 /// Every job kind, for workers that run them all.
 pub const JOB_KINDS: &[&str] = &[
@@ -35,9 +37,10 @@ pub const JOB_KINDS: &[&str] = &[
     GROUP_JOB,
     BUILD_JOB,
     REALLOCATE_JOB,
+    BLOBS_DELETE_JOB,
 ];
 
-/// Payload of the credential jobs (validation, files sync).
+/// Payload of a credential's validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialPayload {
@@ -45,13 +48,14 @@ pub struct CredentialPayload {
     pub credential_id: String,
 }
 
-/// Payload of a fields sync.
+/// Payload of a fields or files sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FieldsSyncPayload {
+pub struct SyncPayload {
     /// The credential.
     pub credential_id: String,
-    /// Asked for through the API: runs even with `fieldsAutoSync=false`.
+    /// Asked for through the API: runs even with `fieldsAutoSync=false` (fields) or `operationsAutoSync=false`
+    /// (machine files).
     #[serde(default)]
     pub manual: bool,
 }
@@ -94,6 +98,16 @@ pub struct Delivery {
     pub event: String,
     /// The exact bytes to sign and send.
     pub body: String,
+}
+
+/// Payload of a blob deletion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlobsDeletePayload {
+    /// Every blob under these prefixes.
+    pub prefixes: Vec<String>,
+    /// And these.
+    pub keys: Vec<String>,
 }
 
 fn payload(p: &impl Serialize) -> String {
@@ -145,7 +159,7 @@ impl Store {
         credential_id: &str,
         manual: bool,
     ) -> Result<String> {
-        let p = payload(&FieldsSyncPayload {
+        let p = payload(&SyncPayload {
             credential_id: credential_id.to_owned(),
             manual,
         });
@@ -159,10 +173,17 @@ impl Store {
         .await
     }
 
-    /// Asks for the listing of a credential's machine files (one queued job per credential).
-    pub async fn enqueue_files_sync(&self, owner_id: &str, credential_id: &str) -> Result<String> {
-        let p = payload(&CredentialPayload {
+    /// Asks for the listing of a credential's machine files (one queued job per credential); `manual` when
+    /// asked for through the API (runs even with `operationsAutoSync=false`).
+    pub async fn enqueue_files_sync(
+        &self,
+        owner_id: &str,
+        credential_id: &str,
+        manual: bool,
+    ) -> Result<String> {
+        let p = payload(&SyncPayload {
             credential_id: credential_id.to_owned(),
+            manual,
         });
         self.enqueue_now(
             owner_id,
@@ -179,7 +200,8 @@ impl Store {
     pub async fn enqueue_sync(&self, owner_id: &str, credential_id: &str) -> Result<()> {
         self.enqueue_fields_sync(owner_id, credential_id, false)
             .await?;
-        self.enqueue_files_sync(owner_id, credential_id).await?;
+        self.enqueue_files_sync(owner_id, credential_id, false)
+            .await?;
         Ok(())
     }
 
@@ -200,7 +222,7 @@ impl Store {
         let mut jobs = Vec::new();
         for cred in self.list_user_credentials(owner_id, user_id).await? {
             if cred.status != CredentialStatus::Invalid {
-                jobs.push(self.enqueue_files_sync(owner_id, &cred.id).await?);
+                jobs.push(self.enqueue_files_sync(owner_id, &cred.id, true).await?);
             }
         }
         Ok(jobs)

@@ -126,6 +126,25 @@ impl Store {
     /// Deletes a user with its credentials and their events, and its fields, boundaries, farms and growers.
     pub async fn delete_user(&self, owner_id: &str, user_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        // The user's blobs go through a durable job queued in the same transaction: a crash cannot leave
+        // blobs whose rows are gone. Everything new lives under the user's prefix; keys written before (or
+        // uploads stored before their user was known) are listed one by one.
+        let prefix = crate::blobs::user_prefix(owner_id, user_id);
+        let mut keys: Vec<String> = Vec::new();
+        for sql in [
+            "SELECT blob_key FROM originals WHERE owner_id = $1 AND user_id = $2 AND blob_key IS NOT NULL",
+            "SELECT original_key FROM files WHERE owner_id = $1 AND user_id = $2 AND original_key IS NOT NULL",
+            "SELECT standard_key FROM files WHERE owner_id = $1 AND user_id = $2 AND standard_key IS NOT NULL",
+        ] {
+            let found: Vec<String> = sqlx::query_scalar(sql)
+                .bind(owner_id)
+                .bind(user_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            keys.extend(found.into_iter().filter(|k| !k.starts_with(&prefix)));
+        }
+        keys.sort();
+        keys.dedup();
         // Explicit deletes (not only ON DELETE CASCADE) so the outcome never depends on engine settings.
         sqlx::query(
             "DELETE FROM credential_events WHERE owner_id = $1 AND credential_id IN \
@@ -147,6 +166,9 @@ impl Store {
             "DELETE FROM farms WHERE owner_id = $1 AND user_id = $2",
             "DELETE FROM growers WHERE owner_id = $1 AND user_id = $2",
             "DELETE FROM files WHERE owner_id = $1 AND user_id = $2",
+            "DELETE FROM originals WHERE owner_id = $1 AND user_id = $2",
+            "DELETE FROM operations WHERE owner_id = $1 AND user_id = $2",
+            "DELETE FROM batches WHERE owner_id = $1 AND user_id = $2",
         ] {
             sqlx::query(sql)
                 .bind(owner_id)
@@ -163,6 +185,23 @@ impl Store {
         if n == 0 {
             return Err(Error::NotFound("user"));
         }
+        let payload = serde_json::to_string(&crate::queue::BlobsDeletePayload {
+            prefixes: vec![prefix],
+            keys,
+        })
+        .unwrap_or_default();
+        let now = furrow_model::now_micros();
+        sqlx::query(
+            "INSERT INTO jobs (id, owner_id, kind, payload, dedupe_key, state, attempts, max_attempts, run_at, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, 'queued', 0, 20, $5, $5, $5)",
+        )
+        .bind(crate::db::new_id())
+        .bind(owner_id)
+        .bind(crate::queue::BLOBS_DELETE_JOB)
+        .bind(payload)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -13,6 +13,9 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The blob store failed.
+    #[error("blob store: {0}")]
+    Blob(String),
     /// No adapter is registered for a provider.
     #[error("no adapter for provider {0}")]
     NoAdapter(String),

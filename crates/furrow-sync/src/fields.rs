@@ -21,7 +21,7 @@ use crate::sinks::{StoreEventSink, StoreSecretSink};
 use crate::worker::{JobOutcome, WorkerContext};
 use crate::{Error, Result};
 use furrow_model::Event;
-use furrow_store::queue::FieldsSyncPayload;
+use furrow_store::queue::SyncPayload;
 
 fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(5u64.saturating_mul(1 << attempts.clamp(0, 10)))
@@ -53,11 +53,10 @@ fn sync_config(
 }
 
 pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<JobOutcome> {
-    let payload: FieldsSyncPayload =
-        serde_json::from_str(&job.payload).map_err(|e| Error::Payload {
-            job: job.id.clone(),
-            message: e.to_string(),
-        })?;
+    let payload: SyncPayload = serde_json::from_str(&job.payload).map_err(|e| Error::Payload {
+        job: job.id.clone(),
+        message: e.to_string(),
+    })?;
     let store = &ctx.store;
     let owner = job.owner_id.as_str();
     let cred = match store

@@ -1,34 +1,33 @@
-//! Machine files: `files_sync` lists a credential's provider files and records each new one once;
-//! `file_process` downloads a file once into the blob store and converts it (ISOXML → standard GeoParquet and
-//! GeoJSON, summary, units), recording each step. A failing file is marked `FAILED` with its message and never
-//! blocks the others. Every step is idempotent: re-running a processed file changes nothing.
+//! Machine files. `files_sync` lists a credential's provider files and records each new *original* once;
+//! `file_process` downloads an original once into the blob store, finds its datasets with `furrow-pipeline`,
+//! records one file per dataset unit (every task and operation type of an ISOXML set, every shapefile set, every
+//! proprietary dataset kept as unsupported) and converts each once to standard GeoParquet, then allocates its
+//! points to the user's fields. A unit that cannot be converted becomes a failed file with its reason; a
+//! failing file never blocks the others. Every step is idempotent: re-running an original changes nothing
+//! that is done.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use furrow_credentials::CredentialStatus;
-use furrow_model::MachineFileDescriptor;
+use furrow_model::{Event, MachineFileDescriptor};
+use furrow_pipeline::{Converted, Detection, Limits, Opened, Settings, Unit};
 use furrow_provider::{Provider, ProviderContext, ProviderExt};
-use furrow_store::{FileStatus, FileUpdate, NewFile, StoredFile};
-
+use furrow_store::blobs::{file_key, original_key};
+use furrow_store::queue::{ProcessPayload, SyncPayload};
+use furrow_store::{
+    Blobs, FileStatus, FileUpdate, NewFile, NewOriginal, OriginalStatus, StoredFile, StoredOriginal,
+};
 use serde_json::Value;
 
-use crate::blobs::{BlobError, BlobStore};
 use crate::sinks::{EventWriter, StoreEventSink, StoreSecretSink};
 use crate::worker::{JobOutcome, WorkerContext};
 use crate::{Error, Result};
-use furrow_model::Event;
-use furrow_store::queue::{CredentialPayload, ProcessPayload};
 
-/// Name of the original's blob.
-pub const ORIGINAL_BLOB: &str = "original";
-/// Name of the standard GeoParquet blob.
+/// Name of a file's standard GeoParquet blob.
 pub const STANDARD_PARQUET_BLOB: &str = "standard.parquet";
-/// Name of the standard GeoJSON blob.
-pub const STANDARD_GEOJSON_BLOB: &str = "standard.geojson";
 
-const NO_BLOB_DIR: &str = "no blob directory configured: machine files cannot be stored";
+const NO_BLOBS: &str = "no blob store configured: machine files cannot be stored";
 
 fn bad_payload(job: &furrow_store::Job, e: serde_json::Error) -> Error {
     Error::Payload {
@@ -37,77 +36,20 @@ fn bad_payload(job: &furrow_store::Job, e: serde_json::Error) -> Error {
     }
 }
 
-/// An uploaded file (`POST /batch`) whose original is already in the blob store.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    /// The Leaf user.
-    pub user_id: String,
-    /// Declared provider (`Other`, `JohnDeere`, ...).
-    pub provider: String,
-    /// Uploaded file name.
-    pub file_name: String,
-    /// The batch it came in.
-    pub batch_id: String,
-    /// Path of the original in the blob store.
-    pub original_path: String,
-    /// Bytes.
-    pub size: u64,
-}
-
-/// Records an uploaded file and enqueues its processing, like a provider file's; returns the file id.
-pub async fn register_upload(
-    store: &furrow_store::Store,
-    owner_id: &str,
-    upload: &Upload,
-) -> Result<String> {
-    let size = i64::try_from(upload.size).ok();
-    let (file_id, _) = store
-        .insert_file_if_absent(
-            owner_id,
-            &NewFile {
-                user_id: upload.user_id.clone(),
-                provider: upload.provider.clone(),
-                provider_file_id: upload.batch_id.clone(),
-                credential_id: None,
-                organization_id: None,
-                origin: "uploaded".into(),
-                file_name: upload.file_name.clone(),
-                file_format: Some("ISO11783".into()),
-                size_bytes: size,
-                batch_id: Some(upload.batch_id.clone()),
-            },
-        )
-        .await?;
-    store
-        .update_file(
-            owner_id,
-            &file_id,
-            &FileUpdate {
-                steps: vec![("original".into(), "DONE".into())],
-                original_path: Some(upload.original_path.clone()),
-                size_bytes: size,
-                ..Default::default()
-            },
-        )
-        .await?;
-    let descriptor = MachineFileDescriptor {
-        id: upload.batch_id.clone(),
-        name: upload.file_name.clone(),
-        organization_id: String::new(),
-        created_time: None,
-        size: Some(upload.size),
-        format: None,
-        download_ref: None,
-    };
-    store
-        .enqueue_file_process(owner_id, &file_id, &descriptor)
-        .await?;
-    Ok(file_id)
-}
-
 fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(5u64.saturating_mul(1 << attempts.clamp(0, 10)))
         .min(Duration::from_secs(3600))
+}
+
+/// The user's pipeline settings (their effective configuration).
+pub(crate) async fn settings(
+    store: &furrow_store::Store,
+    owner_id: &str,
+    user_id: &str,
+) -> Result<Settings> {
+    Ok(Settings::from_config(
+        &store.effective_config(owner_id, user_id).await?,
+    ))
 }
 
 async fn adapter(
@@ -143,15 +85,24 @@ fn provider_outcome(e: &furrow_provider::Error, attempts: i64) -> JobOutcome {
     }
 }
 
+/// Whether an organization's machine files are held back: `customDataSync` keeps a `PREVIEW` organization's
+/// files listed but not downloaded until the user selects it; `organizationDataSync=SELECTED_ONLY` does the same
+/// for every organization not `SELECTED`.
+fn held_back(settings: &Settings, org_status: &str) -> bool {
+    (settings.custom_data_sync && org_status == "PREVIEW")
+        || (settings.selected_organizations_only && org_status != "SELECTED")
+}
+
 pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<JobOutcome> {
-    let payload: CredentialPayload =
+    let payload: SyncPayload =
         serde_json::from_str(&job.payload).map_err(|e| bad_payload(job, e))?;
-    if ctx.config.blob_dir.is_none() {
-        return Ok(JobOutcome::Fail(NO_BLOB_DIR.into()));
+    if ctx.config.blobs.is_none() {
+        return Ok(JobOutcome::Fail(NO_BLOBS.into()));
     }
     let store = &ctx.store;
+    let owner = job.owner_id.as_str();
     let cred = match store
-        .get_credential_by_id(&job.owner_id, &payload.credential_id)
+        .get_credential_by_id(owner, &payload.credential_id)
         .await
     {
         Ok(c) => c,
@@ -161,7 +112,11 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
     if cred.status == CredentialStatus::Invalid {
         return Ok(JobOutcome::Done);
     }
-    let (provider, writer) = match adapter(ctx, &job.owner_id, &cred).await {
+    let settings = settings(store, owner, &cred.user_id).await?;
+    if !settings.operations_auto_sync && !payload.manual {
+        return Ok(JobOutcome::Done);
+    }
+    let (provider, writer) = match adapter(ctx, owner, &cred).await {
         Ok(a) => a,
         Err(e) => return Ok(JobOutcome::Fail(e.to_string())),
     };
@@ -173,9 +128,9 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
             let mut cursors = Vec::new();
             let mut failure = None;
             for org in orgs {
-                store
+                let row = store
                     .upsert_provider_organization(
-                        &job.owner_id,
+                        owner,
                         &cred.user_id,
                         &provider_name,
                         &org.id,
@@ -190,7 +145,7 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
                 // Where the provider tracks changes (John Deere), list only what changed since the cursor kept
                 // from the last sync; a cursor the provider no longer accepts means a full listing.
                 let kept = store
-                    .files_cursor(&job.owner_id, &cred.user_id, &provider_name, &org.id)
+                    .files_cursor(owner, &cred.user_id, &provider_name, &org.id)
                     .await?;
                 let mut changes = provider
                     .machine_file_changes(&org.id, None, kept.as_deref())
@@ -203,7 +158,8 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
                 }
                 match changes {
                     Ok((files, next)) => {
-                        all.extend(files);
+                        let hold = held_back(&settings, &row.status);
+                        all.extend(files.into_iter().map(|f| (f, hold)));
                         cursors.push((org.id, next));
                     }
                     Err(e) => {
@@ -224,43 +180,60 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
     let (descriptors, cursors) = match listed {
         Ok(d) => d,
         Err(e) => {
-            if crate::validate::credential_refused(store, &job.owner_id, &cred, &e).await? {
+            if crate::validate::credential_refused(store, owner, &cred, &e).await? {
                 return Ok(JobOutcome::Done);
             }
             return Ok(provider_outcome(&e, job.attempts));
         }
     };
-    let leaf_name = provider_name.clone();
     let mut new = 0usize;
-    for d in descriptors {
-        let file = NewFile {
-            user_id: cred.user_id.clone(),
-            provider: leaf_name.clone(),
-            provider_file_id: d.id.clone(),
-            credential_id: Some(cred.id.clone()),
-            organization_id: Some(d.organization_id.clone()),
-            origin: "provider".into(),
-            file_name: d.name.clone(),
-            file_format: Some("ISO11783".into()),
-            size_bytes: d.size.and_then(|s| i64::try_from(s).ok()),
-            batch_id: None,
+    let mut held = 0usize;
+    for (d, hold) in descriptors {
+        let status = if hold {
+            OriginalStatus::Listed
+        } else {
+            OriginalStatus::Pending
         };
-        let (file_id, inserted) = store.insert_file_if_absent(&job.owner_id, &file).await?;
+        let (id, inserted) = store
+            .insert_original_if_absent(
+                owner,
+                &NewOriginal {
+                    user_id: cred.user_id.clone(),
+                    provider: provider_name.clone(),
+                    provider_file_id: d.id.clone(),
+                    credential_id: Some(cred.id.clone()),
+                    organization_id: Some(d.organization_id.clone()),
+                    origin: "provider".into(),
+                    file_name: d.name.clone(),
+                    size_bytes: d.size.and_then(|s| i64::try_from(s).ok()),
+                    descriptor: Some(d.clone()),
+                },
+                status,
+            )
+            .await?;
         new += usize::from(inserted);
-        // A file still PROCESSING (new, or recorded before a crash) gets its processing job; the dedupe key
-        // keeps it to one job per file.
-        let current = store.get_file(&job.owner_id, &file_id).await?;
-        if current.status == FileStatus::Processing {
-            store
-                .enqueue_file_process(&job.owner_id, &file_id, &d)
-                .await?;
+        held += usize::from(hold);
+        let current = store.get_original(owner, &id).await?;
+        match current.status {
+            // Held back before, allowed now (its organization was selected): process it.
+            OriginalStatus::Listed if !hold => {
+                store
+                    .set_original_state(owner, &id, OriginalStatus::Pending, None, None)
+                    .await?;
+                store.enqueue_file_process(owner, &id, &d).await?;
+            }
+            // New, or recorded before a crash: its processing job (one per original by its dedupe key).
+            OriginalStatus::Pending => {
+                store.enqueue_file_process(owner, &id, &d).await?;
+            }
+            _ => {}
         }
     }
     // Cursors move only once every listed file is recorded, so a crash lists the same changes again.
     for (org, cursor) in cursors {
         store
             .set_files_cursor(
-                &job.owner_id,
+                owner,
                 &cred.user_id,
                 &provider_name,
                 &org,
@@ -268,166 +241,16 @@ pub(crate) async fn run_sync(ctx: &WorkerContext, job: &furrow_store::Job) -> Re
             )
             .await?;
     }
-    store
-        .mark_credential_synced(&job.owner_id, &cred.id)
-        .await?;
-    tracing::info!(credential = %cred.id, new, "machine files listed");
-    Ok(JobOutcome::Done)
-}
-
-/// What the conversion produced.
-struct Converted {
-    operation_type: String,
-    summary: Value,
-    units: Value,
-    parquet: PathBuf,
-    geojson: PathBuf,
-}
-
-fn convert(original: &Path, scratch: &Path) -> std::result::Result<Converted, String> {
-    use furrow_machine_data::OperationType;
-    use furrow_machine_data::{ConvertOptions, OutputFormat, WriteOptions, plan, write_plans};
-    let opts = ConvertOptions::default();
-    // Messages reach API clients: name the file, never the blob store's paths.
-    let (orig, dir) = (
-        original.display().to_string(),
-        scratch.display().to_string(),
-    );
-    let clean = move |e: &dyn std::fmt::Display| {
-        e.to_string()
-            .replace(&orig, "the original file")
-            .replace(&dir, "output")
-    };
-    let sets = furrow_isoxml::TaskData::open_all(original).map_err(|e| clean(&e))?;
-    let plans: Vec<_> = sets
-        .iter()
-        .enumerate()
-        .flat_map(|(i, td)| plan(td, &opts).into_iter().map(move |p| (i, p)))
-        .collect();
-    if plans.is_empty() {
-        return Err("no time logs to convert".into());
-    }
-    // Leaf converts planting, application, harvest and tillage; anything else fails saying so.
-    let (set, first) = plans
-        .into_iter()
-        .find(|(_, p)| p.operation_type != OperationType::Other)
-        .ok_or_else(|| "unsupported operation type: other".to_owned())?;
-    let parquet = scratch.join(STANDARD_PARQUET_BLOB);
-    let geojson = scratch.join(STANDARD_GEOJSON_BLOB);
-    let written = write_plans(
-        &sets[set],
-        &[&first],
-        &opts,
-        &parquet,
-        &WriteOptions {
-            format: OutputFormat::GeoParquet,
-            ..WriteOptions::default()
-        },
-        &mut |_| {},
-    )
-    .map_err(|e| clean(&e))?;
-    write_plans(
-        &sets[set],
-        &[&first],
-        &opts,
-        &geojson,
-        &WriteOptions {
-            format: OutputFormat::GeoJson,
-            ..WriteOptions::default()
-        },
-        &mut |_| {},
-    )
-    .map_err(|e| clean(&e))?;
-    let outcome = written
-        .outcomes
-        .into_iter()
-        .next()
-        .ok_or_else(|| "the converter reported nothing".to_owned())?;
-    if outcome.counts.written == 0 {
-        return Err("no points passed the filter".into());
-    }
-    Ok(Converted {
-        operation_type: first.operation_type.to_string(),
-        summary: outcome.summary,
-        units: outcome.units,
-        parquet: written.points,
-        geojson,
-    })
-}
-
-fn summary_time(summary: &Value, key: &str) -> Option<i64> {
-    let s = summary.get("properties")?.get(key)?.as_str()?;
-    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
-    i64::try_from(t.unix_timestamp_nanos() / 1_000).ok()
-}
-
-async fn finish(
-    ctx: &WorkerContext,
-    owner_id: &str,
-    file: &StoredFile,
-    failure: Option<(&str, String)>,
-) -> Result<JobOutcome> {
-    let uploaded = file.origin == "uploaded";
-    let (event, message) = match (&failure, uploaded) {
-        (Some((_, m)), false) => ("providerFileProcessingFailed", Some(m.clone())),
-        (None, false) => ("providerFileProcessingFinished", None),
-        (Some((_, m)), true) => ("uploadedFileProcessingFailed", Some(m.clone())),
-        (None, true) => ("uploadedFileProcessingFinished", None),
-    };
-    // Fire first: a crash before the status is written re-runs the job (at-least-once delivery).
-    ctx.store
-        .fire(
-            owner_id,
-            &Event::File {
-                event,
-                file_id: file.id.clone(),
-                leaf_user_id: file.user_id.clone(),
-                message: message.clone(),
-            },
-        )
-        .await?;
-    let failed = failure.is_some();
-    let update = match failure {
-        Some((step, m)) => FileUpdate {
-            status: Some(FileStatus::Failed),
-            steps: vec![(step.to_owned(), "FAILED".into())],
-            message: Some(Some(m)),
-            ..Default::default()
-        },
-        None => FileUpdate {
-            status: Some(FileStatus::Processed),
-            message: Some(None),
-            ..Default::default()
-        },
-    };
-    ctx.store.update_file(owner_id, &file.id, &update).await?;
-    if let Some(batch) = &file.batch_id {
-        let (status, details) = if failed {
-            ("FAILED", message)
-        } else {
-            ("PROCESSED", None)
-        };
-        ctx.store
-            .set_batch_status(owner_id, batch, status, details.as_deref())
-            .await?;
-        ctx.store
-            .fire(
-                owner_id,
-                &Event::Batch {
-                    batch_id: batch.clone(),
-                    leaf_user_id: file.user_id.clone(),
-                },
-            )
-            .await?;
-    }
+    store.mark_credential_synced(owner, &cred.id).await?;
+    tracing::info!(credential = %cred.id, new, held, "machine files listed");
     Ok(JobOutcome::Done)
 }
 
 /// Renews a job's lease every third of its length until dropped (or until the job is lost).
-struct LeaseKeeper(tokio::task::JoinHandle<()>);
+pub(crate) struct LeaseKeeper(tokio::task::JoinHandle<()>);
 
 impl LeaseKeeper {
-    fn start(ctx: &WorkerContext, job: &furrow_store::Job) -> Self {
+    pub(crate) fn start(ctx: &WorkerContext, job: &furrow_store::Job) -> Self {
         let store = ctx.store.clone();
         let id = job.id.clone();
         let worker = ctx.config.id.clone();
@@ -452,8 +275,118 @@ impl Drop for LeaseKeeper {
     }
 }
 
-fn blob_err(e: BlobError) -> String {
-    e.to_string()
+/// Step 1: the original in the blob store (downloaded once). `Err` is the job's outcome when it cannot be had
+/// now.
+async fn fetch_original(
+    ctx: &WorkerContext,
+    blobs: &Blobs,
+    job: &furrow_store::Job,
+    original: &StoredOriginal,
+    descriptor: &MachineFileDescriptor,
+) -> Result<std::result::Result<String, JobOutcome>> {
+    let owner = job.owner_id.as_str();
+    if let Some(key) = &original.blob_key {
+        if blobs.size(key).await.ok().flatten().is_some() {
+            return Ok(Ok(key.clone()));
+        }
+    }
+    let fail = |m: String| async move {
+        ctx.store
+            .set_original_state(owner, &original.id, OriginalStatus::Failed, Some(&m), None)
+            .await?;
+        finish_original(ctx, owner, original, &[], Some(m)).await?;
+        Ok::<_, Error>(Err(JobOutcome::Done))
+    };
+    let Some(cred_id) = original.credential_id.clone() else {
+        return fail("the original is missing from the blob store".into()).await;
+    };
+    let cred = match ctx.store.get_credential_by_id(owner, &cred_id).await {
+        Ok(c) => c,
+        Err(furrow_store::Error::NotFound(_)) => {
+            return fail("the credential of this file was deleted before it was downloaded".into())
+                .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (provider, writer) = match adapter(ctx, owner, &cred).await {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(JobOutcome::Fail(e.to_string()))),
+    };
+    let key = original_key(owner, &original.user_id, &original.id);
+    let stored = match provider.download(descriptor).await {
+        Ok(stream) => Ok(blobs.put_stream(&key, stream).await),
+        Err(e) => Err(e),
+    };
+    drop(provider);
+    writer.finish().await;
+    let last = job.attempts >= job.max_attempts;
+    match stored {
+        Ok(Ok(size)) => {
+            ctx.store
+                .set_original_state(
+                    owner,
+                    &original.id,
+                    OriginalStatus::Pending,
+                    None,
+                    Some((&key, i64::try_from(size).unwrap_or(i64::MAX))),
+                )
+                .await?;
+            Ok(Ok(key))
+        }
+        // The provider refused or failed the download.
+        Err(e) => {
+            if crate::validate::credential_refused(&ctx.store, owner, &cred, &e).await?
+                || !e.is_retryable()
+                || last
+            {
+                return fail(format!("download: {e}")).await;
+            }
+            Ok(Err(provider_outcome(&e, job.attempts)))
+        }
+        // The stream broke or the blob store failed: try again.
+        Ok(Err(e)) if !last => Ok(Err(JobOutcome::Retry {
+            after: backoff(job.attempts),
+            error: e.to_string(),
+        })),
+        Ok(Err(e)) => fail(format!("download: {e}")).await,
+    }
+}
+
+/// What the blocking half found in an original.
+struct Found {
+    detection: Detection,
+    opened: Vec<std::result::Result<Opened, String>>,
+    units: Vec<(usize, Unit)>,
+}
+
+fn find_units(original: &std::path::Path, scratch: &std::path::Path) -> Result<Found, String> {
+    let detection = furrow_pipeline::detect(original, scratch, &Limits::default())
+        .map_err(|e| e.to_string())?;
+    let mut opened = Vec::new();
+    let mut units = Vec::new();
+    for (i, ds) in detection.datasets.iter().enumerate() {
+        match furrow_pipeline::open(ds) {
+            Ok(o) => {
+                units.extend(o.units().into_iter().map(|u| (i, u)));
+                opened.push(Ok(o));
+            }
+            Err(e) => opened.push(Err(e.to_string())),
+        }
+    }
+    Ok(Found {
+        detection,
+        opened,
+        units,
+    })
+}
+
+/// Messages reach API clients: name the original, never the scratch or blob paths.
+fn clean_message(m: &str, paths: &[&std::path::Path], name: &str) -> String {
+    let mut out = m.to_owned();
+    for p in paths {
+        out = out.replace(&p.display().to_string(), name);
+    }
+    out
 }
 
 pub(crate) async fn run_process(
@@ -462,196 +395,422 @@ pub(crate) async fn run_process(
 ) -> Result<JobOutcome> {
     let payload: ProcessPayload =
         serde_json::from_str(&job.payload).map_err(|e| bad_payload(job, e))?;
-    let Some(dir) = ctx.config.blob_dir.clone() else {
-        return Ok(JobOutcome::Fail(NO_BLOB_DIR.into()));
+    let Some(blobs) = ctx.config.blobs.clone() else {
+        return Ok(JobOutcome::Fail(NO_BLOBS.into()));
     };
-    let blobs = BlobStore::new(dir);
-    // Downloads and conversions can outlast a lease: keep it while this job runs.
-    let _lease = LeaseKeeper::start(ctx, job);
     let store = &ctx.store;
     let owner = job.owner_id.as_str();
-    let mut file = match store.get_file(owner, &payload.original_id).await {
-        Ok(f) => f,
+    let original = match store.get_original(owner, &payload.original_id).await {
+        Ok(o) => o,
         Err(furrow_store::Error::NotFound(_)) => return Ok(JobOutcome::Done),
         Err(e) => return Err(e.into()),
     };
-    if file.status != FileStatus::Processing {
-        // Processed before a crash that came before its grouping was asked for: ask now.
-        if file.status == FileStatus::Processed && file.facts.is_some() && file.grouped_at.is_none()
-        {
-            store.enqueue_grouping(owner, &file.user_id).await?;
+    match original.status {
+        OriginalStatus::Listed | OriginalStatus::Failed => return Ok(JobOutcome::Done),
+        OriginalStatus::Done => {
+            // Processed before a crash that came before its grouping was asked for: ask now.
+            if store.ungrouped_files(owner, &original.user_id).await? > 0 {
+                store.enqueue_grouping(owner, &original.user_id).await?;
+            }
+            return Ok(JobOutcome::Done);
         }
-        return Ok(JobOutcome::Done);
+        OriginalStatus::Pending => {}
     }
-    // Step 1: the original, downloaded once.
-    let original = match &file.original_path {
-        Some(p) if tokio::fs::try_exists(p).await.unwrap_or(false) => PathBuf::from(p),
-        _ => {
-            let Some(cred_id) = file.credential_id.clone() else {
-                return finish(
-                    ctx,
-                    owner,
-                    &file,
-                    Some(("original", "the file has no original".into())),
-                )
-                .await;
-            };
-            let cred = match store.get_credential_by_id(owner, &cred_id).await {
-                Ok(c) => c,
-                Err(furrow_store::Error::NotFound(_)) => {
-                    let m = "the credential of this file was deleted".to_owned();
-                    return finish(ctx, owner, &file, Some(("original", m))).await;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let (provider, writer) = match adapter(ctx, owner, &cred).await {
-                Ok(a) => a,
-                Err(e) => return Ok(JobOutcome::Fail(e.to_string())),
-            };
-            let stored = match provider.download(&payload.descriptor).await {
-                Ok(stream) => {
-                    blobs
-                        .put_stream(owner, &file.id, ORIGINAL_BLOB, stream)
-                        .await
-                }
-                Err(e) => Err(BlobError::Download(e)),
-            };
-            drop(provider);
-            writer.finish().await;
-            let (path, size) = match stored {
-                Ok(s) => s,
-                Err(BlobError::Download(e)) => {
-                    let last = job.attempts >= job.max_attempts;
-                    return match provider_outcome(&e, job.attempts) {
-                        JobOutcome::Retry { .. } if !last => Ok(provider_outcome(&e, job.attempts)),
-                        _ => finish(ctx, owner, &file, Some(("original", e.to_string()))).await,
-                    };
-                }
-                Err(e) => {
-                    return Ok(JobOutcome::Retry {
-                        after: backoff(job.attempts),
-                        error: blob_err(e),
-                    });
-                }
-            };
-            file = store
-                .update_file(
-                    owner,
-                    &file.id,
-                    &FileUpdate {
-                        steps: vec![("original".into(), "DONE".into())],
-                        original_path: Some(path.display().to_string()),
-                        size_bytes: i64::try_from(size).ok(),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            path
+    // Downloads and conversions can outlast a lease: keep it while this job runs.
+    let _lease = LeaseKeeper::start(ctx, job);
+    let key = match fetch_original(ctx, &blobs, job, &original, &payload.descriptor).await? {
+        Ok(k) => k,
+        Err(outcome) => return Ok(outcome),
+    };
+    // Step 2: what the original holds.
+    let copy = match blobs.local_copy(&key).await {
+        Ok(c) => c,
+        Err(e) => {
+            return Ok(JobOutcome::Retry {
+                after: backoff(job.attempts),
+                error: e.to_string(),
+            });
         }
     };
-    // Step 2: standard GeoParquet and GeoJSON, summary and units.
-    let scratch = match blobs.scratch(owner, &file.id).await {
+    let scratch = match blobs.scratch() {
         Ok(s) => s,
         Err(e) => {
             return Ok(JobOutcome::Retry {
                 after: backoff(job.attempts),
-                error: blob_err(e),
+                error: e.to_string(),
             });
         }
     };
-    let work = scratch.clone();
-    let converted = tokio::task::spawn_blocking(move || convert(&original, &work))
-        .await
-        .unwrap_or_else(|e| Err(format!("the converter stopped: {e}")));
-    let result = match converted {
-        Ok(c) => {
-            let parquet = blobs
-                .publish(&c.parquet, owner, &file.id, STANDARD_PARQUET_BLOB)
-                .await;
-            let geojson = blobs
-                .publish(&c.geojson, owner, &file.id, STANDARD_GEOJSON_BLOB)
-                .await;
-            Ok((c, parquet, geojson))
-        }
-        Err(m) => Err(m),
+    let (orig_path, scratch_path) = (copy.path().to_path_buf(), scratch.path().to_path_buf());
+    let found = {
+        let (o, s) = (orig_path.clone(), scratch_path.clone());
+        tokio::task::spawn_blocking(move || find_units(&o, &s))
+            .await
+            .unwrap_or_else(|e| Err(format!("the reader stopped: {e}")))
     };
-    let _ = tokio::fs::remove_dir_all(&scratch).await;
-    match result {
-        Ok((c, Ok(parquet), Ok(geojson))) => {
-            let start = summary_time(&c.summary, "startTime");
-            let end = summary_time(&c.summary, "endTime");
-            file = store
-                .update_file(
-                    owner,
-                    &file.id,
-                    &FileUpdate {
-                        steps: vec![
-                            ("standard".into(), "DONE".into()),
-                            ("geojson".into(), "DONE".into()),
-                            ("summary".into(), "DONE".into()),
-                            ("units".into(), "DONE".into()),
-                        ],
-                        operation_type: Some(c.operation_type),
-                        start_time: start,
-                        end_time: end,
-                        summary: Some(c.summary),
-                        units: Some(c.units),
-                        standard_path: Some(parquet.display().to_string()),
-                        geojson_path: Some(geojson.display().to_string()),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            // Swath polygons when the user's configuration asks for them (enablePolygonOutput).
-            if crate::operations::polygon_output(store, owner, &file.user_id).await? {
-                let state = match crate::operations::file_polygons(&blobs, owner, &file).await {
-                    Ok(true) => "DONE",
-                    Ok(false) => "SKIPPED",
-                    Err(m) => {
-                        tracing::warn!(file = %file.id, error = %m, "polygon output failed");
-                        "FAILED"
-                    }
-                };
-                file = store
-                    .update_file(
-                        owner,
-                        &file.id,
-                        &FileUpdate {
-                            steps: vec![("polygonGeoparquet".into(), state.into())],
-                            ..Default::default()
-                        },
-                    )
-                    .await?;
-            }
-            // Step 3: allocation to the user's fields (a failure here leaves the conversion usable).
-            let allocation = crate::operations::allocation_step(ctx, &blobs, owner, &file).await?;
-            let (state, message) = match allocation {
-                Ok(()) => ("DONE", None),
-                Err(m) => {
-                    tracing::warn!(file = %file.id, error = %m, "allocation failed");
-                    ("FAILED", Some(m))
-                }
-            };
-            file = store
-                .update_file(
-                    owner,
-                    &file.id,
-                    &FileUpdate {
-                        steps: vec![("allocation".into(), state.into())],
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            let outcome = finish(ctx, owner, &file, None).await?;
-            if message.is_none() {
-                store.enqueue_grouping(owner, &file.user_id).await?;
-            }
-            Ok(outcome)
+    let name = original.file_name.clone();
+    let paths = [orig_path.as_path(), scratch_path.as_path()];
+    let found = match found {
+        Ok(f) => f,
+        Err(m) => {
+            let m = clean_message(&m, &paths, &name);
+            let file = record_file(ctx, owner, &original, &key, "", &name, None).await?;
+            fail_file(ctx, owner, &file, "rawGeojson", &m).await?;
+            return finish_done(ctx, owner, &original, vec![file]).await;
         }
-        Ok((_, Err(e), _)) | Ok((_, _, Err(e))) => Ok(JobOutcome::Retry {
-            after: backoff(job.attempts),
-            error: blob_err(e),
-        }),
-        Err(m) => finish(ctx, owner, &file, Some(("standard", m))).await,
+    };
+    let settings = settings(store, owner, &original.user_id).await?;
+    let mut files: Vec<StoredFile> = Vec::new();
+    // Nothing recognisable: one failed file says what the original holds.
+    if found.units.is_empty() && found.detection.problems.is_empty() {
+        let m = clean_message(&found.detection.nothing_found(), &paths, &name);
+        let file = record_file(ctx, owner, &original, &key, "", &name, None).await?;
+        if file.status == FileStatus::Processing {
+            fail_file(ctx, owner, &file, "rawGeojson", &m).await?;
+        }
+        files.push(file);
+        return finish_done(ctx, owner, &original, files).await;
     }
+    // Parts of the original that could not be looked at (a refused nested zip): a failed file each.
+    for p in &found.detection.problems {
+        let file = record_file(
+            ctx,
+            owner,
+            &original,
+            &key,
+            &p.key,
+            &format!(
+                "{name} ({})",
+                if p.key.is_empty() {
+                    "the original"
+                } else {
+                    &p.key
+                }
+            ),
+            None,
+        )
+        .await?;
+        if file.status == FileStatus::Processing {
+            fail_file(
+                ctx,
+                owner,
+                &file,
+                "rawGeojson",
+                &clean_message(&p.message, &paths, &name),
+            )
+            .await?;
+        }
+        files.push(file);
+    }
+    let single = found.units.len() == 1;
+    let opened = Arc::new(found.opened);
+    for (ds_index, unit) in found.units {
+        let file_name = if single {
+            name.clone()
+        } else {
+            format!(
+                "{name} [{}{}]",
+                unit.name,
+                match unit.operation_type {
+                    Some(op) => format!(", {op}"),
+                    None => String::new(),
+                }
+            )
+        };
+        let file = record_file(
+            ctx,
+            owner,
+            &original,
+            &key,
+            &unit.key,
+            &file_name,
+            Some(unit.format.file_format()),
+        )
+        .await?;
+        if file.status != FileStatus::Processing {
+            files.push(file);
+            continue;
+        }
+        if let Some(reason) = unit.refusal() {
+            files.push(fail_file(ctx, owner, &file, "standardGeojson", &reason).await?);
+            continue;
+        }
+        let out = match blobs.scratch() {
+            Ok(s) => s,
+            Err(e) => {
+                return Ok(JobOutcome::Retry {
+                    after: backoff(job.attempts),
+                    error: e.to_string(),
+                });
+            }
+        };
+        let converted = {
+            let (opened, settings, dir) =
+                (opened.clone(), settings.clone(), out.path().to_path_buf());
+            tokio::task::spawn_blocking(move || match opened.get(ds_index) {
+                Some(Ok(o)) => o.convert(&unit, &settings, &dir).map_err(|e| e.to_string()),
+                Some(Err(m)) => Err(m.clone()),
+                None => Err("the dataset is gone".into()),
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("the converter stopped: {e}")))
+        };
+        let file = match converted {
+            Ok(c) => store_converted(ctx, &blobs, owner, &file, c, &settings).await?,
+            Err(m) => {
+                fail_file(
+                    ctx,
+                    owner,
+                    &file,
+                    "standardGeojson",
+                    &clean_message(&m, &paths, &name),
+                )
+                .await?
+            }
+        };
+        drop(out);
+        files.push(file);
+    }
+    drop(scratch);
+    drop(copy);
+    finish_done(ctx, owner, &original, files).await
+}
+
+/// The file row of one unit of an original (created once; the same on every re-run).
+async fn record_file(
+    ctx: &WorkerContext,
+    owner: &str,
+    original: &StoredOriginal,
+    key: &str,
+    dataset_key: &str,
+    file_name: &str,
+    format: Option<&str>,
+) -> Result<StoredFile> {
+    let provider_file_id = if dataset_key.is_empty() {
+        original.provider_file_id.clone()
+    } else {
+        format!("{}/{dataset_key}", original.provider_file_id)
+    };
+    let (id, _) = ctx
+        .store
+        .insert_file_if_absent(
+            owner,
+            &NewFile {
+                user_id: original.user_id.clone(),
+                provider: original.provider.clone(),
+                provider_file_id,
+                credential_id: original.credential_id.clone(),
+                organization_id: original.organization_id.clone(),
+                origin: original.origin.clone(),
+                file_name: file_name.to_owned(),
+                file_format: format.map(str::to_owned),
+                size_bytes: original.size_bytes,
+                batch_id: original.batch_id.clone(),
+                original_id: Some(original.id.clone()),
+                dataset_key: Some(dataset_key.to_owned()),
+                original_key: Some(key.to_owned()),
+            },
+        )
+        .await?;
+    Ok(ctx.store.get_file(owner, &id).await?)
+}
+
+fn event_names(file: &StoredFile) -> (&'static str, &'static str) {
+    if file.origin == "uploaded" {
+        (
+            "uploadedFileProcessingFinished",
+            "uploadedFileProcessingFailed",
+        )
+    } else {
+        (
+            "providerFileProcessingFinished",
+            "providerFileProcessingFailed",
+        )
+    }
+}
+
+/// Marks a file failed at `step` with `message` (firing the failure event first: a crash before the write
+/// repeats the event rather than losing it).
+async fn fail_file(
+    ctx: &WorkerContext,
+    owner: &str,
+    file: &StoredFile,
+    step: &str,
+    message: &str,
+) -> Result<StoredFile> {
+    ctx.store
+        .fire(
+            owner,
+            &Event::File {
+                event: event_names(file).1,
+                file_id: file.id.clone(),
+                leaf_user_id: file.user_id.clone(),
+                message: Some(message.to_owned()),
+            },
+        )
+        .await?;
+    Ok(ctx
+        .store
+        .update_file(
+            owner,
+            &file.id,
+            &FileUpdate {
+                status: Some(FileStatus::Failed),
+                steps: vec![(step.to_owned(), "FAILED".into())],
+                message: Some(Some(message.to_owned())),
+                ..Default::default()
+            },
+        )
+        .await?)
+}
+
+fn summary_time(summary: &Value, key: &str) -> Option<i64> {
+    let s = summary.get("properties")?.get(key)?.as_str()?;
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000).ok()
+}
+
+/// Stores a converted unit: its GeoParquet blob, then the row (processed, or failed with Leaf's reason when
+/// no point passed the cleanup or a required property is missing), then its allocation.
+async fn store_converted(
+    ctx: &WorkerContext,
+    blobs: &Blobs,
+    owner: &str,
+    file: &StoredFile,
+    c: Converted,
+    settings: &Settings,
+) -> Result<StoredFile> {
+    let store = &ctx.store;
+    let missing = furrow_pipeline::missing_required(&c, settings);
+    let failure = if c.counts.written == 0 {
+        Some("no points passed the filter".to_owned())
+    } else if !missing.is_empty() {
+        Some(format!(
+            "missing required properties: {} (see cropOptional and seedRateOptional)",
+            missing.join(", ")
+        ))
+    } else {
+        None
+    };
+    let counts = serde_json::to_value(c.counts).ok();
+    let start = summary_time(&c.summary, "startTime");
+    let end = summary_time(&c.summary, "endTime");
+    if let Some(m) = failure {
+        // The summary and counts stay, so the reason can be seen in numbers.
+        let file = store
+            .update_file(
+                owner,
+                &file.id,
+                &FileUpdate {
+                    operation_type: Some(c.operation_type.to_string()),
+                    summary: Some(c.summary),
+                    units: Some(c.units),
+                    counts,
+                    start_time: start,
+                    end_time: end,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        return fail_file(ctx, owner, &file, "standardGeojson", &m).await;
+    }
+    let key = file_key(owner, &file.user_id, &file.id, STANDARD_PARQUET_BLOB);
+    if let Err(e) = blobs.put_file(&key, &c.parquet).await {
+        return Err(Error::Blob(e.to_string()));
+    }
+    let file = store
+        .update_file(
+            owner,
+            &file.id,
+            &FileUpdate {
+                steps: vec![
+                    ("standardGeojson".into(), "DONE".into()),
+                    ("summary".into(), "DONE".into()),
+                    ("units".into(), "DONE".into()),
+                ],
+                operation_type: Some(c.operation_type.to_string()),
+                start_time: start,
+                end_time: end,
+                summary: Some(c.summary),
+                units: Some(c.units),
+                counts,
+                standard_key: Some(key),
+                ..Default::default()
+            },
+        )
+        .await?;
+    // Allocation to the user's fields (a failure here leaves the conversion usable).
+    let state = match crate::operations::allocation_step(ctx, blobs, owner, &file).await? {
+        Ok(()) => "DONE",
+        Err(m) => {
+            tracing::warn!(file = %file.id, error = %m, "allocation failed");
+            "FAILED"
+        }
+    };
+    ctx.store
+        .fire(
+            owner,
+            &Event::File {
+                event: event_names(&file).0,
+                file_id: file.id.clone(),
+                leaf_user_id: file.user_id.clone(),
+                message: None,
+            },
+        )
+        .await?;
+    Ok(store
+        .update_file(
+            owner,
+            &file.id,
+            &FileUpdate {
+                status: Some(FileStatus::Processed),
+                steps: vec![("areaAndYield".into(), state.into())],
+                message: Some(None),
+                ..Default::default()
+            },
+        )
+        .await?)
+}
+
+/// The original is done: its state, its batch's state and event, and the user's grouping.
+async fn finish_done(
+    ctx: &WorkerContext,
+    owner: &str,
+    original: &StoredOriginal,
+    files: Vec<StoredFile>,
+) -> Result<JobOutcome> {
+    ctx.store
+        .set_original_state(owner, &original.id, OriginalStatus::Done, None, None)
+        .await?;
+    finish_original(ctx, owner, original, &files, None).await?;
+    Ok(JobOutcome::Done)
+}
+
+async fn finish_original(
+    ctx: &WorkerContext,
+    owner: &str,
+    original: &StoredOriginal,
+    files: &[StoredFile],
+    failure: Option<String>,
+) -> Result<()> {
+    if let Some(batch) = &original.batch_id {
+        let (status, details) = ctx.store.batch_state(owner, batch).await?;
+        let details = details.or(failure);
+        ctx.store
+            .set_batch_status(owner, batch, &status, details.as_deref())
+            .await?;
+        ctx.store
+            .fire(
+                owner,
+                &Event::Batch {
+                    batch_id: batch.clone(),
+                    leaf_user_id: original.user_id.clone(),
+                },
+            )
+            .await?;
+    }
+    if files.iter().any(|f| f.status == FileStatus::Processed) {
+        ctx.store.enqueue_grouping(owner, &original.user_id).await?;
+    }
+    Ok(())
 }

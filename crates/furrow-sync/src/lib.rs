@@ -11,7 +11,6 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod blobs;
 mod error;
 mod fields;
 mod files;
@@ -23,13 +22,7 @@ mod webhook;
 mod worker;
 
 pub use error::{Error, Result};
-pub use files::{
-    ORIGINAL_BLOB, STANDARD_GEOJSON_BLOB, STANDARD_PARQUET_BLOB, Upload, register_upload,
-};
-pub use operations::{
-    OP_FILTERED_GEOJSON, OP_FILTERED_PARQUET, OP_POLYGON_PARQUET, OP_STANDARD_GEOJSON,
-    OP_STANDARD_PARQUET, OUTSIDE_GEOJSON_BLOB, POLYGON_GEOJSON,
-};
+pub use files::STANDARD_PARQUET_BLOB;
 pub use registry::{AdapterFactory, Registry};
 pub use sinks::{EventWriter, StoreEventSink, StoreSecretSink};
 pub use webhook::{signature, verify_signature};

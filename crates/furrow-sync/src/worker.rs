@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crate::registry::Registry;
 use furrow_store::queue::{
-    BUILD_JOB, DELIVERY_JOB, Delivery, FIELDS_SYNC_JOB, FILE_PROCESS_JOB, FILES_SYNC_JOB,
-    GROUP_JOB, JOB_KINDS, REALLOCATE_JOB, VALIDATE_JOB,
+    BLOBS_DELETE_JOB, BUILD_JOB, BlobsDeletePayload, DELIVERY_JOB, Delivery, FIELDS_SYNC_JOB,
+    FILE_PROCESS_JOB, FILES_SYNC_JOB, GROUP_JOB, JOB_KINDS, REALLOCATE_JOB, VALIDATE_JOB,
 };
 
 use crate::webhook::{self, Outcome};
@@ -26,8 +26,8 @@ pub struct WorkerConfig {
     pub webhook_retry_delays: Vec<Duration>,
     /// Timeout of one webhook attempt.
     pub webhook_timeout: Duration,
-    /// Folder of the blob store (machine files); `None`: file jobs fail saying so.
-    pub blob_dir: Option<std::path::PathBuf>,
+    /// The blob store (machine files); `None`: file jobs fail saying so.
+    pub blobs: Option<furrow_store::Blobs>,
     /// How often each valid credential is synced in the background (Leaf: every 24 h); `None`: never.
     pub sync_interval: Option<Duration>,
     /// How often the worker looks for credentials due for their background sync.
@@ -45,7 +45,7 @@ impl Default for WorkerConfig {
                 .map(|m| Duration::from_secs(m * 60))
                 .collect(),
             webhook_timeout: Duration::from_secs(10),
-            blob_dir: None,
+            blobs: None,
             sync_interval: Some(Duration::from_secs(24 * 3600)),
             schedule_poll: Duration::from_secs(60),
         }
@@ -164,6 +164,7 @@ impl Worker {
     async fn dispatch(&self, job: &furrow_store::Job) -> Result<JobOutcome> {
         match job.kind.as_str() {
             DELIVERY_JOB => self.deliver(job).await,
+            BLOBS_DELETE_JOB => self.delete_blobs(job).await,
             VALIDATE_JOB => validate::run(&self.ctx, job).await,
             FILES_SYNC_JOB => files::run_sync(&self.ctx, job).await,
             FILE_PROCESS_JOB => files::run_process(&self.ctx, job).await,
@@ -173,6 +174,35 @@ impl Worker {
             REALLOCATE_JOB => operations::run_reallocate(&self.ctx, job).await,
             other => Ok(JobOutcome::Fail(format!("unknown job kind {other}"))),
         }
+    }
+
+    async fn delete_blobs(&self, job: &furrow_store::Job) -> Result<JobOutcome> {
+        let p: BlobsDeletePayload =
+            serde_json::from_str(&job.payload).map_err(|e| Error::Payload {
+                job: job.id.clone(),
+                message: e.to_string(),
+            })?;
+        let Some(blobs) = &self.ctx.config.blobs else {
+            return Ok(JobOutcome::Done);
+        };
+        let mut failed = None;
+        for prefix in &p.prefixes {
+            if let Err(e) = blobs.delete_prefix(prefix).await {
+                failed = Some(e.to_string());
+            }
+        }
+        for key in &p.keys {
+            if let Err(e) = blobs.delete(key).await {
+                failed = Some(e.to_string());
+            }
+        }
+        Ok(match failed {
+            None => JobOutcome::Done,
+            Some(error) => JobOutcome::Retry {
+                after: Duration::from_secs(30),
+                error,
+            },
+        })
     }
 
     async fn deliver(&self, job: &furrow_store::Job) -> Result<JobOutcome> {

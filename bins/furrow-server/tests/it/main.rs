@@ -307,10 +307,20 @@ async fn an_upload_is_processed_while_a_provider_hangs() {
         .recv_timeout(Duration::from_secs(30))
         .expect("the worker called the provider");
 
-    let zip = std::fs::read(
-        furrow_provider_sim::corpus_dir().join("isoxml-dotnet/ExternalFiles/AFE.zip"),
-    )
-    .expect("corpus planting log (clone furrow next to `shared/`, or set FURROW_SHARED_DIR)");
+    let zip = std::fs::read(furrow_provider_sim::samples_dir().join("isoxml/isoxml-dotnet/AFE.zip"))
+        .expect("sample planting log");
+    // The planting log names no crop, which Leaf requires unless the configuration says it is optional.
+    let r = http
+        .patch(format!(
+            "{}/services/config/api/configs/{user}",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"cropOptional": {"standardGeoJson": {"planted": {"crop": "optional"}}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let boundary = "furrow-server-test-5c2e";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"AFE.zip\"\r\n\

@@ -5,7 +5,10 @@ use crate::harness::{Harness, named_fields, problem};
 
 const C: &str = "/services/config/api/configs";
 
-crate::on_both_backends!(configs_inherit_from_owner_to_user);
+crate::on_both_backends!(
+    configs_inherit_from_owner_to_user,
+    every_key_works_or_is_refused
+);
 
 async fn configs_inherit_from_owner_to_user(h: &Harness) {
     let owner: Value = h.json(Method::GET, C, None).await.json().await.unwrap();
@@ -120,4 +123,66 @@ async fn configs_inherit_from_owner_to_user(h: &Harness) {
         Some("notFound"),
     )
     .await;
+}
+
+/// A valid value other than the default, for every key.
+fn other_value(key: &str, default: &Value) -> Value {
+    match (key, default) {
+        (_, Value::Bool(b)) => json!(!b),
+        ("organizationDataSync", _) => json!("SELECTED_ONLY"),
+        ("unitMeasurement", _) => json!("IMPERIAL"),
+        ("cleanupRules", _) => json!({"wetMass": [{"operator": "GT", "value": 1.0}]}),
+        ("cropOptional", _) => json!({"standardGeoJson": {"planted": {"crop": "optional"}}}),
+        ("seedRateOptional", _) => json!({"standardGeoJson": {"planted": {"seedRate": "optional"}}}),
+        ("operationsImageAttributeCreation", _) => json!({"harvested": {"wetMass": true}}),
+        (_, Value::Number(n)) => json!(n.as_f64().unwrap() / 2.0 + 0.5),
+        (k, v) => panic!("no other value for {k} = {v}"),
+    }
+}
+
+async fn every_key_works_or_is_refused(h: &Harness) {
+    let user = h.user("grower").await;
+    let defaults = furrow_model::config_defaults();
+    assert_eq!(defaults.len(), 40, "Leaf's 40 keys");
+    let mut refused = std::collections::BTreeSet::new();
+    let mut accepted = std::collections::BTreeSet::new();
+    for (key, default) in &defaults {
+        let value = other_value(key, default);
+        assert_ne!(&value, default, "{key}");
+        let r = h
+            .json(Method::PATCH, &format!("{C}/{user}"), Some(json!({ key: value })))
+            .await;
+        if r.status() == 200 {
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v[key], value, "{key} is stored as sent");
+            accepted.insert(key.clone());
+        } else {
+            let p = problem(r, 400, Some("unsupportedConfiguration")).await;
+            assert_eq!(named_fields(&p), [key.as_str()], "{p}");
+            assert!(p["message"].as_str().unwrap().contains("not supported"), "{p}");
+            refused.insert(key.clone());
+            // At its default value the key is accepted (a client may send the whole configuration back).
+            let r = h
+                .json(Method::PATCH, &format!("{C}/{user}"), Some(json!({ key: default })))
+                .await;
+            assert_eq!(r.status(), 200, "{key} at its default");
+        }
+    }
+    let unsupported: std::collections::BTreeSet<String> = furrow_model::UNSUPPORTED_KEYS
+        .iter()
+        .map(|(k, _)| (*k).to_owned())
+        .collect();
+    assert_eq!(refused, unsupported);
+    // Every other key changes what furrow does; docs/API.md names the test that shows each.
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/API.md"),
+    )
+    .unwrap();
+    for key in &accepted {
+        assert!(
+            docs.contains(&format!("| `{key}` |")),
+            "docs/API.md describes what `{key}` does"
+        );
+    }
+    assert_eq!(accepted.len() + refused.len(), 40);
 }

@@ -14,15 +14,34 @@ crate::on_both_backends!(
 );
 
 struct Seeded {
-    _dir: tempfile::TempDir,
     processed: String,
     failed: String,
     user: String,
     parquet: Vec<u8>,
+    /// Points in the standard GeoParquet.
+    points: u64,
+}
+
+/// A real standard GeoParquet file: the first task of the AFE sample, converted (once per test process).
+fn standard_parquet() -> &'static (Vec<u8>, u64) {
+    static CONVERTED: std::sync::OnceLock<(Vec<u8>, u64)> = std::sync::OnceLock::new();
+    CONVERTED.get_or_init(|| {
+        let scratch = tempfile::tempdir().unwrap();
+        let sample = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../samples/isoxml/isoxml-dotnet/AFE.zip");
+        let found =
+            furrow_pipeline::detect(&sample, scratch.path(), &Default::default()).unwrap();
+        let opened = furrow_pipeline::open(&found.datasets[0]).unwrap();
+        let unit = opened.units().into_iter().next().unwrap();
+        let c = opened
+            .convert(&unit, &Default::default(), scratch.path())
+            .unwrap();
+        (std::fs::read(&c.parquet).unwrap(), c.counts.written)
+    })
 }
 
 async fn seed(h: &Harness, owner: &str, user: &str) -> Seeded {
-    let dir = tempfile::tempdir().unwrap();
+    let blobs = crate::harness::blobs();
     let new = |pid: &str| NewFile {
         user_id: user.into(),
         provider: "CLAAS".into(),
@@ -33,7 +52,7 @@ async fn seed(h: &Harness, owner: &str, user: &str) -> Seeded {
         file_name: format!("{pid}.zip"),
         file_format: Some("ISO11783".into()),
         size_bytes: Some(3),
-        batch_id: None,
+        ..Default::default()
     };
     let (processed, _) =
         h.db.store
@@ -45,17 +64,17 @@ async fn seed(h: &Harness, owner: &str, user: &str) -> Seeded {
             .insert_file_if_absent(owner, &new("mf-2"))
             .await
             .unwrap();
-    let original = dir.path().join("original");
-    std::fs::write(&original, b"zip").unwrap();
-    let parquet_path = dir.path().join("standard.parquet");
-    let parquet: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    std::fs::write(&parquet_path, &parquet).unwrap();
-    let geojson_path = dir.path().join("standard.geojson");
-    std::fs::write(
-        &geojson_path,
-        br#"{"type":"FeatureCollection","features":[]}"#,
-    )
-    .unwrap();
+    let original_key = format!("{owner}/{user}/originals/{processed}/original");
+    blobs
+        .put_bytes(&original_key, bytes::Bytes::from_static(b"zip"))
+        .await
+        .unwrap();
+    let (parquet, points) = standard_parquet().clone();
+    let standard_key = format!("{owner}/{user}/files/{processed}/standard.parquet");
+    blobs
+        .put_bytes(&standard_key, bytes::Bytes::from(parquet.clone()))
+        .await
+        .unwrap();
     h.db.store
         .update_file(
             owner,
@@ -69,14 +88,13 @@ async fn seed(h: &Harness, owner: &str, user: &str) -> Seeded {
                     ("summary".into(), "DONE".into()),
                     ("units".into(), "DONE".into()),
                 ],
-                original_path: Some(original.display().to_string()),
+                original_key: Some(original_key.clone()),
                 operation_type: Some("harvested".into()),
                 start_time: Some(1_714_521_600_000_000), // 2024-05-01T00:00:00Z
                 end_time: Some(1_714_525_200_000_000),
                 summary: Some(json!({"type": "Feature", "properties": {"operationType": "harvested"}, "geometry": null})),
                 units: Some(json!({"speed": "m/s", "area": "m2"})),
-                standard_path: Some(parquet_path.display().to_string()),
-                geojson_path: Some(geojson_path.display().to_string()),
+                standard_key: Some(standard_key),
                 ..Default::default()
             },
         )
@@ -93,18 +111,18 @@ async fn seed(h: &Harness, owner: &str, user: &str) -> Seeded {
                     ("standard".into(), "FAILED".into()),
                 ],
                 message: Some(Some("no time logs to convert".into())),
-                original_path: Some(original.display().to_string()),
+                original_key: Some(original_key),
                 ..Default::default()
             },
         )
         .await
         .unwrap();
     Seeded {
-        _dir: dir,
         processed,
         failed,
         user: user.to_owned(),
         parquet,
+        points,
     }
 }
 
@@ -277,6 +295,27 @@ async fn file_resource_status_summary_units_and_downloads(h: &Harness) {
         )
         .await;
     problem(r, 404, None).await;
+    // The GeoParquet download answers only with enableGeoparquetOutput on.
+    let r = h
+        .json(
+            Method::GET,
+            &format!("{OPS}/files/{}/standardGeoparquet", s.processed),
+            None,
+        )
+        .await;
+    let p = problem(r, 404, None).await;
+    assert!(
+        p["message"].as_str().unwrap().contains("enableGeoparquetOutput"),
+        "{p}"
+    );
+    h.db.store
+        .merge_config(
+            &h.owner_a,
+            None,
+            json!({"enableGeoparquetOutput": true}).as_object().unwrap(),
+        )
+        .await
+        .unwrap();
     let link = get(format!("{OPS}/files/{}/standardGeoparquet", s.processed)).await;
     let url = link["downloadStandardGeoparquet"]
         .as_str()
@@ -299,8 +338,11 @@ async fn file_resource_status_summary_units_and_downloads(h: &Harness) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/geo+json");
     let fc: Value = r.json().await.unwrap();
     assert_eq!(fc["type"], "FeatureCollection");
+    // Written on request from the stored GeoParquet: one feature a point.
+    assert_eq!(fc["features"].as_array().unwrap().len() as u64, s.points);
     // Downloads need the token.
     let r = h.client.get(h.url(&url)).send().await.unwrap();
     assert_eq!(r.status(), 401);

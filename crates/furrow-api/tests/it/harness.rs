@@ -12,8 +12,17 @@ pub(crate) fn blob_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("furrow-api-blobs-{}", std::process::id()))
 }
 
+/// The blob store over [`blob_dir`].
+pub(crate) fn blobs() -> furrow_store::Blobs {
+    furrow_store::Blobs::local(
+        blob_dir(),
+        std::env::temp_dir().join(format!("furrow-api-scratch-{}", std::process::id())),
+    )
+    .unwrap()
+}
+
 /// Largest upload the test server accepts.
-pub(crate) const MAX_UPLOAD: u64 = 256 * 1024;
+pub(crate) const MAX_UPLOAD: u64 = 4 * 1024 * 1024;
 pub(crate) const MAX_BODY: usize = 64 * 1024;
 
 /// A furrow API served on 127.0.0.1:0 over a fresh database, with two API owners.
@@ -47,9 +56,7 @@ impl Harness {
             &db.key,
             ApiConfig {
                 max_body_bytes: MAX_BODY,
-                blob_dir: Some(
-                    std::env::temp_dir().join(format!("furrow-api-blobs-{}", std::process::id())),
-                ),
+                blobs: Some(blobs()),
                 max_upload_bytes: MAX_UPLOAD,
             },
         );

@@ -14,6 +14,7 @@ mod metrics;
 mod operations;
 mod organizations;
 mod provider_events;
+mod settings;
 mod users;
 
 macro_rules! on_both_backends {

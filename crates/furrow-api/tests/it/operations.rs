@@ -16,25 +16,20 @@ crate::on_both_backends!(
     batch_upload_rejects_bad_input_naming_the_field,
 );
 
+/// A file of the repository's `samples/` folder.
+pub(crate) fn sample(rel: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples").join(rel))
+        .unwrap()
+}
+
 fn afe_zip() -> Vec<u8> {
-    let p = std::env::var_os("FURROW_SHARED_DIR")
-        .map_or_else(
-            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-            std::path::PathBuf::from,
-        )
-        .join("isoxml-corpus/isoxml-dotnet/ExternalFiles/AFE.zip");
-    std::fs::read(&p).unwrap_or_else(|e| {
-        panic!(
-            "corpus file {}: {e} (clone furrow next to `shared/`, or set FURROW_SHARED_DIR)",
-            p.display()
-        )
-    })
+    sample("isoxml/isoxml-dotnet/AFE.zip")
 }
 
 const BOUNDARY: &str = "furrow-test-boundary-7d1f";
 
 /// A multipart body: text fields, then (when given) a `file` part.
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+pub(crate) fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
@@ -59,7 +54,7 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     body
 }
 
-async fn post_batch(h: &Harness, query: &str, body: Vec<u8>) -> reqwest::Response {
+pub(crate) async fn post_batch(h: &Harness, query: &str, body: Vec<u8>) -> reqwest::Response {
     h.req(Method::POST, &format!("{OPS}/batch{query}"), &h.token_a)
         .header(
             "content-type",
@@ -71,20 +66,20 @@ async fn post_batch(h: &Harness, query: &str, body: Vec<u8>) -> reqwest::Respons
         .unwrap()
 }
 
-fn worker(h: &Harness) -> furrow_sync::Worker {
+pub(crate) fn worker(h: &Harness) -> furrow_sync::Worker {
     furrow_sync::Worker::new(
         h.db.store.clone(),
         furrow_sync::Registry::new(),
         furrow_sync::WorkerConfig {
             id: "api-test-worker".into(),
             webhook_retry_delays: vec![Duration::ZERO],
-            blob_dir: Some(crate::harness::blob_dir()),
+            blobs: Some(crate::harness::blobs()),
             ..furrow_sync::WorkerConfig::default()
         },
     )
 }
 
-async fn drain(w: &furrow_sync::Worker) {
+pub(crate) async fn drain(w: &furrow_sync::Worker) {
     let mut n = 0;
     while w.run_once().await.unwrap() {
         n += 1;
@@ -92,7 +87,7 @@ async fn drain(w: &furrow_sync::Worker) {
     }
 }
 
-async fn get_json(h: &Harness, path: &str) -> Value {
+pub(crate) async fn get_json(h: &Harness, path: &str) -> Value {
     let r = h.json(Method::GET, path, None).await;
     assert_eq!(r.status(), 200, "GET {path}");
     r.json().await.unwrap()
@@ -114,7 +109,10 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
         .json(
             Method::PATCH,
             &format!("/services/config/api/configs/{user}"),
-            Some(json!({"enableOutsideFieldGeojson": true, "enablePolygonOutput": true})),
+            Some(json!({"enableOutsideFieldGeojson": true, "enablePolygonOutput": true,
+                "enableGeoparquetOutput": true,
+                // AFE.zip's planting log names no crop, which Leaf requires unless told otherwise.
+                "cropOptional": {"standardGeoJson": {"planted": {"crop": "optional"}}}})),
         )
         .await;
     assert_eq!(r.status(), 200);
@@ -136,7 +134,7 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
     drain(&worker(h)).await;
 
     let b = get_json(h, &format!("{OPS}/batch/{batch_id}")).await;
-    assert_eq!(b["status"], "PROCESSED");
+    assert_eq!(b["status"], "PROCESSED", "{b}");
     let file_id = b["leafFiles"][0].as_str().unwrap().to_owned();
     let status = get_json(h, &format!("{OPS}/batch/{batch_id}/status")).await;
     assert_eq!(status["converted"]["leafFiles"], json!([file_id]));
@@ -164,8 +162,8 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
         .unwrap();
     assert_eq!(&bytes[..4], b"PAR1");
     let steps = get_json(h, &format!("{OPS}/files/{file_id}/status")).await;
-    assert_eq!(steps["polygonGeoparquet"]["status"], "processed", "{steps}");
-    assert_eq!(steps["allocation"]["status"], "processed", "{steps}");
+    assert_eq!(steps["standardGeojson"]["status"], "processed", "{steps}");
+    assert_eq!(steps["areaAndYield"]["status"], "processed", "{steps}");
 
     // Points outside the field, as a downloadable GeoJSON.
     let outside = get_json(h, &format!("{OPS}/files/{file_id}/outsideFieldGeojson")).await;
@@ -337,13 +335,21 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
         .await;
     assert_eq!(named_fields(&problem(bad, 400, None).await), ["sort"]);
 
-    // Deleting the grower removes its files, operations and their blobs.
-    let blob_root = crate::harness::blob_dir().join(&h.owner_a);
-    let file_dir = blob_root.join(&file_id);
-    let op_dir = blob_root.join(format!("operation-{id}"));
-    let batch_dir = blob_root.join(format!("batch-{batch_id}"));
-    assert!(file_dir.join("standard.parquet").exists() && op_dir.exists());
-    assert!(batch_dir.join("original").exists());
+    // Deleting the grower removes its files, operations and their blobs (through a durable job).
+    let blobs = crate::harness::blobs();
+    let user_keys = blobs
+        .list(&format!("{}/{user}/", h.owner_a))
+        .await
+        .unwrap();
+    assert!(
+        user_keys.iter().any(|k| k.ends_with("/standard.parquet")),
+        "{user_keys:?}"
+    );
+    let upload_keys = blobs
+        .list(&format!("{}/uploads/", h.owner_a))
+        .await
+        .unwrap();
+    assert_eq!(upload_keys.len(), 1, "the upload's original");
     let r = h
         .json(
             Method::DELETE,
@@ -352,9 +358,21 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
         )
         .await;
     assert_eq!(r.status(), 204);
+    drain(&worker(h)).await;
     assert!(
-        !file_dir.exists() && !op_dir.exists() && !batch_dir.exists(),
+        blobs
+            .list(&format!("{}/{user}/", h.owner_a))
+            .await
+            .unwrap()
+            .is_empty(),
         "blobs removed with the user"
+    );
+    assert!(
+        blobs
+            .list(&format!("{}/uploads/", h.owner_a))
+            .await
+            .unwrap()
+            .is_empty()
     );
     problem(
         h.json(Method::GET, &format!("{OPS}/operations/{id}"), None)

@@ -3,6 +3,7 @@
 mod convert;
 mod detect;
 mod operation;
+mod settings;
 
 use std::path::PathBuf;
 

@@ -100,12 +100,15 @@ async fn an_expired_page_token_restarts_the_listing() {
         .await
         .unwrap();
     sim.faults().page_size(2);
+    // Enough files for several pages whatever the seed holds.
+    sim.seed().add_generated_files("4201", 6);
     let sink = MemorySink::new();
     let ctx = ProviderContext::new(sim.credential(), sink.clone(), sink.clone())
         .with_base_url(sim.base_url())
         .with_http(HttpConfig::for_tests());
     let cfv = ClimateFieldViewProvider::new(ctx).unwrap();
     let all = cfv.all_machine_files("default", None).await.unwrap();
+    assert!(all.len() > 4, "{} files", all.len());
     let mut expected: Vec<String> = all.iter().map(|f| f.id.clone()).collect();
     expected.sort();
 

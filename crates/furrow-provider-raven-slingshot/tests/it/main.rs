@@ -133,6 +133,8 @@ async fn xml_by_default_and_json_on_request_list_the_same_files() {
             sink,
         )
     };
+    // Enough files for several pages whatever the seed holds.
+    sim.seed().add_generated_files("4201", 6);
     let (xml, xml_sink) = build(false);
     let (json, json_sink) = build(true);
     let a = xml.all_machine_files("default", None).await.unwrap();

@@ -41,7 +41,7 @@ fn new_file(user: &str, provider_id: &str) -> NewFile {
         file_name: format!("{provider_id}.zip"),
         file_format: Some("ISO11783".into()),
         size_bytes: Some(42),
-        batch_id: None,
+        ..Default::default()
     }
 }
 
@@ -108,7 +108,7 @@ async fn file_steps_merge_and_filters_match(db: &TestDb) {
             &ids[0],
             &FileUpdate {
                 steps: vec![("original".into(), "DONE".into())],
-                original_path: Some("/blobs/x/original".into()),
+                original_key: Some("o/x/original".into()),
                 ..Default::default()
             },
         )
@@ -127,14 +127,14 @@ async fn file_steps_merge_and_filters_match(db: &TestDb) {
                 end_time: Some(2_000),
                 summary: Some(json!({"type": "Feature"})),
                 units: Some(json!({"speed": "m/s"})),
-                standard_path: Some("/blobs/x/standard.parquet".into()),
+                standard_key: Some("o/x/standard.parquet".into()),
                 ..Default::default()
             },
         )
         .await
         .unwrap();
     assert_eq!(done.steps, json!({"original": "DONE", "standard": "DONE"}));
-    assert_eq!(done.original_path.as_deref(), Some("/blobs/x/original"));
+    assert_eq!(done.original_key.as_deref(), Some("o/x/original"));
     assert_eq!(done.units, Some(json!({"speed": "m/s"})));
     let failed = db
         .store

@@ -262,6 +262,14 @@ async fn john_deere_files_follow_the_change_cursor(db: &TestDb) {
         .unwrap()
         .id;
     let blobs = tempfile::tempdir().unwrap();
+    db.store
+        .merge_config(
+            &owner,
+            None,
+            serde_json::json!({"customDataSync": false}).as_object().unwrap(),
+        )
+        .await
+        .unwrap();
     let registry = Registry::new()
         .with(Provider::JohnDeere, |ctx| {
             Ok(Arc::new(furrow_provider_john_deere::JohnDeereProvider::new(ctx)?) as _)
@@ -272,7 +280,9 @@ async fn john_deere_files_follow_the_change_cursor(db: &TestDb) {
         registry,
         WorkerConfig {
             id: "jd-files".into(),
-            blob_dir: Some(blobs.path().to_path_buf()),
+            blobs: Some(
+                furrow_store::Blobs::local(blobs.path().join("b"), blobs.path().join("s")).unwrap(),
+            ),
             ..WorkerConfig::default()
         },
     );
@@ -287,11 +297,19 @@ async fn john_deere_files_follow_the_change_cursor(db: &TestDb) {
             )
             .await
             .unwrap();
-        let mut ids: Vec<String> = all.into_iter().map(|f| f.provider_file_id).collect();
+        // Every dataset of an original is a file: the provider's ids are the part before the dataset key.
+        let mut ids: Vec<String> = all
+            .into_iter()
+            .map(|f| f.provider_file_id.split('/').next().unwrap_or_default().to_owned())
+            .collect();
         ids.sort();
+        ids.dedup();
         ids
     };
-    db.store.enqueue_files_sync(&owner, &cred).await.unwrap();
+    db.store
+        .enqueue_files_sync(&owner, &cred, false)
+        .await
+        .unwrap();
     drain(&w).await;
     let mut first = keep.clone();
     first.sort();
@@ -305,7 +323,10 @@ async fn john_deere_files_follow_the_change_cursor(db: &TestDb) {
 
     // A new file on the provider: the next sync lists the changes from the kept cursor and records it.
     let added = sim.seed().add_generated_files("4201", 1);
-    db.store.enqueue_files_sync(&owner, &cred).await.unwrap();
+    db.store
+        .enqueue_files_sync(&owner, &cred, false)
+        .await
+        .unwrap();
     drain(&w).await;
     let mut now = first.clone();
     now.extend(added.clone());
@@ -323,7 +344,10 @@ async fn john_deere_files_follow_the_change_cursor(db: &TestDb) {
         .set_files_cursor(&owner, &user, "JohnDeere", "4201", Some("not-a-signature"))
         .await
         .unwrap();
-    db.store.enqueue_files_sync(&owner, &cred).await.unwrap();
+    db.store
+        .enqueue_files_sync(&owner, &cred, false)
+        .await
+        .unwrap();
     drain(&w).await;
     assert_eq!(files().await, now);
     let fresh = db

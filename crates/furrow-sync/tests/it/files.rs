@@ -1,4 +1,5 @@
-//! Machine files against the CLAAS simulator: listed once, downloaded once, converted, failures isolated.
+//! Machine files against the CLAAS simulator: originals listed once, downloaded once, every dataset converted,
+//! failures isolated.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,8 +9,7 @@ use furrow_credentials::Provider;
 use furrow_model::Page;
 use furrow_provider_sim::Simulator;
 use furrow_store::testing::TestDb;
-use furrow_store::{FileFilter, FileStatus, FileUpdate, StoredFile};
-use furrow_sync::blobs::BlobStore;
+use furrow_store::{Blobs, FileFilter, FileStatus, OriginalStatus, StoredFile};
 use furrow_sync::{Registry, Worker, WorkerConfig};
 use serde_json::Value;
 
@@ -17,11 +17,16 @@ use super::{Receiver, drain, stored_credential};
 
 on_both_backends!(
     every_file_is_stored_once_processed_and_announced,
-    validation_starts_the_files_sync_and_without_blob_dir_jobs_fail_clearly,
+    validation_starts_the_files_sync_and_without_blobs_jobs_fail_clearly,
     a_slow_download_keeps_its_lease,
+    preview_organizations_files_wait_until_selected,
 );
 
-fn file_worker(db: &TestDb, sim: &Simulator, blob_dir: Option<std::path::PathBuf>) -> Worker {
+fn blobs(root: &std::path::Path) -> Blobs {
+    Blobs::local(root.join("blobs"), root.join("scratch")).unwrap()
+}
+
+fn file_worker(db: &TestDb, sim: &Simulator, blobs: Option<Blobs>) -> Worker {
     let registry = Registry::new()
         .with(Provider::Claas, |ctx| {
             Ok(Arc::new(furrow_provider_claas::ClaasProvider::new(ctx)?) as _)
@@ -30,7 +35,7 @@ fn file_worker(db: &TestDb, sim: &Simulator, blob_dir: Option<std::path::PathBuf
     let config = WorkerConfig {
         id: "file-worker".into(),
         webhook_retry_delays: vec![Duration::ZERO],
-        blob_dir,
+        blobs,
         ..WorkerConfig::default()
     };
     Worker::new(db.store.clone(), registry, config)
@@ -46,10 +51,33 @@ async fn all_files(db: &TestDb, owner: &str) -> Vec<StoredFile> {
     files
 }
 
+/// Machine files of every organization are downloaded (without customDataSync, organizations arrive in
+/// preview and their files wait).
+async fn download_everything(db: &TestDb, owner: &str) {
+    db.store
+        .merge_config(
+            owner,
+            None,
+            serde_json::json!({"customDataSync": false, "cropOptional":
+                {"standardGeoJson": {"planted": {"crop": "optional"}}}})
+            .as_object()
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+}
+
 async fn every_file_is_stored_once_processed_and_announced(db: &TestDb) {
     let sim = Simulator::start(Provider::Claas).await.unwrap();
     let values = sim.new_credential();
     let (owner, cred) = stored_credential(db, &values).await;
+    download_everything(db, &owner).await;
+    let user = db
+        .store
+        .get_credential_by_id(&owner, &cred)
+        .await
+        .unwrap()
+        .user_id;
     let (receiver, url) = Receiver::start(0).await;
     db.store
         .create_webhook(
@@ -64,53 +92,59 @@ async fn every_file_is_stored_once_processed_and_announced(db: &TestDb) {
         )
         .await
         .unwrap();
-    let blob_root = tempfile::tempdir().unwrap();
-    let w = file_worker(db, &sim, Some(blob_root.path().to_path_buf()));
-    db.store.enqueue_files_sync(&owner, &cred).await.unwrap();
-    // The sync job alone: it records every visible file, none processed yet.
+    let root = tempfile::tempdir().unwrap();
+    let store_blobs = blobs(root.path());
+    let w = file_worker(db, &sim, Some(store_blobs.clone()));
+    db.store
+        .enqueue_files_sync(&owner, &cred, false)
+        .await
+        .unwrap();
+    // The sync job alone: it records every visible original, none downloaded yet, no file yet.
     assert!(w.run_once().await.unwrap());
     let visible = sim.visible_files();
     assert!(visible.len() >= 2, "the simulator serves files");
-    let listed = all_files(db, &owner).await;
-    assert_eq!(listed.len(), visible.len());
-    let mut ids: Vec<&str> = listed.iter().map(|f| f.provider_file_id.as_str()).collect();
+    let pending = db
+        .store
+        .user_originals(&owner, &user, "CLAAS", OriginalStatus::Pending)
+        .await
+        .unwrap();
+    let mut ids: Vec<&str> = pending.iter().map(|o| o.provider_file_id.as_str()).collect();
     ids.sort();
     let mut want: Vec<&str> = visible.iter().map(|f| f.id.as_str()).collect();
     want.sort();
     assert_eq!(ids, want);
-    assert!(listed.iter().all(|f| f.status == FileStatus::Processing));
-    // Corrupt one file's original before it is processed: it must fail alone.
-    let victim = listed[0].clone();
-    let blobs = BlobStore::new(blob_root.path());
-    let bad = blobs
-        .put(&owner, &victim.id, "original", b"this is not a zip archive")
+    assert!(all_files(db, &owner).await.is_empty());
+    // Corrupt one original before it is processed: it must fail alone.
+    let victim = pending[0].clone();
+    let bad_key = format!("{owner}/{user}/originals/{}/original", victim.id);
+    store_blobs
+        .put_bytes(&bad_key, bytes::Bytes::from_static(b"this is not a zip archive"))
         .await
         .unwrap();
     db.store
-        .update_file(
-            &owner,
-            &victim.id,
-            &FileUpdate {
-                original_path: Some(bad.display().to_string()),
-                ..Default::default()
-            },
-        )
+        .set_original_state(&owner, &victim.id, OriginalStatus::Pending, None, Some((&bad_key, 25)))
         .await
         .unwrap();
     drain(&w).await;
     let done = all_files(db, &owner).await;
-    assert_eq!(done.len(), visible.len());
-    let failed = done.iter().find(|f| f.id == victim.id).unwrap();
-    assert_eq!(failed.status, FileStatus::Failed);
-    assert!(
-        failed.message.as_deref().is_some_and(|m| !m.is_empty()),
-        "a failure says why"
-    );
-    assert_eq!(failed.steps["standard"], "FAILED");
-    let root = blob_root.path().display().to_string();
+    // Every original is done, and gave at least one file.
+    for o in &pending {
+        let o = db.store.get_original(&owner, &o.id).await.unwrap();
+        assert_eq!(o.status, OriginalStatus::Done, "{:?}", o.message);
+        assert!(done.iter().any(|f| f.original_id.as_deref() == Some(&o.id)));
+    }
+    let failed: Vec<&StoredFile> = done
+        .iter()
+        .filter(|f| f.original_id.as_deref() == Some(&victim.id))
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].status, FileStatus::Failed);
+    let m = failed[0].message.as_deref().unwrap_or_default();
+    assert!(m.contains("not a zip archive"), "a failure says why: {m}");
+    let root_text = root.path().display().to_string();
     for f in &done {
         let m = f.message.as_deref().unwrap_or_default();
-        assert!(!m.contains(&root), "messages never show blob paths: {m}");
+        assert!(!m.contains(&root_text), "messages never show blob paths: {m}");
     }
     let processed: Vec<&StoredFile> = done
         .iter()
@@ -118,27 +152,43 @@ async fn every_file_is_stored_once_processed_and_announced(db: &TestDb) {
         .collect();
     assert!(!processed.is_empty(), "the other files are not blocked");
     assert!(done.iter().all(|f| f.status != FileStatus::Processing));
+    // The multi-task export gives one file per task and operation type.
+    let valid = visible.iter().find(|f| f.name == "ValidTimeLogs.zip").unwrap();
+    let from_valid = done
+        .iter()
+        .filter(|f| f.provider_file_id.starts_with(&format!("{}/", valid.id)))
+        .count();
+    assert!(from_valid >= 19, "{from_valid} files from the 19-task export");
     for f in &processed {
-        let seed = visible.iter().find(|s| s.id == f.provider_file_id).unwrap();
-        let original = std::fs::read(f.original_path.as_ref().unwrap()).unwrap();
+        let seed = visible
+            .iter()
+            .find(|s| f.provider_file_id.starts_with(&format!("{}/", s.id)))
+            .unwrap();
+        let original = store_blobs
+            .get_bytes(f.original_key.as_ref().unwrap())
+            .await
+            .unwrap();
         assert_eq!(
-            original.as_slice(),
+            original.as_ref(),
             seed.bytes.as_ref(),
             "the original as served"
         );
-        assert_eq!(f.steps["original"], "DONE");
-        assert_eq!(f.steps["standard"], "DONE");
-        let parquet = std::fs::read(f.standard_path.as_ref().unwrap()).unwrap();
+        assert_eq!(f.steps["standardGeojson"], "DONE");
+        let parquet = store_blobs
+            .get_bytes(f.standard_key.as_ref().unwrap())
+            .await
+            .unwrap();
         assert_eq!(&parquet[..4], b"PAR1");
-        let geojson: Value =
-            serde_json::from_slice(&std::fs::read(f.geojson_path.as_ref().unwrap()).unwrap())
-                .unwrap();
-        assert_eq!(geojson["type"], "FeatureCollection");
-        assert!(!geojson["features"].as_array().unwrap().is_empty());
         assert_eq!(f.summary.as_ref().unwrap()["type"], "Feature");
         assert!(f.units.as_ref().unwrap().is_object());
         assert!(f.operation_type.is_some());
+        assert_eq!(f.file_format.as_deref(), Some("ISO11783"));
+        let counts = f.counts.as_ref().unwrap();
+        assert!(counts["written"].as_u64().unwrap() > 0);
     }
+    // GeoJSON is not stored: only originals and GeoParquet.
+    let keys = store_blobs.list(&format!("{owner}/")).await.unwrap();
+    assert!(keys.iter().all(|k| k.ends_with("/original") || k.ends_with("/standard.parquet")), "{keys:?}");
     // Webhooks: one per file, the right kind.
     let bodies: Vec<Value> = receiver
         .calls()
@@ -180,7 +230,74 @@ async fn every_file_is_stored_once_processed_and_announced(db: &TestDb) {
     assert_eq!(receiver.calls().len(), bodies.len());
 }
 
-async fn validation_starts_the_files_sync_and_without_blob_dir_jobs_fail_clearly(db: &TestDb) {
+async fn preview_organizations_files_wait_until_selected(db: &TestDb) {
+    let sim = Simulator::start(Provider::Claas).await.unwrap();
+    let values = sim.new_credential();
+    let (owner, cred) = stored_credential(db, &values).await;
+    let user = db
+        .store
+        .get_credential_by_id(&owner, &cred)
+        .await
+        .unwrap()
+        .user_id;
+    let root = tempfile::tempdir().unwrap();
+    let w = file_worker(db, &sim, Some(blobs(root.path())));
+    // customDataSync (the default): organizations arrive in PREVIEW, their files are listed, not downloaded.
+    db.store
+        .enqueue_files_sync(&owner, &cred, false)
+        .await
+        .unwrap();
+    drain(&w).await;
+    let listed = db
+        .store
+        .user_originals(&owner, &user, "CLAAS", OriginalStatus::Listed)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), sim.visible_files().len());
+    assert!(all_files(db, &owner).await.is_empty());
+    assert!(blobs(root.path()).list("").await.unwrap().is_empty(), "nothing downloaded");
+    // The user selects the first organization: the next sync downloads its files, only its.
+    db.store
+        .set_provider_organization_status(&owner, &user, "CLAAS", "4201", "SELECTED")
+        .await
+        .unwrap();
+    db.store
+        .enqueue_files_sync(&owner, &cred, false)
+        .await
+        .unwrap();
+    drain(&w).await;
+    let files = all_files(db, &owner).await;
+    assert!(!files.is_empty());
+    assert!(files.iter().all(|f| f.organization_id.as_deref() == Some("4201")));
+    let still = db
+        .store
+        .user_originals(&owner, &user, "CLAAS", OriginalStatus::Listed)
+        .await
+        .unwrap();
+    let others = sim
+        .visible_files()
+        .iter()
+        .filter(|f| f.organization_id != "4201")
+        .count();
+    assert_eq!(still.len(), others);
+    // operationsAutoSync=false: a background sync lists nothing; one asked for through the API still runs.
+    db.store
+        .merge_config(&owner, None, serde_json::json!({"operationsAutoSync": false}).as_object().unwrap())
+        .await
+        .unwrap();
+    sim.seed().add_generated_files("4201", 1);
+    let before = db.store.user_originals(&owner, &user, "CLAAS", OriginalStatus::Done).await.unwrap().len();
+    db.store.enqueue_files_sync(&owner, &cred, false).await.unwrap();
+    drain(&w).await;
+    let after = db.store.user_originals(&owner, &user, "CLAAS", OriginalStatus::Done).await.unwrap().len();
+    assert_eq!(after, before, "background sync skipped");
+    db.store.enqueue_files_sync(&owner, &cred, true).await.unwrap();
+    drain(&w).await;
+    let after = db.store.user_originals(&owner, &user, "CLAAS", OriginalStatus::Done).await.unwrap().len();
+    assert_eq!(after, before + 1, "the on-demand sync ran");
+}
+
+async fn validation_starts_the_files_sync_and_without_blobs_jobs_fail_clearly(db: &TestDb) {
     let sim = Simulator::start(Provider::Claas).await.unwrap();
     let values = sim.new_credential();
     let (owner, cred) = stored_credential(db, &values).await;
@@ -193,11 +310,15 @@ async fn validation_starts_the_files_sync_and_without_blob_dir_jobs_fail_clearly
     );
     assert_eq!(db.store.job_counts().await.unwrap().failed, 1);
     // A failed job released its dedupe key: asking again runs (and fails) again.
-    let sync = db.store.enqueue_files_sync(&owner, &cred).await.unwrap();
+    let sync = db
+        .store
+        .enqueue_files_sync(&owner, &cred, false)
+        .await
+        .unwrap();
     assert_eq!(drain(&w).await, 1);
     let (state, error, _) = db.store.job_state(&sync).await.unwrap();
     assert_eq!(state, "failed");
-    assert!(error.unwrap_or_default().contains("no blob directory"));
+    assert!(error.unwrap_or_default().contains("no blob store"));
     assert!(all_files(db, &owner).await.is_empty());
 }
 
@@ -211,12 +332,25 @@ async fn a_slow_download_keeps_its_lease(db: &TestDb) {
         .await
         .unwrap()
         .user_id;
-    let seed = sim.visible_files().into_iter().next().unwrap();
-    let (file_id, _) = db
+    let seed = sim
+        .visible_files()
+        .into_iter()
+        .find(|f| f.name == "AFE.zip")
+        .unwrap();
+    let descriptor = furrow_model::MachineFileDescriptor {
+        id: seed.id.clone(),
+        name: seed.name.clone(),
+        organization_id: seed.organization_id.clone(),
+        created_time: None,
+        size: None,
+        format: None,
+        download_ref: None,
+    };
+    let (original, _) = db
         .store
-        .insert_file_if_absent(
+        .insert_original_if_absent(
             &owner,
-            &furrow_store::NewFile {
+            &furrow_store::NewOriginal {
                 user_id: user,
                 provider: "CLAAS".into(),
                 provider_file_id: seed.id.clone(),
@@ -224,53 +358,52 @@ async fn a_slow_download_keeps_its_lease(db: &TestDb) {
                 organization_id: Some(seed.organization_id.clone()),
                 origin: "provider".into(),
                 file_name: seed.name.clone(),
-                file_format: None,
                 size_bytes: None,
-                batch_id: None,
+                descriptor: Some(descriptor.clone()),
             },
+            OriginalStatus::Pending,
         )
         .await
         .unwrap();
     let job = db
         .store
-        .enqueue_job(
-            &owner,
-            &furrow_store::NewJob {
-                kind: furrow_store::queue::FILE_PROCESS_JOB.into(),
-                payload: serde_json::json!({
-                    "originalId": file_id,
-                    "descriptor": {"id": seed.id, "name": seed.name, "organizationId": seed.organization_id},
-                })
-                .to_string(),
-                dedupe_key: None,
-                run_at: furrow_model::now_micros(),
-                max_attempts: 3,
-            },
-        )
+        .enqueue_file_process(&owner, &original, &descriptor)
         .await
         .unwrap();
-    let blob_root = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
     let registry = Registry::new()
         .with(Provider::Claas, |ctx| {
             Ok(Arc::new(furrow_provider_claas::ClaasProvider::new(ctx)?) as _)
         })
         .with_base_url(Provider::Claas, sim.base_url());
-    let lease = Duration::from_millis(600);
+    let lease = Duration::from_secs(2);
     let w = Worker::new(
         db.store.clone(),
         registry,
         WorkerConfig {
             id: "slow-worker".into(),
             lease,
-            blob_dir: Some(blob_root.path().to_path_buf()),
+            blobs: Some(blobs(root.path())),
             ..WorkerConfig::default()
         },
     );
-    // Every provider request now takes a second: the job outlives its first lease several times.
-    sim.faults().latency(u32::MAX, Duration::from_millis(1000));
+    // Every provider request now takes longer than a lease: the job outlives its first lease.
+    sim.faults().latency(u32::MAX, lease * 2);
     let running = tokio::spawn(async move { w.run_once().await.unwrap() });
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(!running.is_finished(), "still downloading");
+    // Wait for the signal that matters: the lease moved forward while the job ran (renewed, not re-claimed).
+    let mut first = None;
+    let _renewed = loop {
+        assert!(!running.is_finished(), "the job is still downloading");
+        if let Some(until) = db.store.job_lease(&job).await.unwrap() {
+            match first {
+                None => first = Some(until),
+                Some(f) if until > f => break until,
+                Some(_) => {}
+            }
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     let stolen = db
         .store
         .claim_job(
@@ -281,12 +414,12 @@ async fn a_slow_download_keeps_its_lease(db: &TestDb) {
         )
         .await
         .unwrap();
-    assert!(stolen.is_none(), "the lease was renewed");
+    assert!(stolen.is_none(), "a renewed lease is not taken over");
     assert!(running.await.unwrap());
     sim.reset_faults();
     let (state, error, attempts) = db.store.job_state(&job).await.unwrap();
     assert_eq!((state.as_str(), attempts), ("done", 1), "{error:?}");
-    let f = db.store.get_file(&owner, &file_id).await.unwrap();
-    assert_ne!(f.status, FileStatus::Processing);
-    assert_eq!(f.steps["original"], "DONE");
+    let o = db.store.get_original(&owner, &original).await.unwrap();
+    assert_eq!(o.status, OriginalStatus::Done);
+    assert!(o.blob_key.is_some());
 }

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
 use furrow_credentials::{CredentialStatus, Provider};
+use furrow_model::Event;
 use furrow_model::{Page, SortOrder, UserInput};
 use furrow_provider_sim::Simulator;
 use furrow_store::testing::TestDb;
-use furrow_model::Event;
 use furrow_sync::{Registry, Worker, WorkerConfig};
 use serde_json::Value;
 

@@ -4,24 +4,17 @@ use std::time::Duration;
 
 use furrow_model::UserInput;
 use furrow_store::testing::TestDb;
-use furrow_store::{BoundaryGeometry, FileStatus, NewField, StoredOperation};
-use furrow_sync::blobs::BlobStore;
-use furrow_sync::{Registry, Upload, Worker, WorkerConfig};
+use furrow_store::{Blobs, BoundaryGeometry, FileStatus, NewField, StoredOperation};
+use furrow_sync::{Registry, Worker, WorkerConfig};
 use serde_json::Value;
 
 use super::{Receiver, drain};
 
 on_both_backends!(uploads_become_field_operations_with_outputs_and_events);
 
-/// The corpus planting log (TSK4, 4174 standard points near Osnabrück).
+/// The sample planting log (TSK4, 4174 standard points near Osnabrück).
 fn afe_zip() -> Vec<u8> {
-    let p = furrow_provider_sim::corpus_dir().join("isoxml-dotnet/ExternalFiles/AFE.zip");
-    std::fs::read(&p).unwrap_or_else(|e| {
-        panic!(
-            "corpus file {}: {e} (clone furrow next to `shared/`, or set FURROW_SHARED_DIR)",
-            p.display()
-        )
-    })
+    std::fs::read(furrow_provider_sim::samples_dir().join("isoxml/isoxml-dotnet/AFE.zip")).unwrap()
 }
 
 fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> BoundaryGeometry {
@@ -34,38 +27,51 @@ fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> BoundaryGeometry {
     ]]])
 }
 
-fn rows(path: &str) -> usize {
-    furrow_geoparquet::read_geoparquet(path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
+async fn rows(blobs: &Blobs, key: &str) -> usize {
+    let copy = blobs.local_copy(key).await.unwrap();
+    furrow_geoparquet::read_geoparquet(copy.path())
+        .unwrap_or_else(|e| panic!("{key}: {e}"))
         .num_rows()
 }
 
-async fn upload(db: &TestDb, blobs: &BlobStore, owner: &str, user: &str, n: usize) -> String {
-    let batch = db
-        .store
-        .create_batch(owner, user, "Other", "AFE.zip", 0)
-        .await
-        .unwrap();
+async fn upload(db: &TestDb, blobs: &Blobs, owner: &str, user: &str, n: usize) -> String {
+    let batch = uuid::Uuid::new_v4().to_string();
+    let original = uuid::Uuid::new_v4().to_string();
     let bytes = afe_zip();
-    let size = bytes.len() as u64;
-    let path = blobs
-        .put(owner, &format!("batch-{}", batch.id), "original", &bytes)
+    let key = format!("{owner}/uploads/{original}/original");
+    blobs
+        .put_bytes(&key, bytes::Bytes::from(bytes.clone()))
         .await
         .unwrap();
-    furrow_sync::register_upload(
-        &db.store,
-        owner,
-        &Upload {
-            user_id: user.to_owned(),
-            provider: "Leaf".into(),
-            file_name: format!("AFE-{n}.zip"),
-            batch_id: batch.id.clone(),
-            original_path: path.display().to_string(),
-            size,
-        },
-    )
-    .await
-    .unwrap()
+    db.store
+        .register_upload(
+            owner,
+            user,
+            "Leaf",
+            &format!("AFE-{n}.zip"),
+            bytes.len() as i64,
+            &batch,
+            &original,
+            &key,
+        )
+        .await
+        .unwrap();
+    original
+}
+
+/// The one file an upload of `original` gave.
+async fn file_of(db: &TestDb, owner: &str, original: &str) -> furrow_store::StoredFile {
+    let (files, _) = db
+        .store
+        .list_files(owner, &Default::default(), furrow_model::Page::new(0, 100).unwrap())
+        .await
+        .unwrap();
+    let mine: Vec<_> = files
+        .into_iter()
+        .filter(|f| f.original_id.as_deref() == Some(original))
+        .collect();
+    assert_eq!(mine.len(), 1, "AFE.zip is one task");
+    mine.into_iter().next().unwrap()
 }
 
 async fn operations(db: &TestDb, owner: &str, user: &str) -> Vec<StoredOperation> {
@@ -137,30 +143,41 @@ async fn uploads_become_field_operations_with_outputs_and_events(db: &TestDb) {
         )
         .await
         .unwrap();
+    db.store
+        .merge_config(
+            &owner,
+            None,
+            serde_json::json!({"cropOptional": {"standardGeoJson": {"planted": {"crop": "optional"}}}})
+                .as_object()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     let blob_root = tempfile::tempdir().unwrap();
-    let blobs = BlobStore::new(blob_root.path());
+    let blobs = Blobs::local(blob_root.path().join("b"), blob_root.path().join("s")).unwrap();
     let w = Worker::new(
         db.store.clone(),
         Registry::new(),
         WorkerConfig {
             id: "ops-worker".into(),
             webhook_retry_delays: vec![Duration::ZERO],
-            blob_dir: Some(blob_root.path().to_path_buf()),
+            blobs: Some(blobs.clone()),
             ..WorkerConfig::default()
         },
     );
 
     // One upload: converted, allocated to both fields, grouped into one operation per field.
-    let first = upload(db, &blobs, &owner, &user, 1).await;
+    let first_original = upload(db, &blobs, &owner, &user, 1).await;
     drain(&w).await;
-    let file = db.store.get_file(&owner, &first).await.unwrap();
+    let file = file_of(db, &owner, &first_original).await;
+    let first = file.id.clone();
     assert_eq!(file.status, FileStatus::Processed, "{:?}", file.message);
     assert_eq!(file.origin, "uploaded");
-    assert_eq!(file.steps["allocation"], "DONE");
+    assert_eq!(file.steps["areaAndYield"], "DONE");
     let mut touched = file.field_ids.clone();
     touched.sort();
     assert_eq!(touched, ["east", "west"]);
-    let file_rows = rows(file.standard_path.as_deref().unwrap());
+    let file_rows = rows(&blobs, file.standard_key.as_deref().unwrap()).await;
     assert_eq!(file_rows, 4174, "the planting log's standard points");
     let outside = file.outside_count.unwrap() as usize;
 
@@ -185,17 +202,15 @@ async fn uploads_become_field_operations_with_outputs_and_events(db: &TestDb) {
                 .unwrap()
                 > 0.0
         );
-        let standard = rows(op.standard_path.as_deref().unwrap());
-        let filtered = rows(op.filtered_path.as_deref().unwrap());
+        let standard = op.points.unwrap() as usize;
+        let filtered = summary["properties"]["pointCounts"]["filtered"]
+            .as_u64()
+            .unwrap() as usize;
         assert!(standard > 0 && filtered <= standard);
         assert_eq!(
             summary["properties"]["pointCounts"]["standard"].as_u64(),
             Some(standard as u64)
         );
-        let geojson: Value =
-            serde_json::from_slice(&std::fs::read(op.geojson_path.as_deref().unwrap()).unwrap())
-                .unwrap();
-        assert_eq!(geojson["features"].as_array().unwrap().len(), standard);
         op_rows += standard;
     }
     assert_eq!(
@@ -206,8 +221,9 @@ async fn uploads_become_field_operations_with_outputs_and_events(db: &TestDb) {
     let ids: Vec<String> = ops.iter().map(|o| o.membership.id.clone()).collect();
 
     // The same data again in a second batch: the same two operations, updated, now with both files.
-    let second = upload(db, &blobs, &owner, &user, 2).await;
+    let second_original = upload(db, &blobs, &owner, &user, 2).await;
     drain(&w).await;
+    let second = file_of(db, &owner, &second_original).await.id;
     let ops = operations(db, &owner, &user).await;
     assert_eq!(
         ops.iter()
