@@ -33,6 +33,7 @@ mod mapping;
 mod output;
 mod schema;
 mod summary;
+mod tabular;
 mod units;
 
 pub use crate::cleanup::{CleanupRules, FilterOptions, Operator, PositionChecks, Rule};
@@ -52,6 +53,7 @@ pub use crate::schema::{
     standard_schema, units_document,
 };
 pub use crate::summary::{Counts, Machine, SummaryBuilder};
+pub use crate::tabular::{TabularPlan, TabularStream, write_shapefile};
 pub use crate::units::{Quantity, UnitSystem};
 
 #[cfg(test)]

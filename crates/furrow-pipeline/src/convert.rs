@@ -7,6 +7,7 @@ use furrow_machine_data::{
     ConvertOptions, Counts, FilePlan, OperationType, OutputFormat, UnitSystem, WriteOptions,
     write_plans,
 };
+use furrow_shapefile::ShapefileSet;
 use serde_json::{Value, json};
 
 use crate::detect::{Dataset, Family, Format, Location};
@@ -18,6 +19,8 @@ use crate::settings::Settings;
 enum UnitKind {
     /// One task and operation type of an ISOXML set.
     IsoXml { set: usize, plan: Box<FilePlan> },
+    /// A shapefile set.
+    Shapefile(Box<ShapefileSet>),
     /// A dataset furrow keeps but cannot convert.
     Unsupported(Family),
     /// Something that cannot be converted, and why.
@@ -49,7 +52,7 @@ impl Unit {
                 f.name()
             )),
             UnitKind::Broken(m) => Some(m.clone()),
-            UnitKind::IsoXml { .. } => None,
+            UnitKind::IsoXml { .. } | UnitKind::Shapefile(_) => None,
         }
     }
 }
@@ -59,6 +62,7 @@ impl Unit {
 pub struct Opened {
     dataset: Dataset,
     sets: Vec<TaskData>,
+    shapefiles: Vec<std::result::Result<ShapefileSet, String>>,
 }
 
 /// What one unit converted to.
@@ -80,13 +84,21 @@ pub struct Converted {
 
 /// Opens a dataset (reads an ISOXML set's XML and time-log headers; no time-log records yet).
 pub fn open(dataset: &Dataset) -> Result<Opened> {
-    let sets = match &dataset.location {
-        Location::IsoXml(path) => TaskData::open_all(path)?,
-        Location::Shapefile(_) | Location::None => Vec::new(),
+    let (sets, shapefiles) = match &dataset.location {
+        Location::IsoXml(path) => (TaskData::open_all(path)?, Vec::new()),
+        Location::Shapefile(dir) => (
+            Vec::new(),
+            match ShapefileSet::discover(dir) {
+                Ok(found) => found.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e.to_string())],
+            },
+        ),
+        Location::None => (Vec::new(), Vec::new()),
     };
     Ok(Opened {
         dataset: dataset.clone(),
         sets,
+        shapefiles,
     })
 }
 
@@ -122,14 +134,37 @@ impl Opened {
                 )];
             }
             Format::Shapefile => {
-                return vec![unit(
-                    ds.key.clone(),
-                    ds.name.clone(),
-                    UnitKind::Broken(
-                        "shapefile machine data is not converted yet; the original is kept".into(),
-                    ),
-                    None,
-                )];
+                let mut out = Vec::new();
+                for set in &self.shapefiles {
+                    out.push(match set {
+                        Ok(set) => {
+                            let op = set.open().ok().map(|r| {
+                                furrow_machine_data::TabularPlan::of(r.profile()).operation_type
+                            });
+                            unit(
+                                ds.key.clone(),
+                                ds.name.clone(),
+                                UnitKind::Shapefile(Box::new(set.clone())),
+                                op,
+                            )
+                        }
+                        Err(m) => unit(
+                            ds.key.clone(),
+                            ds.name.clone(),
+                            UnitKind::Broken(format!("the shapefile set cannot be read: {m}")),
+                            None,
+                        ),
+                    });
+                }
+                if out.is_empty() {
+                    out.push(unit(
+                        ds.key.clone(),
+                        ds.name.clone(),
+                        UnitKind::Broken("the shapefile set has no .shp with a .dbf".into()),
+                        None,
+                    ));
+                }
+                return out;
             }
             Format::IsoXml => {}
         }
@@ -197,6 +232,7 @@ impl Opened {
     pub fn convert(&self, unit: &Unit, settings: &Settings, out_dir: &Path) -> Result<Converted> {
         let (set, plan) = match &unit.kind {
             UnitKind::IsoXml { set, plan } => (*set, plan),
+            UnitKind::Shapefile(shp) => return convert_shapefile(shp, settings, out_dir),
             _ => {
                 return Err(Error::Data(
                     unit.refusal()
@@ -252,6 +288,34 @@ impl Opened {
             warnings: outcome.warnings,
         })
     }
+}
+
+fn convert_shapefile(set: &ShapefileSet, settings: &Settings, out_dir: &Path) -> Result<Converted> {
+    let mut reader = set
+        .open()
+        .map_err(|e| Error::Data(format!("the shapefile set cannot be read: {e}")))?;
+    let source = furrow_machine_data::TabularPlan::of(reader.profile()).source_system;
+    let system = settings.unit_measurement.resolve(source);
+    let opts = ConvertOptions {
+        units: system,
+        cleanup: settings.cleanup.then(|| settings.cleanup_rules.clone()),
+        ..ConvertOptions::default()
+    };
+    let parquet = out_dir.join("standard.parquet");
+    let (outcome, plan) = furrow_machine_data::write_shapefile(
+        &mut reader,
+        &opts,
+        &parquet,
+        &furrow_geoparquet::GeoParquetOptions::default(),
+    )?;
+    Ok(Converted {
+        parquet,
+        summary: outcome.summary,
+        units: outcome.units,
+        counts: outcome.counts,
+        operation_type: plan.operation_type,
+        warnings: outcome.warnings,
+    })
 }
 
 /// Leaf's `originalOperationData`: the names the source gave the task's farm, field and grower.

@@ -91,6 +91,13 @@ impl Family {
         let name = path.rsplit('/').next().unwrap_or(path);
         let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
         let in_dir = |d: &str| path.split('/').any(|p| p == d);
+        // A display's folder layout names it before any file extension does.
+        if in_dir("gs3_2630") || name == "global.ver" {
+            return Some(Family::JohnDeereGs3);
+        }
+        if in_dir("jd-data") {
+            return Some(Family::JohnDeereGen4);
+        }
         match ext {
             "fdd" | "fdl" => Some(Family::JohnDeereGs2),
             "jdl" => Some(Family::JohnDeereGen4),
@@ -99,8 +106,6 @@ impl Family {
             "yld" | "ilf" | "agdata" | "agsetup" => Some(Family::AgLeader),
             "agf" | "agi" | "agm" | "agt" | "agu" | "agv" => Some(Family::TrimbleAgData),
             "jdp" => Some(Family::RavenJdp),
-            _ if name == "global.ver" || in_dir("gs3_2630") => Some(Family::JohnDeereGs3),
-            _ if in_dir("jd-data") => Some(Family::JohnDeereGen4),
             "dat" if in_dir("rcd") => None,
             "dat" => Some(Family::PrecisionPlanting),
             _ => None,

@@ -4,6 +4,7 @@ mod convert;
 mod detect;
 mod operation;
 mod settings;
+mod shapefile;
 
 use std::path::PathBuf;
 

@@ -27,10 +27,15 @@ fn first_unit(path: &std::path::Path) -> (furrow_pipeline::Opened, furrow_pipeli
 fn original_operation_data_is_in_the_summary_when_on() {
     let (opened, unit) = first_unit(&sample("isoxml/isoxml-dotnet/AFE.zip"));
     let dir = tempfile::tempdir().unwrap();
-    let on = opened.convert(&unit, &Settings::default(), dir.path()).unwrap();
+    let on = opened
+        .convert(&unit, &Settings::default(), dir.path())
+        .unwrap();
     let data = &on.summary["properties"]["originalOperationData"];
     assert!(data.is_object(), "{}", on.summary["properties"]);
-    assert_eq!(data["originalOperationType"], on.summary["properties"]["originalOperationType"]);
+    assert_eq!(
+        data["originalOperationType"],
+        on.summary["properties"]["originalOperationType"]
+    );
     assert!(data["originalOperationTask"].is_string());
     let off = opened
         .convert(
@@ -42,7 +47,11 @@ fn original_operation_data_is_in_the_summary_when_on() {
             dir.path(),
         )
         .unwrap();
-    assert!(off.summary["properties"].get("originalOperationData").is_none());
+    assert!(
+        off.summary["properties"]
+            .get("originalOperationData")
+            .is_none()
+    );
 }
 
 #[test]
@@ -50,7 +59,9 @@ fn planted_files_need_a_crop_and_a_seed_rate_unless_optional() {
     // AFE.zip's planting log logs a seed rate but names no crop.
     let (opened, unit) = first_unit(&sample("isoxml/isoxml-dotnet/AFE.zip"));
     let dir = tempfile::tempdir().unwrap();
-    let c = opened.convert(&unit, &Settings::default(), dir.path()).unwrap();
+    let c = opened
+        .convert(&unit, &Settings::default(), dir.path())
+        .unwrap();
     assert_eq!(c.operation_type.to_string(), "planted");
     assert_eq!(missing_required(&c, &Settings::default()), ["crop"]);
     let mut cfg = furrow_model::config_defaults();
@@ -83,7 +94,9 @@ fn harvest_outliers_follow_the_settings() {
     md_synth::write_taskdata(&td, 200_000).unwrap();
     let (opened, unit) = first_unit(&td);
     let out = tempfile::tempdir().unwrap();
-    let c = opened.convert(&unit, &Settings::default(), out.path()).unwrap();
+    let c = opened
+        .convert(&unit, &Settings::default(), out.path())
+        .unwrap();
     assert_eq!(c.operation_type.to_string(), "harvested");
     let build = |remove: bool, limit: f64| {
         let settings = Settings {
