@@ -1,10 +1,12 @@
 //! furrow-pipeline integration tests, on the samples in the repository (`samples/`).
 
+#[cfg(feature = "corpus")]
+mod corpus;
 mod convert;
 mod detect;
 mod operation;
 mod settings;
-mod shapefile;
+pub(crate) mod shapefile;
 
 use std::path::PathBuf;
 

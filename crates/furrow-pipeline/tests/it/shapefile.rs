@@ -3,6 +3,7 @@
 
 use arrow_array::Array;
 use furrow_pipeline::{Format, Limits, Settings, detect, open};
+use furrow_shapefile::ShapefileSet;
 
 use crate::{sample, write_zip};
 
@@ -41,57 +42,44 @@ fn column(path: &std::path::Path, name: &str) -> Vec<Option<f64>> {
         .collect()
 }
 
-#[test]
-fn every_sample_export_converts_with_its_records_type_and_main_rate() {
-    let zips = sample_zips();
-    assert_eq!(zips.len(), 6, "the in-repository John Deere exports");
-    let mut converted = 0;
-    for zip in &zips {
-        let name = zip.file_name().unwrap().to_string_lossy().into_owned();
-        let scratch = tempfile::tempdir().unwrap();
-        let found = detect(zip, scratch.path(), &Limits::default()).unwrap();
-        assert_eq!(found.datasets.len(), 1, "{name}");
-        assert_eq!(found.datasets[0].format, Format::Shapefile, "{name}");
-        let opened = open(&found.datasets[0]).unwrap();
+/// Converts every shapefile set of `path` (a zip or a folder) and checks each against its source: every DBF
+/// record read, the operation type `want`, the main rate on at least 90 % of the points written with a median
+/// within 2 % of the source column's. Returns how many sets were checked.
+pub(crate) fn check_export(path: &std::path::Path, want: &str, system: &str) -> usize {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let scratch = tempfile::tempdir().unwrap();
+    let found = detect(path, scratch.path(), &Limits::default()).unwrap();
+    assert!(found.problems.is_empty(), "{name}: {:?}", found.problems);
+    let mut checked = 0;
+    for ds in &found.datasets {
+        assert_eq!(ds.format, Format::Shapefile, "{name}");
+        let opened = open(ds).unwrap();
         let units = opened.units();
         assert_eq!(units.len(), 1, "{name}");
-        let want = if name.contains("Harvest") {
-            "harvested"
-        } else if name.contains("Application") {
-            "applied"
-        } else {
-            "planted"
-        };
         assert_eq!(
             units[0].operation_type.map(|o| o.to_string()).as_deref(),
             Some(want),
-            "{name}"
+            "{name} {}",
+            ds.key
         );
         let out = tempfile::tempdir().unwrap();
         let c = opened
             .convert(&units[0], &Settings::default(), out.path())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         // The source, read directly: its record count and its main rate (METRIC).
-        let set_dir = std::fs::read_dir(scratch.path())
+        let set = ShapefileSet::discover(&ds_folder(scratch.path(), path, &ds.key))
             .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.is_dir())
-            .unwrap();
-        let set = furrow_shapefile::ShapefileSet::discover(&set_dir)
-            .unwrap()
-            .remove(0);
+            .into_iter()
+            .find(|s| ds.key.ends_with(&format!("{}.shp", s.name())) || ds.key.ends_with(&format!("{}.SHP", s.name())))
+            .unwrap_or_else(|| panic!("{name}: set {}", ds.key));
         let mut reader = set.open().unwrap();
         let records = reader.record_count();
-        let rate = reader.profile().main_rate().unwrap();
+        let rate = reader.profile().main_rate();
         let mut source = Vec::new();
         while let Some(b) = reader.next_batch().unwrap() {
-            source.extend(
-                b.numbers(rate)
-                    .unwrap()
-                    .iter()
-                    .copied()
-                    .filter(|v| v.is_finite()),
-            );
+            if let Some(r) = rate {
+                source.extend(b.numbers(r).unwrap().iter().copied().filter(|v| v.is_finite()));
+            }
         }
         let counts = c.counts;
         assert_eq!(counts.raw, records, "{name}: every DBF record read");
@@ -101,8 +89,12 @@ fn every_sample_export_converts_with_its_records_type_and_main_rate() {
             "{name}: {counts:?}"
         );
         assert!(counts.written > 0, "{name}: {counts:?}");
-        // The main rate on at least 90 % of points, its median within 2 % of the source's.
-        let units_doc = &c.units;
+        assert_eq!(c.units["distance"], system, "{name}: DEFAULT keeps the export's system");
+        checked += 1;
+        let Some(rate) = rate else {
+            assert_eq!(want, "other", "{name}: a typed operation has a main rate");
+            continue;
+        };
         let written: Vec<f64> = column(&c.parquet, rate).into_iter().flatten().collect();
         assert!(
             written.len() as f64 >= 0.9 * counts.written as f64,
@@ -110,7 +102,7 @@ fn every_sample_export_converts_with_its_records_type_and_main_rate() {
             written.len(),
             counts.written
         );
-        let unit = units_doc[rate].as_str().unwrap();
+        let unit = c.units[rate].as_str().unwrap();
         let to_metric = match unit {
             "bu/ac" => 0.035_239_070_166_88 / 0.404_685_642_24,
             "seeds/ac" => 1.0 / 0.404_685_642_24,
@@ -124,11 +116,41 @@ fn every_sample_export_converts_with_its_records_type_and_main_rate() {
             (ours - theirs).abs() <= 0.02 * theirs.abs(),
             "{name}: {rate} median {ours} vs source {theirs} ({unit})"
         );
-        // DEFAULT keeps the export's own system: John Deere's US exports are imperial.
-        assert_eq!(units_doc["distance"], "ft", "{name}");
-        converted += 1;
     }
-    assert_eq!(converted, 6);
+    checked
+}
+
+/// The folder a dataset's set was found in: the scratch copy of a zip's set, or the original folder.
+fn ds_folder(scratch: &std::path::Path, original: &std::path::Path, _key: &str) -> std::path::PathBuf {
+    if original.is_dir() {
+        return original.to_path_buf();
+    }
+    scratch.to_path_buf()
+}
+
+/// The operation type a John Deere export's file name says.
+pub(crate) fn type_of(name: &str) -> &'static str {
+    if name.contains("Harvest") {
+        "harvested"
+    } else if name.contains("Application") {
+        "applied"
+    } else if name.contains("Prescription") {
+        "other"
+    } else {
+        "planted"
+    }
+}
+
+#[test]
+fn every_sample_export_converts_with_its_records_type_and_main_rate() {
+    let zips = sample_zips();
+    assert_eq!(zips.len(), 6, "the in-repository John Deere exports");
+    let mut sets = 0;
+    for zip in &zips {
+        let name = zip.file_name().unwrap().to_string_lossy().into_owned();
+        sets += check_export(zip, type_of(&name), "ft");
+    }
+    assert_eq!(sets, 6);
 }
 
 #[test]
