@@ -139,6 +139,37 @@ impl Client {
         Ok(out)
     }
 
+    /// The field operations of every field of an organization, as machine files (their shapefile exports).
+    async fn field_operation_files(
+        &self,
+        org: &str,
+        since: Option<OffsetDateTime>,
+    ) -> Result<Vec<MachineFileDescriptor>> {
+        let base = format!("{}/organizations/{org}", self.config.api_base);
+        let fields: Vec<Field> = self.all(format!("{base}/fields")).await?;
+        let mut out = Vec::new();
+        for f in fields {
+            let url = format!("{base}/fields/{}/fieldOperations", f.id);
+            let ops: Vec<convert::FieldOperation> = self.all(url).await?;
+            out.extend(
+                ops.into_iter()
+                    .map(|op| convert::field_operation(op, org))
+                    .filter(|d| {
+                        // The same `since` as the files: by when John Deere last changed the operation.
+                        let at = d.created_time.as_deref().and_then(|t| {
+                            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                                .ok()
+                        });
+                        match (since, at) {
+                            (Some(s), Some(at)) => at >= s,
+                            _ => true,
+                        }
+                    }),
+            );
+        }
+        Ok(out)
+    }
+
     /// One page of an organization's files. A first listing sends an empty `x-deere-signature`; the
     /// signature its first page answers comes back as [`FilePage::changes_cursor`] on the last page, and a
     /// listing from that cursor returns only what changed since (nothing, on `304`).
@@ -344,13 +375,31 @@ impl Provider for Client {
         since: Option<OffsetDateTime>,
         cursor: Option<&'a str>,
     ) -> BoxFuture<'a, Result<FilePage>> {
-        Box::pin(Client::machine_files(self, organization_id, since, cursor))
+        Box::pin(async move {
+            let mut page = Client::machine_files(self, organization_id, since, cursor).await?;
+            // The files are the displays' own (proprietary formats, ISOXML from ISO displays); what John Deere
+            // made of them comes as field operations, exported as shapefiles: listed with the last page.
+            if page.next_cursor.is_none() {
+                page.files
+                    .extend(self.field_operation_files(organization_id, since).await?);
+            }
+            Ok(page)
+        })
     }
 
     fn download<'a>(
         &'a self,
         file: &'a MachineFileDescriptor,
     ) -> BoxFuture<'a, Result<ByteStream>> {
-        Box::pin(std::future::ready(Ok(Client::download(self, file))))
+        Box::pin(async move {
+            match file
+                .download_ref
+                .as_deref()
+                .and_then(|r| r.strip_prefix(convert::FIELD_OPERATION_REF))
+            {
+                Some(op) => self.shapefile(op).await,
+                None => Ok(Client::download(self, file)),
+            }
+        })
     }
 }

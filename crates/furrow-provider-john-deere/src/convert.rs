@@ -80,6 +80,39 @@ pub(crate) struct File {
     pub(crate) kind: Option<String>,
 }
 
+/// A field operation (`/fields/{id}/fieldOperations`): what John Deere made of a display's data, exported as
+/// a shapefile (`/fieldOps/{id}`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FieldOperation {
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) field_operation_type: Option<String>,
+    #[serde(default)]
+    pub(crate) modified_time: Option<String>,
+    #[serde(default)]
+    pub(crate) start_date: Option<String>,
+}
+
+/// The `download_ref` of a field operation's shapefile export.
+pub(crate) const FIELD_OPERATION_REF: &str = "fieldOps/";
+
+/// A field operation as a machine file: downloaded as its shapefile export.
+pub(crate) fn field_operation(op: FieldOperation, org: &str) -> MachineFileDescriptor {
+    let kind = op
+        .field_operation_type
+        .unwrap_or_else(|| "FIELD_OPERATION".into());
+    MachineFileDescriptor {
+        name: format!("{kind} field operation {}.zip", op.id),
+        download_ref: Some(format!("{FIELD_OPERATION_REF}{}", op.id)),
+        id: format!("fieldOperation:{}", op.id),
+        organization_id: org.to_owned(),
+        created_time: op.modified_time.or(op.start_date),
+        size: None,
+        format: Some("SHAPEFILE".into()),
+    }
+}
+
 /// An organization whose only link is `connections` is not connected yet.
 pub(crate) fn organization(o: Organization) -> ProviderOrganization {
     let connections = o

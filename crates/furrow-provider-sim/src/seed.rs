@@ -179,6 +179,23 @@ const SAMPLE_ZIPS: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// Native display files John Deere accounts list among their files (GS2, GS3, Gen4: no public specification),
+/// from the repository's samples (John Deere's SampleData, MIT).
+const JOHN_DEERE_DISPLAY_ZIPS: &[(&str, &[u8])] = &[
+    (
+        "GS2 - 2600 Documentation Data - Field 1.zip",
+        include_bytes!("../../../samples/shapefile/john-deere/Display data/GS2 - 2600 Documentation Data - Field 1.zip"),
+    ),
+    (
+        "GS3 - 2630 Planting With 4 Rates.zip",
+        include_bytes!("../../../samples/shapefile/john-deere/Display data/GS3 - 2630 Planting With 4 Rates.zip"),
+    ),
+    (
+        "Gen4 - 4600 Harvest Data.zip",
+        include_bytes!("../../../samples/shapefile/john-deere/Display data/Gen4 - 4600 Harvest Data.zip"),
+    ),
+];
+
 /// The machine file of the second organization.
 const HILLSIDE_ZIP: &[u8] = include_bytes!("../../../samples/isoxml/isoxml-dotnet/TotalsTests.zip");
 
@@ -250,6 +267,28 @@ pub fn generated_taskdata(n: usize) -> Vec<u8> {
 }
 
 impl Seed {
+    /// The seed of one provider's simulator: the standard seed, with the machine files that provider really
+    /// delivers. John Deere lists its displays' native files (which furrow keeps as unsupported) and one ISOXML
+    /// export from an ISO display; its convertible data comes as field operations' shapefile exports.
+    pub fn for_provider(kind: furrow_credentials::Provider) -> Self {
+        let seed = Seed::standard();
+        if kind == furrow_credentials::Provider::JohnDeere {
+            if let Ok(mut files) = seed.files.write() {
+                files.retain(|f| f.name == "AFE.zip" || f.organization_id != "4201");
+                for (i, (name, bytes)) in JOHN_DEERE_DISPLAY_ZIPS.iter().enumerate() {
+                    files.push(SeedFile::new(
+                        format!("mf-{}", 3000 + i),
+                        (*name).to_owned(),
+                        "4201",
+                        FIRST_FILE + 86_400 * (10 + i as i64),
+                        bytes.to_vec(),
+                    ));
+                }
+            }
+        }
+        seed
+    }
+
     /// The standard seed: three organizations (the third not connected), six fields with boundaries (one
     /// with a hole, one of two polygons, one around the corpus planting log), and the corpus zips as machine files of the first organization.
     pub fn standard() -> Self {

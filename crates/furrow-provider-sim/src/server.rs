@@ -136,7 +136,7 @@ impl Simulator {
         let profile = profile(kind);
         let state = Arc::new(SimState {
             kind,
-            seed: Seed::standard(),
+            seed: Seed::for_provider(kind),
             faults: Faults::new(profile.page_size, profile.token_lifetime),
             grants: Grants::new(profile.rotation),
             app: app_secrets(),
@@ -315,7 +315,24 @@ impl Simulator {
             .collect()
     }
 
-    /// The machine files an adapter should list over all the organizations it can see.
+    /// The ids of the machine files an adapter should list over all the organizations it can see: the files,
+    /// and John Deere's field operations (listed as their shapefile exports).
+    pub fn listed_file_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.visible_files().into_iter().map(|f| f.id).collect();
+        if self.state.kind == ProviderKind::JohnDeere {
+            let (org, _) = crate::providers::john_deere::FIELD_OPERATIONS_FIELD;
+            if self.visible_org(org) {
+                ids.extend(
+                    crate::providers::john_deere::FIELD_OPERATIONS
+                        .iter()
+                        .map(|(id, _)| format!("fieldOperation:{id}")),
+                );
+            }
+        }
+        ids
+    }
+
+    /// Every file of the organizations the credential sees.
     pub fn visible_files(&self) -> Vec<SeedFile> {
         self.state
             .seed

@@ -290,11 +290,19 @@ async fn fetch_original(
             return Ok(Ok(key.clone()));
         }
     }
+    // An original that cannot be had is a failed file saying why, never silence.
     let fail = |m: String| async move {
+        let key = original.blob_key.clone().unwrap_or_default();
+        let file = record_file(ctx, owner, original, &key, "", &original.file_name, None).await?;
+        let file = if file.status == FileStatus::Processing {
+            fail_file(ctx, owner, &file, "originalFile", &m).await?
+        } else {
+            file
+        };
         ctx.store
             .set_original_state(owner, &original.id, OriginalStatus::Failed, Some(&m), None)
             .await?;
-        finish_original(ctx, owner, original, &[], Some(m)).await?;
+        finish_original(ctx, owner, original, &[file], Some(m)).await?;
         Ok::<_, Error>(Err(JobOutcome::Done))
     };
     let Some(cred_id) = original.credential_id.clone() else {
@@ -608,7 +616,7 @@ async fn record_file(
                 batch_id: original.batch_id.clone(),
                 original_id: Some(original.id.clone()),
                 dataset_key: Some(dataset_key.to_owned()),
-                original_key: Some(key.to_owned()),
+                original_key: (!key.is_empty()).then(|| key.to_owned()),
             },
         )
         .await?;

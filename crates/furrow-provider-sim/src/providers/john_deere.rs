@@ -26,23 +26,75 @@ const SIGNATURE: &str = "x-deere-signature";
 /// How long a pre-signed export URL stays valid: "at least 1 h" [C].
 const PRESIGNED_SECS: i64 = 3600;
 
-/// Field operations that can be exported, with their `fieldOperationType`. [A]: which operations exist is
-/// seed data; TILLAGE has no shapefile (406) as documented [C].
+/// Field operations of the first organization's first field, with their `fieldOperationType`: real
+/// Operations Center and Gen4 shapefile exports from the repository's samples (John Deere's SampleData, MIT),
+/// embedded; TILLAGE has no shapefile (406) as documented [C].
 pub const FIELD_OPERATIONS: &[(&str, &str)] = &[
     ("fo-1001", "HARVEST"),
     ("fo-1002", "SEEDING"),
     ("fo-1003", "TILLAGE"),
+    ("fo-1004", "APPLICATION"),
 ];
 
-/// The bytes of a field operation's shapefile export (a zip; the content is a stand-in [A]).
+/// The field the field operations belong to.
+pub(crate) const FIELD_OPERATIONS_FIELD: (&str, &str) = ("4201", "f-101");
+
+/// The bytes of a field operation's shapefile export (a zip, as Operations Center builds it).
 pub fn shapefile_export(operation_id: &str) -> Vec<u8> {
-    let part = |ext: &str| {
-        (
-            format!("{operation_id}.{ext}"),
-            format!("{ext} of field operation {operation_id}").into_bytes(),
-        )
+    let bytes: &[u8] = match operation_id {
+        "fo-1001" => include_bytes!(
+            "../../../../samples/shapefile/john-deere/Shapefiles/Export From MyJohnDeere - Harvest.zip"
+        ),
+        "fo-1002" => include_bytes!(
+            "../../../../samples/shapefile/john-deere/Shapefiles/Export From MyJohnDeere - Seeding.zip"
+        ),
+        _ => include_bytes!(
+            "../../../../samples/shapefile/john-deere/Shapefiles/Gen4 - 4600 Application Data - Point - OneHertz.zip"
+        ),
     };
-    crate::seed::zip_of(&[part("shp"), part("shx"), part("dbf"), part("prj")])
+    bytes.to_vec()
+}
+
+/// `GET /organizations/{org}/fields/{field}/fieldOperations`: the field's operations, HAL paged.
+async fn field_operations(
+    State(s): St,
+    h: HeaderMap,
+    Path((org, field, seg)): Path<(String, String, String)>,
+) -> Response {
+    if let Err(e) = auth(&s, &h) {
+        return e;
+    }
+    if let Err(e) = common::check_org(&s, &org) {
+        return e;
+    }
+    let (name, start, count) = matrix(&seg);
+    if name != "fieldOperations" {
+        return error(&s, StatusCode::NOT_FOUND, "not found");
+    }
+    let seg_field = field.as_str();
+    let ops: Vec<Value> = if (org.as_str(), seg_field) == FIELD_OPERATIONS_FIELD {
+        FIELD_OPERATIONS
+            .iter()
+            .enumerate()
+            .map(|(i, (id, kind))| {
+                json!({"@type": "FieldOperation", "id": id, "fieldOperationType": kind,
+                       "cropSeason": "2018", "startDate": format!("2018-0{}-01T12:00:00.000Z", 4 + i),
+                       "endDate": format!("2018-0{}-01T18:00:00.000Z", 4 + i),
+                       "modifiedTime": format!("2018-0{}-02T08:00:00.000Z", 4 + i),
+                       "links": [{"rel": "shapefile", "uri": format!("http://{}/platform/fieldOps/{id}", host(&h))}]})
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    hal_page(
+        &s,
+        &h,
+        &format!("/organizations/{org}/fields/{seg_field}/fieldOperations"),
+        ops,
+        start,
+        count,
+    )
 }
 
 /// An opaque signature for a change mark of the seed.
@@ -361,6 +413,10 @@ pub(crate) fn router() -> Router<Arc<SimState>> {
         .route(
             "/platform/organizations/{org}/fields/{field}/boundaries",
             get(boundaries),
+        )
+        .route(
+            "/platform/organizations/{org}/fields/{field}/{seg}",
+            get(field_operations),
         )
         .route("/platform/files/{id}", get(file))
         .route("/platform/fieldOps/{id}", get(field_ops))

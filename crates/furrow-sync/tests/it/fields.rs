@@ -17,6 +17,7 @@ use super::{Receiver, drain};
 on_both_backends!(
     fields_sync_records_organizations_and_honours_selected_only,
     john_deere_files_follow_the_change_cursor,
+    john_deere_accounts_give_field_operation_exports_and_unsupported_display_files,
 );
 
 fn jd_worker(db: &TestDb, sim: &Simulator) -> Worker {
@@ -266,7 +267,9 @@ async fn john_deere_files_follow_the_change_cursor(db: &TestDb) {
         .merge_config(
             &owner,
             None,
-            serde_json::json!({"customDataSync": false}).as_object().unwrap(),
+            serde_json::json!({"customDataSync": false})
+                .as_object()
+                .unwrap(),
         )
         .await
         .unwrap();
@@ -298,9 +301,17 @@ async fn john_deere_files_follow_the_change_cursor(db: &TestDb) {
             .await
             .unwrap();
         // Every dataset of an original is a file: the provider's ids are the part before the dataset key.
+        // (John Deere's field operations are listed in full at every sync: the files follow the signature.)
         let mut ids: Vec<String> = all
             .into_iter()
-            .map(|f| f.provider_file_id.split('/').next().unwrap_or_default().to_owned())
+            .map(|f| {
+                f.provider_file_id
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .filter(|id| !id.starts_with("fieldOperation:"))
             .collect();
         ids.sort();
         ids.dedup();
@@ -358,4 +369,131 @@ async fn john_deere_files_follow_the_change_cursor(db: &TestDb) {
     assert!(fresh.is_some_and(|c| c != "not-a-signature"));
     let failed = db.store.job_counts().await.unwrap().failed;
     assert_eq!(failed, 0);
+}
+
+/// What a John Deere account really gives: its displays' native files (kept, unsupported, never retried) and
+/// its field operations as shapefile exports (converted); a TILLAGE operation has no export (406, recorded).
+async fn john_deere_accounts_give_field_operation_exports_and_unsupported_display_files(
+    db: &TestDb,
+) {
+    let sim = Simulator::start(Provider::JohnDeere).await.unwrap();
+    sim.faults().async_polls(2);
+    let owner = db
+        .store
+        .create_owner("jd-ops@example.com", "password")
+        .await
+        .unwrap()
+        .id;
+    db.store
+        .merge_config(
+            &owner,
+            None,
+            serde_json::json!({"customDataSync": false}).as_object().unwrap(),
+        )
+        .await
+        .unwrap();
+    let blobs = tempfile::tempdir().unwrap();
+    let registry = Registry::new()
+        .with(Provider::JohnDeere, |ctx| {
+            let config = furrow_provider_john_deere::JohnDeereConfig {
+                export_poll_base: std::time::Duration::from_millis(10),
+                ..furrow_provider_john_deere::JohnDeereConfig::from_context(&ctx)
+            };
+            Ok(Arc::new(furrow_provider_john_deere::JohnDeereProvider::with_config(ctx, config)?) as _)
+        })
+        .with_base_url(Provider::JohnDeere, sim.base_url());
+    let w = Worker::new(
+        db.store.clone(),
+        registry,
+        WorkerConfig {
+            id: "jd-ops".into(),
+            blobs: Some(
+                furrow_store::Blobs::local(blobs.path().join("b"), blobs.path().join("s")).unwrap(),
+            ),
+            ..WorkerConfig::default()
+        },
+    );
+    let (_user, cred) = jd_credential(db, &sim, &owner).await;
+    db.store
+        .enqueue_files_sync(&owner, &cred, false)
+        .await
+        .unwrap();
+    drain(&w).await;
+    let (files, _) = db
+        .store
+        .list_files(
+            &owner,
+            &furrow_store::FileFilter::default(),
+            Page::new(0, 100).unwrap(),
+        )
+        .await
+        .unwrap();
+    let by_id = |prefix: &str| -> Vec<&furrow_store::StoredFile> {
+        files
+            .iter()
+            .filter(|f| f.provider_file_id.starts_with(prefix))
+            .collect()
+    };
+    // The field operations' exports: harvest, seeding and application converted from shapefiles.
+    for (op, kind) in [
+        ("fo-1001", "harvested"),
+        ("fo-1002", "planted"),
+        ("fo-1004", "applied"),
+    ] {
+        let f = by_id(&format!("fieldOperation:{op}"));
+        assert_eq!(f.len(), 1, "{op}: {files:?}");
+        assert_eq!(f[0].file_format.as_deref(), Some("SHAPEFILE"), "{op}");
+        assert_eq!(
+            f[0].status,
+            furrow_store::FileStatus::Processed,
+            "{op}: {:?}",
+            f[0].message
+        );
+        assert_eq!(f[0].operation_type.as_deref(), Some(kind), "{op}");
+    }
+    let tillage = by_id("fieldOperation:fo-1003");
+    assert_eq!(tillage.len(), 1);
+    assert_eq!(tillage[0].status, furrow_store::FileStatus::Failed);
+    assert!(
+        tillage[0].message.as_deref().unwrap_or_default().contains("406"),
+        "{:?}",
+        tillage[0].message
+    );
+    // The displays' native files: kept with their format, refused with the reason.
+    let display: Vec<_> = files
+        .iter()
+        .filter(|f| f.file_format.as_deref().is_some_and(|x| x.starts_with("JD_")))
+        .collect();
+    let mut formats: Vec<&str> = display
+        .iter()
+        .map(|f| f.file_format.as_deref().unwrap())
+        .collect();
+    formats.sort();
+    assert_eq!(formats, ["JD_GEN4", "JD_GS2", "JD_GS3"]);
+    for f in &display {
+        assert_eq!(f.status, furrow_store::FileStatus::Failed);
+        assert!(f.message.as_deref().unwrap().contains("unsupported file format"));
+        assert!(f.original_key.is_some(), "the original is kept");
+    }
+    // A later sync neither reprocesses nor reports them again.
+    let jobs_before = db.store.job_counts().await.unwrap();
+    db.store
+        .enqueue_files_sync(&owner, &cred, true)
+        .await
+        .unwrap();
+    assert_eq!(drain(&w).await, 1, "only the listing ran");
+    let (again, _) = db
+        .store
+        .list_files(
+            &owner,
+            &furrow_store::FileFilter::default(),
+            Page::new(0, 100).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, files);
+    assert_eq!(
+        db.store.job_counts().await.unwrap().failed,
+        jobs_before.failed
+    );
 }
