@@ -36,7 +36,7 @@ impl AgLeaderConfig {
         };
         AgLeaderConfig {
             kind,
-            token_url: format!("{auth_host}/api/token"),
+            token_url: ctx.token_url_or(format!("{auth_host}/api/token")),
             auth_url: Some(format!("{auth_host}/Account/Authorize")),
             api_base: api,
         }

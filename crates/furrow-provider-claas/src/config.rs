@@ -22,7 +22,7 @@ impl ClaasConfig {
             None => "https://api-stage.claas.com".to_owned(),
         };
         ClaasConfig {
-            token_url: format!("{base}/oauth/token"),
+            token_url: ctx.token_url_or(format!("{base}/oauth/token")),
             auth_url: format!("{base}/oauth/authorize"),
             api_base: base,
         }

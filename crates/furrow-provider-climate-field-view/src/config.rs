@@ -31,7 +31,7 @@ impl ClimateConfig {
         };
         ClimateConfig {
             api_base: api,
-            token_url: format!("{token_host}/api/oauth/token"),
+            token_url: ctx.token_url_or(format!("{token_host}/api/oauth/token")),
             auth_url: "https://climate.com/static/app-login/".to_owned(),
             page_limit: 100,
             chunk_size: 1024 * 1024,

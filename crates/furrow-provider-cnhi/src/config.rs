@@ -50,7 +50,7 @@ impl CnhiConfig {
         };
         CnhiConfig {
             kind,
-            token_url: format!("{auth_host}/oauth/token"),
+            token_url: ctx.token_url_or(format!("{auth_host}/oauth/token")),
             auth_url: Some(format!("{auth_host}/authorize")),
             api_base: api,
         }

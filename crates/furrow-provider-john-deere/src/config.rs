@@ -47,7 +47,7 @@ impl JohnDeereConfig {
         };
         JohnDeereConfig {
             api_base: api,
-            token_url: format!("{signin}{TOKEN_PATH}"),
+            token_url: ctx.token_url_or(format!("{signin}{TOKEN_PATH}")),
             auth_url: format!("{signin}/oauth2/aus78tnlaysMraFhC1t7/v1/authorize"),
             scopes: [
                 "openid",

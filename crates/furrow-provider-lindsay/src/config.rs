@@ -43,7 +43,7 @@ impl LindsayConfig {
         };
         LindsayConfig {
             kind,
-            token_url: format!("{auth_host}/oauth/token"),
+            token_url: ctx.token_url_or(format!("{auth_host}/oauth/token")),
             auth_url: Some(format!("{auth_host}/oauth/authorize")),
             api_base: format!("{api}/v2"),
         }

@@ -36,7 +36,7 @@ impl RavenConfig {
         };
         RavenConfig {
             kind,
-            token_url: format!("{auth_host}/connect/token"),
+            token_url: ctx.token_url_or(format!("{auth_host}/connect/token")),
             auth_url: Some(format!("{auth_host}/connect/authorize")),
             api_base: api,
         }

@@ -60,7 +60,7 @@ impl TrimbleConfig {
             org_authorization_url: ORG_AUTHORIZATION.to_owned(),
             redirection_url: None,
             kind,
-            token_url: format!("{auth_host}/oauth/token"),
+            token_url: ctx.token_url_or(format!("{auth_host}/oauth/token")),
             auth_url: Some(format!("{auth_host}/oauth/authorize")),
             api_base: api,
         }

@@ -3,14 +3,14 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use furrow_credentials::Provider as ProviderKind;
 use http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
-use crate::provider::{BoxFuture, SecretSink, Secrets};
+use crate::provider::{AccessToken, BoxFuture, SecretSink, Secrets, TokenRequest};
 use crate::transport::{HttpClient, Request, Response, check_status};
 
 /// A token just obtained from the provider.
@@ -73,8 +73,10 @@ struct TokenState {
     refreshes: u64,
 }
 
-/// Caches a credential's access token until shortly before it expires and refreshes it one call at a time,
-/// handing rotated values to the [`SecretSink`] before the new token is used.
+/// A credential's access token for data calls: cached until shortly before it expires, and otherwise asked
+/// of the [`SecretSink`] ([`SecretSink::access_token`]), which hands out the stored token or obtains a new one
+/// under the credential's lock (one refresh at a time across every worker and node when the sink is the
+/// store's) and persists rotated values before they are used. Within one manager, calls wait for each other.
 pub struct TokenManager {
     http: HttpClient,
     source: Box<dyn TokenSource>,
@@ -93,9 +95,16 @@ impl fmt::Debug for TokenManager {
     }
 }
 
+fn instant_of(at: SystemTime) -> Instant {
+    match at.duration_since(SystemTime::now()) {
+        Ok(ahead) => Instant::now() + ahead,
+        Err(_) => Instant::now(),
+    }
+}
+
 impl TokenManager {
-    /// A manager starting from the stored credential values (any stored access token is not trusted: its
-    /// expiry is unknown).
+    /// A manager starting from the stored credential values; whether a stored access token is still good is
+    /// the sink's to say.
     pub fn new(
         http: HttpClient,
         source: impl TokenSource + 'static,
@@ -120,37 +129,52 @@ impl TokenManager {
         self.http.provider()
     }
 
-    async fn refresh_locked(&self, state: &mut TokenState) -> Result<(String, Secrets)> {
-        let issued = self.source.issue(&self.http, &state.secrets).await?;
+    async fn obtain(
+        &self,
+        state: &mut TokenState,
+        rejected: Option<&str>,
+        force: bool,
+    ) -> Result<AccessToken> {
+        let issue = |current: Secrets| -> BoxFuture<'_, Result<Issued>> {
+            Box::pin(async move {
+                let issued = self.source.issue(&self.http, &current).await?;
+                // Known before anything else can record it.
+                let redactor = self.http.redactor();
+                redactor.add(&issued.access_token);
+                for v in issued.updates.values() {
+                    redactor.add(v);
+                }
+                Ok(issued)
+            })
+        };
+        let token = self
+            .sink
+            .access_token(
+                self.provider(),
+                TokenRequest {
+                    current: &state.secrets,
+                    rejected,
+                    force,
+                    issue: &issue,
+                },
+            )
+            .await?;
         let redactor = self.http.redactor();
-        redactor.add(&issued.access_token);
-        for v in issued.updates.values() {
-            redactor.add(v);
+        redactor.add(&token.token);
+        for (k, v) in &token.secrets {
+            if self.provider().field(k).is_none_or(|f| f.secret) {
+                redactor.add(v);
+            }
         }
-        if !issued.updates.is_empty() {
-            // Persist first: a crash after this point loses nothing; a failure here keeps the old state.
-            self.sink
-                .persist(self.provider(), &issued.updates)
-                .await
-                .map_err(|e| {
-                    Error::unavailable(
-                        self.provider().slug(),
-                        format!("cannot persist rotated secrets: {e}"),
-                    )
-                })?;
+        state.secrets.extend(token.secrets.clone());
+        state.access = Some((token.token.clone(), token.renew_at.map(instant_of)));
+        if !token.updates.is_empty() {
+            state.refreshes += 1;
         }
-        state.secrets.extend(issued.updates.clone());
-        let expires_at = issued.expires_in.map(|life| {
-            // Renew a little early: a tenth of the lifetime, at most a minute.
-            let margin = (life / 10).min(Duration::from_secs(60));
-            Instant::now() + life.saturating_sub(margin)
-        });
-        state.access = Some((issued.access_token.clone(), expires_at));
-        state.refreshes += 1;
-        Ok((issued.access_token, issued.updates))
+        Ok(token)
     }
 
-    /// A valid access token, refreshing when there is none or it is about to expire.
+    /// A valid access token: the cached one until shortly before it expires, else the sink's.
     pub async fn access_token(&self) -> Result<String> {
         let mut state = self.state.lock().await;
         if let Some((token, exp)) = &state.access
@@ -158,10 +182,11 @@ impl TokenManager {
         {
             return Ok(token.clone());
         }
-        Ok(self.refresh_locked(&mut state).await?.0)
+        Ok(self.obtain(&mut state, None, false).await?.token)
     }
 
-    /// Refreshes unless another call already replaced `rejected`.
+    /// A token other than `rejected` (which the provider just refused): another call's replacement when there
+    /// is one, else a new one.
     pub async fn replace(&self, rejected: &str) -> Result<String> {
         let mut state = self.state.lock().await;
         if let Some((token, _)) = &state.access
@@ -169,13 +194,13 @@ impl TokenManager {
         {
             return Ok(token.clone());
         }
-        Ok(self.refresh_locked(&mut state).await?.0)
+        Ok(self.obtain(&mut state, Some(rejected), false).await?.token)
     }
 
-    /// Refreshes now and returns the values persisted.
+    /// Obtains a new token now (validation) and returns the values persisted.
     pub async fn refresh(&self) -> Result<Secrets> {
         let mut state = self.state.lock().await;
-        Ok(self.refresh_locked(&mut state).await?.1)
+        Ok(self.obtain(&mut state, None, true).await?.updates)
     }
 
     /// The credential values as they are now (after rotations).
@@ -183,7 +208,7 @@ impl TokenManager {
         self.state.lock().await.secrets.clone()
     }
 
-    /// How many times a token was obtained from the provider.
+    /// How many times this manager obtained a token from the provider.
     pub async fn refresh_count(&self) -> u64 {
         self.state.lock().await.refreshes
     }

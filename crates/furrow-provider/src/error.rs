@@ -64,6 +64,15 @@ pub enum Error {
         /// What was unexpected.
         message: String,
     },
+    /// The credential was deleted (or its work cancelled) while the call waited: no request was made with
+    /// its secrets.
+    #[error("{provider}: stopped: {message}")]
+    Stopped {
+        /// Provider slug.
+        provider: &'static str,
+        /// Why.
+        message: String,
+    },
     /// The provider does not offer this capability; no request was made.
     #[error("{provider}: {capability} is not supported")]
     Unsupported {
@@ -90,6 +99,8 @@ pub enum ErrorKind {
     NotFound,
     /// See [`Error::Protocol`].
     Protocol,
+    /// See [`Error::Stopped`].
+    Stopped,
     /// See [`Error::Unsupported`].
     Unsupported,
 }
@@ -104,6 +115,7 @@ impl Error {
             Error::Unavailable { .. } => ErrorKind::Unavailable,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Protocol { .. } => ErrorKind::Protocol,
+            Error::Stopped { .. } => ErrorKind::Stopped,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
         }
     }
@@ -132,6 +144,7 @@ impl Error {
             | Error::Unavailable { provider, .. }
             | Error::NotFound { provider, .. }
             | Error::Protocol { provider, .. }
+            | Error::Stopped { provider, .. }
             | Error::Unsupported { provider, .. } => provider,
         }
     }
@@ -166,6 +179,14 @@ impl Error {
             provider,
             message: message.into(),
             connection_uri: None,
+        }
+    }
+
+    /// A [`Error::Stopped`] error.
+    pub fn stopped(provider: &'static str, message: impl Into<String>) -> Self {
+        Error::Stopped {
+            provider,
+            message: message.into(),
         }
     }
 

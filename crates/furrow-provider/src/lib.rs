@@ -5,8 +5,9 @@
 //! - [`Error`]: the shared error kinds with [`Error::is_retryable`] and the credential status they imply.
 //! - [`HttpClient`]: reqwest (rustls) with timeouts, jittered exponential backoff, `Retry-After`, rate limits
 //!   and one redacted [`furrow_model::NewCredentialEvent`] per exchange, sent to an [`EventSink`].
-//! - [`TokenManager`]: access tokens cached until shortly before expiry, one refresh at a time per credential,
-//!   rotated secrets handed to a [`SecretSink`] before use; [`OAuthRefresh`] (the `oauth2` crate) as its
+//! - [`TokenManager`]: access tokens cached until shortly before expiry and otherwise asked of the credential's
+//!   [`SecretSink`] ([`SecretSink::access_token`]: the store's holds one refresh at a time per credential
+//!   across every worker and node), rotated secrets persisted before use; [`OAuthRefresh`] (the `oauth2` crate) as its
 //!   usual [`TokenSource`]; [`authorization_url`] and [`exchange_code`] to obtain a grower's refresh token.
 //! - [`download()`]: byte streams, `Range`-chunked where required, resumed after truncation.
 //! - `conformance` (feature `testing`): the suite every adapter runs against its simulator.
@@ -47,9 +48,10 @@ pub use crate::oauth::{
     seconds,
 };
 pub use crate::provider::{
-    BoxFuture, ByteStream, Capabilities, Capability, EventSink, FilePage, ImageryLayer,
-    IrrigationApplication, IrrigationEquipment, MemorySink, Provider, ProviderContext, ProviderExt,
-    SecretSink, Secrets, read_all, unsupported,
+    AccessToken, AdmitError, BoxFuture, ByteStream, CallPermit, Capabilities, Capability,
+    EventSink, FilePage, ImageryLayer, IrrigationApplication, IrrigationEquipment, IssueFn,
+    MemorySink, Provider, ProviderContext, ProviderExt, SecretSink, Secrets, TokenRequest,
+    read_all, renew_at, unsupported,
 };
 pub use crate::redact::{MAX_EVENT_BODY, Redactor, is_sensitive_name, redact_json};
 pub use crate::rest::{

@@ -6,6 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use furrow_credentials::Provider as ProviderKind;
@@ -15,6 +16,7 @@ use furrow_model::{
 use futures_util::{Stream, StreamExt};
 use time::OffsetDateTime;
 
+use crate::auth::Issued;
 use crate::error::{Error, Result};
 use crate::transport::HttpConfig;
 
@@ -336,13 +338,113 @@ pub fn unsupported<'a, T: Send + 'a>(
     })))
 }
 
+/// Held while one request to the provider is in flight (see [`EventSink::admit`]); dropping it lets a
+/// waiting deletion of the credential go on.
+#[derive(Default)]
+pub struct CallPermit(Option<Box<dyn std::any::Any + Send>>);
+
+impl CallPermit {
+    /// A permit holding `guard` until the request is answered.
+    pub fn new(guard: impl Send + 'static) -> Self {
+        CallPermit(Some(Box::new(guard)))
+    }
+}
+
+impl fmt::Debug for CallPermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "CallPermit(held)"
+        } else {
+            "CallPermit(free)"
+        })
+    }
+}
+
+/// Why [`EventSink::admit`] refused a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdmitError {
+    /// The credential is gone: its secrets must not be sent ([`Error::Stopped`]).
+    Stopped(String),
+    /// It could not be checked now ([`Error::Unavailable`]: try again later).
+    Unavailable(String),
+}
+
 /// Receives every HTTP exchange with a provider, already redacted and truncated.
 pub trait EventSink: Send + Sync + fmt::Debug {
     /// Records one exchange. Must not block for long: the store queues it.
     fn record(&self, event: NewCredentialEvent);
+
+    /// Asked before every request to the provider (each attempt, token requests included); the permit is
+    /// held until the answer's head arrived. [`AdmitError::Stopped`] stops the request with
+    /// [`Error::Stopped`]: the credential was deleted, so its secrets must not be sent again. The default
+    /// admits everything.
+    fn admit(&self) -> BoxFuture<'_, std::result::Result<CallPermit, AdmitError>> {
+        Box::pin(std::future::ready(Ok(CallPermit::default())))
+    }
 }
 
-/// Persists rotated credential values (refresh token, access token, session id) before they are used.
+/// When to stop using an access token issued at `issued_at` for `lifetime`: a little before it expires (a
+/// tenth of its lifetime, at most a minute). `None` when the lifetime is unknown: use it until refused.
+pub fn renew_at(issued_at: SystemTime, lifetime: Option<Duration>) -> Option<SystemTime> {
+    lifetime.map(|life| {
+        let margin = (life / 10).min(Duration::from_secs(60));
+        issued_at + life.saturating_sub(margin)
+    })
+}
+
+/// Obtains a new token from the credential values it is given (a refresh grant, a login); see
+/// [`TokenRequest::issue`].
+pub type IssueFn<'a> = dyn Fn(Secrets) -> BoxFuture<'a, Result<Issued>> + Send + Sync + 'a;
+
+/// What [`crate::TokenManager`] asks a [`SecretSink`] for: a valid access token.
+pub struct TokenRequest<'a> {
+    /// The credential values the caller knows (the sink may know newer ones: another worker's rotation).
+    pub current: &'a Secrets,
+    /// A token the provider just refused: never hand it out again.
+    pub rejected: Option<&'a str>,
+    /// Obtain a new token even when a stored one is still valid (validation proves the grant works).
+    pub force: bool,
+    /// Obtains a new token from the given values. The sink calls it at most once per request, with the
+    /// newest values it has, while it holds the credential's lock.
+    pub issue: &'a IssueFn<'a>,
+}
+
+impl fmt::Debug for TokenRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenRequest")
+            .field("current", &self.current.keys().collect::<Vec<_>>())
+            .field("rejected", &self.rejected.map(|_| "<redacted>"))
+            .field("force", &self.force)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A valid access token, as [`SecretSink::access_token`] hands it out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    /// The token (or session id) to send.
+    pub token: String,
+    /// When to stop using it (see [`renew_at`]); `None`: until the provider refuses it.
+    pub renew_at: Option<SystemTime>,
+    /// The credential's values now (a refresh token rotated by this call or by another worker included).
+    pub secrets: Secrets,
+    /// What this call obtained and persisted; empty when a stored token was handed out again.
+    pub updates: Secrets,
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("token", &"<redacted>")
+            .field("renew_at", &self.renew_at)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .field("updates", &self.updates.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Where a credential's rotated values (refresh token, access token, session id) are kept, persisted before
+/// they are used.
 pub trait SecretSink: Send + Sync + fmt::Debug {
     /// Stores `updates` (field name to value) durably; an error stops the new token from being used.
     fn persist<'a>(
@@ -350,6 +452,37 @@ pub trait SecretSink: Send + Sync + fmt::Debug {
         provider: ProviderKind,
         updates: &'a Secrets,
     ) -> BoxFuture<'a, std::result::Result<(), String>>;
+
+    /// A valid access token for the credential. A sink shared by many workers and nodes (the store's) keeps
+    /// the token with its expiry and hands it out until shortly before it expires, and obtains a new one
+    /// under the credential's lock, re-reading the stored values first, so a refresh token is never presented
+    /// twice. The default (one adapter, one process: [`MemorySink`]) always issues a new token from
+    /// `current` and persists it before returning.
+    fn access_token<'a>(
+        &'a self,
+        provider: ProviderKind,
+        request: TokenRequest<'a>,
+    ) -> BoxFuture<'a, Result<AccessToken>> {
+        Box::pin(async move {
+            let issued = (request.issue)(request.current.clone()).await?;
+            if !issued.updates.is_empty() {
+                self.persist(provider, &issued.updates).await.map_err(|e| {
+                    Error::unavailable(
+                        provider.slug(),
+                        format!("cannot persist rotated secrets: {e}"),
+                    )
+                })?;
+            }
+            let mut secrets = request.current.clone();
+            secrets.extend(issued.updates.clone());
+            Ok(AccessToken {
+                token: issued.access_token,
+                renew_at: renew_at(SystemTime::now(), issued.expires_in),
+                secrets,
+                updates: issued.updates,
+            })
+        })
+    }
 }
 
 /// An [`EventSink`] and [`SecretSink`] keeping everything in memory; for tests and examples.
@@ -416,6 +549,9 @@ pub struct ProviderContext {
     /// Serve every provider URL (token and API) from this base instead of the real hosts: a simulator, a
     /// proxy. `None` uses the provider's hosts for the credential's `clientEnvironment`.
     pub base_url: Option<String>,
+    /// The OAuth token endpoint to use instead of the provider's (or `base_url`'s): a separate
+    /// authorization server, as in tests against a real one.
+    pub token_url: Option<String>,
     /// Timeouts, retries and rate limits.
     pub http: HttpConfig,
     /// Receives every exchange.
@@ -434,6 +570,7 @@ impl ProviderContext {
         ProviderContext {
             credential,
             base_url: None,
+            token_url: None,
             http: HttpConfig::default(),
             events,
             secrets,
@@ -444,6 +581,17 @@ impl ProviderContext {
     pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into().trim_end_matches('/').to_owned());
         self
+    }
+
+    /// Sends token requests to `token_url` (OAuth adapters), whatever `base_url` says.
+    pub fn with_token_url(mut self, token_url: impl Into<String>) -> Self {
+        self.token_url = Some(token_url.into());
+        self
+    }
+
+    /// `token_url` when set, else `default` (an adapter's token endpoint for its hosts).
+    pub fn token_url_or(&self, default: String) -> String {
+        self.token_url.clone().unwrap_or(default)
     }
 
     /// Replaces the HTTP settings.

@@ -14,6 +14,7 @@ use rand::Rng;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
+use crate::provider::AdmitError;
 use crate::provider::{BoxFuture, EventSink};
 use crate::redact::Redactor;
 
@@ -496,7 +497,16 @@ impl HttpClient {
             if let Some(l) = &self.inner.limiter {
                 l.acquire().await;
             }
-            match once().await {
+            // Asked before every attempt, held until the answer's head: a deleted credential's secrets are
+            // never sent once the deletion answered.
+            let slug = self.inner.provider.slug();
+            let permit = self.inner.events.admit().await.map_err(|e| match e {
+                AdmitError::Stopped(m) => Error::stopped(slug, m),
+                AdmitError::Unavailable(m) => Error::unavailable(slug, m),
+            })?;
+            let outcome = once().await;
+            drop(permit);
+            match outcome {
                 Attempt::Done(t) => return Ok(t),
                 Attempt::Transient(err, after) => {
                     if attempt >= cfg.max_attempts.max(1) {
