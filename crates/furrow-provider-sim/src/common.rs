@@ -57,6 +57,7 @@ fn uuid_like() -> String {
 /// Records what a request presented (for "persisted before use" checks), then applies the faults.
 pub(crate) async fn faults(State(s): S, req: Request, next: Next) -> Response {
     s.requests.fetch_add(1, Ordering::SeqCst);
+    s.faults.wait_at_door().await;
     {
         let mut seen = lock(&s.presented);
         for v in req.headers().values() {
@@ -99,7 +100,80 @@ pub(crate) async fn faults(State(s): S, req: Request, next: Next) -> Response {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         return error(&s, status, "Server Busy");
     }
+    if s.faults.take_echo() {
+        return echo(req).await;
+    }
+    if let Err(refused) = introspect(&s, req.headers()).await {
+        return refused;
+    }
     next.run(req).await
+}
+
+/// `400 invalid_request` quoting the whole request: headers and body as they came, in the error description
+/// (JSON-escaped), base64-encoded, and in response headers.
+async fn echo(req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let mut lines = vec![format!("{} {}", parts.method, parts.uri)];
+    let mut headers = serde_json::Map::new();
+    for (n, v) in &parts.headers {
+        let v = v.to_str().unwrap_or_default();
+        lines.push(format!("{n}: {v}"));
+        headers.insert(n.as_str().to_owned(), json!(v));
+    }
+    lines.push(text.clone());
+    let quoted = lines.join("\n");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(quoted.as_bytes());
+    let out = json!({
+        "error": "invalid_request",
+        "error_description": format!("cannot handle {quoted}"),
+        "echo": {"h": headers, "b": text, "u": parts.uri.to_string(), "b64": b64},
+    });
+    let mut resp = json_status(StatusCode::BAD_REQUEST, out);
+    if let Some(v) = parts.headers.get(header::AUTHORIZATION) {
+        resp.headers_mut().insert("x-echo", v.clone());
+    }
+    if let Ok(v) = HeaderValue::from_str(&b64) {
+        resp.headers_mut().insert("x-echo-b64", v);
+    }
+    resp
+}
+
+/// With [`crate::Simulator::accept_tokens_from`]: a bearer token this simulator did not issue is checked at
+/// the authorization server's introspection endpoint, and served as the first grower's while it is active.
+async fn introspect(s: &SimState, headers: &HeaderMap) -> Result<(), Response> {
+    let Some((url, id, secret)) = lock(&s.introspection).clone() else {
+        return Ok(());
+    };
+    let Some(token) = bearer(headers) else {
+        return Ok(());
+    };
+    let client = reqwest::Client::new();
+    let answer = client
+        .post(&url)
+        .basic_auth(&id, Some(&secret))
+        .form(&[("token", token), ("token_type_hint", "access_token")])
+        .send()
+        .await;
+    let body: Value = match answer {
+        Ok(r) if r.status().is_success() => r.json().await.unwrap_or_default(),
+        _ => {
+            return Err(error(
+                s,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "authorization server unreachable",
+            ));
+        }
+    };
+    if body["active"] != json!(true) {
+        return Err(error(s, StatusCode::UNAUTHORIZED, "invalid access token"));
+    }
+    let exp = body["exp"].as_i64().unwrap_or(i64::MAX);
+    s.grants.accept_access(token, 0, exp);
+    Ok(())
 }
 
 /// The bearer token of a request.
@@ -222,6 +296,22 @@ pub(crate) async fn oauth_token(State(s): S, headers: HeaderMap, body: Bytes) ->
         ProviderKind::Cnhi | ProviderKind::CnhiFieldOps => StatusCode::FORBIDDEN,
         _ => StatusCode::BAD_REQUEST,
     };
+    if let Some(after) = s.faults.over_token_rate_limit() {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [
+                (header::RETRY_AFTER, after.to_string()),
+                (header::CONTENT_TYPE, "application/json".to_owned()),
+            ],
+            json!({"error": "slow_down", "error_description": "too many token requests"})
+                .to_string(),
+        )
+            .into_response();
+    }
+    if let Some((status, code)) = s.faults.take_token_error() {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+        return json_status(status, json!({"error": code}));
+    }
     if id != s.app.client_id || secret != s.app.client_secret {
         return json_status(StatusCode::UNAUTHORIZED, json!({"error": "invalid_client"}));
     }
@@ -237,7 +327,10 @@ pub(crate) async fn oauth_token(State(s): S, headers: HeaderMap, body: Bytes) ->
             let Some(rt) = p.get("refresh_token") else {
                 return invalid("missing refresh_token");
             };
-            match s.grants.refresh(rt, s.now(), lifetime) {
+            match s
+                .grants
+                .refresh(rt, s.now(), lifetime, s.faults.reuse_revokes())
+            {
                 Ok(t) => t,
                 Err(_) => return invalid("Provided Authorization Grant is invalid"),
             }

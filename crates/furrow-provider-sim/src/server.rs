@@ -146,6 +146,7 @@ impl Simulator {
             presigned: Default::default(),
             default_page_size: profile.page_size,
             default_token_lifetime: profile.token_lifetime,
+            introspection: Default::default(),
         });
         state.faults.rate_limit(profile.rate_limit);
         let app = router(kind, state.clone());
@@ -173,7 +174,11 @@ impl Simulator {
     pub(crate) fn access_token(&self) -> String {
         let rt = &self.primary["refreshToken"];
         let lifetime = self.state.lifetime();
-        match self.state.grants.refresh(rt, self.state.now(), lifetime) {
+        match self
+            .state
+            .grants
+            .refresh(rt, self.state.now(), lifetime, false)
+        {
             Ok((at, _)) => at,
             Err(e) => panic!("seeded grant refused: {e:?}"),
         }
@@ -259,6 +264,43 @@ impl Simulator {
         ];
         v.extend(self.state.grants.issued());
         v
+    }
+
+    /// Requests waiting at the door while [`Faults::hold`] is on.
+    pub fn held(&self) -> usize {
+        self.state.faults.held_now()
+    }
+
+    /// Refresh tokens presented more than once so far (for a rotating grant: a client that lost track of its
+    /// token, or two clients racing).
+    pub fn refresh_tokens_presented_twice(&self) -> usize {
+        self.state.grants.presented_twice()
+    }
+
+    /// Grants revoked so far because a rotated refresh token came back ([`Faults::reuse_revokes_grant`]).
+    pub fn grants_revoked_for_reuse(&self) -> u64 {
+        self.state.grants.reuse_revocations()
+    }
+
+    /// Grants revoked so far (for any reason).
+    pub fn revoked_grants(&self) -> usize {
+        self.state.grants.revoked()
+    }
+
+    /// Accepts, on the data routes, bearer tokens that another authorization server issued: each is checked
+    /// at that server's RFC 7662 introspection endpoint (client authentication `client_secret_basic`) and
+    /// served as the first grower's. For tests whose token endpoint is a real OAuth server.
+    pub fn accept_tokens_from(
+        &self,
+        introspection_url: &str,
+        client_id: &str,
+        client_secret: &str,
+    ) {
+        *lock(&self.state.introspection) = Some((
+            introspection_url.to_owned(),
+            client_id.to_owned(),
+            client_secret.to_owned(),
+        ));
     }
 
     /// Successful refreshes and logins so far.

@@ -39,6 +39,12 @@ pub struct Faults {
     forbidden_orgs: Mutex<HashSet<String>>,
     no_shared_orgs: AtomicBool,
     expire_page_tokens: AtomicU32,
+    reuse_revokes: AtomicBool,
+    token_rate_limit: Mutex<Option<(u32, Duration, VecDeque<Instant>)>>,
+    token_errors: Mutex<(u32, u16, String)>,
+    echo: AtomicU32,
+    hold: tokio::sync::watch::Sender<bool>,
+    held: AtomicUsize,
 }
 
 impl Faults {
@@ -56,6 +62,12 @@ impl Faults {
             forbidden_orgs: Mutex::new(HashSet::new()),
             no_shared_orgs: AtomicBool::new(false),
             expire_page_tokens: AtomicU32::new(0),
+            reuse_revokes: AtomicBool::new(true),
+            token_rate_limit: Mutex::new(None),
+            token_errors: Mutex::new((0, 400, String::new())),
+            echo: AtomicU32::new(0),
+            hold: tokio::sync::watch::channel(false).0,
+            held: AtomicUsize::new(0),
         }
     }
 
@@ -125,6 +137,37 @@ impl Faults {
         self.expire_page_tokens.store(n, Ordering::SeqCst);
     }
 
+    /// Presenting a refresh token that was already exchanged (rotated out, past any overlap the profile
+    /// allows) revokes the whole grant: every later request with any token of it is refused (RFC 9700
+    /// section 4.14, as oidc-provider, Auth0 and Okta do). On by default; off, such a token is only refused.
+    pub fn reuse_revokes_grant(&self, on: bool) {
+        self.reuse_revokes.store(on, Ordering::SeqCst);
+    }
+
+    /// At most `requests` token requests per `per`; more answer `429` with `Retry-After` (`None`: no limit).
+    pub fn token_rate_limit(&self, limit: Option<(u32, Duration)>) {
+        *lock(&self.token_rate_limit) = limit.map(|(n, per)| (n, per, VecDeque::new()));
+    }
+
+    /// The next `n` token requests answer `status` with the OAuth error `error` (e.g. `400
+    /// invalid_request`, `503 temporarily_unavailable`).
+    pub fn token_errors(&self, n: u32, status: u16, error: &str) {
+        *lock(&self.token_errors) = (n, status, error.to_owned());
+    }
+
+    /// The next `n` requests are answered `400 invalid_request` with the whole request echoed back (headers,
+    /// body, URL) in the error description, in JSON, base64 and response headers: a provider that quotes what
+    /// it was sent.
+    pub fn echo(&self, n: u32) {
+        self.echo.store(n, Ordering::SeqCst);
+    }
+
+    /// While on, every request waits at the door (counted in [`requests`](crate::Simulator::requests) and
+    /// [`held`](crate::Simulator::held)) until it is turned off.
+    pub fn hold(&self, on: bool) {
+        self.hold.send_replace(on);
+    }
+
     /// Resets every knob to its default.
     pub fn reset(&self, page_size: usize, token_lifetime: u64) {
         self.fail_next(0, 503);
@@ -139,6 +182,49 @@ impl Faults {
         lock(&self.forbidden_orgs).clear();
         self.share_no_organizations(false);
         self.expire_page_tokens(0);
+        self.reuse_revokes_grant(true);
+        self.token_rate_limit(None);
+        self.token_errors(0, 400, "");
+        self.echo(0);
+        self.hold(false);
+    }
+
+    pub(crate) fn reuse_revokes(&self) -> bool {
+        self.reuse_revokes.load(Ordering::SeqCst)
+    }
+
+    /// `Some(retry_after_secs)` when the token endpoint's window is full.
+    pub(crate) fn over_token_rate_limit(&self) -> Option<u64> {
+        over_window(&mut lock(&self.token_rate_limit))
+    }
+
+    pub(crate) fn take_token_error(&self) -> Option<(u16, String)> {
+        let mut f = lock(&self.token_errors);
+        (f.0 > 0).then(|| {
+            f.0 -= 1;
+            (f.1, f.2.clone())
+        })
+    }
+
+    pub(crate) fn take_echo(&self) -> bool {
+        self.echo
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// Waits while requests are held.
+    pub(crate) async fn wait_at_door(&self) {
+        let mut rx = self.hold.subscribe();
+        if !*rx.borrow_and_update() {
+            return;
+        }
+        self.held.fetch_add(1, Ordering::SeqCst);
+        let _ = rx.wait_for(|on| !*on).await;
+        self.held.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn held_now(&self) -> usize {
+        self.held.load(Ordering::SeqCst)
     }
 
     pub(crate) fn take_fail(&self) -> Option<u16> {
@@ -169,23 +255,7 @@ impl Faults {
 
     /// `Some(retry_after_secs)` when the window is full.
     pub(crate) fn over_rate_limit(&self) -> Option<u64> {
-        let mut rl = lock(&self.rate_limit);
-        let (n, per, starts) = rl.as_mut()?;
-        let now = Instant::now();
-        while starts
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= *per)
-        {
-            starts.pop_front();
-        }
-        if starts.len() >= *n as usize {
-            let wait = starts
-                .front()
-                .map(|t| per.saturating_sub(now.duration_since(*t)));
-            return Some(wait.unwrap_or_default().as_secs().max(1));
-        }
-        starts.push_back(now);
-        None
+        over_window(&mut lock(&self.rate_limit))
     }
 
     pub(crate) fn take_truncate(&self) -> bool {
@@ -227,6 +297,27 @@ impl Faults {
     }
 }
 
+/// `Some(retry_after_secs)` when a sliding window of `n` requests per `per` is full; counts the request
+/// otherwise.
+fn over_window(rl: &mut Option<(u32, Duration, VecDeque<Instant>)>) -> Option<u64> {
+    let (n, per, starts) = rl.as_mut()?;
+    let now = Instant::now();
+    while starts
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= *per)
+    {
+        starts.pop_front();
+    }
+    if starts.len() >= *n as usize {
+        let wait = starts
+            .front()
+            .map(|t| per.saturating_sub(now.duration_since(*t)));
+        return Some(wait.unwrap_or_default().as_secs().max(1));
+    }
+    starts.push_back(now);
+    None
+}
+
 /// What happens to a refresh token when it is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rotation {
@@ -264,6 +355,12 @@ struct GrantsInner {
     issued: Vec<String>,
     refreshes: u64,
     codes: HashMap<String, (usize, Option<String>)>,
+    /// Refresh tokens exchanged for a newer one.
+    rotated: HashSet<String>,
+    /// How often each refresh token was presented.
+    presented: HashMap<String, u32>,
+    /// Grants revoked because a rotated refresh token came back.
+    reuse_revocations: u64,
 }
 
 /// Grants, refresh tokens and access tokens.
@@ -331,12 +428,24 @@ impl Grants {
         rt: &str,
         now: i64,
         lifetime: u64,
+        reuse_revokes: bool,
     ) -> Result<(String, Option<String>), Rejection> {
         let mut g = lock(&self.inner);
+        *g.presented.entry(rt.to_owned()).or_default() += 1;
         let Some(&(index, valid_until)) = g.refresh.get(rt) else {
             return Err(Rejection::Invalid);
         };
-        if valid_until.is_some_and(|v| now >= v) || g.grants[index].revoked {
+        if g.grants[index].revoked {
+            return Err(Rejection::Invalid);
+        }
+        if valid_until.is_some_and(|v| now >= v) {
+            if reuse_revokes && g.rotated.contains(rt) {
+                // RFC 9700 4.14: a refresh token used again after rotation means it leaked (or a client lost
+                // track of it); the whole grant goes.
+                g.grants[index].revoked = true;
+                g.reuse_revocations += 1;
+                tracing::warn!(grant = index, "rotated refresh token reused: grant revoked");
+            }
             return Err(Rejection::Invalid);
         }
         g.refreshes += 1;
@@ -366,6 +475,7 @@ impl Grants {
         if let Some(new) = &new {
             g.refresh.insert(new.clone(), (index, None));
             g.issued.push(new.clone());
+            g.rotated.insert(rt.to_owned());
         }
         Ok((access, new))
     }
@@ -484,6 +594,34 @@ impl Grants {
         lock(&self.inner).refreshes
     }
 
+    /// Refresh tokens presented more than once (a rotating grant's token should be presented once).
+    pub(crate) fn presented_twice(&self) -> usize {
+        lock(&self.inner)
+            .presented
+            .values()
+            .filter(|n| **n > 1)
+            .count()
+    }
+
+    pub(crate) fn reuse_revocations(&self) -> u64 {
+        lock(&self.inner).reuse_revocations
+    }
+
+    pub(crate) fn revoked(&self) -> usize {
+        lock(&self.inner)
+            .grants
+            .iter()
+            .filter(|g| g.revoked)
+            .count()
+    }
+
+    /// Accepts `token` as an access token of grant `index` until `exp` (tokens another server issued).
+    pub(crate) fn accept_access(&self, token: &str, index: usize, exp: i64) {
+        lock(&self.inner)
+            .access
+            .insert(token.to_owned(), (index, exp));
+    }
+
     pub(crate) fn is_refresh_valid(&self, token: &str, now: i64) -> bool {
         let g = lock(&self.inner);
         g.refresh
@@ -507,6 +645,9 @@ pub(crate) struct SimState {
     pub(crate) presigned: Mutex<HashMap<String, (String, i64)>>,
     pub(crate) default_page_size: usize,
     pub(crate) default_token_lifetime: u64,
+    /// Bearer tokens another authorization server issued are checked at its introspection endpoint (RFC
+    /// 7662): (URL, client id, client secret).
+    pub(crate) introspection: Mutex<Option<(String, String, String)>>,
 }
 
 /// The integrator app's secrets the simulator accepts.

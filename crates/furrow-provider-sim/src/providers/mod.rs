@@ -59,12 +59,15 @@ pub fn profile(kind: ProviderKind) -> Profile {
     };
     match kind {
         ProviderKind::JohnDeere => p(Rotation::Rotate(None), 43_200, true, true, true),
-        ProviderKind::Claas => p(Rotation::Rotate(None), 3600, true, false, true),
+        // Assumed: a standard OIDC server with rotation on, so single-use refresh tokens with reuse detection
+        // (as oidc-provider, Auth0 and Okta do).
+        ProviderKind::Claas => p(Rotation::SingleUse, 3600, true, false, true),
         ProviderKind::ClimateFieldView => {
             p(Rotation::Rotate(Some(3600)), 14_400, false, true, true)
         }
         ProviderKind::Cnhi => p(Rotation::Never, 21_600, true, true, true),
-        ProviderKind::CnhiFieldOps => p(Rotation::Rotate(None), 21_600, true, true, true),
+        // Auth0 with rotation on: single-use refresh tokens, reuse revokes the family.
+        ProviderKind::CnhiFieldOps => p(Rotation::SingleUse, 21_600, true, true, true),
         ProviderKind::Trimble => p(Rotation::SingleUse, 3600, true, true, false),
         ProviderKind::AgLeader => p(Rotation::Never, 3600, false, false, true),
         ProviderKind::Raven => p(Rotation::Never, 3600, false, true, false),
