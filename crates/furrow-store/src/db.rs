@@ -33,6 +33,9 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) key: SecretKey,
     backend: Backend,
+    /// This process's per-credential locks (refresh, calls in flight): shared by every `Store` on one SQLite
+    /// file, which one process serves; on PostgreSQL the database's row locks do the cross-node work.
+    pub(crate) locks: std::sync::Arc<crate::credentials::CredentialLocks>,
 }
 
 /// Migrations, in order: (version, description, SQLite script, PostgreSQL script).
@@ -72,6 +75,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "originals, files per dataset, blob keys, operations without stored points",
         include_str!("../migrations/0006_originals_blob_keys.sqlite.sql"),
         include_str!("../migrations/0006_originals_blob_keys.postgres.sql"),
+    ),
+    (
+        7,
+        "credential access tokens with expiry, owner token generations, logouts, login throttling",
+        include_str!("../migrations/0007_credential_tokens_owner_sessions.sqlite.sql"),
+        include_str!("../migrations/0007_credential_tokens_owner_sessions.postgres.sql"),
     ),
 ];
 
@@ -118,10 +127,15 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
+        let locks = match backend {
+            Backend::Sqlite => crate::credentials::CredentialLocks::for_database(&url),
+            Backend::Postgres => std::sync::Arc::default(),
+        };
         let store = Self {
             pool,
             key: opts.key,
             backend,
+            locks,
         };
         store.migrate().await?;
         Ok(store)

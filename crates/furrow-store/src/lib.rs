@@ -37,7 +37,7 @@ mod users;
 mod webhooks;
 
 pub use blobs::{BlobError, Blobs, LocalCopy, Scratch};
-pub use credentials::StoredCredential;
+pub use credentials::{CredentialCall, StoredCredential, TokenUpdate};
 pub use crypto::SecretKey;
 pub use db::{Backend, Store, StoreOptions};
 pub use error::{Error, Result};
@@ -56,4 +56,5 @@ pub use operations::{
 };
 pub use organizations::ProviderOrganizationRow;
 pub use originals::{NewOriginal, OriginalStatus, RegisteredUpload, StoredOriginal};
+pub use owners::LoginThrottle;
 pub use webhooks::{FailedCall, Webhook};

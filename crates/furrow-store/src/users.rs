@@ -124,8 +124,18 @@ impl Store {
     }
 
     /// Deletes a user with its credentials and their events, and its fields, boundaries, farms and growers.
+    /// The credentials' queued jobs are cancelled; provider calls in flight with their secrets finish first and
+    /// none starts once this returned ([`Store::credential_call`]).
     pub async fn delete_user(&self, owner_id: &str, user_id: &str) -> Result<()> {
+        let credential_ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM credentials WHERE owner_id = $1 AND user_id = $2")
+                .bind(owner_id)
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let _held = self.hold_credential_calls(&credential_ids).await;
         let mut tx = self.begin_write().await?;
+        crate::credentials::cancel_credential_jobs(&mut tx, owner_id, &credential_ids).await?;
         // The user's blobs go through a durable job queued in the same transaction: a crash cannot leave
         // blobs whose rows are gone. Everything new lives under the user's prefix; keys written before (or
         // uploads stored before their user was known) are listed one by one.
