@@ -16,6 +16,7 @@ pub type AdapterFactory =
 pub struct Registry {
     factories: HashMap<ProviderKind, AdapterFactory>,
     base_urls: HashMap<ProviderKind, String>,
+    token_urls: HashMap<ProviderKind, String>,
     http: Option<HttpConfig>,
 }
 
@@ -26,6 +27,7 @@ impl fmt::Debug for Registry {
         f.debug_struct("Registry")
             .field("providers", &kinds)
             .field("base_urls", &self.base_urls)
+            .field("token_urls", &self.token_urls)
             .finish()
     }
 }
@@ -55,6 +57,13 @@ impl Registry {
         self
     }
 
+    /// Sends `kind`'s OAuth token requests to `token_url` (a separate authorization server), whatever its base
+    /// URL.
+    pub fn with_token_url(mut self, kind: ProviderKind, token_url: impl Into<String>) -> Self {
+        self.token_urls.insert(kind, token_url.into());
+        self
+    }
+
     /// Timeouts, retries and rate limits for every adapter.
     pub fn with_http(mut self, http: HttpConfig) -> Self {
         self.http = Some(http);
@@ -78,6 +87,9 @@ impl Registry {
             .ok_or_else(|| crate::Error::NoAdapter(kind.leaf_name().into()))?;
         if let Some(url) = self.base_urls.get(&kind) {
             ctx = ctx.with_base_url(url.clone());
+        }
+        if let Some(url) = self.token_urls.get(&kind) {
+            ctx = ctx.with_token_url(url.clone());
         }
         if let Some(http) = &self.http {
             ctx = ctx.with_http(http.clone());

@@ -1,10 +1,13 @@
 //! Credential validation: right after a credential is stored, ask the provider (refresh the token, log in) and
 //! move the credential from `PROCESSING` to `OK`, `LIMITED_PERMISSION` or `INVALID`, firing Leaf's alerts.
+//! Every validation ends: refusals settle at once, other failures are retried with backoff and settle as
+//! `INVALID` (with an event and the alert) when the attempts run out.
 
 use std::time::Duration;
 
 use furrow_credentials::CredentialStatus;
-use furrow_provider::ProviderContext;
+use furrow_model::NewCredentialEvent;
+use furrow_provider::{ErrorKind, ProviderContext};
 
 use crate::sinks::{StoreEventSink, StoreSecretSink};
 use crate::worker::{JobOutcome, WorkerContext};
@@ -25,6 +28,13 @@ fn client_identification(c: &furrow_store::StoredCredential) -> String {
     .iter()
     .find_map(|k| c.public.get(*k).cloned())
     .unwrap_or_default()
+}
+
+/// The wait before validation attempt `attempts + 1`: 30 s, tripled each time, at most 2 h (about five hours
+/// over the eight attempts of a validation job before it settles).
+fn backoff(attempts: i64) -> Duration {
+    let exp = u32::try_from(attempts.clamp(1, 10) - 1).unwrap_or(0);
+    Duration::from_secs(30u64.saturating_mul(3u64.pow(exp))).min(Duration::from_secs(2 * 3600))
 }
 
 pub(crate) async fn run(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<JobOutcome> {
@@ -58,41 +68,63 @@ pub(crate) async fn run(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<
         Ok(a) => a,
         Err(e) => {
             drop(writer);
-            return Ok(JobOutcome::Fail(e.to_string()));
+            // No adapter can use this credential here: say so rather than leave it PROCESSING.
+            let message = format!("furrow cannot use this credential: {e}");
+            settle(
+                store,
+                &job.owner_id,
+                &cred,
+                CredentialStatus::Invalid,
+                &message,
+            )
+            .await?;
+            return Ok(JobOutcome::Done);
         }
     };
     let result = adapter.authenticate().await;
     drop(adapter);
     writer.finish().await;
     match result {
-        Ok(new_secrets) => {
-            if !new_secrets.is_empty() {
-                let current = store.get_credential_by_id(&job.owner_id, &cred.id).await?;
-                let mut merged = current.secrets.clone();
-                merged.extend(new_secrets);
+        // Rotated values were sealed into the row before the new token was used.
+        Ok(_) => {
+            if cred.status != CredentialStatus::Ok {
                 store
-                    .update_credential_secrets(&job.owner_id, &cred.id, &merged, &current.scopes)
+                    .set_credential_status(&job.owner_id, &cred.id, CredentialStatus::Ok)
                     .await?;
             }
-            store
-                .set_credential_status(&job.owner_id, &cred.id, CredentialStatus::Ok)
-                .await?;
             store.enqueue_sync(&job.owner_id, &cred.id).await?;
             tracing::info!(credential = %cred.id, provider = cred.provider.leaf_name(), "credential valid");
             Ok(JobOutcome::Done)
         }
-        Err(e) => match credential_refused(store, &job.owner_id, &cred, &e).await? {
-            true => Ok(JobOutcome::Done),
-            false if e.is_retryable() => {
-                let backoff =
-                    Duration::from_secs(5u64.saturating_mul(1 << job.attempts.clamp(0, 10)));
-                Ok(JobOutcome::Retry {
-                    after: backoff.min(Duration::from_secs(3600)),
-                    error: e.to_string(),
-                })
+        // Deleted while it ran: nothing left to say.
+        Err(e) if e.kind() == ErrorKind::Stopped => Ok(JobOutcome::Done),
+        Err(e) => {
+            if credential_refused(store, &job.owner_id, &cred, &e).await? {
+                return Ok(JobOutcome::Done);
             }
-            false => Ok(JobOutcome::Fail(e.to_string())),
-        },
+            if job.attempts < job.max_attempts {
+                return Ok(JobOutcome::Retry {
+                    after: backoff(job.attempts),
+                    error: e.to_string(),
+                });
+            }
+            // Out of attempts: an outage that outlasted them, or a request the provider keeps refusing
+            // (`invalid_request`, an answer furrow does not understand). Either way the credential cannot be
+            // confirmed: settle it rather than leave it PROCESSING.
+            let message = format!(
+                "the provider could not confirm the credential after {} attempts: {e}",
+                job.attempts
+            );
+            settle(
+                store,
+                &job.owner_id,
+                &cred,
+                CredentialStatus::Invalid,
+                &message,
+            )
+            .await?;
+            Ok(JobOutcome::Done)
+        }
     }
 }
 
@@ -109,22 +141,60 @@ pub(crate) async fn credential_refused(
         return Ok(false);
     };
     tracing::info!(credential = %cred.id, status = status.as_str(), "credential refused by provider");
-    if cred.status != status {
-        if let Some(event) = status.alert_event() {
-            let ev = Event::Credential {
-                event,
-                credential: client_identification(cred),
-                provider: cred.provider.leaf_name().to_owned(),
-                credential_id: cred.id.clone(),
-                message: e.to_string(),
-                status: status.as_str().to_owned(),
-            };
-            // Fire first: a crash before the status is written repeats the event rather than losing it.
-            store.fire(owner_id, &ev).await?;
-        }
-    }
-    store
-        .set_credential_status(owner_id, &cred.id, status)
-        .await?;
+    settle(store, owner_id, cred, status, &e.to_string()).await?;
     Ok(true)
+}
+
+/// Moves a credential to `status` (when its state machine allows), with a credential event saying why and,
+/// on a change, the status's alert. A credential deleted meanwhile is left alone.
+async fn settle(
+    store: &furrow_store::Store,
+    owner_id: &str,
+    cred: &furrow_store::StoredCredential,
+    status: CredentialStatus,
+    message: &str,
+) -> Result<()> {
+    // The status as it is now: another job may have moved it since this one read the credential.
+    let current = match store.get_credential_by_id(owner_id, &cred.id).await {
+        Ok(c) => c.status,
+        Err(furrow_store::Error::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    if current == status || !current.can_transition_to(status) {
+        return Ok(());
+    }
+    if let Some(event) = status.alert_event() {
+        let ev = Event::Credential {
+            event,
+            credential: client_identification(cred),
+            provider: cred.provider.leaf_name().to_owned(),
+            credential_id: cred.id.clone(),
+            message: message.to_owned(),
+            status: status.as_str().to_owned(),
+        };
+        // Fire first: a crash before the status is written repeats the event rather than losing it.
+        store.fire(owner_id, &ev).await?;
+    }
+    let event = NewCredentialEvent {
+        status_code: 0,
+        headers: String::new(),
+        body: format!(
+            "status {} -> {}: {message}",
+            current.as_str(),
+            status.as_str()
+        ),
+        method: None,
+        url: None,
+    };
+    match store.add_credential_event(owner_id, &cred.id, &event).await {
+        Ok(_) | Err(furrow_store::Error::NotFound(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    match store
+        .set_credential_status(owner_id, &cred.id, status)
+        .await
+    {
+        Ok(()) | Err(furrow_store::Error::NotFound(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
