@@ -98,6 +98,17 @@ enum OwnerCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Set an API owner's password; every token issued before stops working.
+    Password {
+        /// The owner's username.
+        #[arg(long)]
+        username: String,
+        /// The new password (hashed with argon2 before it is stored).
+        #[arg(long, env = "FURROW_OWNER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Return secrets in credential responses in full (Leaf's behaviour) or masked (default).
     ShowSecrets {
         /// The owner's username.
@@ -162,6 +173,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::bail!("API owner {username} already exists")
                 }
                 Err(e) => return Err(e).context("creating the API owner"),
+            }
+        }
+        Command::Owner {
+            command:
+                OwnerCommand::Password {
+                    username,
+                    password,
+                    store,
+                },
+        } => {
+            if password.len() < 8 {
+                anyhow::bail!("the password must have at least 8 characters");
+            }
+            let store = open_store(&store).await?;
+            match store.set_owner_password(&username, &password).await {
+                Ok(()) => output::line(&format!(
+                    "password of {username} changed; every older token is ended"
+                )),
+                Err(furrow_store::Error::NotFound(_)) => anyhow::bail!("no API owner {username}"),
+                Err(e) => return Err(e).context("changing the password"),
             }
         }
         Command::Owner {

@@ -87,6 +87,10 @@ struct Args {
     /// John Deere and Climate FieldView credentials, and print a token and curl commands.
     #[arg(long)]
     demo: bool,
+    /// Serve Prometheus metrics (`GET /metrics`) on this address, apart from the API (the numbers span every
+    /// API owner). Not served when unset.
+    #[arg(long, env = "FURROW_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "FURROW_LOG_JSON")]
     log_json: bool,
@@ -194,6 +198,18 @@ async fn main() -> anyhow::Result<()> {
                 max_upload_bytes: args.max_upload_bytes,
             },
         );
+        if let Some(addr) = args.metrics_listen {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the metrics address {addr}"))?;
+            tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+            let metrics = furrow_api::metrics_router(state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, metrics).await {
+                    tracing::error!(error = %e, "metrics listener stopped");
+                }
+            });
+        }
         let app = furrow_api::router(state.clone());
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -203,9 +219,13 @@ async fn main() -> anyhow::Result<()> {
         if let Some(sims) = &demo {
             demo::seed(&store, &state, sims, addr).await?;
         }
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown())
-            .await?;
+        // Connect info: login throttling counts failures per client address.
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown())
+        .await?;
     }
     let _ = stop_tx.send(true);
     for w in workers {

@@ -1,6 +1,9 @@
-use axum::extract::{FromRequestParts, State};
-use axum::http::header;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use furrow_model::ApiOwner;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -10,7 +13,8 @@ use crate::{ApiError, AppState};
 
 const DAY: i64 = 24 * 3600;
 
-/// The claims of an API-owner token (JHipster layout, as Leaf's): `sub` is the owner's username.
+/// The claims of an API-owner token (JHipster layout, as Leaf's): `sub` is the owner's username. furrow adds
+/// `gen` (the owner's token generation: a password change ends older tokens) and `jti` (what a logout ends).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     /// The API owner's username.
@@ -21,6 +25,36 @@ pub struct Claims {
     pub iat: i64,
     /// Expires at (seconds since the epoch).
     pub exp: i64,
+    /// The owner's token generation when issued (0 when absent).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub r#gen: i64,
+    /// Token id, for logout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+/// Failed logins per username allowed in [`THROTTLE_WINDOW_SECS`] before each further one is refused for a
+/// while.
+pub(crate) const FREE_FAILURES_PER_USERNAME: i64 = 5;
+/// Failed logins per client address allowed in [`THROTTLE_WINDOW_SECS`] before throttling.
+pub(crate) const FREE_FAILURES_PER_ADDRESS: i64 = 20;
+/// Failures older than this are forgotten.
+pub(crate) const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
+/// Longest refusal after repeated failures.
+pub(crate) const MAX_LOGIN_BLOCK_SECS: i64 = 15 * 60;
+
+/// How long (seconds) a key is refused after its `failures`-th failure: nothing for the first `free`, then
+/// 1 s, doubling each time, at most [`MAX_LOGIN_BLOCK_SECS`].
+pub(crate) fn login_block_secs(failures: i64, free: i64) -> i64 {
+    if failures <= free {
+        return 0;
+    }
+    let doublings = u32::try_from((failures - free - 1).min(20)).unwrap_or(20);
+    (1i64 << doublings).min(MAX_LOGIN_BLOCK_SECS)
 }
 
 /// Signs and checks API-owner tokens (HS512).
@@ -55,23 +89,41 @@ impl TokenIssuer {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&m[..32])
     }
 
-    /// A token for `username`, valid 24 hours, or 30 days with `remember_me`.
+    /// A token for `username` (token generation 0), valid 24 hours, or 30 days with `remember_me`.
     pub fn issue(&self, username: &str, remember_me: bool) -> String {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let ttl = if remember_me { 30 * DAY } else { DAY };
-        self.issue_with(username, now, now + ttl)
+        self.issue_in(username, 0, remember_me)
     }
 
-    /// A token with explicit issue and expiry instants (seconds since the epoch).
+    /// A token for `username` in token generation `generation` (see [`Store::owner_token_generation`]
+    /// (furrow_store::Store::owner_token_generation)), valid 24 hours, or 30 days with `remember_me`.
+    pub fn issue_in(&self, username: &str, generation: i64, remember_me: bool) -> String {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let ttl = if remember_me { 30 * DAY } else { DAY };
+        self.sign(&Claims {
+            sub: username.to_owned(),
+            auth: "ROLE_USER".into(),
+            iat: now,
+            exp: now + ttl,
+            r#gen: generation,
+            jti: Some(uuid::Uuid::new_v4().simple().to_string()),
+        })
+    }
+
+    /// A token with explicit issue and expiry instants (seconds since the epoch), generation 0, no id.
     pub fn issue_with(&self, username: &str, iat: i64, exp: i64) -> String {
-        let claims = Claims {
+        self.sign(&Claims {
             sub: username.to_owned(),
             auth: "ROLE_USER".into(),
             iat,
             exp,
-        };
+            r#gen: 0,
+            jti: None,
+        })
+    }
+
+    fn sign(&self, claims: &Claims) -> String {
         // HS512 over serialisable claims cannot fail.
-        jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &self.encoding)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS512), claims, &self.encoding)
             .unwrap_or_default()
     }
 
@@ -90,6 +142,52 @@ impl TokenIssuer {
 #[derive(Debug, Clone)]
 pub(crate) struct Owner(pub(crate) ApiOwner);
 
+/// The client's address, when the server was started with connect info (`furrow-server` is; a router driven
+/// without a socket has none).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddr(Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(a)| a.ip()),
+        ))
+    }
+}
+
+/// The bearer token of a request.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+}
+
+/// The owner and claims of a request's token: signed by us, not expired, of the owner's current token
+/// generation and not logged out.
+async fn session(headers: &HeaderMap, state: &AppState) -> Result<(ApiOwner, Claims), ApiError> {
+    let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
+    let claims = state
+        .tokens
+        .verify(token)
+        .ok_or_else(ApiError::unauthorized)?;
+    let owner = state
+        .store
+        .owner_for_token(&claims.sub, claims.r#gen, claims.jti.as_deref())
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    Ok((owner, claims))
+}
+
 impl FromRequestParts<AppState> for Owner {
     type Rejection = ApiError;
 
@@ -97,27 +195,7 @@ impl FromRequestParts<AppState> for Owner {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let token = header
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or_else(ApiError::unauthorized)?;
-        let claims = state
-            .tokens
-            .verify(token)
-            .ok_or_else(ApiError::unauthorized)?;
-        let owner = state
-            .store
-            .owner_by_username(&claims.sub)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        Ok(Owner(owner))
+        Ok(Owner(session(&parts.headers, state).await?.0))
     }
 }
 
@@ -148,8 +226,9 @@ pub(crate) struct TokenResponse {
     ))]
 pub(crate) async fn authenticate(
     State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
     ApiJson(req): ApiJson<AuthenticateRequest>,
-) -> Result<axum::Json<TokenResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let remember = match &req.remember_me {
         None | Some(serde_json::Value::Null) => false,
         Some(serde_json::Value::Bool(b)) => *b,
@@ -162,14 +241,100 @@ pub(crate) async fn authenticate(
             ));
         }
     };
-    let owner = state
+    // Throttled by username and by client address before any password is checked: a refused attempt costs
+    // no argon2 work and tells nothing.
+    let user_key = format!("user:{}", req.username.trim().to_lowercase());
+    let addr_key = peer.map(|ip| format!("addr:{ip}"));
+    let mut keys: Vec<(&str, i64)> = vec![(user_key.as_str(), FREE_FAILURES_PER_USERNAME)];
+    if let Some(a) = &addr_key {
+        keys.push((a.as_str(), FREE_FAILURES_PER_ADDRESS));
+    }
+    let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+    let now = furrow_model::now_micros();
+    let blocked_until = state
+        .store
+        .login_throttles(&names)
+        .await?
+        .iter()
+        .map(|t| t.blocked_until)
+        .max()
+        .unwrap_or(0);
+    if blocked_until > now {
+        return Ok(too_many_requests(blocked_until - now));
+    }
+    match state
         .store
         .verify_owner(&req.username, &req.password)
         .await?
-        .ok_or_else(ApiError::unauthorized)?;
-    Ok(axum::Json(TokenResponse {
-        id_token: state.tokens.issue(&owner.username, remember),
-    }))
+    {
+        Some(owner) => {
+            state.store.clear_login_failures(&user_key).await?;
+            let generation = state.store.owner_token_generation(&owner.id).await?;
+            Ok(axum::Json(TokenResponse {
+                id_token: state.tokens.issue_in(&owner.username, generation, remember),
+            })
+            .into_response())
+        }
+        None => {
+            for (key, free) in keys {
+                state
+                    .store
+                    .record_login_failure(key, now, THROTTLE_WINDOW_SECS * 1_000_000, |n| {
+                        login_block_secs(n, free) * 1_000_000
+                    })
+                    .await?;
+            }
+            Err(ApiError::unauthorized())
+        }
+    }
+}
+
+/// `429` with `Retry-After` (whole seconds, rounded up).
+fn too_many_requests(wait_micros: i64) -> Response {
+    let secs = (wait_micros + 999_999) / 1_000_000;
+    let mut resp = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too many failed logins; try again later",
+        Some("tooManyRequests"),
+    )
+    .into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    resp
+}
+
+/// `POST /api/logout` query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LogoutQuery {
+    /// `true`: end every token of this API owner, not only the one presented.
+    #[serde(default)]
+    everywhere: bool,
+}
+
+/// Ends the presented token (or, with `everywhere=true`, every token of its API owner).
+#[utoipa::path(post, path = "/api/logout", tag = "auth", params(LogoutQuery),
+    responses(
+        (status = 204, description = "The token no longer works"),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    Query(q): Query<LogoutQuery>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let (owner, claims) = session(&headers, &state).await?;
+    match claims.jti.as_deref() {
+        Some(jti) if !q.everywhere => {
+            state
+                .store
+                .revoke_owner_token(&owner.id, jti, claims.exp.saturating_mul(1_000_000))
+                .await?
+        }
+        // A token without an id can only be ended with all the others.
+        _ => state.store.end_owner_tokens(&owner.id).await?,
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn mac(key: &[u8], message: &[u8]) -> Vec<u8> {

@@ -1,9 +1,10 @@
 //! furrow's Leaf-compatible REST API.
 //!
 //! [`router`] builds the axum [`Router`](axum::Router) for a [`Store`](furrow_store::Store): API-owner
-//! authentication (`POST /api/authenticate`), Leaf users and provider credentials under
-//! `/services/usermanagement/api`, `GET /health` and `GET /openapi.json`. Paths, JSON and errors follow
-//! Leaf's documentation; every error is `application/problem+json`.
+//! authentication (`POST /api/authenticate`, throttled; `POST /api/logout`), Leaf users and provider
+//! credentials under `/services/usermanagement/api`, `GET /health` and `GET /openapi.json`; [`metrics_router`]
+//! serves `GET /metrics` for Prometheus on a listener of its own. Paths, JSON and errors follow Leaf's
+//! documentation; every error is `application/problem+json`.
 //!
 //! ```no_run
 //! # async fn demo(store: furrow_store::Store, key: furrow_store::SecretKey) {
@@ -36,6 +37,7 @@ mod users;
 
 pub use auth::{Claims, TokenIssuer};
 pub use error::ApiError;
+pub use metrics::router as metrics_router;
 pub use openapi::openapi;
 pub use state::{ApiConfig, AppState};
 
@@ -54,8 +56,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi::serve))
-        .route("/metrics", get(metrics::serve))
         .route("/api/authenticate", post(auth::authenticate))
+        .route("/api/logout", post(auth::logout))
         .route(
             &format!("{UM}/users"),
             get(users::list).post(users::create).put(users::replace),

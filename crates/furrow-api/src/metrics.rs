@@ -1,10 +1,13 @@
-//! `GET /metrics`: Prometheus text exposition of cluster-wide numbers (no ids, no owner data).
+//! `GET /metrics`: Prometheus text exposition of cluster-wide numbers (no ids, no owner data), served on its
+//! own listener ([`router`]): the numbers span every API owner, so they are not on the API's address.
 
 use std::fmt::Write;
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use axum::routing::get;
 
 use crate::{ApiError, AppState};
 
@@ -14,9 +17,16 @@ fn esc(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// The metrics listener's router: `GET /metrics` (and `GET /health`), nothing else. Bind it to an address only
+/// the monitoring system reaches (`furrow-server --metrics-listen`).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(serve))
+        .route("/health", get(crate::health))
+        .with_state(state)
+}
+
 /// Job, credential, provider-call and webhook numbers for Prometheus.
-#[utoipa::path(get, path = "/metrics", tag = "health",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub(crate) async fn serve(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let m = state
         .store

@@ -6,8 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     info(title = "furrow", description = "Open, self-hostable, Leaf-compatible farm-data API"),
     paths(
         crate::health,
-        crate::metrics::serve,
-        crate::auth::authenticate,
+        crate::auth::authenticate, crate::auth::logout,
         crate::users::list, crate::users::get, crate::users::create, crate::users::replace, crate::users::patch, crate::users::delete,
         crate::credentials::get, crate::credentials::create, crate::credentials::delete, crate::credentials::events,
         crate::alerts::create, crate::alerts::list, crate::alerts::get, crate::alerts::delete, crate::alerts::failed_calls,
