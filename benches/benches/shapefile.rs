@@ -1,5 +1,7 @@
-//! furrow-shapefile: reading shapefile exports to columns (records/s), from the in-repository John
-//! Deere samples: the Operations Center harvest export (PointZ, 40,960 records, 12 columns: 8 numeric,
+//! furrow-shapefile: reading shapefile exports to columns (records/s), and converting them to standard
+//! GeoParquet (`shapefile/to_geoparquet/*`: read, derive, clean, summarise, encode, write; what
+//! `scripts/shapefile-peer.py` measures GeoPandas `read_file` + `to_parquet` doing on the same files), from the
+//! in-repository John Deere samples: the Operations Center harvest export (PointZ, 40,960 records, 12 columns: 8 numeric,
 //! 3 text, a time) and the Gen4 swath-polygon harvest (2,243 records).
 //!
 //! Criterion measures wall time, which a busy machine inflates; each benchmark also prints records per
@@ -71,6 +73,36 @@ fn bench(c: &mut Criterion) {
         }
         g.throughput(Throughput::Elements(records));
         g.bench_function(name, |b| b.iter(|| assert_eq!(read(&set), records)));
+        // To standard GeoParquet, one thread: read + derive + clean + summary + encode + write.
+        let out = dir.path().join(format!("{name}.parquet"));
+        let opts = furrow_machine_data::ConvertOptions::default();
+        let convert = || {
+            let mut reader = set.open().unwrap();
+            let (outcome, _) = furrow_machine_data::write_shapefile(
+                &mut reader,
+                &opts,
+                &out,
+                &Default::default(),
+            )
+            .unwrap();
+            outcome.counts.raw
+        };
+        if let Some(start) = cpu_ns() {
+            let wall = std::time::Instant::now();
+            for _ in 0..20 {
+                convert();
+            }
+            let cpu = cpu_ns().unwrap_or(start).saturating_sub(start) as f64 / 1e9;
+            let rows = (records * 20) as f64;
+            println!(
+                "shapefile/to_geoparquet/{name}: {:.2} M records per CPU second ({:.2} M/s wall)",
+                rows / cpu / 1e6,
+                rows / wall.elapsed().as_secs_f64() / 1e6
+            );
+        }
+        g.bench_function(format!("to_geoparquet/{name}"), |b| {
+            b.iter(|| assert_eq!(convert(), records))
+        });
     }
     g.finish();
 }

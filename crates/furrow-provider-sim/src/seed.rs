@@ -349,6 +349,20 @@ impl Seed {
                     [8.0290, 52.3588],
                 ]]],
             ),
+            // Around John Deere's sample exports (Merriweather Farms, JT-01): the John Deere simulator's field
+            // operations are on it, so its shapefile exports end in field operations.
+            field(
+                "f-105",
+                "JT-01",
+                "4201",
+                vec![vec![vec![
+                    [-93.1552, 41.6660],
+                    [-93.1500, 41.6660],
+                    [-93.1500, 41.6697],
+                    [-93.1552, 41.6697],
+                    [-93.1552, 41.6660],
+                ]]],
+            ),
             field(
                 "f-201",
                 "Home Place",

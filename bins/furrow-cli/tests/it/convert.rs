@@ -2,9 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{corpus, furrow};
+#[cfg(feature = "corpus")]
+use super::corpus;
+use super::{furrow, sample};
 
-fn corpus_inputs() -> Vec<PathBuf> {
+fn inputs(root: &str) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(rd) = std::fs::read_dir(dir) else {
             return;
@@ -27,15 +29,15 @@ fn corpus_inputs() -> Vec<PathBuf> {
         }
     }
     let mut out = Vec::new();
-    walk(Path::new(&corpus("")), &mut out);
+    walk(Path::new(root), &mut out);
     out
 }
 
-#[test]
-fn converts_every_corpus_taskdata_that_holds_time_logs() {
+/// Converts every input under `root`; returns (inputs converted, inputs without time logs, files written).
+fn convert_all(root: &str) -> (usize, usize, usize) {
     let dir = tempfile::tempdir().unwrap();
     let (mut converted, mut without_logs, mut files) = (0, 0, 0);
-    for (i, input) in corpus_inputs().iter().enumerate() {
+    for (i, input) in inputs(root).iter().enumerate() {
         let out_dir = dir.path().join(format!("out{i}"));
         let out = furrow(&[
             "convert",
@@ -72,6 +74,26 @@ fn converts_every_corpus_taskdata_that_holds_time_logs() {
             without_logs += 1;
         }
     }
+    (converted, without_logs, files)
+}
+
+#[test]
+fn converts_every_sample_taskdata_that_holds_time_logs() {
+    let (converted, without_logs, files) = convert_all(&sample(""));
+    // Seven inputs hold time logs (AFE, ValidTimeLogs, TotalsTests, the Topcon log and three of the zip
+    // layouts); the prescriptions, the CNH export and the other layouts do not (or are not readable archives).
+    assert_eq!(
+        (converted, without_logs),
+        (7, 11),
+        "converted {converted}, without logs {without_logs}"
+    );
+    assert_eq!(files, 26, "files {files}");
+}
+
+#[cfg(feature = "corpus")]
+#[test]
+fn converts_every_corpus_taskdata_that_holds_time_logs() {
+    let (converted, without_logs, files) = convert_all(&corpus(""));
     // 14 inputs (zips and folders) hold the 14 TASKDATA sets with time logs of the corpus
     assert_eq!(
         converted, 14,
@@ -83,7 +105,7 @@ fn converts_every_corpus_taskdata_that_holds_time_logs() {
 #[test]
 fn writes_one_geojson_or_parquet_file_with_summary_units_and_polygons() {
     let dir = tempfile::tempdir().unwrap();
-    let input = corpus("isoxml-js/data/2021-04-09T15_33_26_taskdata.zip");
+    let input = sample("isoxml-js/2021-04-09T15_33_26_taskdata.zip");
     let gj = dir.path().join("topcon.geojson");
     let out = furrow(&[
         "convert",
@@ -114,7 +136,7 @@ fn writes_one_geojson_or_parquet_file_with_summary_units_and_polygons() {
     let pq = dir.path().join("cci.parquet");
     let out = furrow(&[
         "convert",
-        &corpus("isoxml-dotnet/TimeLogs/TotalsTests/TASKDATA.zip"),
+        &sample("isoxml-dotnet/TotalsTests.zip"),
         "-o",
         pq.to_str().unwrap(),
         "--polygons",
@@ -125,7 +147,7 @@ fn writes_one_geojson_or_parquet_file_with_summary_units_and_polygons() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("several operation types"));
     let out = furrow(&[
         "convert",
-        &corpus("isoxml-dotnet/TimeLogs/ValidTimeLogs"),
+        &sample("isoxml-dotnet/ValidTimeLogs.zip"),
         "-o",
         dir.path().join("valid").to_str().unwrap(),
         "--polygons",
@@ -146,7 +168,7 @@ fn bad_input_fails_clearly() {
     let o = dir.path().join("x");
     let bad = furrow(&[
         "convert",
-        &corpus("isoxml-dotnet/LoadFromStream/InvalidArchive.zip"),
+        &sample("isoxml-dotnet/LoadFromStream/InvalidArchive.zip"),
         "-o",
         o.to_str().unwrap(),
     ]);
@@ -167,7 +189,7 @@ fn geojson_output_gets_polygons_and_the_filtered_view_beside_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = furrow(&[
         "convert",
-        &corpus("isoxml-dotnet/TimeLogs/ValidTimeLogs"),
+        &sample("isoxml-dotnet/ValidTimeLogs.zip"),
         "-o",
         dir.path().to_str().unwrap(),
         "--format",

@@ -101,11 +101,20 @@ async fn owner_create_stores_a_usable_owner() {
     );
 }
 
+/// A file or folder of the repository's `samples/isoxml/`.
+pub(crate) fn sample(rel: &str) -> String {
+    let p = furrow_provider_sim::samples_dir().join("isoxml").join(rel);
+    assert!(p.exists(), "sample {} is there", p.display());
+    p.to_string_lossy().into_owned()
+}
+
+/// A file or folder of the shared ISOXML corpus (feature `corpus`).
+#[cfg(feature = "corpus")]
 pub(crate) fn corpus(rel: &str) -> String {
     let p = furrow_provider_sim::corpus_dir().join(rel);
     assert!(
         p.exists(),
-        "corpus file {} is there (clone furrow next to `shared/`, or set FURROW_SHARED_DIR)",
+        "corpus file {} is there (set FURROW_SHARED_DIR to the folder holding isoxml-corpus/)",
         p.display()
     );
     p.to_string_lossy().into_owned()
@@ -115,7 +124,7 @@ pub(crate) fn corpus(rel: &str) -> String {
 fn inspect_prints_the_documented_json_shape() {
     let out = furrow(&[
         "inspect",
-        &corpus("isoxml-js/data/2021-04-09T15_33_26_taskdata.zip"),
+        &sample("isoxml-js/2021-04-09T15_33_26_taskdata.zip"),
         "--json",
     ]);
     assert!(
@@ -145,7 +154,7 @@ fn inspect_prints_the_documented_json_shape() {
 
     let text = furrow(&[
         "inspect",
-        &corpus("isoxml-js/data/2021-04-09T15_33_26_taskdata.zip"),
+        &sample("isoxml-js/2021-04-09T15_33_26_taskdata.zip"),
     ]);
     assert!(text.status.success());
     assert!(String::from_utf8_lossy(&text.stdout).contains("207"));
@@ -155,7 +164,7 @@ fn inspect_prints_the_documented_json_shape() {
 fn inspect_prints_an_array_for_several_sets_and_fails_clearly_on_bad_input() {
     let out = furrow(&[
         "inspect",
-        &corpus("isoxml-dotnet/LoadFromStream/MultiplyTaskdataXML.zip"),
+        &sample("isoxml-dotnet/LoadFromStream/MultiplyTaskdataXML.zip"),
         "--json",
     ]);
     assert!(
@@ -168,7 +177,7 @@ fn inspect_prints_an_array_for_several_sets_and_fails_clearly_on_bad_input() {
 
     let bad = furrow(&[
         "inspect",
-        &corpus("isoxml-dotnet/LoadFromStream/InvalidArchive.zip"),
+        &sample("isoxml-dotnet/LoadFromStream/InvalidArchive.zip"),
     ]);
     assert_eq!(bad.status.code(), Some(1));
     let err = String::from_utf8_lossy(&bad.stderr);

@@ -9,18 +9,8 @@ use furrow_geoparquet::{
 use serde_json::Value;
 
 fn schema_doc() -> Value {
-    let p = std::env::var_os("FURROW_SHARED_DIR")
-        .map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-            std::path::PathBuf::from,
-        )
-        .join("reference/geoparquet/schema-1.1.0.json");
-    let bytes = std::fs::read(&p).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (clone furrow next to `shared/`, or set FURROW_SHARED_DIR)",
-            p.display()
-        )
-    });
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/schema-1.1.0.json");
+    let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     serde_json::from_slice(&bytes).unwrap()
 }
 

@@ -26,7 +26,7 @@ const SIGNATURE: &str = "x-deere-signature";
 /// How long a pre-signed export URL stays valid: "at least 1 h" [C].
 const PRESIGNED_SECS: i64 = 3600;
 
-/// Field operations of the first organization's first field, with their `fieldOperationType`: real
+/// Field operations of the first organization's field JT-01, with their `fieldOperationType`: real
 /// Operations Center and Gen4 shapefile exports from the repository's samples (John Deere's SampleData, MIT),
 /// embedded; TILLAGE has no shapefile (406) as documented [C].
 pub const FIELD_OPERATIONS: &[(&str, &str)] = &[
@@ -37,7 +37,7 @@ pub const FIELD_OPERATIONS: &[(&str, &str)] = &[
 ];
 
 /// The field the field operations belong to.
-pub(crate) const FIELD_OPERATIONS_FIELD: (&str, &str) = ("4201", "f-101");
+pub(crate) const FIELD_OPERATIONS_FIELD: (&str, &str) = ("4201", "f-105");
 
 /// The bytes of a field operation's shapefile export (a zip, as Operations Center builds it).
 pub fn shapefile_export(operation_id: &str) -> Vec<u8> {
