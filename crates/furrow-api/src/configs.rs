@@ -23,8 +23,10 @@ fn body_map(body: Value) -> Result<Map<String, Value>, ApiError> {
             ));
         }
         if let Some(unsupported) = errors.iter().find(|e| e.unsupported) {
-            return Err(ApiError::field(&unsupported.key, unsupported.message.clone())
-                .with_key("unsupportedConfiguration"));
+            return Err(
+                ApiError::field(&unsupported.key, unsupported.message.clone())
+                    .with_key("unsupportedConfiguration"),
+            );
         }
         let errors = errors
             .into_iter()

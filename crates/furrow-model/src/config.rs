@@ -94,9 +94,18 @@ pub const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
         "summarizeByProductEntry",
         "summaries list products by name; a summary per product entry is not implemented",
     ),
-    ("enableOperationsSession", "operation sessions are not implemented"),
-    ("operationsImageCreation", "operation images are not rendered yet"),
-    ("operationsImageAsGeoTiff", "operation images are not rendered yet"),
+    (
+        "enableOperationsSession",
+        "operation sessions are not implemented",
+    ),
+    (
+        "operationsImageCreation",
+        "operation images are not rendered yet",
+    ),
+    (
+        "operationsImageAsGeoTiff",
+        "operation images are not rendered yet",
+    ),
     (
         "operationsImageAttributeCreation",
         "operation images are not rendered yet",

@@ -385,13 +385,12 @@ impl Store {
         let now = furrow_model::now_micros();
         let mut originals: Vec<String> = Vec::new();
         for file in &op.membership.files {
-            let original: Option<Option<String>> = sqlx::query_scalar(
-                "SELECT original_id FROM files WHERE id = $1 AND owner_id = $2",
-            )
-            .bind(file)
-            .bind(owner_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let original: Option<Option<String>> =
+                sqlx::query_scalar("SELECT original_id FROM files WHERE id = $1 AND owner_id = $2")
+                    .bind(file)
+                    .bind(owner_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let Some(Some(original)) = original else {
                 continue;
             };

@@ -307,8 +307,9 @@ async fn an_upload_is_processed_while_a_provider_hangs() {
         .recv_timeout(Duration::from_secs(30))
         .expect("the worker called the provider");
 
-    let zip = std::fs::read(furrow_provider_sim::samples_dir().join("isoxml/isoxml-dotnet/AFE.zip"))
-        .expect("sample planting log");
+    let zip =
+        std::fs::read(furrow_provider_sim::samples_dir().join("isoxml/isoxml-dotnet/AFE.zip"))
+            .expect("sample planting log");
     // The planting log names no crop, which Leaf requires unless the configuration says it is optional.
     let r = http
         .patch(format!(

@@ -133,7 +133,9 @@ fn other_value(key: &str, default: &Value) -> Value {
         ("unitMeasurement", _) => json!("IMPERIAL"),
         ("cleanupRules", _) => json!({"wetMass": [{"operator": "GT", "value": 1.0}]}),
         ("cropOptional", _) => json!({"standardGeoJson": {"planted": {"crop": "optional"}}}),
-        ("seedRateOptional", _) => json!({"standardGeoJson": {"planted": {"seedRate": "optional"}}}),
+        ("seedRateOptional", _) => {
+            json!({"standardGeoJson": {"planted": {"seedRate": "optional"}}})
+        }
         ("operationsImageAttributeCreation", _) => json!({"harvested": {"wetMass": true}}),
         (_, Value::Number(n)) => json!(n.as_f64().unwrap() / 2.0 + 0.5),
         (k, v) => panic!("no other value for {k} = {v}"),
@@ -150,7 +152,11 @@ async fn every_key_works_or_is_refused(h: &Harness) {
         let value = other_value(key, default);
         assert_ne!(&value, default, "{key}");
         let r = h
-            .json(Method::PATCH, &format!("{C}/{user}"), Some(json!({ key: value })))
+            .json(
+                Method::PATCH,
+                &format!("{C}/{user}"),
+                Some(json!({ key: value })),
+            )
             .await;
         if r.status() == 200 {
             let v: Value = r.json().await.unwrap();
@@ -159,11 +165,18 @@ async fn every_key_works_or_is_refused(h: &Harness) {
         } else {
             let p = problem(r, 400, Some("unsupportedConfiguration")).await;
             assert_eq!(named_fields(&p), [key.as_str()], "{p}");
-            assert!(p["message"].as_str().unwrap().contains("not supported"), "{p}");
+            assert!(
+                p["message"].as_str().unwrap().contains("not supported"),
+                "{p}"
+            );
             refused.insert(key.clone());
             // At its default value the key is accepted (a client may send the whole configuration back).
             let r = h
-                .json(Method::PATCH, &format!("{C}/{user}"), Some(json!({ key: default })))
+                .json(
+                    Method::PATCH,
+                    &format!("{C}/{user}"),
+                    Some(json!({ key: default })),
+                )
                 .await;
             assert_eq!(r.status(), 200, "{key} at its default");
         }

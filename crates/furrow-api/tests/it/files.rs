@@ -29,8 +29,7 @@ fn standard_parquet() -> &'static (Vec<u8>, u64) {
         let scratch = tempfile::tempdir().unwrap();
         let sample = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../samples/isoxml/isoxml-dotnet/AFE.zip");
-        let found =
-            furrow_pipeline::detect(&sample, scratch.path(), &Default::default()).unwrap();
+        let found = furrow_pipeline::detect(&sample, scratch.path(), &Default::default()).unwrap();
         let opened = furrow_pipeline::open(&found.datasets[0]).unwrap();
         let unit = opened.units().into_iter().next().unwrap();
         let c = opened
@@ -305,7 +304,10 @@ async fn file_resource_status_summary_units_and_downloads(h: &Harness) {
         .await;
     let p = problem(r, 404, None).await;
     assert!(
-        p["message"].as_str().unwrap().contains("enableGeoparquetOutput"),
+        p["message"]
+            .as_str()
+            .unwrap()
+            .contains("enableGeoparquetOutput"),
         "{p}"
     );
     h.db.store

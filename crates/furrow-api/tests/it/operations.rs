@@ -18,8 +18,12 @@ crate::on_both_backends!(
 
 /// A file of the repository's `samples/` folder.
 pub(crate) fn sample(rel: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples").join(rel))
-        .unwrap()
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../samples")
+            .join(rel),
+    )
+    .unwrap()
 }
 
 fn afe_zip() -> Vec<u8> {
@@ -109,10 +113,12 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
         .json(
             Method::PATCH,
             &format!("/services/config/api/configs/{user}"),
-            Some(json!({"enableOutsideFieldGeojson": true, "enablePolygonOutput": true,
+            Some(
+                json!({"enableOutsideFieldGeojson": true, "enablePolygonOutput": true,
                 "enableGeoparquetOutput": true,
                 // AFE.zip's planting log names no crop, which Leaf requires unless told otherwise.
-                "cropOptional": {"standardGeoJson": {"planted": {"crop": "optional"}}}})),
+                "cropOptional": {"standardGeoJson": {"planted": {"crop": "optional"}}}}),
+            ),
         )
         .await;
     assert_eq!(r.status(), 200);
@@ -337,10 +343,7 @@ async fn batch_upload_to_operations_over_http(h: &Harness) {
 
     // Deleting the grower removes its files, operations and their blobs (through a durable job).
     let blobs = crate::harness::blobs();
-    let user_keys = blobs
-        .list(&format!("{}/{user}/", h.owner_a))
-        .await
-        .unwrap();
+    let user_keys = blobs.list(&format!("{}/{user}/", h.owner_a)).await.unwrap();
     assert!(
         user_keys.iter().any(|k| k.ends_with("/standard.parquet")),
         "{user_keys:?}"

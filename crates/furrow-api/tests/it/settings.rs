@@ -82,12 +82,11 @@ async fn a_multi_task_export_gives_every_task_as_a_file(h: &Harness) {
     let mut seen = std::collections::BTreeMap::new();
     for id in files {
         let f = get_json(h, &format!("{OPS}/files/{}", id.as_str().unwrap())).await;
-        let stored = h
-            .db
-            .store
-            .get_file(&h.owner_a, id.as_str().unwrap())
-            .await
-            .unwrap();
+        let stored =
+            h.db.store
+                .get_file(&h.owner_a, id.as_str().unwrap())
+                .await
+                .unwrap();
         // The dataset key ends with the task and operation type.
         let key = stored.dataset_key.clone().unwrap();
         let mut parts = key.rsplit('/');
@@ -110,10 +109,7 @@ async fn a_multi_task_export_gives_every_task_as_a_file(h: &Harness) {
         }
     }
     assert_eq!(seen, want, "every task of the export is a file");
-    assert_eq!(
-        batch["status"], "PROCESSED",
-        "{batch}"
-    );
+    assert_eq!(batch["status"], "PROCESSED", "{batch}");
     // The grower has no fields yet: files attach to none, and no operation is made (operations are per field).
     let ops: Value = get_json(h, &format!("{OPS}/operations?leafUserId={user}&size=100")).await;
     assert_eq!(ops, json!([]));
@@ -142,9 +138,19 @@ async fn first_value(h: &Harness, file: &str, property: &str) -> f64 {
 async fn imperial_users_get_imperial_units_and_values(h: &Harness) {
     let crop = json!({"standardGeoJson": {"planted": {"crop": "optional"}}});
     let metric = h.user("metric").await;
-    configure(h, &metric, json!({"cropOptional": crop, "unitMeasurement": "METRIC"})).await;
+    configure(
+        h,
+        &metric,
+        json!({"cropOptional": crop, "unitMeasurement": "METRIC"}),
+    )
+    .await;
     let imperial = h.user("imperial").await;
-    configure(h, &imperial, json!({"cropOptional": crop, "unitMeasurement": "IMPERIAL"})).await;
+    configure(
+        h,
+        &imperial,
+        json!({"cropOptional": crop, "unitMeasurement": "IMPERIAL"}),
+    )
+    .await;
     let m = upload(h, &metric, "isoxml/isoxml-dotnet/AFE.zip").await;
     let i = upload(h, &imperial, "isoxml/isoxml-dotnet/AFE.zip").await;
     let (mf, imf) = (
@@ -169,7 +175,10 @@ async fn imperial_users_get_imperial_units_and_values(h: &Harness) {
     // And seeds per hectare become seeds per acre (1 ac = 0.404686 ha).
     let rate_m = summary_avg(h, &mf, "seedRate").await;
     let rate_i = summary_avg(h, &imf, "seedRate").await;
-    assert!((rate_i - rate_m * 0.404_685_642_24).abs() < 1e-6 * rate_m, "{rate_m} vs {rate_i}");
+    assert!(
+        (rate_i - rate_m * 0.404_685_642_24).abs() < 1e-6 * rate_m,
+        "{rate_m} vs {rate_i}"
+    );
 }
 
 async fn summary_avg(h: &Harness, file: &str, property: &str) -> f64 {
@@ -206,14 +215,41 @@ async fn optional_outputs_answer_only_when_switched_on(h: &Harness) {
         let p = problem(r, 404, None).await;
         assert!(p["message"].as_str().unwrap().contains(key), "{path}: {p}");
     };
-    off(format!("{OPS}/files/{file}/polygonGeoparquet"), "enablePolygonOutput").await;
-    off(format!("{OPS}/files/{file}/download/polygonGeoparquet"), "enablePolygonOutput").await;
-    off(format!("{OPS}/files/{file}/outsideFieldGeojson"), "enableOutsideFieldGeojson").await;
-    off(format!("{OPS}/files/{file}/standardGeoparquet"), "enableGeoparquetOutput").await;
-    off(format!("{OPS}/operations/{op}/filteredGeojson"), "operationsFilteredGeojson").await;
-    off(format!("{OPS}/operations/{op}/standardGeoparquet"), "enableGeoparquetOutput").await;
+    off(
+        format!("{OPS}/files/{file}/polygonGeoparquet"),
+        "enablePolygonOutput",
+    )
+    .await;
+    off(
+        format!("{OPS}/files/{file}/download/polygonGeoparquet"),
+        "enablePolygonOutput",
+    )
+    .await;
+    off(
+        format!("{OPS}/files/{file}/outsideFieldGeojson"),
+        "enableOutsideFieldGeojson",
+    )
+    .await;
+    off(
+        format!("{OPS}/files/{file}/standardGeoparquet"),
+        "enableGeoparquetOutput",
+    )
+    .await;
+    off(
+        format!("{OPS}/operations/{op}/filteredGeojson"),
+        "operationsFilteredGeojson",
+    )
+    .await;
+    off(
+        format!("{OPS}/operations/{op}/standardGeoparquet"),
+        "enableGeoparquetOutput",
+    )
+    .await;
     // The standard GeoJSON needs no switch.
-    assert!(get_json(h, &format!("{OPS}/operations/{op}/standardGeojson")).await["standardGeojson"].is_string());
+    assert!(
+        get_json(h, &format!("{OPS}/operations/{op}/standardGeojson")).await["standardGeojson"]
+            .is_string()
+    );
     configure(
         h,
         &user,
@@ -222,5 +258,8 @@ async fn optional_outputs_answer_only_when_switched_on(h: &Harness) {
     .await;
     assert!(get_json(h, &format!("{OPS}/files/{file}/polygonGeoparquet")).await["downloadPolygonGeoparquet"].is_string());
     assert!(get_json(h, &format!("{OPS}/files/{file}/standardGeoparquet")).await["downloadStandardGeoparquet"].is_string());
-    assert!(get_json(h, &format!("{OPS}/operations/{op}/filteredGeojson")).await["filteredGeojson"].is_string());
+    assert!(
+        get_json(h, &format!("{OPS}/operations/{op}/filteredGeojson")).await["filteredGeojson"]
+            .is_string()
+    );
 }

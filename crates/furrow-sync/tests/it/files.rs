@@ -108,7 +108,10 @@ async fn every_file_is_stored_once_processed_and_announced(db: &TestDb) {
         .user_originals(&owner, &user, "CLAAS", OriginalStatus::Pending)
         .await
         .unwrap();
-    let mut ids: Vec<&str> = pending.iter().map(|o| o.provider_file_id.as_str()).collect();
+    let mut ids: Vec<&str> = pending
+        .iter()
+        .map(|o| o.provider_file_id.as_str())
+        .collect();
     ids.sort();
     let mut want: Vec<&str> = visible.iter().map(|f| f.id.as_str()).collect();
     want.sort();
@@ -118,11 +121,20 @@ async fn every_file_is_stored_once_processed_and_announced(db: &TestDb) {
     let victim = pending[0].clone();
     let bad_key = format!("{owner}/{user}/originals/{}/original", victim.id);
     store_blobs
-        .put_bytes(&bad_key, bytes::Bytes::from_static(b"this is not a zip archive"))
+        .put_bytes(
+            &bad_key,
+            bytes::Bytes::from_static(b"this is not a zip archive"),
+        )
         .await
         .unwrap();
     db.store
-        .set_original_state(&owner, &victim.id, OriginalStatus::Pending, None, Some((&bad_key, 25)))
+        .set_original_state(
+            &owner,
+            &victim.id,
+            OriginalStatus::Pending,
+            None,
+            Some((&bad_key, 25)),
+        )
         .await
         .unwrap();
     drain(&w).await;
@@ -144,7 +156,10 @@ async fn every_file_is_stored_once_processed_and_announced(db: &TestDb) {
     let root_text = root.path().display().to_string();
     for f in &done {
         let m = f.message.as_deref().unwrap_or_default();
-        assert!(!m.contains(&root_text), "messages never show blob paths: {m}");
+        assert!(
+            !m.contains(&root_text),
+            "messages never show blob paths: {m}"
+        );
     }
     let processed: Vec<&StoredFile> = done
         .iter()
@@ -153,12 +168,18 @@ async fn every_file_is_stored_once_processed_and_announced(db: &TestDb) {
     assert!(!processed.is_empty(), "the other files are not blocked");
     assert!(done.iter().all(|f| f.status != FileStatus::Processing));
     // The multi-task export gives one file per task and operation type.
-    let valid = visible.iter().find(|f| f.name == "ValidTimeLogs.zip").unwrap();
+    let valid = visible
+        .iter()
+        .find(|f| f.name == "ValidTimeLogs.zip")
+        .unwrap();
     let from_valid = done
         .iter()
         .filter(|f| f.provider_file_id.starts_with(&format!("{}/", valid.id)))
         .count();
-    assert!(from_valid >= 19, "{from_valid} files from the 19-task export");
+    assert!(
+        from_valid >= 19,
+        "{from_valid} files from the 19-task export"
+    );
     for f in &processed {
         let seed = visible
             .iter()
@@ -188,7 +209,11 @@ async fn every_file_is_stored_once_processed_and_announced(db: &TestDb) {
     }
     // GeoJSON is not stored: only originals and GeoParquet.
     let keys = store_blobs.list(&format!("{owner}/")).await.unwrap();
-    assert!(keys.iter().all(|k| k.ends_with("/original") || k.ends_with("/standard.parquet")), "{keys:?}");
+    assert!(
+        keys.iter()
+            .all(|k| k.ends_with("/original") || k.ends_with("/standard.parquet")),
+        "{keys:?}"
+    );
     // Webhooks: one per file, the right kind.
     let bodies: Vec<Value> = receiver
         .calls()
@@ -255,7 +280,10 @@ async fn preview_organizations_files_wait_until_selected(db: &TestDb) {
         .unwrap();
     assert_eq!(listed.len(), sim.visible_files().len());
     assert!(all_files(db, &owner).await.is_empty());
-    assert!(blobs(root.path()).list("").await.unwrap().is_empty(), "nothing downloaded");
+    assert!(
+        blobs(root.path()).list("").await.unwrap().is_empty(),
+        "nothing downloaded"
+    );
     // The user selects the first organization: the next sync downloads its files, only its.
     db.store
         .set_provider_organization_status(&owner, &user, "CLAAS", "4201", "SELECTED")
@@ -268,7 +296,11 @@ async fn preview_organizations_files_wait_until_selected(db: &TestDb) {
     drain(&w).await;
     let files = all_files(db, &owner).await;
     assert!(!files.is_empty());
-    assert!(files.iter().all(|f| f.organization_id.as_deref() == Some("4201")));
+    assert!(
+        files
+            .iter()
+            .all(|f| f.organization_id.as_deref() == Some("4201"))
+    );
     let still = db
         .store
         .user_originals(&owner, &user, "CLAAS", OriginalStatus::Listed)
@@ -282,18 +314,45 @@ async fn preview_organizations_files_wait_until_selected(db: &TestDb) {
     assert_eq!(still.len(), others);
     // operationsAutoSync=false: a background sync lists nothing; one asked for through the API still runs.
     db.store
-        .merge_config(&owner, None, serde_json::json!({"operationsAutoSync": false}).as_object().unwrap())
+        .merge_config(
+            &owner,
+            None,
+            serde_json::json!({"operationsAutoSync": false})
+                .as_object()
+                .unwrap(),
+        )
         .await
         .unwrap();
     sim.seed().add_generated_files("4201", 1);
-    let before = db.store.user_originals(&owner, &user, "CLAAS", OriginalStatus::Done).await.unwrap().len();
-    db.store.enqueue_files_sync(&owner, &cred, false).await.unwrap();
+    let before = db
+        .store
+        .user_originals(&owner, &user, "CLAAS", OriginalStatus::Done)
+        .await
+        .unwrap()
+        .len();
+    db.store
+        .enqueue_files_sync(&owner, &cred, false)
+        .await
+        .unwrap();
     drain(&w).await;
-    let after = db.store.user_originals(&owner, &user, "CLAAS", OriginalStatus::Done).await.unwrap().len();
+    let after = db
+        .store
+        .user_originals(&owner, &user, "CLAAS", OriginalStatus::Done)
+        .await
+        .unwrap()
+        .len();
     assert_eq!(after, before, "background sync skipped");
-    db.store.enqueue_files_sync(&owner, &cred, true).await.unwrap();
+    db.store
+        .enqueue_files_sync(&owner, &cred, true)
+        .await
+        .unwrap();
     drain(&w).await;
-    let after = db.store.user_originals(&owner, &user, "CLAAS", OriginalStatus::Done).await.unwrap().len();
+    let after = db
+        .store
+        .user_originals(&owner, &user, "CLAAS", OriginalStatus::Done)
+        .await
+        .unwrap()
+        .len();
     assert_eq!(after, before + 1, "the on-demand sync ran");
 }
 

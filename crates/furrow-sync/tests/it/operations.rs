@@ -63,7 +63,11 @@ async fn upload(db: &TestDb, blobs: &Blobs, owner: &str, user: &str, n: usize) -
 async fn file_of(db: &TestDb, owner: &str, original: &str) -> furrow_store::StoredFile {
     let (files, _) = db
         .store
-        .list_files(owner, &Default::default(), furrow_model::Page::new(0, 100).unwrap())
+        .list_files(
+            owner,
+            &Default::default(),
+            furrow_model::Page::new(0, 100).unwrap(),
+        )
         .await
         .unwrap();
     let mine: Vec<_> = files
