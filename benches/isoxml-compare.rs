@@ -38,7 +38,7 @@ fn main() {
                         r += Summary::of(td)
                             .time_logs
                             .iter()
-                            .map(|t| t.records)
+                            .filter_map(|t| t.records)
                             .sum::<u64>();
                     }
                 }
@@ -62,7 +62,7 @@ fn main() {
                     Summary::of(td)
                         .time_logs
                         .iter()
-                        .map(|t| t.records)
+                        .filter_map(|t| t.records)
                         .sum::<u64>()
                 })
                 .sum();

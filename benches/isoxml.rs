@@ -159,7 +159,7 @@ fn bench_corpus(c: &mut Criterion) {
                         records += Summary::of(td)
                             .time_logs
                             .iter()
-                            .map(|t| t.records)
+                            .filter_map(|t| t.records)
                             .sum::<u64>();
                     }
                 }

@@ -36,7 +36,7 @@ fn main() {
                     records += Summary::of(td)
                         .time_logs
                         .iter()
-                        .map(|t| t.records)
+                        .filter_map(|t| t.records)
                         .sum::<u64>();
                 }
             }

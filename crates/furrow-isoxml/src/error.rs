@@ -124,6 +124,8 @@ pub enum WarningKind {
     TruncatedRecord,
     /// Bytes of a time log were skipped to find the next plausible record.
     Resync,
+    /// A record's time of day was at or past 24 h; its date was rolled forward (warned once a log).
+    TimeRollover,
     /// A grid whose binary could not be used.
     Grid,
     /// A time log that could not be used.

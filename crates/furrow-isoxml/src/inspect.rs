@@ -55,6 +55,21 @@ pub struct Counts {
     pub tzn: usize,
 }
 
+/// Whether a time log could be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum TimeLogStatus {
+    /// Header and binary read.
+    Ok,
+    /// The binary (`.BIN`) is missing: no records are known (`records` is null).
+    MissingBinary,
+    /// The header (`.XML`) is missing or unusable: the binary cannot be decoded.
+    MissingHeader,
+    /// The binary could not be opened or read from its start.
+    Unreadable,
+}
+
 /// Summary of one time log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -63,8 +78,12 @@ pub struct TimeLogSummary {
     pub task: String,
     /// `TLG A`.
     pub name: String,
-    /// Records decoded.
-    pub records: u64,
+    /// Whether the log could be read.
+    pub status: TimeLogStatus,
+    /// Why not, when it could not ([`TimeLog::problem`] or the read error).
+    pub problem: Option<String>,
+    /// Records decoded; `None` when the log could not be read (a missing binary has no record count, not 0).
+    pub records: Option<u64>,
     /// Local time of the first record, `YYYY-MM-DDTHH:MM:SS.mmm`.
     pub first_time: Option<String>,
     /// Local time of the last record.
@@ -157,7 +176,9 @@ fn summarise_log(log: &TimeLog, warnings: &mut Vec<String>) -> TimeLogSummary {
     let mut s = TimeLogSummary {
         task: log.task_id.clone(),
         name: log.name.clone(),
-        records: 0,
+        status: TimeLogStatus::Ok,
+        problem: None,
+        records: None,
         first_time: None,
         last_time: None,
         bbox: None,
@@ -177,12 +198,23 @@ fn summarise_log(log: &TimeLog, warnings: &mut Vec<String>) -> TimeLogSummary {
     let mut reader = match log.reader() {
         Ok(r) => r,
         // A missing header or binary was already reported when the data set was opened.
-        Err(crate::Error::MissingFile { .. } | crate::Error::TimeLogHeader { .. }) => return s,
         Err(e) => {
-            warnings.push(format!("{}: {e}", log.name));
+            s.status = match e {
+                crate::Error::TimeLogHeader { .. } => TimeLogStatus::MissingHeader,
+                crate::Error::MissingFile { .. } if log.header.is_none() => {
+                    TimeLogStatus::MissingHeader
+                }
+                crate::Error::MissingFile { .. } => TimeLogStatus::MissingBinary,
+                _ => {
+                    warnings.push(format!("{}: {e}", log.name));
+                    TimeLogStatus::Unreadable
+                }
+            };
+            s.problem = Some(log.problem().unwrap_or_else(|| e.to_string()));
             return s;
         }
     };
+    let mut records = 0u64;
     let mut first: Option<LoggedDateTime> = None;
     let mut last: Option<LoggedDateTime> = None;
     let mut bbox: Option<[i32; 4]> = None;
@@ -199,7 +231,7 @@ fn summarise_log(log: &TimeLog, warnings: &mut Vec<String>) -> TimeLogSummary {
                 break;
             }
         };
-        s.records += 1;
+        records += 1;
         if let Some(t) = view.time {
             first.get_or_insert(t);
             last = Some(t);
@@ -224,6 +256,7 @@ fn summarise_log(log: &TimeLog, warnings: &mut Vec<String>) -> TimeLogSummary {
         d.sum = i64::try_from(*sum).unwrap_or(if *sum < 0 { i64::MIN } else { i64::MAX });
     }
     warnings.extend(reader.take_warnings().iter().map(ToString::to_string));
+    s.records = Some(records);
     s.first_time = first.map(|t| t.to_string());
     s.last_time = last.map(|t| t.to_string());
     s.bbox = bbox.map(|b| b.map(|v| f64::from(v) * 1e-7));
@@ -285,15 +318,24 @@ impl fmt::Display for Summary {
             c.tsk, c.pfd, c.pln, c.tlg, c.grd, c.dvc, c.det, c.dpd, c.tzn
         )?;
         for t in &self.time_logs {
-            writeln!(
-                f,
-                "  {} ({}): {} records, {} .. {}",
-                t.name,
-                t.task,
-                t.records,
-                t.first_time.as_deref().unwrap_or("-"),
-                t.last_time.as_deref().unwrap_or("-")
-            )?;
+            match t.records {
+                Some(n) => writeln!(
+                    f,
+                    "  {} ({}): {} records, {} .. {}",
+                    t.name,
+                    t.task,
+                    n,
+                    t.first_time.as_deref().unwrap_or("-"),
+                    t.last_time.as_deref().unwrap_or("-")
+                )?,
+                None => writeln!(
+                    f,
+                    "  {} ({}): not read: {}",
+                    t.name,
+                    t.task,
+                    t.problem.as_deref().unwrap_or("unreadable")
+                )?,
+            }
             if let Some([a, b, c, d]) = t.bbox {
                 writeln!(f, "    bbox {a:.7},{b:.7} .. {c:.7},{d:.7}")?;
             }

@@ -56,7 +56,7 @@ pub use crate::ddi::{
 pub use crate::error::{Error, Result, Warning, WarningKind};
 pub use crate::grid::{Grid, GridCells};
 pub use crate::inspect::{
-    Counts, DlvSummary, Summary, TimeLogSummary, inspect, inspect_json, render_text,
+    Counts, DlvSummary, Summary, TimeLogStatus, TimeLogSummary, inspect, inspect_json, render_text,
     summaries_to_json,
 };
 pub use crate::model::{
@@ -73,8 +73,8 @@ pub use crate::taskdata::TaskData;
 pub use crate::time::LoggedDateTime;
 pub use crate::timelog::{
     DecodeOptions, DlvHeader, DlvValue, FilledRecord, FilledRecords, HeaderValue, MAX_DLVS,
-    MAX_RECORD_LEN, PositionHeader, Record, RecordLayout, RecordPosition, RecordReader, RecordView,
-    Records, SkippedRange, TimeLog, TimeLogHeader, ValueColumn,
+    MAX_RECORD_LEN, POSITION_NOT_AVAILABLE, PositionHeader, Record, RecordLayout, RecordPosition,
+    RecordReader, RecordView, Records, SkippedRange, TimeLog, TimeLogHeader, ValueColumn,
 };
 pub use crate::xml::XmlElement;
 

@@ -7,38 +7,61 @@ use serde::{Serialize, Serializer};
 /// Days from 1970-01-01 to 1980-01-01, the ISO 11783 epoch.
 pub(crate) const DAYS_1970_TO_1980: i64 = 3652;
 
-/// Milliseconds in a day; a time of day must be below this (a leap second may reach it).
+/// Milliseconds in a day. A time of day at or past it (86,400,000 ms for a leap second, more from
+/// terminals that keep counting past midnight) is the next day's time: dates roll forward, never shown as
+/// `23:59:60` (docs/ISOXML.md, "Time").
 pub(crate) const MILLIS_PER_DAY: u32 = 86_400_000;
 
 /// A date and time without time zone, as stored in a binary time log.
 ///
 /// For the record time this is the terminal's local time; for the GPS fields it is UTC. The crate never
-/// converts between the two.
+/// converts between the two. [`crate::RecordReader`] rolls a time of day at or past 24 h into the date, so
+/// the records it gives have `millis < 86_400_000`; a value built by hand may hold more and reads the same
+/// way (the date rolled forward).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LoggedDateTime {
     /// Days since 1980-01-01.
     pub days: u16,
-    /// Milliseconds since midnight (`0..=86_400_000`).
+    /// Milliseconds since midnight (`0..86_400_000` as the reader gives them).
     pub millis: u32,
 }
 
 impl LoggedDateTime {
-    /// The calendar date `(year, month, day)`.
-    pub fn date(self) -> (i32, u8, u8) {
-        civil_from_days(i64::from(self.days) + DAYS_1970_TO_1980)
+    /// Days since 1980-01-01 and milliseconds of that day, with a time of day at or past 24 h rolled into
+    /// the day count.
+    fn rolled(self) -> (i64, u32) {
+        (
+            i64::from(self.days) + i64::from(self.millis / MILLIS_PER_DAY),
+            self.millis % MILLIS_PER_DAY,
+        )
     }
 
-    /// The time of day `(hour, minute, second, millisecond)`; a leap second shows as `23:59:60`.
+    /// This value with a time of day at or past 24 h rolled into the date; `None` when the rolled date
+    /// does not fit a day count (`u16`).
+    pub fn normalized(self) -> Option<LoggedDateTime> {
+        let (days, millis) = self.rolled();
+        Some(LoggedDateTime {
+            days: u16::try_from(days).ok()?,
+            millis,
+        })
+    }
+
+    /// The calendar date `(year, month, day)` (a time of day past 24 h rolls it forward).
+    pub fn date(self) -> (i32, u8, u8) {
+        civil_from_days(self.rolled().0 + DAYS_1970_TO_1980)
+    }
+
+    /// The time of day `(hour, minute, second, millisecond)`; 86,400,000 ms is the next day's `00:00:00`.
     pub fn time_of_day(self) -> (u8, u8, u8, u16) {
-        let ms = self.millis.min(MILLIS_PER_DAY);
+        let ms = self.rolled().1;
         let secs = ms / 1000;
-        let (h, m, s) = if ms == MILLIS_PER_DAY {
-            (23, 59, 60)
-        } else {
-            (secs / 3600, (secs / 60) % 60, secs % 60)
-        };
         // All values are bounded above, so the narrowing casts cannot truncate.
-        (h as u8, m as u8, s as u8, (ms % 1000) as u16)
+        (
+            (secs / 3600) as u8,
+            ((secs / 60) % 60) as u8,
+            (secs % 60) as u8,
+            (ms % 1000) as u16,
+        )
     }
 
     /// Milliseconds since 1970-01-01T00:00 reading this value as if it were UTC.
@@ -112,13 +135,33 @@ mod tests {
             let (y, m, dd) = civil_from_days(d + DAYS_1970_TO_1980);
             assert_eq!(days_from_civil(y, m, dd), d + DAYS_1970_TO_1980);
         }
+        // 86,400,000 ms is the next day's midnight, everywhere (text, parts, epoch)
+        let leap = LoggedDateTime {
+            days: 15_074,
+            millis: MILLIS_PER_DAY,
+        };
+        assert_eq!(leap.time_of_day(), (0, 0, 0, 0));
+        assert_eq!(leap.to_string(), "2021-04-10T00:00:00.000");
+        let next = LoggedDateTime {
+            days: 15_075,
+            millis: 0,
+        };
+        assert_eq!(leap.epoch_millis(), next.epoch_millis());
+        assert_eq!(leap.normalized(), Some(next));
+        // past 24 h: the date rolls by whole days
+        let late = LoggedDateTime {
+            days: 15_074,
+            millis: 2 * MILLIS_PER_DAY + 3_723_004,
+        };
+        assert_eq!(late.to_string(), "2021-04-11T01:02:03.004");
+        assert_eq!(late.date(), (2021, 4, 11));
         assert_eq!(
             LoggedDateTime {
-                days: 1,
+                days: u16::MAX,
                 millis: MILLIS_PER_DAY
             }
-            .time_of_day(),
-            (23, 59, 60, 0)
+            .normalized(),
+            None
         );
     }
 }

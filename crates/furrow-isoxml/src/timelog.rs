@@ -23,6 +23,9 @@ const BUF_LEN: usize = 256 * 1024;
 const LOOKAHEAD: usize = 2 * MAX_RECORD_LEN + 8;
 /// Skipped byte ranges kept per log; more are counted.
 const MAX_RANGES: usize = 1000;
+/// The raw coordinate a record holds when its position is not available (no fix): both `PositionNorth`
+/// and `PositionEast` are `0x7FFFFFFF` (isoxml-format.md, "Real-world quirks"). Such a record is well formed.
+pub const POSITION_NOT_AVAILABLE: i32 = 0x7FFF_FFFF;
 
 /// The state of a header attribute.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -492,6 +495,22 @@ pub struct RecordPosition {
     pub gps_utc_date: Option<u16>,
 }
 
+impl RecordPosition {
+    /// Whether the record says it has no position: both coordinates hold the "not available" value
+    /// ([`POSITION_NOT_AVAILABLE`]), the position status is 0 (no fix), or the log holds no coordinates.
+    /// Such a record is well formed; its values still count. (A record with a fix but coordinates that
+    /// are 0/0 or out of range is not a no-fix record: its position is invalid.)
+    #[inline]
+    pub fn is_no_fix(&self) -> bool {
+        match (self.north, self.east) {
+            (Some(POSITION_NOT_AVAILABLE), Some(POSITION_NOT_AVAILABLE))
+            | (None, _)
+            | (_, None) => true,
+            _ => self.status == Some(0),
+        }
+    }
+}
+
 /// One DLV entry of a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct DlvValue {
@@ -527,6 +546,10 @@ impl Record {
     /// Whether the position is usable: both coordinates present, in range and not 0/0.
     pub fn has_plausible_position(&self) -> bool {
         plausible(self.position.north, self.position.east)
+    }
+    /// Whether the record says it has no position (see [`RecordPosition::is_no_fix`]).
+    pub fn has_no_fix(&self) -> bool {
+        self.position.is_no_fix()
     }
     /// Altitude in metres when `PositionUp` read as mm lies within −500…9000 m (vendors differ).
     pub fn altitude_m(&self) -> Option<f64> {
@@ -615,6 +638,12 @@ impl<'a> RecordView<'a> {
         plausible(self.position.north, self.position.east)
     }
 
+    /// Whether the record says it has no position (see [`RecordPosition::is_no_fix`]).
+    #[inline]
+    pub fn has_no_fix(&self) -> bool {
+        self.position.is_no_fix()
+    }
+
     /// Calls `f(index, value)` for every DLV entry, as [`RecordView::values`] yields them; a tighter
     /// loop for hot paths (no per-entry override lookup when the header has no constants).
     #[inline]
@@ -688,6 +717,8 @@ enum Step {
         len: usize,
         time: Option<LoggedDateTime>,
         position: RecordPosition,
+        /// The time of day was at or past 24 h and was rolled into the date.
+        rolled: bool,
     },
     NeedMore,
     Invalid(&'static str),
@@ -726,11 +757,19 @@ impl RecordLayout {
             return Step::NeedMore;
         }
         let mut time = None;
+        let mut rolled = false;
         if self.time {
-            let millis = u32_at(b, 0);
-            let days = u16_at(b, 4);
-            if millis > MILLIS_PER_DAY {
-                return Step::Invalid("time of day beyond 24 h");
+            let mut millis = u32_at(b, 0);
+            let mut days = u16_at(b, 4);
+            if millis >= MILLIS_PER_DAY {
+                // A time of day at or past 24 h is a later day's (docs/ISOXML.md, "Time"): the date rolls
+                // forward and the checks below apply to the rolled date.
+                let Ok(d) = u16::try_from(u32::from(days) + millis / MILLIS_PER_DAY) else {
+                    return Step::Invalid("time of day past the last date");
+                };
+                days = d;
+                millis %= MILLIS_PER_DAY;
+                rolled = true;
             }
             if days < opts.min_date || days > opts.max_date {
                 return Step::Invalid("date outside the plausible window");
@@ -754,12 +793,17 @@ impl RecordLayout {
             gps_utc_time: self.gps_time.map(|o| u32_at(b, o)).or(c.gps_utc_time),
             gps_utc_date: self.gps_date.map(|o| u16_at(b, o)).or(c.gps_utc_date),
         };
+        // both coordinates "not available" is a record without a fix, not corruption
+        let not_available = position.north == Some(POSITION_NOT_AVAILABLE)
+            && position.east == Some(POSITION_NOT_AVAILABLE);
         if self.north.is_some()
+            && !not_available
             && !(-900_000_000..=900_000_000).contains(&position.north.unwrap_or(0))
         {
             return Step::Invalid("latitude out of range");
         }
         if self.east.is_some()
+            && !not_available
             && !(-1_800_000_000..=1_800_000_000).contains(&position.east.unwrap_or(0))
         {
             return Step::Invalid("longitude out of range");
@@ -785,6 +829,7 @@ impl RecordLayout {
             len,
             time,
             position,
+            rolled,
         }
     }
 }
@@ -810,6 +855,8 @@ pub struct RecordReader<R> {
     skipped: Vec<SkippedRange>,
     skipped_bytes: u64,
     records: u64,
+    /// Records whose time of day was rolled into the date (warned once, at the first).
+    rolled: u64,
 }
 
 impl<R: Read> RecordReader<R> {
@@ -861,6 +908,7 @@ impl<R: Read> RecordReader<R> {
             skipped: Vec::new(),
             skipped_bytes: 0,
             records: 0,
+            rolled: 0,
         }
     }
 
@@ -887,6 +935,11 @@ impl<R: Read> RecordReader<R> {
     /// Records decoded so far.
     pub fn record_count(&self) -> u64 {
         self.records
+    }
+
+    /// Records so far whose time of day was at or past 24 h and was rolled into the date.
+    pub fn rolled_count(&self) -> u64 {
+        self.rolled
     }
 
     /// The record layout in use.
@@ -945,6 +998,7 @@ impl<R: Read> RecordReader<R> {
                     len,
                     time,
                     position,
+                    rolled,
                 } => {
                     let at = self.start;
                     self.start += len;
@@ -952,6 +1006,9 @@ impl<R: Read> RecordReader<R> {
                         self.prev_date = Some(t.days);
                     }
                     self.records += 1;
+                    if rolled {
+                        self.note_rollover(at);
+                    }
                     let fixed = self.layout.fixed_len;
                     let overrides: &[Option<i32>] = if self.layout.has_overrides {
                         &self.layout.overrides
@@ -985,6 +1042,23 @@ impl<R: Read> RecordReader<R> {
         }
     }
 
+    /// Counts a record whose time of day was rolled into the date; the first one is warned about.
+    #[cold]
+    fn note_rollover(&mut self, at: usize) {
+        self.rolled += 1;
+        if self.rolled == 1 {
+            self.warnings.push(
+                Warning::new(
+                    WarningKind::TimeRollover,
+                    "time of day at or past 24 h (86,400,000 ms or more): the date is rolled forward \
+                     (this record and any later ones alike)",
+                )
+                .file(self.file.clone())
+                .offset(self.base + at as u64),
+            );
+        }
+    }
+
     /// Skips forward from the current (bad) position to the next plausible record.
     fn resync(&mut self, reason: &'static str) -> Result<()> {
         let bad_at = self.base + self.start as u64;
@@ -1009,8 +1083,10 @@ impl<R: Read> RecordReader<R> {
                         break;
                     }
                 }
-                Step::NeedMore if self.eof => break,
-                _ => {}
+                // at the end of the file a record cannot fit from here (the count may be junk): try the
+                // next position; with none left, the tail belongs to the skipped range (it is not a
+                // record cut off by the end of the file)
+                Step::NeedMore | Step::Invalid(_) => {}
             }
             first = false;
             self.start += 1;

@@ -29,7 +29,9 @@ fn time_log_entry_shape() {
     let t = TimeLogSummary {
         task: "TSK1".into(),
         name: "TLG00001".into(),
-        records: 2,
+        status: TimeLogStatus::Ok,
+        problem: None,
+        records: Some(2),
         first_time: Some("2020-01-02T10:11:12.345".into()),
         last_time: None,
         bbox: Some([1.0, 2.0, 3.0, 4.0]),
@@ -44,7 +46,7 @@ fn time_log_entry_shape() {
     let v = serde_json::to_value(&t).unwrap();
     assert_eq!(
         v,
-        serde_json::json!({"task": "TSK1", "name": "TLG00001", "records": 2, "firstTime": "2020-01-02T10:11:12.345",
+        serde_json::json!({"task": "TSK1", "name": "TLG00001", "status": "ok", "problem": null, "records": 2, "firstTime": "2020-01-02T10:11:12.345",
             "lastTime": null, "bbox": [1.0, 2.0, 3.0, 4.0],
             "dlvs": [{"index": 0, "ddi": 67, "deviceElement": "DET-1", "count": 2, "sum": -5}]})
     );

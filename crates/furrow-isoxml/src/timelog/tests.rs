@@ -332,3 +332,125 @@ fn reader_memory_is_a_fixed_buffer() {
     assert_eq!(n, 20_000);
     assert_eq!(reader.buf.len(), BUF_LEN, "never grows");
 }
+
+/// One rule for times: a time of day at or past 24 h (86,400,000 ms, or a terminal counting on past
+/// midnight) rolls the date instead of dropping the record, with one warning a log.
+#[test]
+fn time_of_day_at_or_past_24_h_rolls_the_date() {
+    let h = header(FULL);
+    let input = [
+        rec(15_074, 86_399_999, 455_000_000, 95_000_000, &[(0, 1)]),
+        rec(15_074, 86_400_000, 455_000_001, 95_000_000, &[(0, 2)]),
+        rec(15_074, 90_000_000, 455_000_002, 95_000_000, &[(0, 3)]),
+        rec(15_075, 3_600_001, 455_000_003, 95_000_000, &[(0, 4)]),
+    ];
+    let bytes = encode(&h, &input);
+    let mut r = RecordReader::new(&h, &bytes[..], "TLG00001.BIN");
+    let mut times = Vec::new();
+    while let Some(v) = r.next_record().unwrap() {
+        times.push(v.time.unwrap());
+    }
+    assert_eq!(
+        times,
+        [
+            LoggedDateTime {
+                days: 15_074,
+                millis: 86_399_999
+            },
+            LoggedDateTime {
+                days: 15_075,
+                millis: 0
+            },
+            LoggedDateTime {
+                days: 15_075,
+                millis: 3_600_000
+            },
+            LoggedDateTime {
+                days: 15_075,
+                millis: 3_600_001
+            },
+        ]
+    );
+    assert_eq!(times[1].to_string(), "2021-04-10T00:00:00.000");
+    assert_eq!(r.rolled_count(), 2);
+    let w = r.warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].kind, WarningKind::TimeRollover);
+    assert_eq!(w[0].offset, Some(36), "the first rolled record");
+    assert!(r.skipped_ranges().is_empty());
+}
+
+/// Records without a fix (both coordinates 0x7FFFFFFF, status 0) are well formed: decoded with their
+/// values, not skipped as corruption.
+#[test]
+fn no_fix_records_are_records() {
+    let h = header(FULL);
+    let na = POSITION_NOT_AVAILABLE;
+    let mut no_fix = rec(15_074, 2_000, na, na, &[(0, 7), (2, 1)]);
+    no_fix.position.status = Some(0);
+    let input = [
+        rec(15_074, 1_000, 455_000_000, 95_000_000, &[(0, 1)]),
+        no_fix.clone(),
+        no_fix,
+        rec(15_074, 3_000, 455_000_100, 95_000_000, &[(0, 2)]),
+    ];
+    let (out, w, skipped) = decode(&h, &encode(&h, &input));
+    assert!(w.is_empty() && skipped.is_empty(), "{w:?} {skipped:?}");
+    assert_eq!(out.len(), 4);
+    assert!(out[1].has_no_fix() && !out[1].has_plausible_position());
+    assert_eq!(out[1].value(0), Some(7));
+    assert!(!out[0].has_no_fix() && out[0].has_plausible_position());
+    // one coordinate "not available" and the other a real value is not a no-fix record: corruption
+    let mut half = rec(15_074, 2_500, na, 95_000_000, &[]);
+    half.position.status = Some(4);
+    let (out, w, _) = decode(&h, &encode(&h, &[input[0].clone(), half, input[3].clone()]));
+    assert_eq!(out.len(), 2);
+    assert!(w.iter().any(|w| w.kind == WarningKind::Resync));
+    // status 0 with 0/0 coordinates says "no fix"; status 4 with 0/0 is an invalid position
+    let mut zero = rec(15_074, 1, 0, 0, &[]);
+    zero.position.status = Some(0);
+    assert!(zero.has_no_fix());
+    zero.position.status = Some(4);
+    assert!(!zero.has_no_fix() && !zero.has_plausible_position());
+}
+
+/// A resync scan that finds no record before the end skips to the end: the tail is reported as skipped,
+/// never as a record cut off.
+#[test]
+fn resync_reaching_the_end_reports_no_cut_off_record() {
+    let h = header(FULL);
+    let mut bytes = encode(
+        &h,
+        &[
+            rec(15_074, 1, 455_000_000, 95_000_000, &[(0, 1)]),
+            rec(15_074, 2, 455_000_000, 95_000_000, &[(0, 2)]),
+        ],
+    );
+    let good = bytes.len() as u64;
+    bytes.extend_from_slice(&[0xEE; 45]);
+    let (out, w, skipped) = decode(&h, &bytes);
+    assert_eq!(out.len(), 2);
+    assert!(
+        w.iter().all(|w| w.kind != WarningKind::TruncatedRecord),
+        "{w:?}"
+    );
+    assert_eq!(
+        skipped,
+        [SkippedRange {
+            start: good,
+            end: good + 45
+        }]
+    );
+    assert!(
+        w.iter()
+            .any(|w| w.kind == WarningKind::Resync && w.message.contains("no plausible record")),
+        "{w:?}"
+    );
+    // a record really cut off by the end is still reported as such
+    let mut cut = encode(&h, &[rec(15_074, 1, 455_000_000, 95_000_000, &[(0, 1)])]);
+    cut.extend_from_slice(&encode(&h, &[rec(15_074, 2, 455_000_000, 95_000_000, &[])])[..20]);
+    let (out, w, _) = decode(&h, &cut);
+    assert_eq!(out.len(), 1);
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].kind, WarningKind::TruncatedRecord);
+}

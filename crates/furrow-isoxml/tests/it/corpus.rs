@@ -87,7 +87,7 @@ fn every_corpus_input_reads_with_exact_counts() {
                     let s = Summary::of(td);
                     (
                         s.time_logs.len(),
-                        s.time_logs.iter().map(|t| t.records).sum(),
+                        s.time_logs.iter().filter_map(|t| t.records).sum(),
                     )
                 })
                 .collect(),
@@ -158,6 +158,49 @@ fn broken_inputs_give_warnings_not_failures() {
     }
 }
 
+/// A time log whose binary is missing has no record count (null, not 0) and says why, as the oracles do;
+/// `TimeLog::problem` names the file.
+#[test]
+fn missing_binaries_report_no_record_count() {
+    let td = TaskData::open(corpus("isoxml-dotnet/TimeLogs/MissingTimeLogs")).unwrap();
+    let s = Summary::of(&td);
+    let missing: Vec<&furrow_isoxml::TimeLogSummary> = s
+        .time_logs
+        .iter()
+        .filter(|t| t.status == furrow_isoxml::TimeLogStatus::MissingBinary)
+        .collect();
+    // TLG00003..TLG00006 have a header but no .bin in this set
+    let names: Vec<&str> = missing.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["TLG00003", "TLG00004", "TLG00005", "TLG00006"]);
+    for t in &missing {
+        assert_eq!(t.records, None);
+        assert_eq!(
+            t.problem.as_deref(),
+            Some(format!("{}.BIN is missing", t.name).as_str())
+        );
+        let log = td.time_logs.iter().find(|l| l.name == t.name).unwrap();
+        assert_eq!(log.problem(), t.problem);
+    }
+    let json = serde_json::to_value(&s).unwrap();
+    let tlg3 = json["timeLogs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "TLG00003")
+        .unwrap();
+    assert_eq!(tlg3["records"], serde_json::Value::Null);
+    assert_eq!(tlg3["status"], "missingBinary");
+    // the readable logs keep their counts
+    assert!(
+        s.time_logs
+            .iter()
+            .filter(|t| t.status == furrow_isoxml::TimeLogStatus::Ok)
+            .all(|t| t.records.is_some_and(|n| n > 0))
+    );
+    assert!(s.to_string().contains("TLG00003 (TSK"));
+    assert!(s.to_string().contains("not read: TLG00003.BIN is missing"));
+}
+
 #[test]
 fn cut_off_header_keeps_every_dlv_read() {
     let td = TaskData::open(corpus("isoxml-dotnet/TimeLogs/BrokenTimeLogs")).unwrap();
@@ -191,12 +234,12 @@ fn totals_tests_has_a_header_without_dlvs_and_constant_status_free_layout() {
         .map(|l| l.header.as_ref().unwrap().dlvs.len())
         .collect();
     assert_eq!(counts[1], 0);
-    let per_log: Vec<u64> = Summary::of(&td)
+    let per_log: Vec<Option<u64>> = Summary::of(&td)
         .time_logs
         .iter()
         .map(|t| t.records)
         .collect();
-    assert_eq!(per_log, [314, 27, 4336]);
+    assert_eq!(per_log, [Some(314), Some(27), Some(4336)]);
     let zero = td.time_logs[1].records().unwrap().map(Result::unwrap);
     assert!(zero.into_iter().all(|r| r.values.is_empty()));
 }
