@@ -99,6 +99,35 @@ impl TestDb {
         })
     }
 
+    /// Another store on the same database, as a second node would open it (its own connection pool; on
+    /// SQLite, the same file).
+    pub async fn another_node(&self) -> Store {
+        Store::open(StoreOptions {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            key: self.key.clone(),
+        })
+        .await
+        .expect("open the store again")
+    }
+
+    /// Makes every queued job due now (a test's clock jump over retry backoffs); returns how many.
+    pub async fn make_jobs_due(&self) -> u64 {
+        sqlx::query("UPDATE jobs SET run_at = 0 WHERE state = 'queued'")
+            .execute(&self.store.pool)
+            .await
+            .expect("make jobs due")
+            .rows_affected()
+    }
+
+    /// Every job as `(kind, state, dedupe key, attempts)`, oldest first.
+    pub async fn jobs(&self) -> Vec<(String, String, Option<String>, i64)> {
+        sqlx::query_as("SELECT kind, state, dedupe_key, attempts FROM jobs ORDER BY created_at, id")
+            .fetch_all(&self.store.pool)
+            .await
+            .expect("list jobs")
+    }
+
     /// The temporary directory holding everything of this test.
     pub fn root(&self) -> &std::path::Path {
         self.tmp.path()

@@ -45,6 +45,7 @@ on_both_backends!(
     failed_deliveries_are_retried_recorded_and_given_up,
 );
 
+mod credentials;
 mod fields;
 mod files;
 mod operations;
