@@ -182,3 +182,178 @@ async fn john_deere_file_lists_answer_changes_after_a_signature() {
     assert_eq!(ids, added);
     assert_eq!(list("garbage").await.unwrap().status(), 400);
 }
+
+/// POSTs a refresh grant with the simulator's app client; returns (status, body).
+async fn refresh(sim: &Simulator, rt: &str) -> (u16, serde_json::Value, Option<String>) {
+    let app = sim.credential();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/oauth/token", sim.base_url()))
+        .basic_auth(&app["clientKey"], Some(&app["clientSecret"]))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, resp.json().await.unwrap_or_default(), retry)
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_presented_again_revokes_the_grant() {
+    let sim = Simulator::start(ProviderKind::Claas).await.unwrap();
+    let rt0 = sim.new_credential()["refreshToken"].clone();
+    let (status, body, _) = refresh(&sim, &rt0).await;
+    assert_eq!(status, 200);
+    let rt1 = body["refresh_token"].as_str().unwrap().to_owned();
+    let at1 = body["access_token"].as_str().unwrap().to_owned();
+    assert_ne!(rt1, rt0, "CLAAS rotates");
+    let orgs = |token: String| {
+        let url = format!("{}/organizations", sim.base_url());
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(orgs(at1.clone()).await, 200);
+    // The old token comes back: refused, and the whole grant goes with it.
+    let (status, body, _) = refresh(&sim, &rt0).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(sim.grants_revoked_for_reuse(), 1);
+    assert_eq!(sim.refresh_tokens_presented_twice(), 1);
+    let (status, body, _) = refresh(&sim, &rt1).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(orgs(at1).await, 401, "the grant's access tokens die too");
+    // Knob off: the reused token is only refused.
+    let rt0 = sim.new_credential()["refreshToken"].clone();
+    sim.faults().reuse_revokes_grant(false);
+    let (_, body, _) = refresh(&sim, &rt0).await;
+    let rt1 = body["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(refresh(&sim, &rt0).await.0, 400);
+    assert_eq!(refresh(&sim, &rt1).await.0, 200);
+    assert_eq!(sim.grants_revoked_for_reuse(), 1);
+}
+
+#[tokio::test]
+async fn token_endpoints_rate_limit_and_fail_on_demand() {
+    let sim = Simulator::start(ProviderKind::JohnDeere).await.unwrap();
+    let cred = sim.new_credential();
+    let token_url = format!(
+        "{}{}",
+        sim.base_url(),
+        crate::providers::john_deere::TOKEN_PATH
+    );
+    let post = |rt: String| {
+        let (url, id, secret) = (
+            token_url.clone(),
+            cred["clientKey"].clone(),
+            cred["clientSecret"].clone(),
+        );
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .basic_auth(id, Some(secret))
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", rt.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let retry = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (
+                r.status().as_u16(),
+                retry,
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let rt = cred["refreshToken"].clone();
+    sim.faults().token_errors(2, 400, "invalid_request");
+    for _ in 0..2 {
+        let (status, _, body) = post(rt.clone()).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_request"))
+        );
+    }
+    sim.faults()
+        .token_rate_limit(Some((2, std::time::Duration::from_secs(60))));
+    assert_eq!(post(rt.clone()).await.0, 200);
+    assert_eq!(
+        post(rt.clone()).await.0,
+        200,
+        "John Deere keeps the old token valid"
+    );
+    let (status, retry, body) = post(rt.clone()).await;
+    assert_eq!(status, 429);
+    assert_eq!(body["error"], "slow_down");
+    let secs: u64 = retry.expect("Retry-After").parse().unwrap();
+    assert!((1..=60).contains(&secs), "{secs}");
+    // Resetting the knobs lifts the limit.
+    sim.reset_faults();
+    assert_eq!(post(rt).await.0, 200);
+}
+
+#[tokio::test]
+async fn requests_wait_at_a_closed_door_and_echoes_quote_them() {
+    let sim = Simulator::start(ProviderKind::Claas).await.unwrap();
+    sim.faults().hold(true);
+    let url = format!("{}/organizations", sim.base_url());
+    let held = tokio::spawn(async move { reqwest::get(url).await.unwrap().status().as_u16() });
+    let start = std::time::Instant::now();
+    while sim.held() == 0 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "never held"
+        );
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(sim.requests(), 1);
+    assert!(!held.is_finished());
+    sim.faults().hold(false);
+    assert_eq!(
+        held.await.unwrap(),
+        401,
+        "answered once released (no token)"
+    );
+    assert_eq!(sim.held(), 0);
+
+    sim.faults().echo(1);
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth/token", sim.base_url()))
+        .basic_auth("id", Some("s3cret"))
+        .form(&[("refresh_token", "rt-echoed")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let basic = r.headers()["x-echo"].to_str().unwrap().to_owned();
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(body["echo"]["b"], "refresh_token=rt-echoed");
+    assert!(basic.starts_with("Basic "));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("rt-echoed")
+    );
+}

@@ -239,3 +239,189 @@ fn authorization_url_carries_pkce_and_state() {
     let plain = authorization_url(&c, false, &[]).unwrap();
     assert!(!plain.url.contains("code_challenge") && plain.pkce_verifier.is_none());
 }
+
+#[test]
+fn redactor_hides_every_form_of_a_secret() {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let secret = "p@ss/wörd+\"quoted\" & <tag>=1";
+    let token = "rt-9f8e7d6c5b4a";
+    let r = Redactor::new([secret.to_owned()]);
+    r.add(token);
+    let url_form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let json = serde_json::to_string(secret).unwrap();
+    let json = json.trim_matches('"');
+    let basic = STANDARD.encode(format!("client-id:{url_form}"));
+    let forms = [
+        secret.to_owned(),
+        url_form.clone(),
+        // Lower-case hex (the secret itself has no capitals).
+        url_form.to_lowercase(),
+        json.to_owned(),
+        // Python's ensure_ascii, Go's HTML-safe escaping, PHP's escaped slashes.
+        r#"p@ss\/w\u00f6rd+\"quoted\" \u0026 \u003ctag\u003e=1"#.to_owned(),
+        STANDARD.encode(secret),
+        URL_SAFE_NO_PAD.encode(secret),
+        format!("Basic {basic}"),
+        format!("https://host/echo/{basic}?x=1"),
+        STANDARD.encode(format!("{{\"refresh_token\":\"{token}\",\"n\":1}}")),
+        STANDARD.encode(format!("xx{token}")),
+    ];
+    for form in &forms {
+        let text = format!("before {form} after");
+        let out = r.text(&text);
+        assert!(
+            out.starts_with("before ") && out.ends_with(" after"),
+            "{out}"
+        );
+        assert!(out.contains("<redacted>"), "not redacted: {form} -> {out}");
+        assert!(!out.contains(secret) && !out.contains(token), "{out}");
+        for other in &forms {
+            assert!(!out.contains(other.as_str()), "{other} left in {out}");
+        }
+    }
+    // Innocent base64 and text stay.
+    let plain = format!("id {} ok", STANDARD.encode("nothing secret here"));
+    assert_eq!(r.text(&plain), plain);
+    // The body of an exchange: JSON re-escaped, a form body, and base64 in a header value.
+    let body = serde_json::json!({"echo": secret, "b64": STANDARD.encode(secret), "h": format!("Basic {basic}")});
+    let out = r.body(body.to_string().as_bytes(), Some("application/json"));
+    assert!(!out.contains(json) && !out.contains(&basic), "{out}");
+    let out = r.body(
+        format!("client_id=a&cs={url_form}").as_bytes(),
+        Some("application/x-www-form-urlencoded"),
+    );
+    assert_eq!(out, "client_id=a&cs=<redacted>");
+}
+
+/// A sink shared by two adapters of one credential, keeping the token as the store does.
+#[derive(Debug, Default)]
+struct SharedSink {
+    stored: tokio::sync::Mutex<Option<AccessToken>>,
+}
+
+impl SecretSink for SharedSink {
+    fn persist<'a>(
+        &'a self,
+        _p: ProviderKind,
+        _u: &'a Secrets,
+    ) -> BoxFuture<'a, std::result::Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn access_token<'a>(
+        &'a self,
+        _provider: ProviderKind,
+        request: TokenRequest<'a>,
+    ) -> BoxFuture<'a, Result<AccessToken>> {
+        Box::pin(async move {
+            let mut stored = self.stored.lock().await;
+            if let Some(t) = stored.as_ref()
+                && !request.force
+                && Some(t.token.as_str()) != request.rejected
+            {
+                return Ok(AccessToken {
+                    updates: Secrets::new(),
+                    ..t.clone()
+                });
+            }
+            let current = stored
+                .as_ref()
+                .map_or_else(|| request.current.clone(), |t| t.secrets.clone());
+            let issued = (request.issue)(current.clone()).await?;
+            let mut secrets = current;
+            secrets.extend(issued.updates.clone());
+            let token = AccessToken {
+                token: issued.access_token,
+                renew_at: renew_at(std::time::SystemTime::now(), issued.expires_in),
+                secrets,
+                updates: issued.updates,
+            };
+            *stored = Some(token.clone());
+            Ok(token)
+        })
+    }
+}
+
+#[tokio::test]
+async fn adapters_sharing_a_sink_share_its_token_and_rotations() {
+    let count = Arc::new(AtomicU32::new(0));
+    let sink = Arc::new(SharedSink::default());
+    let events = MemorySink::new();
+    let make = || {
+        let http = HttpClient::new(
+            ProviderKind::Claas,
+            HttpConfig::for_tests(),
+            events.clone(),
+            [],
+        )
+        .unwrap();
+        let mut cred = Secrets::new();
+        cred.insert("refreshToken".into(), "rt0".into());
+        TokenManager::new(
+            http,
+            Counting(count.clone()),
+            sink.clone(),
+            cred,
+            TokenPlacement::Bearer,
+        )
+    };
+    let (a, b) = (make(), make());
+    assert_eq!(a.access_token().await.unwrap(), "access-1");
+    assert_eq!(
+        b.access_token().await.unwrap(),
+        "access-1",
+        "shared, not refreshed"
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        b.secrets().await["refreshToken"],
+        "rt0-r1",
+        "b learnt the rotation"
+    );
+    // b's token is refused: the replacement is issued from the rotated refresh token, never from rt0 again.
+    assert_eq!(b.replace("access-1").await.unwrap(), "access-2");
+    assert_eq!(
+        sink.stored.lock().await.as_ref().unwrap().secrets["refreshToken"],
+        "rt0-r1-r2"
+    );
+    assert_eq!(a.replace("access-1").await.unwrap(), "access-2");
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[derive(Debug, Default)]
+struct ClosedDoor(MemorySink);
+
+impl EventSink for ClosedDoor {
+    fn record(&self, event: furrow_model::NewCredentialEvent) {
+        self.0.record(event);
+    }
+
+    fn admit(&self) -> BoxFuture<'_, std::result::Result<CallPermit, AdmitError>> {
+        Box::pin(async { Err(AdmitError::Stopped("the credential was deleted".into())) })
+    }
+}
+
+#[tokio::test]
+async fn a_request_the_sink_does_not_admit_is_never_sent() {
+    let sim = furrow_provider_sim::Simulator::start(ProviderKind::Claas)
+        .await
+        .unwrap();
+    let events = Arc::new(ClosedDoor::default());
+    let http = HttpClient::new(
+        ProviderKind::Claas,
+        HttpConfig::for_tests(),
+        events.clone(),
+        [],
+    )
+    .unwrap();
+    let err = http
+        .send(&Request::get(format!("{}/organizations", sim.base_url())))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Stopped);
+    assert!(!err.is_retryable());
+    assert_eq!(err.credential_status(), None);
+    assert_eq!(sim.requests(), 0);
+    assert!(events.0.events().is_empty());
+}
