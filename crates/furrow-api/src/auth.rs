@@ -48,13 +48,13 @@ pub(crate) const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
 pub(crate) const MAX_LOGIN_BLOCK_SECS: i64 = 15 * 60;
 
 /// How long (seconds) a key is refused after its `failures`-th failure: nothing for the first `free`, then
-/// 1 s, doubling each time, at most [`MAX_LOGIN_BLOCK_SECS`].
+/// 5 s, doubling each time, at most [`MAX_LOGIN_BLOCK_SECS`].
 pub(crate) fn login_block_secs(failures: i64, free: i64) -> i64 {
     if failures <= free {
         return 0;
     }
     let doublings = u32::try_from((failures - free - 1).min(20)).unwrap_or(20);
-    (1i64 << doublings).min(MAX_LOGIN_BLOCK_SECS)
+    (5i64 << doublings).min(MAX_LOGIN_BLOCK_SECS)
 }
 
 /// Signs and checks API-owner tokens (HS512).
@@ -276,6 +276,8 @@ pub(crate) async fn authenticate(
             .into_response())
         }
         None => {
+            // The block counts from now, after the (slow) check.
+            let now = furrow_model::now_micros();
             for (key, free) in keys {
                 state
                     .store

@@ -120,6 +120,15 @@ impl TestDb {
             .rows_affected()
     }
 
+    /// Runs one statement on the test database (a test's shortcut past a wait); returns the rows affected.
+    pub async fn execute(&self, sql: &str) -> u64 {
+        sqlx::query(sql)
+            .execute(&self.store.pool)
+            .await
+            .expect("test statement")
+            .rows_affected()
+    }
+
     /// Every job as `(kind, state, dedupe key, attempts)`, oldest first.
     pub async fn jobs(&self) -> Vec<(String, String, Option<String>, i64)> {
         sqlx::query_as("SELECT kind, state, dedupe_key, attempts FROM jobs ORDER BY created_at, id")

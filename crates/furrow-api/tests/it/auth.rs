@@ -9,6 +9,11 @@ crate::on_both_backends!(
     protected_routes_need_a_valid_token,
     expired_and_forged_tokens_are_401,
     health_and_openapi_need_no_token,
+    failed_logins_are_throttled_per_username,
+    failed_logins_are_throttled_per_address,
+    logout_ends_the_token_and_everywhere_ends_all,
+    a_password_change_ends_every_older_token,
+    password_checks_leave_the_runtime_free,
 );
 
 fn claims(token: &str) -> Value {
@@ -244,4 +249,262 @@ async fn health_and_openapi_need_no_token(h: &Harness) {
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+async fn authenticate(h: &Harness, username: &str, password: &str) -> reqwest::Response {
+    h.client
+        .post(h.url("/api/authenticate"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Five wrong passwords are answered 401; after them the username is refused (429 with `Retry-After`) for a
+/// while whatever the password, so guessing stops; other usernames are not affected.
+async fn failed_logins_are_throttled_per_username(h: &Harness) {
+    for _ in 0..6 {
+        problem(authenticate(h, "A@example.com", "wrong").await, 401, None).await;
+    }
+    for password in ["wrong", "password-a"] {
+        let r = authenticate(h, "a@example.com", password).await;
+        let retry: i64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=5).contains(&retry), "{retry}");
+        problem(r, 429, Some("tooManyRequests")).await;
+    }
+    assert_eq!(
+        authenticate(h, "b@example.com", "password-b")
+            .await
+            .status(),
+        200
+    );
+    // Once the block has passed (moved into the past here), the right password works and clears the count.
+    h.db.execute("UPDATE login_throttle SET blocked_until = 0")
+        .await;
+    assert_eq!(
+        authenticate(h, "a@example.com", "password-a")
+            .await
+            .status(),
+        200
+    );
+    problem(authenticate(h, "a@example.com", "wrong").await, 401, None).await;
+}
+
+/// Twenty-one failures from one address (on different usernames) and it is refused; the server must run with
+/// connect info, as `furrow-server` does.
+async fn failed_logins_are_throttled_per_address(h: &Harness) {
+    let state = furrow_api::AppState::new(
+        h.db.store.clone(),
+        &h.db.key,
+        furrow_api::ApiConfig::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            furrow_api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let login = |user: String, password: &'static str| {
+        let client = h.client.clone();
+        async move {
+            client
+                .post(format!("http://{addr}/api/authenticate"))
+                .json(&json!({"username": user, "password": password}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Twenty are free; the twenty-first blocks the address.
+    for i in 0..21 {
+        assert_eq!(
+            login(format!("guess-{i}@example.com"), "x").await.status(),
+            401
+        );
+    }
+    let r = login("b@example.com".into(), "password-b").await;
+    assert_eq!(r.status(), 429, "the address is throttled");
+    assert!(r.headers().contains_key("retry-after"));
+    // Without connect info (the harness), only usernames count.
+    assert_eq!(
+        authenticate(h, "b@example.com", "password-b")
+            .await
+            .status(),
+        200
+    );
+    server.abort();
+}
+
+async fn logout_ends_the_token_and_everywhere_ends_all(h: &Harness) {
+    let path = format!("{UM}/users");
+    let other = h.login("a@example.com", "password-a").await;
+    let r = h
+        .req(Method::POST, "/api/logout", &h.token_a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    problem(
+        h.req(Method::GET, &path, &h.token_a).send().await.unwrap(),
+        401,
+        None,
+    )
+    .await;
+    problem(
+        h.req(Method::POST, "/api/logout", &h.token_a)
+            .send()
+            .await
+            .unwrap(),
+        401,
+        None,
+    )
+    .await;
+    assert_eq!(
+        h.req(Method::GET, &path, &other)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        h.req(Method::GET, &path, &h.token_b)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let third = h.login("a@example.com", "password-a").await;
+    let r = h
+        .req(Method::POST, "/api/logout?everywhere=true", &third)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    for t in [&other, &third] {
+        problem(
+            h.req(Method::GET, &path, t).send().await.unwrap(),
+            401,
+            None,
+        )
+        .await;
+    }
+    assert_eq!(
+        h.req(Method::GET, &path, &h.token_b)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let fresh = h.login("a@example.com", "password-a").await;
+    assert_eq!(
+        h.req(Method::GET, &path, &fresh)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+/// What `furrow owner password` does: the new password works and every token issued before it stops.
+async fn a_password_change_ends_every_older_token(h: &Harness) {
+    let path = format!("{UM}/users");
+    let remembered = {
+        let r = h
+            .client
+            .post(h.url("/api/authenticate"))
+            .json(
+                &json!({"username": "a@example.com", "password": "password-a", "rememberMe": true}),
+            )
+            .send()
+            .await
+            .unwrap();
+        r.json::<Value>().await.unwrap()["id_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    h.db.store
+        .set_owner_password("a@example.com", "password-a2")
+        .await
+        .unwrap();
+    for t in [&h.token_a, &remembered] {
+        problem(
+            h.req(Method::GET, &path, t).send().await.unwrap(),
+            401,
+            None,
+        )
+        .await;
+    }
+    problem(
+        authenticate(h, "a@example.com", "password-a").await,
+        401,
+        None,
+    )
+    .await;
+    let fresh = h.login("a@example.com", "password-a2").await;
+    assert_eq!(claims(&fresh)["gen"], 1);
+    assert_eq!(
+        h.req(Method::GET, &path, &fresh)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        h.req(Method::GET, &path, &h.token_b)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+/// Argon2 runs on the blocking pool: while a burst of logins is being checked (more at once than there are
+/// runtime threads), `/health` keeps answering, so every health answer arrives before the first login answer.
+/// Were the checks on the runtime's threads, each health request would wait for one.
+async fn password_checks_leave_the_runtime_free(h: &Harness) {
+    let logins: Vec<_> = (0..12)
+        .map(|i| {
+            let (client, url) = (h.client.clone(), h.url("/api/authenticate"));
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&json!({"username": format!("flood-{i}@example.com"), "password": "x"}))
+                    .send()
+                    .await
+                    .unwrap();
+                std::time::Instant::now()
+            })
+        })
+        .collect();
+    let mut health = Vec::new();
+    for _ in 0..5 {
+        let r = h.client.get(h.url("/health")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        health.push(std::time::Instant::now());
+    }
+    let mut first_login = None;
+    for t in logins {
+        let done = t.await.unwrap();
+        first_login = Some(first_login.map_or(done, |f: std::time::Instant| f.min(done)));
+    }
+    let last_health = health.into_iter().max().unwrap();
+    assert!(
+        last_health < first_login.unwrap(),
+        "/health waited for the password checks"
+    );
 }
