@@ -100,7 +100,7 @@ pub(crate) async fn faults(State(s): S, req: Request, next: Next) -> Response {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         return error(&s, status, "Server Busy");
     }
-    if s.faults.take_echo() {
+    if s.faults.take_echo(bearer(req.headers()).is_some()) {
         return echo(req).await;
     }
     if let Err(refused) = introspect(&s, req.headers()).await {
@@ -225,7 +225,7 @@ pub(crate) fn check_bearer(state: &SimState, headers: &HeaderMap) -> Result<usiz
 /// Checks a static app key header.
 pub(crate) fn check_key(state: &SimState, headers: &HeaderMap, name: &str) -> Result<(), Response> {
     match headers.get(name).and_then(|v| v.to_str().ok()) {
-        Some(k) if k == state.app.api_key => Ok(()),
+        Some(k) if state.is_app_key(k) => Ok(()),
         _ => Err(error(
             state,
             StatusCode::UNAUTHORIZED,
@@ -312,7 +312,7 @@ pub(crate) async fn oauth_token(State(s): S, headers: HeaderMap, body: Bytes) ->
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
         return json_status(status, json!({"error": code}));
     }
-    if id != s.app.client_id || secret != s.app.client_secret {
+    if !s.is_app_client(&id, &secret) {
         return json_status(StatusCode::UNAUTHORIZED, json!({"error": "invalid_client"}));
     }
     let invalid = |desc: &str| {

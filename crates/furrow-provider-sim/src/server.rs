@@ -147,6 +147,7 @@ impl Simulator {
             default_page_size: profile.page_size,
             default_token_lifetime: profile.token_lifetime,
             introspection: Default::default(),
+            more_apps: Default::default(),
         });
         state.faults.rate_limit(profile.rate_limit);
         let app = router(kind, state.clone());
@@ -213,6 +214,19 @@ impl Simulator {
     pub fn new_credential(&self) -> BTreeMap<String, String> {
         let g = self.state.grants.add();
         credential_for(self.state.kind, &self.state.app, &g)
+    }
+
+    /// The credential of a new grower of another integrator app (its client and API key accepted from now on)
+    /// whose refresh token is `refresh_token`: secrets of any shape, for tests of their encodings.
+    pub fn credential_for_app(
+        &self,
+        app: AppSecrets,
+        refresh_token: &str,
+    ) -> BTreeMap<String, String> {
+        let g = self.state.grants.add_with(refresh_token.to_owned());
+        let credential = credential_for(self.state.kind, &app, &g);
+        lock(&self.state.more_apps).push(app);
+        credential
     }
 
     /// An authorization code for a new grower, with an optional PKCE S256 challenge; exchanging it at the

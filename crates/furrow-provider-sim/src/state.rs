@@ -43,6 +43,7 @@ pub struct Faults {
     token_rate_limit: Mutex<Option<(u32, Duration, VecDeque<Instant>)>>,
     token_errors: Mutex<(u32, u16, String)>,
     echo: AtomicU32,
+    echo_data: AtomicU32,
     hold: tokio::sync::watch::Sender<bool>,
     held: AtomicUsize,
 }
@@ -66,6 +67,7 @@ impl Faults {
             token_rate_limit: Mutex::new(None),
             token_errors: Mutex::new((0, 400, String::new())),
             echo: AtomicU32::new(0),
+            echo_data: AtomicU32::new(0),
             hold: tokio::sync::watch::channel(false).0,
             held: AtomicUsize::new(0),
         }
@@ -162,6 +164,12 @@ impl Faults {
         self.echo.store(n, Ordering::SeqCst);
     }
 
+    /// As [`echo`](Self::echo), for the next `n` data calls only (requests with a bearer token): token
+    /// requests are answered as usual.
+    pub fn echo_data_calls(&self, n: u32) {
+        self.echo_data.store(n, Ordering::SeqCst);
+    }
+
     /// While on, every request waits at the door (counted in [`requests`](crate::Simulator::requests) and
     /// [`held`](crate::Simulator::held)) until it is turned off.
     pub fn hold(&self, on: bool) {
@@ -186,6 +194,7 @@ impl Faults {
         self.token_rate_limit(None);
         self.token_errors(0, 400, "");
         self.echo(0);
+        self.echo_data_calls(0);
         self.hold(false);
     }
 
@@ -206,10 +215,12 @@ impl Faults {
         })
     }
 
-    pub(crate) fn take_echo(&self) -> bool {
-        self.echo
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
+    pub(crate) fn take_echo(&self, data_call: bool) -> bool {
+        let take = |a: &AtomicU32| {
+            a.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        };
+        take(&self.echo) || (data_call && take(&self.echo_data))
     }
 
     /// Waits while requests are held.
@@ -389,9 +400,13 @@ impl Grants {
     }
 
     pub(crate) fn add(&self) -> NewGrant {
+        self.add_with(random_token("rt"))
+    }
+
+    /// A grant whose refresh token is `refresh_token`.
+    pub(crate) fn add_with(&self, refresh_token: String) -> NewGrant {
         let mut g = lock(&self.inner);
         let index = g.grants.len();
-        let refresh_token = random_token("rt");
         let grant = Grant {
             revoked: false,
             username: format!("grower{index}@example.com"),
@@ -648,6 +663,8 @@ pub(crate) struct SimState {
     /// Bearer tokens another authorization server issued are checked at its introspection endpoint (RFC
     /// 7662): (URL, client id, client secret).
     pub(crate) introspection: Mutex<Option<(String, String, String)>>,
+    /// More integrator apps accepted besides `app` ([`crate::Simulator::credential_for_app`]).
+    pub(crate) more_apps: Mutex<Vec<AppSecrets>>,
 }
 
 /// The integrator app's secrets the simulator accepts.
@@ -666,6 +683,19 @@ pub struct AppSecrets {
 }
 
 impl SimState {
+    /// Whether `(id, secret)` is the client of one of the apps.
+    pub(crate) fn is_app_client(&self, id: &str, secret: &str) -> bool {
+        (id == self.app.client_id && secret == self.app.client_secret)
+            || lock(&self.more_apps)
+                .iter()
+                .any(|a| a.client_id == id && a.client_secret == secret)
+    }
+
+    /// Whether `key` is the API key of one of the apps.
+    pub(crate) fn is_app_key(&self, key: &str) -> bool {
+        key == self.app.api_key || lock(&self.more_apps).iter().any(|a| a.api_key == key)
+    }
+
     pub(crate) fn now(&self) -> i64 {
         time::OffsetDateTime::now_utc().unix_timestamp() + self.clock_offset.load(Ordering::SeqCst)
     }

@@ -166,9 +166,35 @@ fn is_b64(b: u8) -> bool {
 /// Shortest base64 run worth decoding.
 const MIN_B64_RUN: usize = 8;
 
+/// The base64 runs of `text` worth decoding, with their byte ranges.
+fn b64_runs(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            if !is_b64(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && is_b64(bytes[i]) {
+                i += 1;
+            }
+            while i < bytes.len() && bytes[i] == b'=' {
+                i += 1;
+            }
+            if i - start >= MIN_B64_RUN {
+                return Some((start, i));
+            }
+        }
+        None
+    })
+}
+
 /// Whether the base64 run `run`, decoded at any of its four alignments with either alphabet, holds one of
-/// `needles`.
-fn b64_holds(run: &str, needles: &[&str]) -> bool {
+/// `needles`, directly or (`depth` more levels) in a base64 run of its own (an echo of a `Basic` header,
+/// base64-encoded again).
+fn b64_holds(run: &str, needles: &[&str], depth: u8) -> bool {
     use base64::Engine;
     use base64::alphabet::{STANDARD, URL_SAFE};
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -192,6 +218,11 @@ fn b64_holds(run: &str, needles: &[&str]) -> bool {
             if let Ok(bytes) = engine.decode(part) {
                 let text = String::from_utf8_lossy(&bytes);
                 if needles.iter().any(|n| text.contains(n)) {
+                    return true;
+                }
+                if depth > 0
+                    && b64_runs(&text).any(|(a, b)| b64_holds(&text[a..b], needles, depth - 1))
+                {
                     return true;
                 }
             }
@@ -328,28 +359,14 @@ impl Redactor {
 
 /// Replaces every base64 run of `text` that decodes to something holding one of `needles`.
 fn redact_b64_runs(text: &str, needles: &[&str]) -> String {
-    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if !is_b64(bytes[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && is_b64(bytes[i]) {
-            i += 1;
-        }
-        while i < bytes.len() && bytes[i] == b'=' {
-            i += 1;
-        }
-        // Runs are ASCII, so `start..i` are char boundaries.
-        let run = &text[start..i];
-        if run.len() >= MIN_B64_RUN && b64_holds(run, needles) {
+    for (start, end) in b64_runs(text) {
+        // Runs are ASCII, so `start..end` are char boundaries.
+        if b64_holds(&text[start..end], needles, 1) {
             out.push_str(&text[last..start]);
             out.push_str(REDACTED);
-            last = i;
+            last = end;
         }
     }
     out.push_str(&text[last..]);

@@ -266,6 +266,8 @@ fn redactor_hides_every_form_of_a_secret() {
         format!("https://host/echo/{basic}?x=1"),
         STANDARD.encode(format!("{{\"refresh_token\":\"{token}\",\"n\":1}}")),
         STANDARD.encode(format!("xx{token}")),
+        // An echo of the header, base64-encoded again.
+        STANDARD.encode(format!("authorization: Basic {basic}\n")),
     ];
     for form in &forms {
         let text = format!("before {form} after");

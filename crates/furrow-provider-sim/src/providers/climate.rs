@@ -64,7 +64,7 @@ fn read_token(s: &SimState, token: Option<&str>) -> Token {
 
 fn auth(s: &SimState, h: &HeaderMap) -> Result<usize, Response> {
     match h.get("x-api-key").and_then(|v| v.to_str().ok()) {
-        Some(k) if k == s.app.api_key => {}
+        Some(k) if s.is_app_key(k) => {}
         _ => {
             return Err(common::json_status(
                 StatusCode::FORBIDDEN,

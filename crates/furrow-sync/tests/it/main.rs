@@ -49,6 +49,7 @@ mod credentials;
 mod fields;
 mod files;
 mod operations;
+mod redaction;
 
 /// A webhook receiver answering the first `fail_first` calls with 500.
 #[derive(Clone, Default)]
