@@ -48,6 +48,8 @@ on_both_backends!(
 mod credentials;
 mod fields;
 mod files;
+#[cfg(feature = "oidc")]
+mod oidc;
 mod operations;
 mod redaction;
 
