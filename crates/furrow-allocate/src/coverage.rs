@@ -1,9 +1,13 @@
 //! Coverage per field: the area the swaths covered, and covered twice or more, by rasterising swath rectangles
-//! on a per-field grid (default 1 m) clipped to the field boundary.
+//! on a per-field grid (default 1 m) clipped to the field boundary. The swaths, the earth model and the
+//! raster rule are the shared ones of [`crate::swath`].
 
 use serde::Serialize;
 
 use crate::FieldIndex;
+use crate::swath::{
+    LocalFrame, cell_centre_runs, heading_vector, metres_per_degree, swath_corners, swath_width,
+};
 
 /// One logged point's swath: the rectangle the implement covered since the previous point.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,6 +22,29 @@ pub struct Swath {
     pub width_m: f64,
     /// Distance travelled since the previous point, metres (the rectangle's length).
     pub distance_m: f64,
+}
+
+impl Swath {
+    /// A standard point's swath: its width is the area it covered over its distance (the sections that
+    /// were on, [`swath_width`](crate::swath_width)), else its equipment width; `None` when the point has
+    /// no swath (no width, no movement, no position).
+    pub fn of_point(
+        lon: f64,
+        lat: f64,
+        heading_deg: f64,
+        equipment_width_m: f64,
+        distance_m: f64,
+        area_m2: Option<f64>,
+    ) -> Option<Swath> {
+        let width_m = swath_width(equipment_width_m, distance_m, area_m2)?;
+        (lon.is_finite() && lat.is_finite()).then_some(Swath {
+            lon,
+            lat,
+            heading_deg,
+            width_m,
+            distance_m,
+        })
+    }
 }
 
 /// Coverage settings.
@@ -56,29 +83,14 @@ pub struct FieldCoverage {
     pub resolution_m: f64,
 }
 
-/// Metres per degree of latitude and longitude at a latitude (WGS 84 series).
-pub fn metres_per_degree(lat_deg: f64) -> (f64, f64) {
-    let p = lat_deg.to_radians();
-    let lat =
-        111_132.92 - 559.82 * (2.0 * p).cos() + 1.175 * (4.0 * p).cos() - 0.0023 * (6.0 * p).cos();
-    let lon = 111_412.84 * p.cos() - 93.5 * (3.0 * p).cos() + 0.118 * (5.0 * p).cos();
-    (lat, lon)
-}
-
-/// A swath's four corners in a local metric frame (east, north).
-pub(crate) fn swath_corners(s: &Swath, to_m: impl Fn(f64, f64) -> (f64, f64)) -> [(f64, f64); 4] {
-    let (fx, fy) = to_m(s.lon, s.lat);
-    let h = s.heading_deg.to_radians();
-    let (dx, dy) = (h.sin(), h.cos()); // unit vector along travel
-    let (px, py) = (dy, -dx); // unit vector to the right
-    let (hw, d) = (s.width_m / 2.0, s.distance_m);
-    let (bx, by) = (fx - dx * d, fy - dy * d);
-    [
-        (fx - px * hw, fy - py * hw),
-        (fx + px * hw, fy + py * hw),
-        (bx + px * hw, by + py * hw),
-        (bx - px * hw, by - py * hw),
-    ]
+/// A swath's four corners in `frame` (east, north metres).
+fn corners(s: &Swath, frame: &LocalFrame) -> [(f64, f64); 4] {
+    swath_corners(
+        frame.to_metres(s.lon, s.lat),
+        heading_vector(s.heading_deg),
+        s.width_m,
+        s.distance_m,
+    )
 }
 
 /// Rasterises `swaths` over field `field` of `index`.
@@ -95,7 +107,12 @@ pub fn field_coverage(
     }
     let lat0 = (y0 + y1) / 2.0;
     let (m_lat, m_lon) = metres_per_degree(lat0);
-    let to_m = |lon: f64, lat: f64| ((lon - x0) * m_lon, (lat - y0) * m_lat);
+    let frame = LocalFrame {
+        lon0: x0,
+        lat0: y0,
+        m_lon,
+        m_lat,
+    };
     let (w, h) = ((x1 - x0) * m_lon, (y1 - y0) * m_lat);
     let mut res = opts.resolution_m.max(1e-3);
     while (w / res).ceil() * (h / res).ceil() > opts.max_cells as f64 {
@@ -127,7 +144,7 @@ pub fn field_coverage(
         {
             continue;
         }
-        let quad = swath_corners(&s, to_m);
+        let quad = corners(&s, &frame);
         fill_convex(&quad, res, nx, ny, |c| {
             if inside[c] {
                 hits[c] = hits[c].saturating_add(1);
@@ -153,7 +170,8 @@ pub fn field_coverage(
     })
 }
 
-/// Calls `visit` with every cell whose centre lies in the convex quad (half-open in x and y).
+/// Calls `visit` with every cell of the `nx` × `ny` grid whose centre lies in the convex quad (the shared
+/// cell-centre rule, [`cell_centre_runs`]).
 fn fill_convex(
     quad: &[(f64, f64); 4],
     res: f64,
@@ -161,35 +179,22 @@ fn fill_convex(
     ny: usize,
     mut visit: impl FnMut(usize),
 ) {
-    let ymin = quad.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    let ymax = quad.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-    let j0 = ((ymin / res - 0.5).ceil().max(0.0)) as usize;
-    let j1 = (((ymax / res - 0.5).ceil()).max(0.0) as usize).min(ny);
-    for j in j0..j1 {
-        let yc = (j as f64 + 0.5) * res;
-        let (mut xl, mut xr) = (f64::INFINITY, f64::NEG_INFINITY);
-        for k in 0..4 {
-            let (a, b) = (quad[k], quad[(k + 1) % 4]);
-            if (a.1 <= yc) != (b.1 <= yc) {
-                let x = a.0 + (yc - a.1) * (b.0 - a.0) / (b.1 - a.1);
-                xl = xl.min(x);
-                xr = xr.max(x);
-            }
+    let (nx_i, ny_i) = (nx as i64, ny as i64);
+    cell_centre_runs(quad, res, |j, i0, i1| {
+        if !(0..ny_i).contains(&j) {
+            return;
         }
-        if xl > xr {
-            continue;
+        let row = j as usize * nx;
+        for i in i0.max(0)..i1.min(nx_i) {
+            visit(row + i as usize);
         }
-        let i0 = ((xl / res - 0.5).ceil().max(0.0)) as usize;
-        let i1 = (((xr / res - 0.5).ceil()).max(0.0) as usize).min(nx);
-        for i in i0..i1 {
-            visit(j * nx + i);
-        }
-    }
+    });
 }
 
 /// Coverage of every field that received points, from a standard points batch: positions (see
-/// [`point_columns`](crate::point_columns)), `heading` (degrees), `equipmentWidth` and `distance` (metres). Returns
-/// `None` when the batch lacks the swath columns.
+/// [`point_columns`](crate::point_columns)), `heading` (degrees), `equipmentWidth` and `distance` (metres), and
+/// `area` (m²) when present, so each swath is as wide as the sections that were on ([`Swath::of_point`]).
+/// Returns `None` when the batch lacks the swath columns.
 pub fn batch_coverage(
     index: &FieldIndex,
     batch: &arrow_array::RecordBatch,
@@ -208,6 +213,7 @@ pub fn batch_coverage(
     else {
         return Ok(None);
     };
+    let area = col("area");
     let (xs, ys) = crate::point_columns(batch)?;
     let mut per_field: Vec<Vec<usize>> = vec![Vec::new(); index.len()];
     for (i, &f) in allocation.field.iter().enumerate() {
@@ -222,12 +228,15 @@ pub fn batch_coverage(
         .enumerate()
         .filter(|(_, rows)| !rows.is_empty())
         .filter_map(|(f, rows)| {
-            let swaths = rows.iter().map(|&i| Swath {
-                lon: xs[i],
-                lat: ys[i],
-                heading_deg: value(heading, i),
-                width_m: value(width, i),
-                distance_m: value(distance, i),
+            let swaths = rows.iter().filter_map(|&i| {
+                Swath::of_point(
+                    xs[i],
+                    ys[i],
+                    value(heading, i),
+                    value(width, i),
+                    value(distance, i),
+                    area.map(|a| value(a, i)),
+                )
             });
             field_coverage(index, f as u32, swaths, opts).map(|c| (f as u32, c))
         })

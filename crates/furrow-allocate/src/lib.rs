@@ -31,6 +31,7 @@ mod geojson;
 mod index;
 mod operations;
 mod prepared;
+mod swath;
 pub mod synthetic;
 
 pub use aggregate::{Aggregate, FieldAggregate, Stats, aggregate};
@@ -40,10 +41,12 @@ pub use allocate::{
 pub use boundary::{
     RepairReport, ValidationReport, Validity, from_coordinates, orient, repair, validate,
 };
-pub use coverage::{
-    CoverageOptions, FieldCoverage, Swath, batch_coverage, field_coverage, metres_per_degree,
-};
+pub use coverage::{CoverageOptions, FieldCoverage, Swath, batch_coverage, field_coverage};
 pub use error::{Error, Result};
 pub use geojson::{GeoJsonField, fields_from_geojson, points_from_geojson};
 pub use index::{BoundaryStatus, BuildOptions, Field, FieldIndex};
 pub use operations::{FieldTouch, FileFacts, GroupingConfig, Operation, OperationGrouper};
+pub use swath::{
+    LocalFrame, cell_centre_runs, heading_vector, metres_per_degree, metres_per_degree_slope,
+    swath_corners, swath_lonlat, swath_width,
+};

@@ -1,4 +1,5 @@
-//! Swath polygons: the rectangle each point covers, from its width, distance and heading.
+//! Swath polygons: the rectangle each point covers, from its width, distance and heading: the swath model
+//! of `furrow_allocate::swath_lonlat`, the one every area furrow reports is computed with.
 
 use std::sync::Arc;
 
@@ -11,9 +12,6 @@ use geoarrow_array::capacity::PolygonCapacity;
 
 use crate::error::{Error, Result};
 use crate::parquet_io::{GEOMETRY_COLUMN, polygon_type};
-
-/// Mean Earth radius (m), for the local metre ↔ degree conversion of swath corners.
-const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
 /// The schema of [`swath_polygons`]' output for points with `schema`: the same columns plus a GeoArrow
 /// polygon `geometry` column.
@@ -41,27 +39,12 @@ fn metres_factor(schema: &Schema, name: &str) -> f64 {
 }
 
 /// One counter-clockwise swath rectangle: from the point back along `heading` (degrees clockwise from
-/// north) by `distance` metres, `width` metres across, centred on the travel line.
+/// north) by `distance` metres, `width` metres across, centred on the travel line
+/// (`furrow_allocate::swath_lonlat`: the local WGS 84 frame of the point).
 pub fn swath_rectangle(x: f64, y: f64, width: f64, distance: f64, heading: f64) -> Polygon<f64> {
-    let h = heading.to_radians();
-    let (dx, dy) = (h.sin(), h.cos());
-    // right-hand normal of the direction of travel
-    let (rx, ry) = (dy, -dx);
-    let half = width / 2.0;
-    let lat = y.to_radians();
-    let m_per_deg_y = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
-    let m_per_deg_x = m_per_deg_y * lat.cos().max(1e-9);
-    let at = |along: f64, across: f64| Coord {
-        x: x + (dx * along + rx * across) / m_per_deg_x,
-        y: y + (dy * along + ry * across) / m_per_deg_y,
-    };
-    let ring = vec![
-        at(0.0, half),
-        at(0.0, -half),
-        at(-distance, -half),
-        at(-distance, half),
-        at(0.0, half),
-    ];
+    let q = furrow_allocate::swath_lonlat(x, y, width, distance, heading);
+    let mut ring: Vec<Coord<f64>> = q.iter().map(|&(x, y)| Coord { x, y }).collect();
+    ring.push(ring[0]);
     Polygon::new(LineString::new(ring), vec![])
 }
 

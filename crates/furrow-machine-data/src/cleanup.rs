@@ -277,6 +277,34 @@ impl Default for PositionChecks {
     }
 }
 
+/// furrow's plausibility checks, applied with the cleanup rules beside Leaf's `cleanupRules` (which they
+/// leave as Leaf defines them): values no machine of the operation produces. Dropped points are counted
+/// under their own names in `pointCounts` (docs/MACHINE-DATA.md, "Plausibility").
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plausibility {
+    /// Fastest plausible speed of a harvest, m/s (default 15 m/s = 54 km/h: combines and forage
+    /// harvesters travel at most 40 km/h on the road). A faster point is dropped (`implausibleSpeed`).
+    pub max_speed_harvest: f64,
+    /// Fastest plausible speed of any other operation, m/s (default 20 m/s = 72 km/h).
+    pub max_speed: f64,
+    /// Largest plausible wet mass per area, t/ha (default 250: beyond sugar beet, potatoes and sugar
+    /// cane). A point that logs more is dropped (`implausibleYield`); where the value is derived from crop
+    /// flow over a point's area, that area was too small to give one: the per-area values are null and the
+    /// mass stays (`yieldPerAreaUnknown`).
+    pub max_wet_mass_per_area: f64,
+}
+
+impl Default for Plausibility {
+    fn default() -> Self {
+        Plausibility {
+            max_speed_harvest: 15.0,
+            max_speed: 20.0,
+            max_wet_mass_per_area: 250.0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{NumberRule, Operator, Rule};

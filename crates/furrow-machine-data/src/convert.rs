@@ -16,7 +16,7 @@ use furrow_isoxml::{
     ddi_kind,
 };
 
-use crate::cleanup::{CleanupRules, CompiledRules, FilterOptions, PositionChecks};
+use crate::cleanup::{CleanupRules, CompiledRules, FilterOptions, Plausibility, PositionChecks};
 use crate::error::{Error, Result};
 use crate::mapping::{
     Target, class_name, class_operation, ddi_evidence, ddi_mapping, device_class,
@@ -26,6 +26,7 @@ use crate::schema::{
     product_struct_fields, standard_schema,
 };
 use crate::summary::{Counts, Machine, SummaryBuilder};
+use crate::totals::{CounterTrack, MachineCounters, counter_ddi, topmost};
 use crate::units::UnitSystem;
 
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
@@ -39,6 +40,8 @@ pub struct ConvertOptions {
     pub cleanup: Option<CleanupRules>,
     /// Impossible-jump limits (applied with the cleanup rules).
     pub positions: PositionChecks,
+    /// Plausibility limits (applied with the cleanup rules).
+    pub plausibility: Plausibility,
     /// The filtered view's limits (counted in the summary).
     pub filter: FilterOptions,
     /// Rows per record batch (default 65,536).
@@ -51,6 +54,7 @@ impl Default for ConvertOptions {
             units: UnitSystem::Metric,
             cleanup: Some(CleanupRules::default()),
             positions: PositionChecks::default(),
+            plausibility: Plausibility::default(),
             filter: FilterOptions::default(),
             batch_rows: 64 * 1024,
         }
@@ -310,7 +314,10 @@ enum Slot {
     Master,
     Section(usize),
     Condensed(usize),
+    /// A logged working width of a part of the implement (see [`LogState::parts`]).
     Width,
+    /// The work state of a part that logs its own width.
+    PartState,
     SectionWidth(usize),
     TotalFuel,
     FuelRate,
@@ -318,18 +325,113 @@ enum Slot {
     Unused,
 }
 
+/// Flags of a DLV that the record loop looks at: it moves a section state or width, or a counter.
+const KIND_SECTION: u8 = 1;
+const KIND_COUNTER: u8 = 2;
+
+/// Where a log's working width comes from (docs/MACHINE-DATA.md, "Working width").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WidthSource {
+    /// Logged (DDI 0x0043) by the implement or its parts.
+    Logged,
+    /// The sections' widths in the device description.
+    SectionWidths,
+    /// The sections' positions (offsets across the machine) in the device description.
+    SectionGeometry,
+    /// A width property (0x0043, 0x0044, 0x0046) of the device description.
+    DeviceDescription,
+    /// The machine's counters: total area ÷ distance over the log.
+    Counters,
+    /// Unknown: area and per-area values are unknown (NaN), never 0.
+    Unknown,
+}
+
+impl WidthSource {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            WidthSource::Logged => "logged",
+            WidthSource::SectionWidths => "section widths of the device description",
+            WidthSource::SectionGeometry => "section offsets of the device description",
+            WidthSource::DeviceDescription => "working width of the device description",
+            WidthSource::Counters => "the machine's counters (total area / distance)",
+            WidthSource::Unknown => "unknown",
+        }
+    }
+}
+
+/// How a condensed work state packs its sections: the standard's order (section 1 in the least significant
+/// bits) or the reverse (section 1 in the most significant bits), as some terminals write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BitOrder {
+    LsbFirst,
+    MsbFirst,
+}
+
+/// A condensed work state DLV: its sections (indexes into the log's sections) and bit order.
+#[derive(Debug, Clone)]
+struct Condensed {
+    sections: Vec<usize>,
+    order: BitOrder,
+    /// Why the order was chosen, once the data showed it.
+    decided: Option<&'static str>,
+    /// DDI and element, for messages.
+    label: String,
+}
+
+impl Condensed {
+    /// Section `k`'s two bits of `v` in `order`.
+    #[inline]
+    fn bits(v: u32, k: usize, order: BitOrder) -> u32 {
+        match order {
+            BitOrder::LsbFirst => (v >> (2 * k)) & 3,
+            BitOrder::MsbFirst => (v >> (30 - 2 * k)) & 3,
+        }
+    }
+
+    /// Whether the slots of the sections a block does not hold are uniform (all 00 or all 11) in `order`:
+    /// a writer fills unused slots alike, so a value whose unused slots are mixed is read in the wrong order.
+    fn unused_uniform(v: u32, n: usize, order: BitOrder) -> bool {
+        if n >= 16 {
+            return true;
+        }
+        let unused_bits = 32 - 2 * n as u32;
+        let mask = if unused_bits == 32 {
+            u32::MAX
+        } else {
+            (1u32 << unused_bits) - 1
+        };
+        let rest = match order {
+            BitOrder::LsbFirst => v >> (2 * n),
+            BitOrder::MsbFirst => v & mask,
+        };
+        rest == 0 || rest == mask
+    }
+}
+
 /// Per-log decoding state built from the header and the device descriptions.
 #[derive(Debug)]
 struct LogState {
+    /// `TLG A`, for messages.
+    log: String,
     slots: Vec<Slot>,
-    condensed: Vec<Vec<usize>>,
+    /// [`KIND_SECTION`] / [`KIND_COUNTER`] flags per DLV.
+    kind: Vec<u8>,
+    condensed: Vec<Condensed>,
     extra_keys: Vec<String>,
     current: Vec<Option<i32>>,
     section_width: Vec<f64>,
     /// Element numbers (`DET E`) of the sections, the `sectionId` values.
     section_number: Vec<i32>,
+    /// Each section's own logged work state (0x008D) and the state its parent's condensed work state
+    /// gives; the section's own state wins ([`LogState::update_sections`]).
+    section_explicit: Vec<Option<bool>>,
+    section_condensed: Vec<Option<bool>>,
     section_on: Vec<Option<bool>>,
+    /// Records where a section's own state and the condensed state disagreed.
+    state_conflicts: u64,
+    /// Working width from the device description or the counters, m (NaN: unknown).
     static_width: f64,
+    width_source: WidthSource,
     has_sections: bool,
     utc_offset: Option<Option<i64>>,
     prev: Option<Prev>,
@@ -344,13 +446,18 @@ struct LogState {
     writes: Vec<(usize, usize, f64)>,
     /// Likewise for the `extra` map: (DLV index, builder column, factor).
     extra_writes: Vec<(usize, usize, Option<f64>)>,
-    /// The DLVs of the logged speed (with its factor), the master work state, the logged width and the
-    /// fuel figures.
-    speed: Option<(usize, f64)>,
+    /// The DLV of the logged speed, its factor and its largest valid raw value (PGN fields reserve the top
+    /// of their range for "not available").
+    speed: Option<(usize, f64, i32)>,
     master: Option<usize>,
-    width: Option<usize>,
+    /// The parts of the implement that log a working width (one, or siblings that add up), each with its
+    /// own work state when it logs one.
+    parts: Vec<(usize, Option<usize>)>,
     total_fuel: Option<usize>,
     fuel_rate: Option<usize>,
+    /// Counter DLVs (index into `counters` per DLV, `u16::MAX` for none) and their tracks.
+    counter_of: Vec<u16>,
+    counters: Vec<CounterTrack>,
 }
 
 /// The sections whose state is known: how many, how many on, their width on, whether all their widths
@@ -394,12 +501,47 @@ struct Prev {
     t: Option<i64>,
 }
 
+/// A width property of an element in the device description: actual (0x0043), else default (0x0044),
+/// else maximum (0x0046) working width, m.
 fn width_of(dev: &Device, e: &DeviceElement) -> Option<f64> {
-    dev.properties_of(e)
-        .find(|p| p.ddi == 0x0043)
-        .or_else(|| dev.properties_of(e).find(|p| p.ddi == 0x0046))
+    [0x0043, 0x0044, 0x0046]
+        .into_iter()
+        .find_map(|ddi| dev.properties_of(e).find(|p| p.ddi == ddi))
         .map(|p| p.value as f64 / 1000.0)
         .filter(|w| *w > 0.0 && *w < 200.0)
+}
+
+/// Section widths from their offsets across the machine (DPT 0x0087, mm): each section reaches halfway
+/// to its neighbours. `None` unless every section has an offset and they are at least two, all distinct.
+fn widths_from_offsets(dev: &Device, sections: &[&DeviceElement]) -> Option<Vec<f64>> {
+    if sections.len() < 2 {
+        return None;
+    }
+    let ys: Vec<f64> = sections
+        .iter()
+        .map(|e| {
+            dev.properties_of(e)
+                .find(|p| p.ddi == 0x0087)
+                .map(|p| p.value as f64 / 1000.0)
+        })
+        .collect::<Option<_>>()?;
+    let mut order: Vec<usize> = (0..ys.len()).collect();
+    order.sort_by(|&a, &b| ys[a].total_cmp(&ys[b]));
+    let mut widths = vec![0.0; ys.len()];
+    for (k, &i) in order.iter().enumerate() {
+        let left = k.checked_sub(1).map(|j| ys[i] - ys[order[j]]);
+        let right = order.get(k + 1).map(|&j| ys[j] - ys[i]);
+        let w = match (left, right) {
+            (Some(l), Some(r)) => (l + r) / 2.0,
+            (Some(g), None) | (None, Some(g)) => g,
+            (None, None) => return None,
+        };
+        if !(w > 0.0 && w < 100.0) {
+            return None;
+        }
+        widths[i] = w;
+    }
+    Some(widths)
 }
 
 /// Section descendants of `e` in element-number order (depth first).
@@ -426,6 +568,23 @@ fn sections_under<'a>(dev: &'a Device, e: &'a DeviceElement) -> Vec<&'a DeviceEl
     out
 }
 
+/// PGN fields that carry a speed (NMEA 2000 / J1939), with raw → m/s and their largest valid raw value:
+/// ground-based speed (PGN 65097), COG & SOG rapid update (129026, SOG), wheel-based speed (65096).
+const PGN_SPEEDS: [(u32, u8, u8, f64, i32); 3] = [
+    (65_097, 0, 15, 1e-3, 0xFAFF),
+    (129_026, 32, 47, 1e-2, 0xFAFF),
+    (65_096, 0, 15, 1e-3, 0xFAFF),
+];
+
+/// A known PGN field's factor to SI for `extra` (speeds in m/s, course over ground in degrees).
+fn pgn_factor(pgn: u32, start: u8, stop: u8) -> Option<f64> {
+    PGN_SPEEDS
+        .iter()
+        .find(|s| (s.0, s.1, s.2) == (pgn, start, stop))
+        .map(|s| s.3)
+        .or_else(|| ((pgn, start, stop) == (129_026, 16, 31)).then_some(1e-4f64.to_degrees()))
+}
+
 impl LogState {
     fn new(td: &TaskData, log: &TimeLog, op: OperationType) -> Result<LogState> {
         let header = log.header.as_ref().ok_or_else(|| Error::TimeLog {
@@ -437,35 +596,109 @@ impl LogState {
         let mut slots = vec![Slot::Unused; n];
         let mut extra_keys = Vec::new();
         let mut sections: Vec<(String, u16)> = Vec::new(); // (device id, object id)
+        let mut section_elements: Vec<(&Device, &DeviceElement)> = Vec::new();
         let mut section_width: Vec<f64> = Vec::new();
         let mut section_number: Vec<i32> = Vec::new();
-        let mut section_index = |dev: &Device, e: &DeviceElement, widths: &mut Vec<f64>| {
-            let key = (dev.id.clone(), e.object_id);
-            match sections.iter().position(|s| *s == key) {
-                Some(i) => i,
-                None => {
-                    sections.push(key);
-                    widths.push(width_of(dev, e).unwrap_or(0.0));
-                    section_number.push(i32::from(e.number));
-                    sections.len() - 1
+        let mut section_index =
+            |dev: &'_ Device, e: &'_ DeviceElement, widths: &mut Vec<f64>| -> usize {
+                let key = (dev.id.clone(), e.object_id);
+                match sections.iter().position(|s| *s == key) {
+                    Some(i) => i,
+                    None => {
+                        sections.push(key);
+                        widths.push(width_of(dev, e).unwrap_or(0.0));
+                        section_number.push(i32::from(e.number));
+                        sections.len() - 1
+                    }
+                }
+            };
+        let found: Vec<Option<(&Device, &DeviceElement)>> = header
+            .dlvs
+            .iter()
+            .map(|d| {
+                d.device_element_id
+                    .as_deref()
+                    .and_then(|id| td.device_element(id))
+            })
+            .collect();
+        let mut devices: Vec<&Device> = Vec::new();
+        for (dev, _) in found.iter().flatten() {
+            if !devices.iter().any(|x| x.id == dev.id) {
+                devices.push(dev);
+            }
+        }
+        let is_section = |i: usize| found[i].is_some_and(|(_, e)| e.element_type == 4);
+        let plain = |i: usize, ddi: u16| header.dlvs[i].ddi == ddi && header.dlvs[i].pgn.is_none();
+
+        // The logged working width: the non-section elements that log 0x0043, of one device. The parent's
+        // value wins over its children's; siblings (two halves of a spreader) add up.
+        let width_dlvs: Vec<usize> = (0..n)
+            .filter(|&i| plain(i, 0x0043) && !is_section(i))
+            .collect();
+        let mut parts: Vec<(usize, Option<usize>)> = Vec::new();
+        {
+            let known: Vec<usize> = width_dlvs
+                .iter()
+                .copied()
+                .filter(|&i| found[i].is_some())
+                .collect();
+            if known.is_empty() {
+                // elements the device descriptions lack: the first one
+                parts.extend(width_dlvs.first().map(|&i| (i, None)));
+            } else {
+                let elements: Vec<(&Device, &DeviceElement)> =
+                    known.iter().filter_map(|&i| found[i]).collect();
+                let top = topmost(&elements);
+                // the device of the best-ranked topmost element (first in the header among equals)
+                let best = known
+                    .iter()
+                    .zip(&top)
+                    .filter(|(_, t)| **t)
+                    .min_by_key(|(i, _)| element_rank(found[**i].map(|f| f.1)))
+                    .and_then(|(i, _)| found[*i].map(|f| f.0.id.clone()));
+                for (&i, &t) in known.iter().zip(&top) {
+                    let same_device = found[i].is_some_and(|f| Some(&f.0.id) == best.as_ref());
+                    if t && same_device {
+                        parts.push((i, None));
+                    }
                 }
             }
+        }
+        for &(i, _) in &parts {
+            slots[i] = Slot::Width;
+        }
+        // a part's own work state
+        let part_of = |i: usize| -> Option<usize> {
+            let det = header.dlvs[i].device_element_id.as_deref()?;
+            parts
+                .iter()
+                .position(|&(w, _)| header.dlvs[w].device_element_id.as_deref() == Some(det))
         };
+        let mut part_states: Vec<Option<usize>> = vec![None; parts.len()];
+        if parts.len() > 1 {
+            for (i, slot) in slots.iter_mut().enumerate() {
+                if plain(i, 0x008D) && !is_section(i) {
+                    if let Some(p) = part_of(i) {
+                        if part_states[p].is_none() {
+                            part_states[p] = Some(i);
+                            *slot = Slot::PartState;
+                        }
+                    }
+                }
+            }
+        }
+        for (p, s) in parts.iter_mut().zip(&part_states) {
+            p.1 = *s;
+        }
+
         // best source per property: (rank, dlv index)
         let mut best: HashMap<&'static str, (u8, usize)> = HashMap::new();
-        let mut devices: Vec<&Device> = Vec::new();
-        let mut condensed: Vec<Vec<usize>> = Vec::new();
+        let mut condensed: Vec<Condensed> = Vec::new();
         for (i, d) in header.dlvs.iter().enumerate() {
-            let found = d
-                .device_element_id
-                .as_deref()
-                .and_then(|id| td.device_element(id));
-            if let Some((dev, _)) = found {
-                if !devices.iter().any(|x| x.id == dev.id) {
-                    devices.push(dev);
-                }
+            if slots[i] != Slot::Unused {
+                continue;
             }
-            let element = found.map(|(_, e)| e);
+            let element = found[i].map(|(_, e)| e);
             let rank = element_rank(element);
             let mapping = if d.pgn.is_some() {
                 None
@@ -486,8 +719,9 @@ impl LogState {
                         }
                     }
                 }
-                Some((Target::WorkState, _)) => match found {
+                Some((Target::WorkState, _)) => match found[i] {
                     Some((dev, e)) if e.element_type == 4 => {
+                        section_elements.push((dev, e));
                         Slot::Section(section_index(dev, e, &mut section_width))
                     }
                     _ => match best.get("@work") {
@@ -501,7 +735,7 @@ impl LogState {
                         }
                     },
                 },
-                Some((Target::CondensedWorkState(block), _)) => match found {
+                Some((Target::CondensedWorkState(block), _)) => match found[i] {
                     Some((dev, e)) => {
                         let mut under = sections_under(dev, e);
                         if under.is_empty() {
@@ -520,28 +754,33 @@ impl LogState {
                         } else {
                             let list: Vec<usize> = chosen
                                 .iter()
-                                .map(|s| section_index(dev, s, &mut section_width))
+                                .map(|s| {
+                                    section_elements.push((dev, *s));
+                                    section_index(dev, s, &mut section_width)
+                                })
                                 .collect();
-                            condensed.push(list);
+                            condensed.push(Condensed {
+                                sections: list,
+                                order: BitOrder::LsbFirst,
+                                decided: None,
+                                label: format!(
+                                    "{:04X} on {}",
+                                    d.ddi,
+                                    d.device_element_id.as_deref().unwrap_or("-")
+                                ),
+                            });
                             Slot::Condensed(condensed.len() - 1)
                         }
                     }
                     None => Slot::Unused,
                 },
-                Some((Target::Width, _)) => match found {
+                Some((Target::Width, _)) => match found[i] {
                     Some((dev, e)) if e.element_type == 4 => {
+                        section_elements.push((dev, e));
                         Slot::SectionWidth(section_index(dev, e, &mut section_width))
                     }
-                    _ => match best.get("@width") {
-                        Some(&(r, _)) if r <= rank => Slot::Unused,
-                        _ => {
-                            if let Some(&(_, old)) = best.get("@width") {
-                                slots[old] = Slot::Unused;
-                            }
-                            best.insert("@width", (rank, i));
-                            Slot::Width
-                        }
-                    },
+                    // a width below the parts (or of another device): kept in `extra`
+                    _ => Slot::Unused,
                 },
                 Some((Target::TotalFuel, _)) if !best.contains_key("@fuel") => {
                     best.insert("@fuel", (rank, i));
@@ -554,6 +793,22 @@ impl LogState {
                 _ => Slot::Unused,
             };
             slots[i] = slot;
+        }
+        // no logged speed DDI: a speed from a PGN field (ground-based, then SOG, then wheel-based)
+        let mut pgn_speed = None;
+        if !slots
+            .iter()
+            .any(|s| matches!(s, Slot::Prop(Property::Speed, _)))
+        {
+            pgn_speed = PGN_SPEEDS.iter().find_map(|&(pgn, a, b, f, max)| {
+                header
+                    .dlvs
+                    .iter()
+                    .position(|d| {
+                        d.pgn == Some(pgn) && d.start_bit == Some(a) && d.stop_bit == Some(b)
+                    })
+                    .map(|i| (i, f, max))
+            });
         }
         // everything not consumed goes to `extra`, keyed "DDI/DET" (+ PGN field)
         for (i, d) in header.dlvs.iter().enumerate() {
@@ -570,39 +825,141 @@ impl LogState {
                 ),
                 None => format!("{:04X}/{det}", d.ddi),
             };
-            let factor = match ddi_kind(d.ddi) {
-                DdiKind::Standard if d.pgn.is_none() => {
+            let factor = match (ddi_kind(d.ddi), d.pgn) {
+                (DdiKind::Standard, None) => {
                     ddi_entry(d.ddi).map(|e| e.resolution).filter(|r| *r != 0.0)
                 }
+                (_, Some(p)) => pgn_factor(p, d.start_bit.unwrap_or(0), d.stop_bit.unwrap_or(0)),
                 _ => None,
             };
             slots[i] = Slot::Extra(extra_keys.len(), factor);
             extra_keys.push(key);
         }
+        // the machine's counters (also kept in `extra`): topmost elements per DDI
+        let mut counter_of = vec![u16::MAX; n];
+        let mut counters: Vec<CounterTrack> = Vec::new();
+        let counter_dlvs: Vec<(usize, &'static crate::totals::CounterDdi)> = (0..n)
+            .filter(|&i| header.dlvs[i].pgn.is_none())
+            .filter_map(|i| counter_ddi(header.dlvs[i].ddi).map(|c| (i, c)))
+            .collect();
+        for &(i, def) in &counter_dlvs {
+            let same: Vec<usize> = counter_dlvs
+                .iter()
+                .filter(|(_, c)| c.ddi == def.ddi)
+                .map(|(j, _)| *j)
+                .collect();
+            let known: Vec<usize> = same
+                .iter()
+                .copied()
+                .filter(|&j| found[j].is_some())
+                .collect();
+            let top = match found[i] {
+                Some(_) => {
+                    let elements: Vec<(&Device, &DeviceElement)> =
+                        known.iter().filter_map(|&j| found[j]).collect();
+                    let t = topmost(&elements);
+                    known
+                        .iter()
+                        .position(|&j| j == i)
+                        .and_then(|k| t.get(k).copied())
+                        .unwrap_or(false)
+                }
+                // unknown element: only when no known element logs the DDI, and the first such
+                None => known.is_empty() && same.first() == Some(&i),
+            };
+            counter_of[i] = counters.len() as u16;
+            counters.push(CounterTrack::new(def, top));
+        }
+        let mut kind = vec![0u8; n];
+        for i in 0..n {
+            if matches!(
+                slots[i],
+                Slot::Section(_) | Slot::Condensed(_) | Slot::SectionWidth(_)
+            ) {
+                kind[i] |= KIND_SECTION;
+            }
+            if counter_of[i] != u16::MAX {
+                kind[i] |= KIND_COUNTER;
+            }
+        }
         let _ = op;
         let has_sections = !section_width.is_empty();
-        let static_width = if has_sections && section_width.iter().all(|w| *w > 0.0) {
-            section_width.iter().sum()
-        } else {
-            devices
-                .iter()
-                .flat_map(|dev| {
-                    dev.elements
-                        .iter()
-                        .filter(|e| e.element_type != 4)
-                        .filter_map(|e| width_of(dev, e))
-                })
-                .fold(0.0, f64::max)
-        };
+        // section widths the device description lacks: from the sections' offsets
+        if has_sections && section_width.iter().any(|w| *w <= 0.0) {
+            section_elements.sort_by_key(|(d, e)| {
+                sections
+                    .iter()
+                    .position(|s| s.0 == d.id && s.1 == e.object_id)
+            });
+            section_elements.dedup_by_key(|(d, e)| (d.id.clone(), e.object_id));
+        }
+        let mut width_source = WidthSource::Unknown;
+        let mut static_width = f64::NAN;
+        if has_sections && section_width.iter().all(|w| *w > 0.0) {
+            static_width = section_width.iter().sum();
+            width_source = WidthSource::SectionWidths;
+        } else if has_sections {
+            // offsets of the sections, when one device holds them all
+            let same_device = section_elements
+                .first()
+                .is_some_and(|f| section_elements.iter().all(|(d, _)| d.id == f.0.id));
+            let elems: Vec<&DeviceElement> = section_elements.iter().map(|(_, e)| *e).collect();
+            if let (true, Some((dev, _))) = (same_device, section_elements.first()) {
+                if let Some(w) = widths_from_offsets(dev, &elems) {
+                    if w.len() == section_width.len() {
+                        for (sw, w) in section_width.iter_mut().zip(w) {
+                            if *sw <= 0.0 {
+                                *sw = w;
+                            }
+                        }
+                        static_width = section_width.iter().sum();
+                        width_source = WidthSource::SectionGeometry;
+                    }
+                }
+            }
+        }
+        if width_source == WidthSource::Unknown {
+            // per device, the topmost width properties add up; the widest device counts
+            let mut widest = 0.0f64;
+            for dev in &devices {
+                let with: Vec<(&Device, &DeviceElement)> = dev
+                    .elements
+                    .iter()
+                    .filter(|e| e.element_type != 4 && width_of(dev, e).is_some())
+                    .map(|e| (*dev, e))
+                    .collect();
+                let top = topmost(&with);
+                let sum: f64 = with
+                    .iter()
+                    .zip(&top)
+                    .filter(|(_, t)| **t)
+                    .filter_map(|((d, e), _)| width_of(d, e))
+                    .sum();
+                widest = widest.max(sum);
+            }
+            if widest > 0.0 {
+                static_width = widest;
+                width_source = WidthSource::DeviceDescription;
+            }
+        }
+        if !parts.is_empty() {
+            width_source = WidthSource::Logged;
+        }
         Ok(LogState {
+            log: log.name.clone(),
             current: vec![None; n],
             section_on: vec![None; section_width.len()],
+            section_explicit: vec![None; section_width.len()],
+            section_condensed: vec![None; section_width.len()],
+            state_conflicts: 0,
             slots,
+            kind,
             condensed,
             extra_keys,
             section_width,
             section_number,
             static_width,
+            width_source,
             has_sections,
             utc_offset: None,
             prev: None,
@@ -613,11 +970,13 @@ impl LogState {
             sections: SectionSummary::of(&[], &[]),
             writes: Vec::new(),
             extra_writes: Vec::new(),
-            speed: None,
+            speed: pgn_speed,
             master: None,
-            width: None,
+            parts,
             total_fuel: None,
             fuel_rate: None,
+            counter_of,
+            counters,
         })
     }
 
@@ -628,42 +987,42 @@ impl LogState {
         self.extra_writes.clear();
         for (i, slot) in self.slots.iter().enumerate() {
             match *slot {
-                Slot::Prop(Property::Speed, f) => self.speed = Some((i, f)),
+                Slot::Prop(Property::Speed, f) => self.speed = Some((i, f, i32::MAX)),
                 Slot::Prop(p, _) if b.derived.derives(p, harvest) => {}
                 Slot::Prop(p, f) => self.writes.push((i, b.column(p), f)),
                 Slot::Master => self.master = Some(i),
-                Slot::Width => self.width = Some(i),
                 Slot::TotalFuel => self.total_fuel = Some(i),
                 Slot::FuelRate => self.fuel_rate = Some(i),
                 Slot::Extra(k, f) => {
                     let key = self.extra_keys.get(k).map_or("", String::as_str);
                     self.extra_writes.push((i, b.extra_column(key), f));
                 }
-                Slot::Section(_) | Slot::Condensed(_) | Slot::SectionWidth(_) | Slot::Unused => {}
+                Slot::Width
+                | Slot::PartState
+                | Slot::Section(_)
+                | Slot::Condensed(_)
+                | Slot::SectionWidth(_)
+                | Slot::Unused => {}
             }
         }
     }
 
-    /// Section states and widths from the current values of their DLVs.
+    /// Section states and widths from the current values of their DLVs. A section's own work state
+    /// (0x008D, 2 and 3 meaning unknown) wins over the condensed state of its parent; a disagreement is
+    /// counted. A condensed state's bit order is decided by the first value that shows it: the slots of
+    /// sections the block does not hold are filled alike (all 00 or all 11) in the right order only, and a
+    /// section's own state agrees with the right order.
     fn update_sections(&mut self) {
         for (i, slot) in self.slots.iter().enumerate() {
             let Some(v) = self.current[i] else { continue };
             match *slot {
-                Slot::Condensed(c) => {
-                    for (k, &s) in self.condensed.get(c).into_iter().flatten().enumerate() {
-                        let bits = (v as u32 >> (2 * k)) & 3;
-                        if let Some(on) = self.section_on.get_mut(s) {
-                            *on = match bits {
-                                0 => Some(false),
-                                1 => Some(true),
-                                _ => None,
-                            };
-                        }
-                    }
-                }
                 Slot::Section(s) => {
-                    if let Some(on) = self.section_on.get_mut(s) {
-                        *on = Some(v == 1);
+                    if let Some(on) = self.section_explicit.get_mut(s) {
+                        *on = match v {
+                            0 => Some(false),
+                            1 => Some(true),
+                            _ => None,
+                        };
                     }
                 }
                 Slot::SectionWidth(s) => {
@@ -674,8 +1033,177 @@ impl LogState {
                 _ => {}
             }
         }
+        for (i, slot) in self.slots.iter().enumerate() {
+            let (Some(v), Slot::Condensed(c)) = (self.current[i], *slot) else {
+                continue;
+            };
+            let Some(cs) = self.condensed.get_mut(c) else {
+                continue;
+            };
+            let v = v as u32;
+            if cs.decided.is_none() {
+                let n = cs.sections.len();
+                let (lsb, msb) = (
+                    Condensed::unused_uniform(v, n, BitOrder::LsbFirst),
+                    Condensed::unused_uniform(v, n, BitOrder::MsbFirst),
+                );
+                if lsb != msb {
+                    cs.order = if lsb {
+                        BitOrder::LsbFirst
+                    } else {
+                        BitOrder::MsbFirst
+                    };
+                    cs.decided = Some("the slots of absent sections");
+                } else {
+                    // the sections' own states, where logged, against either order
+                    let agree = |order: BitOrder| {
+                        cs.sections
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(k, &s)| {
+                                let own = self.section_explicit.get(s).copied().flatten()?;
+                                let bits = Condensed::bits(v, k, order);
+                                (bits < 2).then_some((bits == 1) == own)
+                            })
+                            .fold((0, 0), |(a, t), ok| (a + usize::from(ok), t + 1))
+                    };
+                    let (l, m) = (agree(BitOrder::LsbFirst), agree(BitOrder::MsbFirst));
+                    if l.0 != m.0 && l.1 > 0 {
+                        cs.order = if m.0 > l.0 {
+                            BitOrder::MsbFirst
+                        } else {
+                            BitOrder::LsbFirst
+                        };
+                        cs.decided = Some("the sections' own work states");
+                    }
+                }
+            }
+            let order = cs.order;
+            for (k, &s) in cs.sections.iter().enumerate() {
+                if let Some(on) = self.section_condensed.get_mut(s) {
+                    *on = match Condensed::bits(v, k, order) {
+                        0 => Some(false),
+                        1 => Some(true),
+                        _ => None,
+                    };
+                }
+            }
+        }
+        let mut conflict = false;
+        for ((on, own), cond) in self
+            .section_on
+            .iter_mut()
+            .zip(&self.section_explicit)
+            .zip(&self.section_condensed)
+        {
+            if let (Some(a), Some(b)) = (own, cond) {
+                conflict |= a != b;
+            }
+            *on = own.or(*cond);
+        }
+        self.state_conflicts += u64::from(conflict);
         self.sections = SectionSummary::of(&self.section_on, &self.section_width);
     }
+
+    /// What the log says beyond its points, for the file's warnings.
+    fn notes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.condensed {
+            if let (BitOrder::MsbFirst, Some(why)) = (c.order, c.decided) {
+                out.push(format!(
+                    "{}: the condensed work state {} packs section 1 in the most significant bits (shown by {why}); read in that order",
+                    self.log, c.label
+                ));
+            }
+        }
+        if self.state_conflicts > 0 {
+            out.push(format!(
+                "{}: in {} record(s) a section's own work state (008D) disagreed with the condensed work state; the section's own state was used",
+                self.log, self.state_conflicts
+            ));
+        }
+        out
+    }
+}
+
+/// A log's working width from the machine's own counters, for a log that gives none otherwise: the total
+/// area counted over the distance counted (the effective-distance counter, else the distance travelled
+/// between the area counter's updates while it grew). One pass over the log's records, before its
+/// conversion; `None` without an area counter or when the figure is not a plausible width (0.1–100 m).
+fn counter_width(log: &TimeLog, st: &LogState) -> Option<f64> {
+    use crate::totals::Counted;
+    // the task counter when logged, else the lifetime one (topmost elements only)
+    let pick = |counted: Counted| -> Vec<(usize, f64)> {
+        let of = |lifetime: bool| -> Vec<(usize, f64)> {
+            st.counter_of
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &c)| {
+                    let t = st.counters.get(usize::from(c))?;
+                    (t.topmost && t.def.counted == counted && t.def.lifetime == lifetime)
+                        .then_some((i, t.def.si))
+                })
+                .collect()
+        };
+        let task = of(false);
+        if task.is_empty() { of(true) } else { task }
+    };
+    let area = pick(Counted::Area);
+    if area.is_empty() {
+        return None;
+    }
+    let dist = pick(Counted::Distance);
+    let mut reader = log.reader().ok()?;
+    let mut last: Vec<Option<i32>> = vec![None; st.current.len()];
+    let (mut sum_area, mut sum_dist, mut counted_dist) = (0.0, 0.0, 0.0);
+    let mut travelled = 0.0;
+    let mut step = StepGeometry::default();
+    let mut prev: Option<(f64, f64)> = None;
+    while let Ok(Some(v)) = reader.next_record() {
+        let (mut da, mut dd, mut area_seen) = (0.0, 0.0, false);
+        v.for_each_value(|index, value| {
+            let i = usize::from(index);
+            let Some(slot) = last.get_mut(i) else {
+                return;
+            };
+            let inc = slot.map_or(0.0, |p| f64::from(value.saturating_sub(p).max(0)));
+            *slot = Some(value);
+            if let Some(&(_, si)) = area.iter().find(|a| a.0 == i) {
+                area_seen = true;
+                da += inc * si;
+            }
+            if let Some(&(_, si)) = dist.iter().find(|a| a.0 == i) {
+                dd += inc * si;
+            }
+        });
+        counted_dist += dd;
+        if v.has_plausible_position() {
+            let lat = f64::from(v.position.north.unwrap_or(0)) * 1e-7;
+            let lon = f64::from(v.position.east.unwrap_or(0)) * 1e-7;
+            if let Some((plon, plat)) = prev {
+                let (d, _, _) = step.step(plon, plat, lon, lat);
+                // a step longer than 100 m is a jump, not work
+                if d < 100.0 {
+                    travelled += d;
+                }
+            }
+            prev = Some((lon, lat));
+        }
+        if area_seen {
+            if da > 0.0 {
+                sum_area += da;
+                sum_dist += travelled;
+            }
+            travelled = 0.0;
+        }
+    }
+    let (a, d) = if dist.is_empty() {
+        (sum_area, sum_dist)
+    } else {
+        (sum_area, counted_dist)
+    };
+    let w = a / d;
+    (d > 1.0 && (0.1..=100.0).contains(&w)).then_some(w)
 }
 
 /// Columns of the properties every record derives (distance, heading, speed...), as indexes into
@@ -751,6 +1279,8 @@ struct Builder {
     settled: usize,
     /// Scratch: which unsettled rows stay.
     keep: Vec<bool>,
+    /// Scratch: the unsettled rows' plausibility flags (1 speed, 2 logged yield).
+    flags: Vec<u8>,
     cap: usize,
     /// Columns with one value a file (operation type, crop, machinery...), built once for a full batch
     /// and sliced: one slot per column of `cols`.
@@ -801,6 +1331,7 @@ impl Builder {
             extra: Vec::new(),
             settled: 0,
             keep: Vec::new(),
+            flags: Vec::new(),
         };
         use Property as P;
         let harvest = op == OperationType::Harvested;
@@ -1482,6 +2013,21 @@ pub struct StandardStream<'a> {
     current_offset: u64,
     warnings: Vec<String>,
     done: bool,
+    /// Points dropped by each cleanup rule (the first rule a point fails).
+    cleaned_by: BTreeMap<&'static str, u64>,
+    harvest_notes: HarvestNotes,
+    /// Area (m²) and amount (in the amount column's unit) of the points the cleanup rules and the
+    /// plausibility checks dropped.
+    dropped: (f64, f64),
+    /// The column compared with the machine's amount counter, whether it is a rate per hectare, and its
+    /// factor to SI (kg, L or seeds).
+    amount: Option<(Property, bool, f64)>,
+    /// The machine's counters over the logs read so far.
+    counters: MachineCounters,
+    /// Notes of the logs read so far (bit order, state conflicts, width source), for the summary.
+    notes: Vec<String>,
+    /// Working-width sources of the logs read so far.
+    width_sources: Vec<(String, WidthSource, f64)>,
 }
 
 impl std::fmt::Debug for StandardStream<'_> {
@@ -1525,6 +2071,22 @@ impl<'a> StandardStream<'a> {
             plan.products.clone(),
             plan.machinery.clone(),
         );
+        // the task's time logs that cannot be read: their records are in no file
+        let mut notes = Vec::new();
+        for log in td.time_logs.iter().filter(|l| l.task_id == plan.task_id) {
+            if let Some(problem) = log.problem() {
+                notes.push(format!(
+                    "{}: {problem}: its records are not in this file",
+                    log.name
+                ));
+            }
+        }
+        let amount = match plan.operation_type {
+            OperationType::Harvested => Some((Property::WetMass, false, 1000.0)),
+            OperationType::Applied => Some((Property::AppliedRate, true, 1.0)),
+            OperationType::Planted => Some((Property::SeedRate, true, 1.0)),
+            _ => None,
+        };
         Ok(StandardStream {
             td,
             plan,
@@ -1541,8 +2103,15 @@ impl<'a> StandardStream<'a> {
             reader: None,
             bytes_done: 0,
             current_offset: 0,
-            warnings: Vec::new(),
+            warnings: notes.clone(),
             done: false,
+            cleaned_by: BTreeMap::new(),
+            harvest_notes: HarvestNotes::default(),
+            dropped: (0.0, 0.0),
+            amount,
+            counters: MachineCounters::default(),
+            notes,
+            width_sources: Vec::new(),
         })
     }
 
@@ -1583,17 +2152,58 @@ impl<'a> StandardStream<'a> {
             return;
         }
         b.pad();
+        let rules_on = self.rules.is_some();
+        // plausibility, one flag a row: 1 speed, 2 logged yield (applied with the cleanup rules only)
+        b.flags.clear();
+        b.flags.resize(n - from, 0);
+        let limits = self.opts.plausibility;
         if let Some(h) = &b.harvest {
-            derive_harvest(&mut b.nums, h, from, self.crop_consts);
+            let notes = derive_harvest(
+                &mut b.nums,
+                h,
+                from,
+                self.crop_consts,
+                limits.max_wet_mass_per_area,
+                &mut b.flags,
+            );
+            self.harvest_notes.per_area_unknown += notes.per_area_unknown;
+            self.harvest_notes.dry_no_moisture += notes.dry_no_moisture;
+            self.harvest_notes.dry_no_crop += notes.dry_no_crop;
+            self.harvest_notes.with_mass += notes.with_mass;
         }
-        // the cleanup rules, one mask over the rows
+        if rules_on {
+            let max = if self.plan.operation_type == OperationType::Harvested {
+                limits.max_speed_harvest
+            } else {
+                limits.max_speed
+            };
+            for (f, &v) in b.flags.iter_mut().zip(&b.nums[b.derived.speed].1[from..n]) {
+                if v > max && *f == 0 {
+                    *f = 1;
+                }
+            }
+        }
+        // the cleanup rules, one mask over the rows (a plausibility drop is not counted against a rule)
         b.keep.clear();
         b.keep.resize(n - from, true);
         if let Some(r) = &self.rules {
             let keep = &mut b.keep;
+            for (k, &f) in keep.iter_mut().zip(&b.flags) {
+                *k = f == 0;
+            }
+            let kept = |keep: &[bool]| keep.iter().filter(|k| **k).count();
+            let mut before = kept(keep);
+            let mut count = |name: &'static str, keep: &[bool]| {
+                let after = kept(keep);
+                if after < before {
+                    *self.cleaned_by.entry(name).or_default() += (before - after) as u64;
+                }
+                before = after;
+            };
             for (p, rule) in &r.numbers {
                 if let Some((_, col)) = b.nums.get(b.num_slot[p.index()]) {
                     rule.mask(&col[from..n], keep);
+                    count(p.name(), keep);
                 }
             }
             let status = |text: &str| r.recording.iter().all(|rule| rule.passes_text(text));
@@ -1602,6 +2212,7 @@ impl<'a> StandardStream<'a> {
                 for (k, rec) in keep.iter_mut().zip(&b.on[from..n]) {
                     *k &= if *rec { on } else { off };
                 }
+                count("recordingStatus", keep);
             }
             let crop = self
                 .plan
@@ -1610,6 +2221,7 @@ impl<'a> StandardStream<'a> {
                 .is_none_or(|c| r.crop.iter().all(|rule| rule.passes_text(c)));
             if !crop {
                 keep.fill(false);
+                count("crop", keep);
             }
             if !self.plan.products.is_empty() {
                 let rates = b.nums.get(b.num_slot[Property::AppliedRate.index()]);
@@ -1617,6 +2229,7 @@ impl<'a> StandardStream<'a> {
                     for rule in &r.products {
                         rule.mask(&col[from..n], keep);
                     }
+                    count("products", keep);
                 }
             }
         }
@@ -1624,15 +2237,57 @@ impl<'a> StandardStream<'a> {
         let rules = self.rules.is_some();
         let counts = &mut self.counts;
         let speed = &b.nums[b.derived.speed].1[from..n];
+        let area = &b.nums[b.derived.area].1[from..n];
+        let amount = self.amount.and_then(|(col, per_area, _)| {
+            b.nums
+                .get(b.num_slot[col.index()])
+                .map(|(_, v)| (&v[from..n], per_area))
+        });
         let yields = b.harvest.map(|h| &b.nums[h.wet_mass_per_area].1[from..n]);
-        let rows = b.keep.iter_mut().zip(&b.jump[from..n]).zip(speed);
-        for (i, ((k, &jump), &speed)) in rows.enumerate() {
+        // what flowed through a harvester in a point's time step (t): the machine's own mass counter
+        // integrates it whatever the yield per area says
+        let flow_mass = b.harvest.map(|h| {
+            (
+                &b.nums[h.crop_flow].1[from..n],
+                &b.nums[h.sampling].1[from..n],
+            )
+        });
+        let rows = b
+            .keep
+            .iter_mut()
+            .zip(&b.jump[from..n])
+            .zip(speed.iter().zip(&b.flags));
+        for (i, ((k, &jump), (&speed, &flag))) in rows.enumerate() {
             let mut keep = !jump;
             if jump {
                 counts.jumps += 1;
             }
             if keep && rules && !*k {
-                counts.cleaned += 1;
+                match flag {
+                    1 => counts.implausible_speed += 1,
+                    2 => counts.implausible_yield += 1,
+                    _ => counts.cleaned += 1,
+                }
+                // what the dropped point held, for the comparison with the machine's counters
+                let a = area.get(i).copied().unwrap_or(f64::NAN);
+                if !a.is_nan() {
+                    self.dropped.0 += a;
+                }
+                if let Some((v, per_area)) = amount {
+                    let x = v.get(i).copied().unwrap_or(f64::NAN);
+                    let mut x = if per_area { x * a / 10_000.0 } else { x };
+                    if let Some((flow, dt)) = flow_mass {
+                        let f = flow.get(i).copied().unwrap_or(f64::NAN)
+                            * dt.get(i).copied().unwrap_or(f64::NAN)
+                            / 1000.0;
+                        if !f.is_nan() && (x.is_nan() || f > x) {
+                            x = f;
+                        }
+                    }
+                    if !x.is_nan() {
+                        self.dropped.1 += x;
+                    }
+                }
                 keep = false;
             }
             let mut in_filtered = false;
@@ -1706,6 +2361,19 @@ impl<'a> StandardStream<'a> {
         // `counts.written`: their values go into the summary too
         self.settle();
         self.summary.set_counts(self.counts);
+        self.summary.set_cleaned_by(
+            self.cleaned_by
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), *v))
+                .collect(),
+        );
+        let notes = self.conversion_notes();
+        for n in &notes {
+            if !self.warnings.contains(n) {
+                self.warnings.push(n.clone());
+            }
+        }
+        self.summary.set_warnings(notes);
         FileOutcome {
             counts: self.counts,
             summary: self.summary.finish(),
@@ -1717,6 +2385,129 @@ impl<'a> StandardStream<'a> {
         }
     }
 
+    /// What the file's summary says beyond its figures: the logs that could not be read, where the working
+    /// width came from when it was not logged, how harvest values were derived, why points were dropped,
+    /// and how the computed totals compare with the machine's own counters.
+    fn conversion_notes(&mut self) -> Vec<String> {
+        let mut notes = std::mem::take(&mut self.notes);
+        for (log, source, w) in &self.width_sources {
+            match source {
+                WidthSource::Unknown if self.plan.operation_type != OperationType::Other => notes.push(format!(
+                    "{log}: working width unknown (none logged, none in the device description, none \
+                     derivable from the machine's counters): area and per-area values are unknown (null){}",
+                    if self.plan.operation_type == OperationType::Harvested {
+                        ", masses come from crop flow"
+                    } else {
+                        ""
+                    }
+                )),
+                WidthSource::Counters | WidthSource::SectionGeometry => notes.push(format!(
+                    "{log}: working width {w:.2} m from {}: none logged or given as a width in the \
+                     device description",
+                    source.as_str()
+                )),
+                _ => {}
+            }
+        }
+        let h = self.harvest_notes;
+        if h.per_area_unknown > 0 {
+            notes.push(format!(
+                "{} point(s): the yield per area derived from crop flow over too small an area (beyond {} t/ha) \
+                 is unknown (null); their mass is kept",
+                h.per_area_unknown, self.opts.plausibility.max_wet_mass_per_area
+            ));
+        }
+        if h.dry_no_crop > 0 {
+            notes.push(format!(
+                "dry values equal the wet ones in {} point(s): no standard moisture is known for the crop \
+                 ({}), so the shrink formula cannot be applied (Leaf's rule: dry = wet)",
+                h.dry_no_crop,
+                self.plan.crops.first().map_or("none given", String::as_str)
+            ));
+        }
+        if h.dry_no_moisture > 0 {
+            notes.push(format!(
+                "dry values equal the wet ones in {} point(s): no moisture was logged for them (Leaf's rule: \
+                 dry = wet)",
+                h.dry_no_moisture
+            ));
+        }
+        let c = self.counts;
+        let with_position = c.raw - c.no_position - c.invalid_position;
+        let dropped = c.cleaned + c.implausible_speed + c.implausible_yield;
+        if c.raw > 0 && (c.standard == 0 || dropped * 2 > with_position) {
+            let by: Vec<String> = self
+                .cleaned_by
+                .iter()
+                .map(|(k, v)| format!("{v} by the rule on {k}"))
+                .chain(
+                    (c.implausible_speed > 0)
+                        .then(|| format!("{} with an implausible speed", c.implausible_speed)),
+                )
+                .chain(
+                    (c.implausible_yield > 0)
+                        .then(|| format!("{} with an implausible yield", c.implausible_yield)),
+                )
+                .collect();
+            notes.push(format!(
+                "{} of {} records are standard points: {} without a position, {} with an invalid one, {} \
+                 jumps, {dropped} dropped ({})",
+                c.standard,
+                c.raw,
+                c.no_position,
+                c.invalid_position,
+                c.jumps,
+                if by.is_empty() {
+                    "-".to_owned()
+                } else {
+                    by.join(", ")
+                }
+            ));
+        }
+        // the machine's own counters against the computed totals
+        let task = crate::totals::task_totals(self.td, &self.plan.task_id);
+        let whole_task = self
+            .td
+            .time_logs
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.task_id == self.plan.task_id)
+            .all(|(i, _)| self.plan.logs.contains(&i));
+        let s = &self.summary;
+        let amount = self.amount.and_then(|(p, _, si)| {
+            let key = match p {
+                Property::WetMass => "totalWetMass",
+                Property::AppliedRate => "totalApplied",
+                _ => "totalPlanted",
+            };
+            s.total_metric(key).map(|v| v * si)
+        });
+        let computed = crate::totals::Computed {
+            area_m2: s.total_area_m2(),
+            distance_m: s.total_distance_m(),
+            amount,
+            dropped_area_m2: self.dropped.0,
+            dropped_amount: self.dropped.1 * self.amount.map_or(1.0, |a| a.2),
+            no_position: c.no_position,
+            whole_task,
+            width_from_counters: self
+                .width_sources
+                .iter()
+                .any(|w| w.1 == WidthSource::Counters),
+        };
+        if let Some((totals, warnings)) = crate::totals::compare(
+            self.plan.operation_type,
+            &self.plan.units,
+            &self.counters,
+            &task,
+            &computed,
+        ) {
+            self.summary.set_machine_totals(totals);
+            notes.extend(warnings);
+        }
+        notes
+    }
+
     fn open_next(&mut self) -> Result<bool> {
         while self.log_pos < self.plan.logs.len() {
             let log = &self.td.time_logs[self.plan.logs[self.log_pos]];
@@ -1726,6 +2517,14 @@ impl<'a> StandardStream<'a> {
                 LogState::new(self.td, log, self.plan.operation_type),
             ) {
                 (Ok(r), Ok(mut s)) => {
+                    if s.width_source == WidthSource::Unknown {
+                        if let Some(w) = counter_width(log, &s) {
+                            s.static_width = w;
+                            s.width_source = WidthSource::Counters;
+                        }
+                    }
+                    self.width_sources
+                        .push((log.name.clone(), s.width_source, s.static_width));
                     s.bind(&mut self.builder);
                     self.reader = Some((r, s));
                     return Ok(true);
@@ -1789,7 +2588,9 @@ impl<'a> StandardStream<'a> {
                 }
             }
             if finished {
-                let (reader, _) = self.reader.take().expect("reader present");
+                let (reader, state) = self.reader.take().expect("reader present");
+                self.counters.add_log(&state.counters);
+                self.notes.extend(state.notes());
                 for w in reader.warnings() {
                     self.warnings.push(w.to_string());
                 }
@@ -1835,24 +2636,43 @@ fn push_record(
     drop_jumps: bool,
 ) {
     counts.raw += 1;
-    let mut sections_dirty = false;
+    let (mut sections_dirty, mut counters_dirty) = (false, false);
+    let (current, kind) = (&mut st.current, &st.kind);
+    let (counters, counter_of) = (&mut st.counters, &st.counter_of);
     view.for_each_value(|index, value| {
         let i = usize::from(index);
-        if let Some(slot) = st.current.get_mut(i) {
+        if let Some(slot) = current.get_mut(i) {
             *slot = Some(value);
-            if matches!(
-                st.slots.get(i),
-                Some(Slot::Section(_) | Slot::Condensed { .. } | Slot::SectionWidth(_))
-            ) {
-                sections_dirty = true;
+            let k = kind.get(i).copied().unwrap_or(0);
+            if k != 0 {
+                sections_dirty |= k & KIND_SECTION != 0;
+                if k & KIND_COUNTER != 0 {
+                    let c = counter_of.get(i).copied().unwrap_or(u16::MAX);
+                    if let Some(t) = counters.get_mut(usize::from(c)) {
+                        t.value(value);
+                        counters_dirty = true;
+                    }
+                }
             }
         }
     });
     if sections_dirty {
         st.update_sections();
     }
-    if !view.has_plausible_position() {
-        counts.invalid_position += 1;
+    // a record without a position still moves the carried values, section states and counters above;
+    // no point is written for it
+    let plausible = view.has_plausible_position();
+    if counters_dirty {
+        for t in &mut st.counters {
+            t.settle(!plausible);
+        }
+    }
+    if !plausible {
+        if view.has_no_fix() {
+            counts.no_position += 1;
+        } else {
+            counts.invalid_position += 1;
+        }
         return;
     }
     let pos = view.position;
@@ -1926,11 +2746,37 @@ fn push_record(
     let dt = dt.filter(|s| *s >= 0.0);
 
     let raw = |slot: Option<usize>| slot.and_then(|i| st.current.get(i).copied().flatten());
-    let master = raw(st.master).map(|r| r == 1);
-    let logged_width = raw(st.width).map(|r| f64::from(r) / 1000.0);
+    // work state: 0 off, 1 on, 2 (error) and 3 (not available) unknown, as absent
+    let state = |slot: Option<usize>| match raw(slot) {
+        Some(0) => Some(false),
+        Some(1) => Some(true),
+        _ => None,
+    };
+    let master = state(st.master);
     let fuel_total = raw(st.total_fuel).map(|r| f64::from(r) / 1000.0);
     let fuel_rate = raw(st.fuel_rate).map(|r| f64::from(r) * 1e-6);
-    let total_width = logged_width.filter(|w| *w > 0.0).unwrap_or(st.static_width);
+    // the logged width: its parts add up (each on or off by its own state when it logs one); NaN when
+    // nothing gives a width (a zero that means "unknown" is never a measurement)
+    let (mut logged, mut parts_on, mut part_states) = (0.0, 0.0, false);
+    for &(w, part_state) in &st.parts {
+        if let Some(r) = raw(Some(w)).filter(|r| *r > 0) {
+            let w = f64::from(r) / 1000.0;
+            logged += w;
+            match state(part_state) {
+                Some(false) => part_states = true,
+                Some(true) => {
+                    part_states = true;
+                    parts_on += w;
+                }
+                None => parts_on += w,
+            }
+        }
+    }
+    let total_width = if logged > 0.0 {
+        logged
+    } else {
+        st.static_width
+    };
     let s = st.sections;
     // sectionId: the log's only section, else the only section on (docs/MACHINE-DATA.md)
     let section_id = match st.section_number.as_slice() {
@@ -1947,13 +2793,20 @@ fn push_record(
         };
         let on = master != Some(false) && any_on;
         (if on { eff } else { 0.0 }, on)
+    } else if part_states && logged > 0.0 {
+        let on = master != Some(false) && parts_on > 0.0;
+        (if on { parts_on } else { 0.0 }, on)
     } else {
         let on = master != Some(false);
         (if on { total_width } else { 0.0 }, on)
     };
     let speed = st
         .speed
-        .and_then(|(i, f)| raw(Some(i)).map(|r| (f64::from(r) * f).abs()))
+        .and_then(|(i, f, max)| {
+            raw(Some(i))
+                .filter(|r| *r <= max)
+                .map(|r| (f64::from(r) * f).abs())
+        })
         .or_else(|| dt.filter(|s| *s > 0.0).map(|s| distance / s));
     let elevation = pos
         .up
@@ -2026,18 +2879,35 @@ struct HarvestColumns {
     sampling: usize,
 }
 
+/// What deriving the harvest values of a window found, for the counts and the file's notes.
+#[derive(Debug, Clone, Copy, Default)]
+struct HarvestNotes {
+    /// Per-area values left unknown: derived from crop flow over too small an area.
+    per_area_unknown: u64,
+    /// Rows whose dry values equal the wet ones: no moisture logged / the crop's standard moisture unknown.
+    dry_no_moisture: u64,
+    dry_no_crop: u64,
+    /// Rows with a wet mass.
+    with_mass: u64,
+}
+
 /// Fills wet/dry masses and volumes of harvest rows `from..` from what was logged (METRIC units, NaN for
-/// no value): wet mass from the per-area yield × area, else mass flow × time; volumes from the crop's
-/// density; dry values from a logged dry yield, else the shrink formula with the crop's standard
-/// moisture, else equal to the wet ones.
+/// no value): wet mass from the per-area yield × area when the area is known, else from crop flow × time
+/// step (mass from crop flow when the area is unknown); per-area values from mass ÷ area where the area
+/// gives a plausible one (at most `max_yield` t/ha; else unknown); volumes from the crop's density; dry
+/// mass by the shrink formula with the crop's standard moisture, else equal to the wet one (Leaf's rule),
+/// from whichever source the wet mass came. A logged yield beyond `max_yield` flags its row with 2 in
+/// `flags` (the window's rows).
 fn derive_harvest(
     nums: &mut [(usize, Vec<f64>)],
     c: &HarvestColumns,
     from: usize,
     consts: Option<(f64, f64)>,
-) {
+    max_yield: f64,
+    flags: &mut [u8],
+) -> HarvestNotes {
     let mut take = |k: usize| std::mem::take(&mut nums[k].1);
-    let (area, dt, flow, moisture) = (
+    let (area, dt, flow, mut moisture) = (
         take(c.area),
         take(c.sampling),
         take(c.crop_flow),
@@ -2052,55 +2922,93 @@ fn derive_harvest(
         Some((m, d)) => (Some(m), Some(d)),
         None => (None, None),
     };
+    let mut notes = HarvestNotes::default();
     // the window's rows of each column, all `len` long, so indexing them needs no bounds check
     {
-        let len = n.saturating_sub(from);
+        let len = n.saturating_sub(from).min(flags.len());
         let (area, dt, flow, moisture) = (
             &area[from..][..len],
             &dt[from..][..len],
             &flow[from..][..len],
-            &moisture[from..][..len],
+            &mut moisture[from..][..len],
         );
         let (wmpa, wet_mass) = (&mut wmpa[from..][..len], &mut wet_mass[from..][..len]);
         let (wvpa, wet_volume) = (&mut wvpa[from..][..len], &mut wet_volume[from..][..len]);
         let (dmpa, dry_mass) = (&mut dmpa[from..][..len], &mut dry_mass[from..][..len]);
         let (dvpa, dry_volume) = (&mut dvpa[from..][..len], &mut dry_volume[from..][..len]);
+        let flags = &mut flags[..len];
         for i in 0..len {
+            // hectares: NaN when the area is unknown (no width), 0 when nothing was covered
             let ha = area[i] / 10_000.0;
-            let mut y = wmpa[i];
-            let mut wm = y * ha;
-            if y.is_nan() && !flow[i].is_nan() && !dt[i].is_nan() {
-                let t = flow[i] * dt[i] / 1000.0;
-                wm = t;
-                if ha > 0.0 {
-                    y = t / ha;
+            let logged = wmpa[i];
+            if logged > max_yield {
+                flags[i] = 2;
+            }
+            let flow_mass = flow[i] * dt[i] / 1000.0;
+            let wm = if !logged.is_nan() && !ha.is_nan() {
+                logged * ha
+            } else if !flow_mass.is_nan() {
+                flow_mass
+            } else {
+                logged * ha
+            };
+            let mut y = logged;
+            if y.is_nan() && ha > 0.0 && !wm.is_nan() {
+                y = wm / ha;
+                if y > max_yield {
+                    // too little area under this mass to give a per-area figure
+                    y = f64::NAN;
+                    notes.per_area_unknown += 1;
                 }
             }
             wmpa[i] = y;
             wet_mass[i] = wm;
-            let mut wv = wvpa[i];
-            if wv.is_nan() {
-                if let Some(density) = density {
-                    wv = y * 1000.0 / density;
-                }
+            notes.with_mass += u64::from(!wm.is_nan());
+            let wv_pa = wvpa[i];
+            let (wv, wvpa_i) = match density {
+                _ if !wv_pa.is_nan() => (wv_pa * ha, wv_pa),
+                Some(density) => (wm * 1000.0 / density, y * 1000.0 / density),
+                None => (f64::NAN, f64::NAN),
+            };
+            wvpa[i] = wvpa_i;
+            wet_volume[i] = wv;
+            // a crop is never at 0 % moisture: a logged 0 is a sensor without a reading (no value)
+            if moisture[i] == 0.0 {
+                moisture[i] = f64::NAN;
             }
-            wvpa[i] = wv;
-            wet_volume[i] = wv * ha;
             let m = moisture[i];
             let shrink = match std_moisture {
                 Some(std_m) if m < 100.0 => (100.0 - m) / (100.0 - std_m),
-                _ => f64::NAN,
+                Some(_) => {
+                    notes.dry_no_moisture += u64::from(!wm.is_nan());
+                    1.0
+                }
+                None => {
+                    notes.dry_no_crop += u64::from(!wm.is_nan());
+                    1.0
+                }
             };
-            let shrunk = |w: f64| if shrink.is_nan() { w } else { w * shrink };
-            let d = if dmpa[i].is_nan() { shrunk(y) } else { dmpa[i] };
+            let logged_dry = dmpa[i];
+            let (dm, d) = if !logged_dry.is_nan() && !ha.is_nan() {
+                (logged_dry * ha, logged_dry)
+            } else {
+                (
+                    wm * shrink,
+                    if logged_dry.is_nan() {
+                        y * shrink
+                    } else {
+                        logged_dry
+                    },
+                )
+            };
             dmpa[i] = d;
-            dry_mass[i] = d * ha;
-            let dv = match density {
-                Some(density) if !d.is_nan() => d * 1000.0 / density,
-                _ => shrunk(wv),
+            dry_mass[i] = dm;
+            let (dv, dv_pa) = match density {
+                Some(density) => (dm * 1000.0 / density, d * 1000.0 / density),
+                None => (wv * shrink, wvpa_i * shrink),
             };
-            dvpa[i] = dv;
-            dry_volume[i] = dv * ha;
+            dvpa[i] = dv_pa;
+            dry_volume[i] = dv;
         }
     }
     for (k, v) in [
@@ -2119,6 +3027,7 @@ fn derive_harvest(
     ] {
         nums[k].1 = v;
     }
+    notes
 }
 
 /// The runs of set flags in `keep`, as ranges offset by `from`.

@@ -3,9 +3,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use furrow_allocate::{LocalFrame, cell_centre_runs, heading_vector, swath_corners};
 use geo::{BooleanOps, MultiPolygon, Polygon, Rect, coord};
-
-const M_PER_DEG: f64 = 6_371_008.8 * std::f64::consts::PI / 180.0;
 /// Above this many cells the grid is coarsened (cell size doubled), so memory stays bounded.
 const MAX_CELLS: usize = 2_000_000;
 /// Above this many row runs the grid is coarsened before the union, so the union stays fast.
@@ -49,26 +48,9 @@ struct CellSet {
 }
 
 impl CellSet {
+    #[cfg(test)]
     fn insert(&mut self, ix: i32, iy: i32) {
-        let tk = key(ix >> 6, iy >> 6);
-        let t = match self.last {
-            Some((k, t)) if k == tk => t,
-            _ => {
-                let next = self.tiles.len();
-                let t = *self.index.entry(tk).or_insert(next);
-                if t == next {
-                    self.tiles.push((tk, [0; 64]));
-                }
-                self.last = Some((tk, t));
-                t
-            }
-        };
-        let (row, bit) = ((iy & 63) as usize, 1u64 << (ix & 63));
-        if let Some((_, rows)) = self.tiles.get_mut(t) {
-            // no branch on whether the cell is new (half the time it is: unpredictable)
-            self.count += usize::from(rows[row] & bit == 0);
-            rows[row] |= bit;
-        }
+        self.insert_run(iy, ix, ix + 1);
     }
 
     fn len(&self) -> usize {
@@ -128,34 +110,120 @@ fn key(ix: i32, iy: i32) -> u64 {
     (u64::from(ix as u32) << 32) | u64::from(iy as u32)
 }
 
-/// `v.floor() as i32` without a libm call (x86-64's baseline has no rounding instruction): the same for
-/// every input, NaN and out-of-range values included (`as` saturates, NaN gives 0).
-fn floor_i32(v: f64) -> i32 {
-    let t = v as i32;
-    t.saturating_sub(i32::from(f64::from(t) > v))
-}
-
-/// `v.ceil() as usize` without a libm call: the same for every input (`as` saturates, NaN gives 0).
-fn ceil_usize(v: f64) -> usize {
-    let t = v as usize;
-    t.saturating_add(usize::from((t as f64) < v))
-}
-
 fn unkey(k: u64) -> (i32, i32) {
     ((k >> 32) as u32 as i32, k as u32 as i32)
 }
 
-/// Accumulates swaths (a point, its effective width, heading and distance) into grid cells in a local
-/// equirectangular frame around the first point; the cell size is a quarter of the first width
-/// (1–25 m), doubled whenever the cell count passes two million.
+impl CellSet {
+    /// The index of the tile with key `tk`, added when missing.
+    #[inline]
+    fn tile(&mut self, tk: u64) -> usize {
+        match self.last {
+            Some((k, t)) if k == tk => t,
+            _ => {
+                let next = self.tiles.len();
+                let t = *self.index.entry(tk).or_insert(next);
+                if t == next {
+                    self.tiles.push((tk, [0; 64]));
+                }
+                self.last = Some((tk, t));
+                t
+            }
+        }
+    }
+
+    /// Sets the cells `i0..i1` of row `iy`, a word of a tile row at a time.
+    fn insert_run(&mut self, iy: i32, i0: i32, i1: i32) {
+        let (ty, row) = (iy >> 6, (iy & 63) as usize);
+        let mut i = i0;
+        while i < i1 {
+            let tx = i >> 6;
+            let end = i1.min((tx + 1) * 64);
+            let (lo, n) = ((i & 63) as u32, (end - i) as u32);
+            let mask = if n >= 64 {
+                u64::MAX
+            } else {
+                ((1u64 << n) - 1) << lo
+            };
+            let t = self.tile(key(tx, ty));
+            if let Some((_, rows)) = self.tiles.get_mut(t) {
+                self.count += (mask & !rows[row]).count_ones() as usize;
+                rows[row] |= mask;
+            }
+            i = end;
+        }
+    }
+
+    /// How many of the cells `i0..i1` of row `iy` are not set (no change to the set).
+    fn count_unset(&self, iy: i32, i0: i32, i1: i32) -> usize {
+        let (ty, row) = (iy >> 6, (iy & 63) as usize);
+        let mut i = i0;
+        let mut n_unset = 0usize;
+        while i < i1 {
+            let tx = i >> 6;
+            let end = i1.min((tx + 1) * 64);
+            let (lo, n) = ((i & 63) as u32, (end - i) as u32);
+            let mask = if n >= 64 {
+                u64::MAX
+            } else {
+                ((1u64 << n) - 1) << lo
+            };
+            let set = self
+                .index
+                .get(&key(tx, ty))
+                .and_then(|&t| self.tiles.get(t))
+                .map_or(0, |(_, rows)| rows[row]);
+            n_unset += (mask & !set).count_ones() as usize;
+            i = end;
+        }
+        n_unset
+    }
+}
+
+/// The strip of consecutive swaths of one pass being gathered: one rectangle from `back` along `dir`,
+/// `len` long and `width` wide, rasterised when the pass turns, changes width or breaks off.
+#[derive(Debug, Clone, Copy)]
+struct Strip {
+    back: (f64, f64),
+    dir: (f64, f64),
+    width: f64,
+    len: f64,
+}
+
+impl Strip {
+    fn corners(&self) -> [(f64, f64); 4] {
+        let front = (
+            self.back.0 + self.dir.0 * self.len,
+            self.back.1 + self.dir.1 * self.len,
+        );
+        swath_corners(front, self.dir, self.width, self.len)
+    }
+}
+
+/// Largest sine of the angle between a swath and the strip it joins (1°).
+const MAX_TURN_SIN: f64 = 0.017_452;
+
+/// The covered area of a file: the union of its points' swaths (the shared swath model,
+/// `furrow_allocate::swath_corners`: a rectangle `width` across from the point back along its heading by
+/// `distance`), rasterised on a grid in a local metric frame (WGS 84 scale at the first point) by the
+/// cell-centre rule (`furrow_allocate::cell_centre_runs`: a cell is covered when its centre lies in a
+/// rectangle), so the raster area is an unbiased estimate of the union's. The cell size is a quarter of
+/// the first width (1–25 m), doubled whenever the cells pass two million (a coarse cell is covered when
+/// at least two of its four cells are). Consecutive swaths of one pass (same width, within 1° of one
+/// direction, each starting where the last ended, within a tenth of a cell of one line) are gathered
+/// into one strip and rasterised once: the same cells as swath by swath, up to slivers thinner than a
+/// tenth of a cell. No swath is ever skipped; the area reported never exceeds the sum of the swaths'
+/// areas.
 #[derive(Debug, Default, Clone)]
 pub struct Coverage {
-    origin: Option<(f64, f64, f64)>,
+    frame: Option<LocalFrame>,
     cell: f64,
     cells: CellSet,
-    last: Option<(f64, f64)>,
-    /// The last swath's heading (radians), its sine and cosine.
-    direction: Option<(f64, f64, f64)>,
+    strip: Option<Strip>,
+    /// The last heading (bits) and its unit vector.
+    direction: Option<(u64, (f64, f64))>,
+    /// Σ width × distance of the swaths added, m².
+    gross: f64,
 }
 
 impl std::fmt::Debug for CellHasher {
@@ -175,100 +243,132 @@ impl Coverage {
         self.cell
     }
 
-    /// Number of covered cells.
+    /// Number of covered cells rasterised so far (the pass being gathered not included).
     pub fn cell_count(&self) -> usize {
         self.cells.len()
     }
 
-    /// Covered area in m² (cells × cell area).
+    /// Σ width × distance of the swaths added, m² (overlaps counted again).
+    pub fn swath_area_m2(&self) -> f64 {
+        self.gross
+    }
+
+    /// Covered area in m²: covered cells × cell area, the pass being gathered included, at most the sum
+    /// of the swaths' areas.
     pub fn area_m2(&self) -> f64 {
-        self.cells.len() as f64 * self.cell * self.cell
+        let mut n = self.cells.len();
+        if let Some(st) = &self.strip {
+            cell_centre_runs(&st.corners(), self.cell, |j, i0, i1| {
+                n += self
+                    .cells
+                    .count_unset(clamp_i32(j), clamp_i32(i0), clamp_i32(i1));
+            });
+        }
+        (n as f64 * self.cell * self.cell).min(self.gross)
     }
 
     /// Adds the swath that ends at `(x, y)` (lon/lat), `width` m wide, `distance` m long, travelling
-    /// along `heading` degrees.
+    /// along `heading` degrees. A swath without a positive width and distance, a heading or a position
+    /// covers nothing.
     #[inline]
     pub fn add(&mut self, x: f64, y: f64, width: f64, heading: f64, distance: f64) {
-        if width.is_nan() || width <= 0.0 || !x.is_finite() || !y.is_finite() {
+        if !(width > 0.0
+            && distance > 0.0
+            && width.is_finite()
+            && distance.is_finite()
+            && heading.is_finite()
+            && x.is_finite()
+            && y.is_finite())
+        {
             return;
         }
-        // most points lie within half a cell of the last swath added (squared distances: no square
-        // root a point): settled here, inline
-        if let (Some((x0, y0, mx)), Some((lx, ly))) = (self.origin, self.last) {
-            let (ex, ey) = ((x - x0) * mx - lx, (y - y0) * M_PER_DEG - ly);
-            let half = self.cell / 2.0;
-            if ex * ex + ey * ey < half * half {
-                return;
-            }
-        }
-        self.add_swath(x, y, width, heading, distance);
-    }
-
-    /// [`Self::add`] of a swath far enough from the last one.
-    fn add_swath(&mut self, x: f64, y: f64, width: f64, heading: f64, distance: f64) {
-        let (x0, y0, mx) = *self
-            .origin
-            .get_or_insert_with(|| (x, y, M_PER_DEG * y.to_radians().cos().max(1e-6)));
+        self.gross += width * distance;
+        let frame = *self.frame.get_or_insert_with(|| LocalFrame::at(x, y));
         if self.cell == 0.0 {
             self.cell = (width / 4.0).clamp(1.0, 25.0);
         }
-        let (px, py) = ((x - x0) * mx, (y - y0) * M_PER_DEG);
-        self.last = Some((px, py));
-        let h = if heading.is_finite() {
-            heading.to_radians()
-        } else {
-            0.0
-        };
-        // a pass keeps its heading from one swath to the next: its sine and cosine are kept too
-        let (dx, dy) = match self.direction {
-            Some((at, sin, cos)) if at.to_bits() == h.to_bits() => (sin, cos),
+        let p = frame.to_metres(x, y);
+        // a pass keeps its heading from one swath to the next: its unit vector is kept too
+        let dir = match self.direction {
+            Some((bits, v)) if bits == heading.to_bits() => v,
             _ => {
-                let (sin, cos) = (h.sin(), h.cos());
-                self.direction = Some((h, sin, cos));
-                (sin, cos)
+                let v = heading_vector(heading);
+                self.direction = Some((heading.to_bits(), v));
+                v
             }
         };
-        let (rx, ry) = (dy, -dx);
-        let c = self.cell;
-        let along = if distance.is_finite() && distance > 0.0 && distance < 50.0 {
-            distance
-        } else {
-            0.0
-        };
-        let n_along = ceil_usize(along / c);
-        let n_across = ceil_usize(width / c);
-        // across the swath, then along it: samples along a short step mostly fall in the cell of the one
-        // before, which is then not inserted again (the same cells as in any order)
-        let mut prev = None;
-        for j in 0..=n_across {
-            let b = -width / 2.0 + (j as f64 * c).min(width);
-            for i in 0..=n_along {
-                let a = -(i as f64 * c).min(along);
-                let (qx, qy) = (px + dx * a + rx * b, py + dy * a + ry * b);
-                let cell = (floor_i32(qx / c), floor_i32(qy / c));
-                if prev != Some(cell) {
-                    self.cells.insert(cell.0, cell.1);
-                    prev = Some(cell);
-                }
+        let back = (p.0 - dir.0 * distance, p.1 - dir.1 * distance);
+        if let Some(st) = &mut self.strip {
+            let tol = 0.1 * self.cell;
+            let (fx, fy) = (st.back.0 + st.dir.0 * st.len, st.back.1 + st.dir.1 * st.len);
+            let (gx, gy) = (back.0 - fx, back.1 - fy);
+            let (rx, ry) = (p.0 - st.back.0, p.1 - st.back.1);
+            let along = rx * st.dir.0 + ry * st.dir.1;
+            let across = rx * st.dir.1 - ry * st.dir.0;
+            let turn = dir.0 * st.dir.1 - dir.1 * st.dir.0;
+            if st.width == width
+                && gx * gx + gy * gy <= tol * tol
+                && across.abs() <= tol
+                && turn.abs() <= MAX_TURN_SIN
+                && dir.0 * st.dir.0 + dir.1 * st.dir.1 > 0.0
+                && along > st.len
+            {
+                st.len = along;
+                return;
             }
+            self.flush();
         }
+        self.strip = Some(Strip {
+            back,
+            dir,
+            width,
+            len: distance,
+        });
+    }
+
+    /// Rasterises the strip being gathered.
+    fn flush(&mut self) {
+        let Some(st) = self.strip.take() else {
+            return;
+        };
+        let cells = &mut self.cells;
+        cell_centre_runs(&st.corners(), self.cell, |j, i0, i1| {
+            cells.insert_run(clamp_i32(j), clamp_i32(i0), clamp_i32(i1));
+        });
         while self.cells.len() > MAX_CELLS || self.cells.tiles.len() > MAX_TILES {
             self.coarsen();
         }
     }
 
+    /// Doubles the cell size: a coarse cell is covered when at least two of its four cells are (an
+    /// edge through it covers about half of it), so coarsening does not inflate the area either.
     fn coarsen(&mut self) {
         self.cell *= 2.0;
+        let mut counts: HashMap<u64, u8, BuildHasherDefault<CellHasher>> = HashMap::default();
+        self.cells.for_each(|ix, iy| {
+            *counts
+                .entry(key(ix.div_euclid(2), iy.div_euclid(2)))
+                .or_default() += 1;
+        });
         let mut coarse = CellSet::default();
-        self.cells
-            .for_each(|ix, iy| coarse.insert(ix.div_euclid(2), iy.div_euclid(2)));
+        let mut keys: Vec<u64> = counts
+            .into_iter()
+            .filter(|(_, n)| *n >= 2)
+            .map(|(k, _)| k)
+            .collect();
+        keys.sort_unstable();
+        for k in keys {
+            let (ix, iy) = unkey(k);
+            coarse.insert_run(iy, ix, ix + 1);
+        }
         self.cells = coarse;
     }
 
     /// The covered cells as a MultiPolygon in lon/lat (row runs of cells merged by a union).
     pub fn to_multipolygon(&self) -> MultiPolygon<f64> {
         let mut me = self.clone();
-        let Some((x0, y0, mx)) = me.origin else {
+        me.flush();
+        let Some(frame) = me.frame else {
             return MultiPolygon::new(vec![]);
         };
         loop {
@@ -278,11 +378,9 @@ impl Coverage {
                 let polys: Vec<Polygon<f64>> = runs
                     .into_iter()
                     .map(|(iy, a, b)| {
-                        Rect::new(
-                            coord! { x: x0 + f64::from(a) * c / mx, y: y0 + f64::from(iy) * c / M_PER_DEG },
-                            coord! { x: x0 + f64::from(b + 1) * c / mx, y: y0 + f64::from(iy + 1) * c / M_PER_DEG },
-                        )
-                        .to_polygon()
+                        let (x0, y0) = frame.to_lonlat(f64::from(a) * c, f64::from(iy) * c);
+                        let (x1, y1) = frame.to_lonlat(f64::from(b + 1) * c, f64::from(iy + 1) * c);
+                        Rect::new(coord! { x: x0, y: y0 }, coord! { x: x1, y: y1 }).to_polygon()
                     })
                     .collect();
                 return union_all(polys);
@@ -294,6 +392,11 @@ impl Coverage {
     fn runs(&self) -> Vec<(i32, i32, i32)> {
         self.cells.runs()
     }
+}
+
+/// A cell index as the set's `i32` (saturating; a grid that far out is beyond any field).
+fn clamp_i32(v: i64) -> i32 {
+    v.clamp(i64::from(i32::MIN / 2), i64::from(i32::MAX / 2)) as i32
 }
 
 /// Union of many polygons by pairwise merging (balanced, so each union stays small).
@@ -329,46 +432,6 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-
-    #[test]
-    fn floor_i32_is_floor() {
-        let mut v = -70_000.0f64;
-        while v < 70_000.0 {
-            for x in [v, v + 0.5, v + 1e-9, v - 1e-9, -v] {
-                assert_eq!(floor_i32(x), x.floor() as i32, "{x}");
-            }
-            v += 0.37;
-        }
-        for x in [
-            f64::NAN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            3e9,
-            -3e9,
-            -0.0,
-            0.0,
-            -1e-300,
-        ] {
-            assert_eq!(floor_i32(x), x.floor() as i32, "{x}");
-        }
-    }
-
-    #[test]
-    fn ceil_usize_is_ceil() {
-        let mut n = 0;
-        let mut v = 0.0f64;
-        while v < 500.0 {
-            for x in [v, v + 0.5, v + 1e-9, (v - 1e-9).max(0.0), v / 7.0] {
-                assert_eq!(ceil_usize(x), x.ceil() as usize, "{x}");
-                n += 1;
-            }
-            v += 0.37;
-        }
-        for x in [f64::NAN, f64::INFINITY, -1.0, -0.0, 1e300, 4.5e15 + 0.5] {
-            assert_eq!(ceil_usize(x), x.ceil() as usize, "{x}");
-        }
-        assert!(n > 6_000);
-    }
 
     /// The tiled set against a plain set of the same cells: count, cells, row runs and coarsening, over
     /// cells clustered like swaths and scattered across tile borders and the sign change of both axes.
@@ -418,10 +481,19 @@ mod tests {
             ..Coverage::default()
         };
         cov.coarsen();
-        let coarse: BTreeSet<(i32, i32)> = plain
-            .iter()
-            .map(|&(iy, ix)| (iy.div_euclid(2), ix.div_euclid(2)))
+        // a coarse cell is covered when two or more of its four cells are
+        let mut quads: std::collections::BTreeMap<(i32, i32), u8> = Default::default();
+        for &(iy, ix) in &plain {
+            *quads
+                .entry((iy.div_euclid(2), ix.div_euclid(2)))
+                .or_default() += 1;
+        }
+        let coarse: BTreeSet<(i32, i32)> = quads
+            .into_iter()
+            .filter(|(_, n)| *n >= 2)
+            .map(|(k, _)| k)
             .collect();
+        assert!(coarse.len() > 1_000 && coarse.len() < plain.len());
         let mut got = BTreeSet::new();
         cov.cells.for_each(|ix, iy| {
             got.insert((iy, ix));

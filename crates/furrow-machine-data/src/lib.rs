@@ -34,9 +34,12 @@ mod output;
 mod schema;
 mod summary;
 mod tabular;
+mod totals;
 mod units;
 
-pub use crate::cleanup::{CleanupRules, FilterOptions, Operator, PositionChecks, Rule};
+pub use crate::cleanup::{
+    CleanupRules, FilterOptions, Operator, Plausibility, PositionChecks, Rule,
+};
 pub use crate::convert::{
     ConvertOptions, FileOutcome, FilePlan, StandardFile, StandardStream, convert_task_data,
     crop_constants, plan,

@@ -15,10 +15,21 @@ use crate::units::Quantity;
 pub struct Counts {
     /// Records decoded from the time logs.
     pub raw: u64,
-    /// Records without a usable position (missing, out of range or 0/0); never written.
+    /// Records whose position is invalid (0/0 or out of range although they claim a fix); never written.
     pub invalid_position: u64,
+    /// Records without a position fix (coordinates "not available", status 0, or none logged): well
+    /// formed, their values, work states and counters count, but no point is written for them.
+    pub no_position: u64,
     /// Points dropped as impossible jumps.
     pub jumps: u64,
+    /// Points dropped because their speed is beyond what the operation's machines do
+    /// ([`Plausibility`](crate::Plausibility)).
+    pub implausible_speed: u64,
+    /// Points dropped because their logged wet mass per area is beyond any crop's.
+    pub implausible_yield: u64,
+    /// Points whose per-area yield, derived from crop flow over a tiny area, was beyond any crop's: the
+    /// per-area values are unknown (null); the point and its mass stay.
+    pub yield_per_area_unknown: u64,
     /// Points dropped by the cleanup rules.
     pub cleaned: u64,
     /// Points in the standard (cleaned) view, i.e. written unless `raw` output was asked for.
@@ -148,6 +159,10 @@ pub struct SummaryBuilder {
     start: Option<(i64, bool)>,
     end: Option<(i64, bool)>,
     total_area: f64,
+    /// Points whose area is known (an unknown width leaves it NaN, never 0).
+    area_known: u64,
+    /// Points added.
+    points: u64,
     total_distance: f64,
     /// Totals in [`TOTALS`] order (`None` until a value arrives); those that are a statistic's sum
     /// ([`summed_by_stat`]) stay `None` here: [`Self::totals`] reads them off the statistics.
@@ -158,6 +173,12 @@ pub struct SummaryBuilder {
     machinery: Vec<Machine>,
     coverage: Coverage,
     counts: Counts,
+    /// Points dropped by each cleanup rule, for `pointCounts.cleanedBy`.
+    cleaned_by: Vec<(String, u64)>,
+    /// What the conversion says beyond the figures (`warnings`).
+    warnings: Vec<String>,
+    /// The machine's counters against the computed totals (`machineTotals`).
+    machine_totals: Option<Value>,
 }
 
 /// The totals of the summary, in the order they are written (alphabetical).
@@ -212,6 +233,8 @@ impl SummaryBuilder {
             start: None,
             end: None,
             total_area: 0.0,
+            area_known: 0,
+            points: 0,
             total_distance: 0.0,
             totals: [None; TOTALS.len()],
             crops: Vec::new(),
@@ -220,7 +243,44 @@ impl SummaryBuilder {
             machinery: Vec::new(),
             coverage: Coverage::new(),
             counts: Counts::default(),
+            cleaned_by: Vec::new(),
+            warnings: Vec::new(),
+            machine_totals: None,
         }
+    }
+
+    /// Sets the points each cleanup rule dropped (`pointCounts.cleanedBy`).
+    pub fn set_cleaned_by(&mut self, by_rule: Vec<(String, u64)>) {
+        self.cleaned_by = by_rule;
+    }
+
+    /// Sets what the summary says beyond its figures (`warnings`: unreadable logs, the working width's
+    /// source, why points were dropped, disagreements with the machine's counters).
+    pub fn set_warnings(&mut self, warnings: Vec<String>) {
+        self.warnings = warnings;
+    }
+
+    /// Sets the comparison of the computed totals with the machine's own counters (`machineTotals`).
+    pub fn set_machine_totals(&mut self, totals: Value) {
+        self.machine_totals = Some(totals);
+    }
+
+    /// Σ point area (m²), `None` when no point had a known area.
+    pub(crate) fn total_area_m2(&self) -> Option<f64> {
+        (self.area_known > 0).then_some(self.total_area)
+    }
+
+    /// Σ point distance (m).
+    pub(crate) fn total_distance_m(&self) -> f64 {
+        self.total_distance
+    }
+
+    /// A total (`totalWetMass`, `totalApplied`...) in METRIC units, when the file has one.
+    pub(crate) fn total_metric(&self, key: &str) -> Option<f64> {
+        TOTALS
+            .iter()
+            .position(|k| *k == key)
+            .and_then(|i| self.totals()[i])
     }
 
     /// Sets the crops, varieties, products and machinery of the file.
@@ -280,18 +340,20 @@ impl SummaryBuilder {
         y: f64,
         effective_width: f64,
     ) {
-        let area = vals[Property::Area.index()].unwrap_or(0.0);
+        let known_area = vals[Property::Area.index()].filter(|a| !a.is_nan());
+        let area = known_area.unwrap_or(0.0);
         let distance = vals[Property::Distance.index()].unwrap_or(0.0);
         let heading = vals[Property::Heading.index()].unwrap_or(f64::NAN);
         self.add_point(time, x, y, effective_width, heading, distance);
         self.total_area += area;
+        self.area_known += u64::from(known_area.is_some());
         self.total_distance += distance;
         for &i in present {
             if let Some(v) = vals[i] {
                 self.stats[i].add(v, area);
             }
         }
-        self.add_totals(vals, area);
+        self.add_totals(vals, area, known_area);
     }
 
     /// The per-point part of [`Self::add_present`]: time span and coverage. The values of the point go
@@ -306,6 +368,7 @@ impl SummaryBuilder {
         heading: f64,
         distance: f64,
     ) {
+        self.points += 1;
         if let Some(t) = time {
             if self.start.is_none_or(|s| t.0 < s.0) {
                 self.start = Some(t);
@@ -338,8 +401,9 @@ impl SummaryBuilder {
             .iter()
             .map(|&a| if a.is_nan() { 0.0 } else { a })
             .collect();
-        for w in &weights {
+        for (w, a) in weights.iter().zip(area) {
             self.total_area += w;
+            self.area_known += u64::from(!a.is_nan());
         }
         if let Some(d) = col(Property::Distance) {
             for v in d {
@@ -398,9 +462,9 @@ impl SummaryBuilder {
             };
             let mut acc = t.unwrap_or(0.0);
             let mut any = false;
-            for (&v, &w) in values.iter().zip(&weights) {
-                if !v.is_nan() {
-                    // rates are per hectare; point area is m²
+            for ((&v, &w), &a) in values.iter().zip(&weights).zip(area) {
+                // rates are per hectare; point area is m² (a rate over an unknown area adds nothing)
+                if !(v.is_nan() || per_area && a.is_nan()) {
                     acc += if per_area { v * w / 10_000.0 } else { v };
                     any = true;
                 }
@@ -423,13 +487,21 @@ impl SummaryBuilder {
         out
     }
 
-    fn add_totals(&mut self, vals: &[Option<f64>; PROPERTY_COUNT], area: f64) {
+    fn add_totals(
+        &mut self,
+        vals: &[Option<f64>; PROPERTY_COUNT],
+        area: f64,
+        known_area: Option<f64>,
+    ) {
         for (t, (p, per_area)) in self.totals.iter_mut().zip(TOTAL_SOURCES) {
             if summed_by_stat(p, per_area) {
                 continue;
             }
-            if let Some(v) = vals[p.index()] {
-                // rates are per hectare; point area is m²
+            if let Some(v) = vals[p.index()].filter(|v| !v.is_nan()) {
+                // rates are per hectare; point area is m² (a rate over an unknown area adds nothing)
+                if per_area && known_area.is_none() {
+                    continue;
+                }
                 *t = Some(t.unwrap_or(0.0) + if per_area { v * area / 10_000.0 } else { v });
             }
         }
@@ -477,7 +549,13 @@ impl SummaryBuilder {
                 (_, Some(t)) if t.is_valid(row) => Some((t.value(row), false)),
                 _ => None,
             };
-            let w = vals[width.index()].unwrap_or(0.0);
+            // the swath is as wide as the sections that were on: area ÷ distance (the file summary's rule)
+            let w = furrow_allocate::swath_width(
+                vals[width.index()].unwrap_or(f64::NAN),
+                vals[Property::Distance.index()].unwrap_or(0.0),
+                vals[Property::Area.index()],
+            )
+            .unwrap_or(0.0);
             self.add(&vals, time, xs.value(row), ys.value(row), w);
         }
     }
@@ -498,18 +576,28 @@ impl SummaryBuilder {
             p.insert("crop".into(), json!(self.crops));
         }
         let area_q = Quantity::TotalArea;
+        // an area no point knows (no working width) is unknown, not 0
+        let unknown_area = self.area_known == 0 && self.points > 0;
+        let ha = |m2: f64| {
+            if unknown_area {
+                Value::Null
+            } else {
+                json!(m2 / 10_000.0 * area_q.factor(u.system))
+            }
+        };
         p.insert(
             "totalArea".into(),
-            json!({"value": self.total_area / 10_000.0 * area_q.factor(u.system), "unit": area_q.unit(u.system)}),
+            json!({"value": ha(self.total_area), "unit": area_q.unit(u.system)}),
         );
         let len = Quantity::Length;
         p.insert(
             "totalDistance".into(),
             json!({"value": self.total_distance * len.factor(u.system), "unit": len.unit(u.system)}),
         );
+        // the union of the swaths can never exceed the sum of their areas
         p.insert(
             "coveredArea".into(),
-            json!({"value": self.coverage.area_m2() / 10_000.0 * area_q.factor(u.system), "unit": area_q.unit(u.system)}),
+            json!({"value": ha(self.coverage.area_m2().min(self.total_area)), "unit": area_q.unit(u.system)}),
         );
         for c in columns(self.op) {
             let Column::Number(prop) = c else { continue };
@@ -587,10 +675,24 @@ impl SummaryBuilder {
             "machinery".into(),
             serde_json::to_value(&self.machinery).unwrap_or(Value::Null),
         );
-        p.insert(
-            "pointCounts".into(),
-            serde_json::to_value(self.counts).unwrap_or(Value::Null),
-        );
+        let mut counts = serde_json::to_value(self.counts).unwrap_or(Value::Null);
+        if !self.cleaned_by.is_empty() {
+            if let Some(o) = counts.as_object_mut() {
+                let by: Map<String, Value> = self
+                    .cleaned_by
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect();
+                o.insert("cleanedBy".into(), Value::Object(by));
+            }
+        }
+        p.insert("pointCounts".into(), counts);
+        if let Some(t) = &self.machine_totals {
+            p.insert("machineTotals".into(), t.clone());
+        }
+        if !self.warnings.is_empty() {
+            p.insert("warnings".into(), json!(self.warnings));
+        }
         let mp = self.coverage.to_multipolygon();
         let coords: Vec<Value> =
             mp.0.iter()
