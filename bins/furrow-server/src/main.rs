@@ -87,6 +87,14 @@ struct Args {
     /// John Deere and Climate FieldView credentials, and print a token and curl commands.
     #[arg(long)]
     demo: bool,
+    /// Reverse proxies (load balancers) in front of the API whose `X-Forwarded-For` names the client: login
+    /// throttling then counts failures per client rather than per proxy.
+    #[arg(
+        long = "trusted-proxy",
+        env = "FURROW_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Serve Prometheus metrics (`GET /metrics`) on this address, apart from the API (the numbers span every
     /// API owner). Not served when unset.
     #[arg(long, env = "FURROW_METRICS_LISTEN")]
@@ -197,7 +205,8 @@ async fn main() -> anyhow::Result<()> {
                 blobs: Some(blobs.clone()),
                 max_upload_bytes: args.max_upload_bytes,
             },
-        );
+        )
+        .with_trusted_proxies(args.trusted_proxies.iter().copied());
         if let Some(addr) = args.metrics_listen {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await

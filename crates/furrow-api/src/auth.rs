@@ -143,20 +143,42 @@ impl TokenIssuer {
 pub(crate) struct Owner(pub(crate) ApiOwner);
 
 /// The client's address, when the server was started with connect info (`furrow-server` is; a router driven
-/// without a socket has none).
+/// without a socket has none). From a trusted reverse proxy ([`AppState::with_trusted_proxies`]), the last
+/// `X-Forwarded-For` address that is not itself a trusted proxy.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClientAddr(Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(a)| a.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip());
+        let Some(peer) = peer else {
+            return Ok(ClientAddr(None));
+        };
+        if !state.trusted_proxies.contains(&peer) {
+            return Ok(ClientAddr(Some(peer)));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+            .collect::<Vec<_>>();
+        let client = forwarded
+            .into_iter()
+            .rev()
+            .find(|a| !state.trusted_proxies.contains(a))
+            .unwrap_or(peer);
+        Ok(ClientAddr(Some(client)))
     }
 }
 

@@ -35,6 +35,9 @@ pub struct AppState {
     pub tokens: Arc<TokenIssuer>,
     /// Tunables.
     pub config: ApiConfig,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (login throttling per address); empty: the
+    /// TCP peer is the client.
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 impl AppState {
@@ -44,6 +47,17 @@ impl AppState {
             store,
             tokens: Arc::new(TokenIssuer::new(&key.derive_signing_key())),
             config,
+            trusted_proxies: Arc::new([]),
         }
+    }
+
+    /// Trusts `X-Forwarded-For` from these reverse proxies (a load balancer in front of the API): a request
+    /// they forward counts, for login throttling, against the address they name.
+    pub fn with_trusted_proxies(
+        mut self,
+        proxies: impl IntoIterator<Item = std::net::IpAddr>,
+    ) -> Self {
+        self.trusted_proxies = proxies.into_iter().collect();
+        self
     }
 }

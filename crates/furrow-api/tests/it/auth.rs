@@ -341,6 +341,51 @@ async fn failed_logins_are_throttled_per_address(h: &Harness) {
         200
     );
     server.abort();
+
+    // Behind a trusted proxy, the client it names counts, not the proxy.
+    let state = furrow_api::AppState::new(
+        h.db.store.clone(),
+        &h.db.key,
+        furrow_api::ApiConfig::default(),
+    )
+    .with_trusted_proxies(["127.0.0.1".parse().unwrap()]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            furrow_api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let login = |client: &'static str, user: String, password: &'static str| {
+        let http = h.client.clone();
+        async move {
+            http.post(format!("http://{addr}/api/authenticate"))
+                .header("x-forwarded-for", format!("{client}, 127.0.0.1"))
+                .json(&json!({"username": user, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for i in 0..21 {
+        assert_eq!(
+            login("203.0.113.7", format!("proxied-{i}@example.com"), "x").await,
+            401
+        );
+    }
+    assert_eq!(
+        login("203.0.113.7", "b@example.com".into(), "password-b").await,
+        429
+    );
+    assert_eq!(
+        login("203.0.113.8", "b@example.com".into(), "password-b").await,
+        200
+    );
+    server.abort();
 }
 
 async fn logout_ends_the_token_and_everywhere_ends_all(h: &Harness) {
