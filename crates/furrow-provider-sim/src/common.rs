@@ -327,10 +327,7 @@ pub(crate) async fn oauth_token(State(s): S, headers: HeaderMap, body: Bytes) ->
             let Some(rt) = p.get("refresh_token") else {
                 return invalid("missing refresh_token");
             };
-            match s
-                .grants
-                .refresh(rt, s.now(), lifetime, s.faults.reuse_revokes())
-            {
+            match s.grants.refresh(rt, s.now(), lifetime, &s.faults) {
                 Ok(t) => t,
                 Err(_) => return invalid("Provided Authorization Grant is invalid"),
             }

@@ -178,7 +178,7 @@ impl Simulator {
         match self
             .state
             .grants
-            .refresh(rt, self.state.now(), lifetime, false)
+            .refresh(rt, self.state.now(), lifetime, &self.state.faults)
         {
             Ok((at, _)) => at,
             Err(e) => panic!("seeded grant refused: {e:?}"),

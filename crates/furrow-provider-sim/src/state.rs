@@ -40,6 +40,7 @@ pub struct Faults {
     no_shared_orgs: AtomicBool,
     expire_page_tokens: AtomicU32,
     reuse_revokes: AtomicBool,
+    rotation: Mutex<Option<Rotation>>,
     token_rate_limit: Mutex<Option<(u32, Duration, VecDeque<Instant>)>>,
     token_errors: Mutex<(u32, u16, String)>,
     echo: AtomicU32,
@@ -64,6 +65,7 @@ impl Faults {
             no_shared_orgs: AtomicBool::new(false),
             expire_page_tokens: AtomicU32::new(0),
             reuse_revokes: AtomicBool::new(true),
+            rotation: Mutex::new(None),
             token_rate_limit: Mutex::new(None),
             token_errors: Mutex::new((0, 400, String::new())),
             echo: AtomicU32::new(0),
@@ -146,6 +148,13 @@ impl Faults {
         self.reuse_revokes.store(on, Ordering::SeqCst);
     }
 
+    /// What refresh tokens issued from now on become when used, instead of the profile's ([`Rotation`]);
+    /// `None` restores the profile's. `Some(Rotation::SingleUse)` is what oidc-provider, Auth0 and Okta do with
+    /// rotation on.
+    pub fn rotation(&self, rotation: Option<Rotation>) {
+        *lock(&self.rotation) = rotation;
+    }
+
     /// At most `requests` token requests per `per`; more answer `429` with `Retry-After` (`None`: no limit).
     pub fn token_rate_limit(&self, limit: Option<(u32, Duration)>) {
         *lock(&self.token_rate_limit) = limit.map(|(n, per)| (n, per, VecDeque::new()));
@@ -191,6 +200,7 @@ impl Faults {
         self.share_no_organizations(false);
         self.expire_page_tokens(0);
         self.reuse_revokes_grant(true);
+        self.rotation(None);
         self.token_rate_limit(None);
         self.token_errors(0, 400, "");
         self.echo(0);
@@ -200,6 +210,10 @@ impl Faults {
 
     pub(crate) fn reuse_revokes(&self) -> bool {
         self.reuse_revokes.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn rotation_override(&self) -> Option<Rotation> {
+        *lock(&self.rotation)
     }
 
     /// `Some(retry_after_secs)` when the token endpoint's window is full.
@@ -443,8 +457,10 @@ impl Grants {
         rt: &str,
         now: i64,
         lifetime: u64,
-        reuse_revokes: bool,
+        faults: &Faults,
     ) -> Result<(String, Option<String>), Rejection> {
+        let reuse_revokes = faults.reuse_revokes();
+        let rotation = faults.rotation_override().unwrap_or(self.rotation);
         let mut g = lock(&self.inner);
         *g.presented.entry(rt.to_owned()).or_default() += 1;
         let Some(&(index, valid_until)) = g.refresh.get(rt) else {
@@ -465,7 +481,7 @@ impl Grants {
         }
         g.refreshes += 1;
         let access = Self::issue_access(&mut g, index, now, lifetime);
-        let new = match self.rotation {
+        let new = match rotation {
             Rotation::Never => None,
             Rotation::Rotate(keep) => {
                 let new = random_token("rt");

@@ -204,12 +204,14 @@ async fn refresh(sim: &Simulator, rt: &str) -> (u16, serde_json::Value, Option<S
 #[tokio::test]
 async fn a_rotated_refresh_token_presented_again_revokes_the_grant() {
     let sim = Simulator::start(ProviderKind::Claas).await.unwrap();
+    // As oidc-provider, Auth0 and Okta with rotation on.
+    sim.faults().rotation(Some(Rotation::SingleUse));
     let rt0 = sim.new_credential()["refreshToken"].clone();
     let (status, body, _) = refresh(&sim, &rt0).await;
     assert_eq!(status, 200);
     let rt1 = body["refresh_token"].as_str().unwrap().to_owned();
     let at1 = body["access_token"].as_str().unwrap().to_owned();
-    assert_ne!(rt1, rt0, "CLAAS rotates");
+    assert_ne!(rt1, rt0, "rotated");
     let orgs = |token: String| {
         let url = format!("{}/organizations", sim.base_url());
         async move {

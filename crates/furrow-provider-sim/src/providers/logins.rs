@@ -51,7 +51,7 @@ async fn cognito(State(s): St, h: HeaderMap, body: Bytes) -> Response {
             p["REFRESH_TOKEN"].as_str().unwrap_or_default(),
             s.now(),
             life,
-            s.faults.reuse_revokes(),
+            &s.faults,
         ) {
             Ok((at, _)) => {
                 json!({"AccessToken": at, "IdToken": crate::state::random_token("idt"), "ExpiresIn": life, "TokenType": "Bearer"})
@@ -93,7 +93,7 @@ async fn stara_token(State(s): St, body: Bytes) -> Response {
             .unwrap_or_default(),
         s.now(),
         s.lifetime(),
-        s.faults.reuse_revokes(),
+        &s.faults,
     ) {
         Ok((at, rt)) => {
             let rt = rt.or_else(|| p.get("refresh_Token").cloned());

@@ -59,9 +59,7 @@ pub fn profile(kind: ProviderKind) -> Profile {
     };
     match kind {
         ProviderKind::JohnDeere => p(Rotation::Rotate(None), 43_200, true, true, true),
-        // Assumed: a standard OIDC server with rotation on, so single-use refresh tokens with reuse detection
-        // (as oidc-provider, Auth0 and Okta do).
-        ProviderKind::Claas => p(Rotation::SingleUse, 3600, true, false, true),
+        ProviderKind::Claas => p(Rotation::Rotate(None), 3600, true, false, true),
         ProviderKind::ClimateFieldView => {
             p(Rotation::Rotate(Some(3600)), 14_400, false, true, true)
         }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use furrow_credentials::{CredentialStatus, Provider};
 use furrow_model::{Page, SortOrder};
 use furrow_provider::HttpConfig;
-use furrow_provider_sim::Simulator;
+use furrow_provider_sim::{Rotation, Simulator};
 use furrow_store::testing::TestDb;
 use furrow_store::{Blobs, Store};
 use furrow_sync::{Registry, Worker, WorkerConfig};
@@ -110,9 +110,11 @@ fn blobs(db: &TestDb) -> Blobs {
     Blobs::local(db.root().join("blobs"), db.root().join("scratch")).unwrap()
 }
 
-/// A CLAAS simulator serving `n` generated machine files in its first organization and nothing else.
+/// A CLAAS simulator serving `n` generated machine files in its first organization and nothing else, with
+/// single-use refresh tokens whose reuse revokes the grant (oidc-provider, Auth0 and Okta with rotation on).
 async fn sim_with_files(n: usize) -> Simulator {
     let sim = Simulator::start(Provider::Claas).await.unwrap();
+    sim.faults().rotation(Some(Rotation::SingleUse));
     sim.seed().retain_files(|_| false);
     sim.seed().add_generated_files("4201", n);
     sim
