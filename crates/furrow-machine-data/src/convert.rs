@@ -319,6 +319,8 @@ enum Slot {
     Width,
     /// The work state of a part that logs its own width.
     PartState,
+    /// A speed in a PGN field (the log has no speed DDI).
+    PgnSpeed,
     SectionWidth(usize),
     TotalFuel,
     FuelRate,
@@ -459,6 +461,10 @@ struct LogState {
     /// Counter DLVs (index into `counters` per DLV, `u16::MAX` for none) and their tracks.
     counter_of: Vec<u16>,
     counters: Vec<CounterTrack>,
+    /// Records without a position since the last point, and the area of the points whose step spans
+    /// such records (estimated from the positions around them).
+    after_gap: bool,
+    gap_area: f64,
 }
 
 /// The sections whose state is known: how many, how many on, their width on, whether all their widths
@@ -810,6 +816,9 @@ impl LogState {
                     })
                     .map(|i| (i, f, max))
             });
+            if let Some((i, _, _)) = pgn_speed {
+                slots[i] = Slot::PgnSpeed;
+            }
         }
         // everything not consumed goes to `extra`, keyed "DDI/DET" (+ PGN field)
         for (i, d) in header.dlvs.iter().enumerate() {
@@ -978,6 +987,8 @@ impl LogState {
             fuel_rate: None,
             counter_of,
             counters,
+            after_gap: false,
+            gap_area: 0.0,
         })
     }
 
@@ -1000,6 +1011,7 @@ impl LogState {
                 }
                 Slot::Width
                 | Slot::PartState
+                | Slot::PgnSpeed
                 | Slot::Section(_)
                 | Slot::Condensed(_)
                 | Slot::SectionWidth(_)
@@ -2032,6 +2044,8 @@ pub struct StandardStream<'a> {
     notes: Vec<String>,
     /// Working-width sources of the logs read so far.
     width_sources: Vec<(String, WidthSource, f64)>,
+    /// Area of the points whose step spans records without a position (m²).
+    gap_area: f64,
 }
 
 impl std::fmt::Debug for StandardStream<'_> {
@@ -2116,6 +2130,7 @@ impl<'a> StandardStream<'a> {
             counters: MachineCounters::default(),
             notes,
             width_sources: Vec::new(),
+            gap_area: 0.0,
         })
     }
 
@@ -2171,6 +2186,7 @@ impl<'a> StandardStream<'a> {
                 &mut b.flags,
             );
             self.harvest_notes.per_area_unknown += notes.per_area_unknown;
+            self.counts.yield_per_area_unknown += notes.per_area_unknown;
             self.harvest_notes.dry_no_moisture += notes.dry_no_moisture;
             self.harvest_notes.dry_no_crop += notes.dry_no_crop;
             self.harvest_notes.with_mass += notes.with_mass;
@@ -2493,6 +2509,7 @@ impl<'a> StandardStream<'a> {
             dropped_area_m2: self.dropped.0,
             dropped_amount: self.dropped.1 * self.amount.map_or(1.0, |a| a.2),
             no_position: c.no_position,
+            gap_area_m2: self.gap_area,
             whole_task,
             width_from_counters: self
                 .width_sources
@@ -2594,6 +2611,7 @@ impl<'a> StandardStream<'a> {
             if finished {
                 let (reader, state) = self.reader.take().expect("reader present");
                 self.counters.add_log(&state.counters);
+                self.gap_area += state.gap_area;
                 self.notes.extend(state.notes());
                 for w in reader.warnings() {
                     self.warnings.push(w.to_string());
@@ -2674,6 +2692,7 @@ fn push_record(
     if !plausible {
         if view.has_no_fix() {
             counts.no_position += 1;
+            st.after_gap = st.prev.is_some();
         } else {
             counts.invalid_position += 1;
         }
@@ -2824,6 +2843,12 @@ fn push_record(
     };
     if fuel_total.is_some() {
         st.prev_fuel_total = fuel_total;
+    }
+    if std::mem::take(&mut st.after_gap) && !jump {
+        let a = effective * distance;
+        if a.is_finite() {
+            st.gap_area += a;
+        }
     }
     if jump && drop_jumps {
         // cleaned views drop a jump whatever its values (`settle` counts the others)

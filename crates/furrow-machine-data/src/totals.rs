@@ -259,6 +259,9 @@ pub(crate) struct Computed {
     pub(crate) dropped_amount: f64,
     /// Records without a position (no point written for them).
     pub(crate) no_position: u64,
+    /// Area of the points whose step spans records without a position, m² (their swath is estimated
+    /// from the positions around the gap).
+    pub(crate) gap_area_m2: f64,
     /// Whether the task's time logs are all in this file (task totals then cover the file).
     pub(crate) whole_task: bool,
     /// The working width came from the machine's counters (so area agrees with them by construction).
@@ -390,15 +393,29 @@ pub(crate) fn compare(
                 dropped,
             ));
         }
-        if no_position > 0.0 {
+        // records without a position: what the machine counted in them is not in any point, but the
+        // point after them spans the gap with its own state
+        let gap = match (counted, computed.area_m2) {
+            (Counted::Area, _) => computed.gap_area_m2,
+            (_, Some(a)) if a > 0.0 => computed_v * computed.gap_area_m2 / a,
+            _ => 0.0,
+        };
+        if no_position > 0.0 || gap > 0.0 {
             reasons.push((
                 format!(
-                    "the machine counted {:.4} {} in {} records without a position (no point for them)",
-                    no_position * f,
-                    unit.unwrap_or(""),
-                    computed.no_position
+                    "the machine counted {} {u} in {} records without a position (no point for them); \
+                     the steps across them hold {} {u} computed{}",
+                    fmt_num(no_position * f),
+                    computed.no_position,
+                    fmt_num(gap * f),
+                    if counted == Counted::Area {
+                        ""
+                    } else {
+                        " (estimated by their share of the area)"
+                    },
+                    u = unit.unwrap_or(""),
                 ),
-                no_position,
+                no_position - gap,
             ));
         }
         if source == "taskTotals" && !computed.whole_task {

@@ -58,16 +58,19 @@ pub(crate) fn f64_col<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a Floa
         .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
 }
 
-/// Swaths of a batch's rows where `keep` is true (rows without width, distance or position are skipped);
-/// widths and distances back in metres whatever the file's units.
+/// Swaths of a batch's rows where `keep` is true (rows without a swath are skipped); widths and distances
+/// back in metres whatever the file's units. A swath is as wide as the sections that were on (the point's
+/// area over its distance, else its equipment width: `Swath::of_point`), the width the file and operation
+/// summaries use, so field coverage and their covered areas agree.
 pub(crate) fn swaths(batch: &RecordBatch, keep: impl Fn(usize) -> bool, out: &mut Vec<Swath>) {
     let (Some(xs), Some(ys)) = (f64_col(batch, "x"), f64_col(batch, "y")) else {
         return;
     };
-    let (h, w, d) = (
+    let (h, w, d, a) = (
         f64_col(batch, "heading"),
         f64_col(batch, "equipmentWidth"),
         f64_col(batch, "distance"),
+        f64_col(batch, "area"),
     );
     let units = Units::from_schema(&batch.schema());
     let metres = |p: Property, c: Option<&Float64Array>, row: usize| {
@@ -78,20 +81,18 @@ pub(crate) fn swaths(batch: &RecordBatch, keep: impl Fn(usize) -> bool, out: &mu
         if !keep(row) {
             continue;
         }
-        let (Some(width_m), Some(distance_m)) = (
-            metres(Property::EquipmentWidth, w, row),
-            metres(Property::Distance, d, row),
-        ) else {
+        let Some(distance_m) = metres(Property::Distance, d, row) else {
             continue;
         };
-        out.push(Swath {
-            lon: xs.value(row),
-            lat: ys.value(row),
-            heading_deg: h
-                .filter(|c| c.is_valid(row))
+        let swath = Swath::of_point(
+            xs.value(row),
+            ys.value(row),
+            h.filter(|c| c.is_valid(row))
                 .map_or(f64::NAN, |c| c.value(row)),
-            width_m,
+            metres(Property::EquipmentWidth, w, row).unwrap_or(f64::NAN),
             distance_m,
-        });
+            metres(Property::Area, a, row),
+        );
+        out.extend(swath);
     }
 }

@@ -1,4 +1,6 @@
 //! Integration tests of furrow-machine-data.
 
+mod cases;
 mod corpus;
+mod synth;
 mod views;
