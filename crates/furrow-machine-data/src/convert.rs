@@ -1851,9 +1851,16 @@ pub fn crop_constants(crop: &str) -> Option<(f64, f64)> {
 /// or more (teleports, never work) fall back to the haversine.
 #[derive(Debug, Clone, Copy, Default)]
 struct StepGeometry {
-    /// A latitude (degrees), the metres per degree of latitude and longitude there and their derivatives;
-    /// `None` before the first step.
-    scale: Option<(f64, (f64, f64), (f64, f64))>,
+    /// The scale cached at a latitude; `None` before the first step.
+    scale: Option<CachedScale>,
+}
+
+/// A latitude (degrees), the metres per degree of latitude and longitude there, and their derivatives.
+#[derive(Debug, Clone, Copy)]
+struct CachedScale {
+    at: f64,
+    m: (f64, f64),
+    slope: (f64, f64),
 }
 
 impl StepGeometry {
@@ -1875,13 +1882,17 @@ impl StepGeometry {
         let mid = 0.5 * (lat1 + lat2);
         let (m_lat, m_lon) = match self.scale {
             // first-order Taylor step from the cached latitude: error below 1e-7 relative
-            Some((at, (ml, mo), (sl, so))) if (mid - at).abs() <= Self::REFRESH => {
-                let t = mid - at;
-                (ml + sl * t, mo + so * t)
+            Some(c) if (mid - c.at).abs() <= Self::REFRESH => {
+                let t = mid - c.at;
+                (c.m.0 + c.slope.0 * t, c.m.1 + c.slope.1 * t)
             }
             _ => {
                 let m = metres_per_degree(mid);
-                self.scale = Some((mid, m, metres_per_degree_slope(mid)));
+                self.scale = Some(CachedScale {
+                    at: mid,
+                    m,
+                    slope: metres_per_degree_slope(mid),
+                });
                 m
             }
         };

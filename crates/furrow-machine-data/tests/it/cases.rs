@@ -489,6 +489,7 @@ fn implausible_values_are_dropped_or_unknown_and_dry_mass_follows_the_flow() {
             Rec {
                 ms: i as u64 * 1000,
                 north_m: Some(north),
+                east_m: 0.0,
                 values: if i == 0 {
                     vec![(0, 10_000_000), (1, 250_000)]
                 } else {

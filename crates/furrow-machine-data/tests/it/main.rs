@@ -1,5 +1,6 @@
 //! Integration tests of furrow-machine-data.
 
+mod areas;
 mod cases;
 mod corpus;
 mod synth;

@@ -25,6 +25,8 @@ pub(crate) fn m_per_deg_lat() -> f64 {
 pub(crate) struct Rec {
     pub(crate) ms: u64,
     pub(crate) north_m: Option<f64>,
+    /// Metres east of the start.
+    pub(crate) east_m: f64,
     pub(crate) values: Vec<(u8, i32)>,
     pub(crate) raw_time: Option<(u16, u32)>,
 }
@@ -40,10 +42,35 @@ pub(crate) fn drive(
         .map(|i| Rec {
             ms: i as u64 * step_ms,
             north_m: Some(i as f64 * step_ms as f64 / 1000.0 * speed),
+            east_m: 0.0,
             values: values(i),
             raw_time: None,
         })
         .collect()
+}
+
+/// Like [`drive`], along `heading_deg` (clockwise from north).
+pub(crate) fn drive_along(
+    n: usize,
+    step_ms: u64,
+    speed: f64,
+    heading_deg: f64,
+    values: impl FnMut(usize) -> Vec<(u8, i32)>,
+) -> Vec<Rec> {
+    let (sin, cos) = heading_deg.to_radians().sin_cos();
+    let mut out = drive(n, step_ms, speed, values);
+    for r in &mut out {
+        let along = r.north_m.unwrap_or(0.0);
+        r.north_m = Some(along * cos);
+        r.east_m = along * sin;
+    }
+    out
+}
+
+/// The position of a record: longitude, latitude.
+pub(crate) fn lon_lat(north_m: f64, east_m: f64) -> (f64, f64) {
+    let (m_lat, m_lon) = furrow_allocate::metres_per_degree(52.0);
+    (10.0 + east_m / m_lon, 52.0 + north_m / m_lat)
 }
 
 /// A data set in `dir`: one device (`class_name` client NAME, `elements` its DET/DPT XML), a partfield
@@ -95,11 +122,10 @@ pub(crate) fn write_task(
         for r in records.iter() {
             let ms = 36_000_000 + r.ms;
             let (north, east, status) = match r.north_m {
-                Some(m) => (
-                    ((52.0 + m / m_per_deg_lat()) * 1e7).round() as i32,
-                    100_000_000,
-                    4,
-                ),
+                Some(m) => {
+                    let (lon, lat) = lon_lat(m, r.east_m);
+                    ((lat * 1e7).round() as i32, (lon * 1e7).round() as i32, 4)
+                }
                 None => (
                     furrow_isoxml::POSITION_NOT_AVAILABLE,
                     furrow_isoxml::POSITION_NOT_AVAILABLE,
