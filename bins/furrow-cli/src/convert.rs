@@ -1,4 +1,5 @@
-//! `furrow convert`: ISOXML TASKDATA → standard GeoParquet or GeoJSON files, summary and units beside.
+//! `furrow convert`: ISOXML TASKDATA (here) and shapefile sets (`convert_sets.rs`) → standard GeoParquet or
+//! GeoJSON files, summary and units beside.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -11,44 +12,77 @@ use furrow_machine_data::{
 /// Flags of `furrow convert`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ConvertArgs {
-    /// A TASKDATA folder, a TASKDATA.XML file or a zip.
-    input: PathBuf,
-    /// A folder (one file per task and operation type) or a .parquet / .geojson file.
+    /// A TASKDATA folder, a TASKDATA.XML file, a shapefile (`.shp` with its sidecars), a folder or a zip of
+    /// either.
+    pub(crate) input: PathBuf,
+    /// A folder (one file per task and operation type, or per shapefile set) or a .parquet / .geojson file.
     #[arg(short, long)]
-    output: PathBuf,
+    pub(crate) output: PathBuf,
     /// Output format (default: from the output's extension, else geoparquet).
     #[arg(long, value_parser = ["geoparquet", "geojson"])]
     format: Option<String>,
     /// Also write each point's swath polygon (`<name>.polygons.parquet` or `.polygons.geojson`).
     #[arg(long)]
-    polygons: bool,
+    pub(crate) polygons: bool,
     /// Also write the filtered view (no point under 0.5 m/s, no harvest outlier beyond 3 sigma) to
     /// `<name>.filtered.parquet` or `.filtered.geojson`.
     #[arg(long)]
-    filtered: bool,
+    pub(crate) filtered: bool,
     /// Unit system of the values.
     #[arg(long, default_value = "metric", value_parser = ["metric", "imperial"])]
-    units: String,
+    pub(crate) units: String,
     /// Write every point with a position (no cleanup rules).
     #[arg(long)]
-    raw: bool,
+    pub(crate) raw: bool,
     /// Convert and encode on one thread (by default the Parquet or GeoJSON encoding runs on a second
     /// thread while the next points are converted).
     #[arg(long)]
     single_thread: bool,
+    /// Also draw each converted file's images into this folder (see `furrow render`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) images: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) image_args: crate::render::ImageArgs,
+}
+
+impl ConvertArgs {
+    fn output_ext(&self) -> Option<String> {
+        self.output
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+    }
+
+    /// Whether the output is one file rather than a folder.
+    pub(crate) fn single_output(&self) -> bool {
+        matches!(
+            self.output_ext().as_deref(),
+            Some("parquet" | "geojson" | "json")
+        )
+    }
 }
 
 pub(crate) fn run(args: ConvertArgs) -> anyhow::Result<()> {
-    let ext = args
-        .output
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let single = matches!(ext.as_deref(), Some("parquet" | "geojson" | "json"));
+    let ext = args.output_ext();
+    let single = args.single_output();
     let format = match (args.format.as_deref(), ext.as_deref()) {
         (Some("geojson"), _) | (None, Some("geojson" | "json")) => OutputFormat::GeoJson,
         _ => OutputFormat::GeoParquet,
     };
+    // Shapefile sets go through the pipeline, as on the server; display data is named and refused.
+    let found = crate::convert_sets::find(&args.input)?;
+    if !found.shapefiles.is_empty() {
+        crate::convert_sets::convert(&args, &found.shapefiles, format == OutputFormat::GeoJson)?;
+        if !found.isoxml {
+            return Ok(());
+        }
+    } else if !found.isoxml && !found.unsupported.is_empty() {
+        bail!(
+            "{}: nothing furrow can convert: {}",
+            args.input.display(),
+            found.unsupported.join("; ")
+        );
+    }
     let opts = ConvertOptions {
         units: args
             .units
@@ -131,6 +165,29 @@ pub(crate) fn run(args: ConvertArgs) -> anyhow::Result<()> {
         })?;
         done += job_bytes;
         bar.set_position(done);
+        if let Some(dir) = &args.images {
+            bar.set_message(format!("drawing {}", file_name(&path)));
+            // Images are drawn from GeoParquet: a GeoJSON output gets a GeoParquet twin in a scratch folder.
+            let scratch;
+            let parquet = if format == OutputFormat::GeoParquet {
+                written.points.clone()
+            } else {
+                scratch = tempfile::tempdir().context("creating a scratch folder")?;
+                let twin = scratch.path().join("points.parquet");
+                let gp = WriteOptions {
+                    format: OutputFormat::GeoParquet,
+                    ..WriteOptions::default()
+                };
+                write_plans(&sets[set], &job_plans, &opts, &twin, &gp, &mut |_| {})
+                    .with_context(|| format!("converting {} for its images", path.display()))?;
+                twin
+            };
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            bar.suspend(|| crate::render::write_images(&parquet, dir, &stem, &args.image_args))?;
+        }
         for (p, o) in job_plans.iter().zip(&written.outcomes) {
             let c = o.counts;
             bar.suspend(|| {

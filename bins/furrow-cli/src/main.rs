@@ -9,8 +9,10 @@ use furrow_store::{SecretKey, Store, StoreOptions};
 
 mod allocate;
 mod convert;
+mod convert_sets;
 mod output;
 mod provider;
+mod render;
 
 #[derive(Debug, Parser)]
 #[command(name = "furrow", version, about = "furrow farm-data tools")]
@@ -31,8 +33,12 @@ enum Command {
     },
     /// Allocate points to field boundaries: per-field table, coverage, aggregates, throughput.
     Allocate(allocate::AllocateArgs),
-    /// Convert ISOXML time logs into standard GeoParquet or GeoJSON points (summary and units beside).
+    /// Convert ISOXML time logs or shapefile exports into standard GeoParquet or GeoJSON points (summary and
+    /// units beside).
     Convert(convert::ConvertArgs),
+    /// Draw images of a standard GeoParquet file: one PNG per property with Leaf's colours, legend and
+    /// georeferencing side file, and GeoTIFFs with --geotiff.
+    Render(render::RenderArgs),
     /// Talk to providers: `check` validates a credential and shows what it can see.
     Provider {
         #[command(subcommand)]
@@ -149,6 +155,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Convert(args) => convert::run(args)?,
+        Command::Render(args) => render::run(args)?,
         Command::Allocate(args) => allocate::run(args)?,
         Command::Provider { command } => provider::check(command).await?,
         Command::Sim(args) => provider::sim(args).await?,

@@ -44,11 +44,19 @@ pub(crate) async fn seed(
     // The demo grower's fields and files come at once (customDataSync would hold them in PREVIEW until the
     // grower picks them), so its machine files end in field operations within a minute. The simulators serve
     // real exports from 2020 and 2021 (older than the 12 months operations are made from by default), and a
-    // planting log that names no crop (which Leaf requires by default).
+    // planting log that names no crop (which Leaf requires by default). Its operations and files get images of
+    // their main properties.
     let demo_config = serde_json::json!({
         "customDataSync": false,
         "operationsProcessingRange": 600,
         "cropOptional": {"standardGeoJson": {"planted": {"crop": "optional"}}},
+        "operationsImageCreation": true,
+        "operationsImageAttributeCreation": {
+            "harvested": {"wetMassPerArea": true, "dryMassPerArea": true, "harvestMoisture": true, "speed": true, "elevation": true},
+            "planted": {"seedRate": true, "speed": true, "elevation": true},
+            "applied": {"appliedRate": true, "speed": true, "elevation": true},
+            "tillage": {"tillageDepthActual": true, "speed": true, "elevation": true}
+        },
     });
     if let Some(map) = demo_config.as_object() {
         store.merge_config(&owner.id, None, map).await?;
@@ -138,6 +146,9 @@ pub(crate) async fn seed(
     );
     println!(
         "  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/{ops}/operations/OPERATION_ID/summary"
+    );
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/{ops}/operations/OPERATION_ID/imagesV2"
     );
     println!("  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/services/config/api/configs");
     println!();

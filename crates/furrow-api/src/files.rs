@@ -243,10 +243,17 @@ pub(crate) async fn status(
                 "geojson" => "standardGeojson",
                 other => other,
             };
-            let (status, message) = match s.as_str() {
-                Some("DONE") => ("processed", "ok".to_owned()),
-                Some("FAILED") => ("failed", f.message.clone().unwrap_or_default()),
-                _ => ("skipped", "skipped".to_owned()),
+            // `DONE`, `FAILED` (the file's message says why) or `FAILED:why` / `SKIPPED:why` for a step that
+            // does not fail the file.
+            let state = s.as_str().unwrap_or_default();
+            let (status, message) = match state.split_once(':') {
+                Some(("FAILED", why)) => ("failed", why.to_owned()),
+                Some((_, why)) => ("skipped", why.to_owned()),
+                None => match state {
+                    "DONE" => ("processed", "ok".to_owned()),
+                    "FAILED" => ("failed", f.message.clone().unwrap_or_default()),
+                    _ => ("skipped", "skipped".to_owned()),
+                },
             };
             out.insert(
                 name.to_owned(),
@@ -304,7 +311,7 @@ fn disabled(artifact: &str, key: &str) -> ApiError {
     )
 }
 
-fn blobs(state: &AppState) -> Result<&furrow_store::Blobs, ApiError> {
+pub(crate) fn blobs(state: &AppState) -> Result<&furrow_store::Blobs, ApiError> {
     state.config.blobs.as_ref().ok_or_else(|| {
         ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -24,6 +24,7 @@ mod error;
 mod extract;
 mod fields;
 mod files;
+mod images;
 mod metrics;
 mod openapi;
 mod operations;
@@ -184,6 +185,30 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{OPS}/files/{{id}}/download/{{artifact}}"),
             get(files::download),
+        )
+        .route(
+            &format!("{OPS}/files/{{id}}/images"),
+            get(images::file_images),
+        )
+        .route(
+            &format!("{OPS}/files/{{id}}/download/images/{{name}}"),
+            get(images::file_download),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/images"),
+            get(images::operation_images),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/imagesV2"),
+            get(images::operation_images_v2),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/geotiffImages"),
+            get(images::operation_geotiffs),
+        )
+        .route(
+            &format!("{OPS}/operations/{{id}}/download/{{folder}}/{{name}}"),
+            get(images::operation_download),
         )
         .route(
             &format!("{OPS}/files/{{id}}/outsideFieldGeojson"),

@@ -27,6 +27,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         crate::operations::files, crate::operations::standard_geojson, crate::operations::filtered_geojson,
         crate::operations::standard_geoparquet, crate::operations::filtered_geoparquet,
         crate::operations::polygon_geoparquet, crate::operations::polygon_geojson, crate::operations::download,
+        crate::images::file_images, crate::images::file_download, crate::images::operation_images,
+        crate::images::operation_images_v2, crate::images::operation_geotiffs, crate::images::operation_download,
         crate::batch::upload, crate::batch::list, crate::batch::get, crate::batch::status,
     ),
     components(schemas(crate::error::Problem, crate::auth::AuthenticateRequest, crate::auth::TokenResponse, crate::users::UserDoc, crate::files::FileDoc, crate::files::FileListDoc, crate::operations::OperationDoc)),

@@ -375,6 +375,44 @@ link_handler!(
     "/services/operations/api/operations/{id}/polygonGeoparquet"
 );
 
+/// An operation's input with local copies of its files' points (alive as long as the input is used), and the
+/// user's settings.
+pub(crate) async fn operation_input(
+    state: &AppState,
+    owner: &Owner,
+    op: &StoredOperation,
+    blobs: &furrow_store::Blobs,
+    artifact: &str,
+) -> Result<(OperationInput, Vec<furrow_store::LocalCopy>, Settings), ApiError> {
+    let settings = Settings::from_config(
+        &state
+            .store
+            .effective_config(&owner.0.id, &op.membership.user_id)
+            .await?,
+    );
+    let (keys, field) = state.store.operation_parts(&owner.0.id, op).await?;
+    let mut parts = Vec::new();
+    let mut copies = Vec::new();
+    for (key, summary) in keys {
+        let copy = blobs.local_copy(&key).await.map_err(|e| {
+            tracing::error!(error = %e, key = %key, "blob missing");
+            ApiError::not_found(artifact, "notFound")
+        })?;
+        parts.push((copy.path().to_path_buf(), summary));
+        copies.push(copy);
+    }
+    let input = OperationInput::new(&op.membership.operation_type, parts, field, &settings);
+    Ok((input, copies, settings))
+}
+
+/// The filtered view's limits found when the operation was built.
+pub(crate) fn filter_limits(op: &StoredOperation) -> FilterLimits {
+    op.filter
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
 /// Streams one of the operation's outputs.
 #[utoipa::path(get, path = "/services/operations/api/operations/{id}/download/{artifact}", tag = "operations",
     params(("id" = String, Path), ("artifact" = String, Path, description = "standardGeojson, filteredGeojson, polygonGeojson, standardGeoparquet, filteredGeoparquet or polygonGeoparquet")),
@@ -390,36 +428,9 @@ pub(crate) async fn download(
     let Some((name, content_type, ext)) = ARTIFACTS.iter().find(|(n, _, _)| *n == artifact) else {
         return Err(ApiError::not_found("artifact", "notFound"));
     };
-    let blobs = state.config.blobs.as_ref().ok_or_else(|| {
-        ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "this server has no blob store",
-            Some("blobsDisabled"),
-        )
-    })?;
-    let settings = Settings::from_config(
-        &state
-            .store
-            .effective_config(&owner.0.id, &op.membership.user_id)
-            .await?,
-    );
-    let (keys, field) = state.store.operation_parts(&owner.0.id, &op).await?;
-    let mut parts = Vec::new();
-    let mut copies = Vec::new();
-    for (key, summary) in keys {
-        let copy = blobs.local_copy(&key).await.map_err(|e| {
-            tracing::error!(error = %e, key = %key, "blob missing");
-            ApiError::not_found(name, "notFound")
-        })?;
-        parts.push((copy.path().to_path_buf(), summary));
-        copies.push(copy);
-    }
-    let input = OperationInput::new(&op.membership.operation_type, parts, field, &settings);
-    let limits: FilterLimits = op
-        .filter
-        .clone()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
+    let blobs = crate::files::blobs(&state)?;
+    let (input, copies, _) = operation_input(&state, &owner, &op, blobs, name).await?;
+    let limits = filter_limits(&op);
     let view = if name.starts_with("filtered") {
         OperationView::Filtered
     } else if name.starts_with("polygon") {

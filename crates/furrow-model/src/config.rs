@@ -68,7 +68,7 @@ keys! {
     "enableOperationsSession" => Kind::Bool, json!(false);
     "operationsImageCreation" => Kind::Bool, json!(false);
     "operationsImageAsGeoTiff" => Kind::Bool, json!(false);
-    "operationsImageAttributeCreation" => Kind::Object, json!({});
+    "operationsImageAttributeCreation" => Kind::Object, default_image_attributes();
     "irrigationProcessingRange" => Kind::Number(0.0, 600.0), json!(12);
 }
 
@@ -97,18 +97,6 @@ pub const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
     (
         "enableOperationsSession",
         "operation sessions are not implemented",
-    ),
-    (
-        "operationsImageCreation",
-        "operation images are not rendered yet",
-    ),
-    (
-        "operationsImageAsGeoTiff",
-        "operation images are not rendered yet",
-    ),
-    (
-        "operationsImageAttributeCreation",
-        "operation images are not rendered yet",
     ),
     (
         "irrigationProcessingRange",
@@ -215,6 +203,57 @@ fn check_cleanup_rules(v: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// Leaf's default `operationsImageAttributeCreation`: every imageable property of every type, off.
+fn default_image_attributes() -> Value {
+    Value::Object(
+        furrow_render::IMAGEABLE_PROPERTIES
+            .iter()
+            .map(|(t, props)| {
+                let off: Map<String, Value> = props
+                    .iter()
+                    .map(|p| ((*p).to_owned(), json!(false)))
+                    .collect();
+                ((*t).to_owned(), Value::Object(off))
+            })
+            .collect(),
+    )
+}
+
+fn check_image_attributes(v: &Value) -> Result<(), String> {
+    let Value::Object(types) = v else {
+        return Err("must be an object of operation type -> {property: true|false}".into());
+    };
+    for (operation_type, properties) in types {
+        let Some((_, allowed)) = furrow_render::IMAGEABLE_PROPERTIES
+            .iter()
+            .find(|(t, _)| t == operation_type)
+        else {
+            return Err(format!(
+                "`{operation_type}` is not an operation type with images (harvested, planted, applied, tillage)"
+            ));
+        };
+        let Value::Object(properties) = properties else {
+            return Err(format!(
+                "`{operation_type}` must be an object of property -> true|false"
+            ));
+        };
+        for (property, on) in properties {
+            if !allowed.contains(&property.as_str()) {
+                return Err(format!(
+                    "`{operation_type}.{property}` cannot be imaged; the properties of {operation_type} are {}",
+                    allowed.join(", ")
+                ));
+            }
+            if !on.is_boolean() {
+                return Err(format!(
+                    "`{operation_type}.{property}` must be true or false"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks keys and values of a configuration update; every problem is reported.
 pub fn validate_config(update: &Map<String, Value>) -> Result<(), Vec<ConfigError>> {
     let mut errors = Vec::new();
@@ -254,6 +293,9 @@ pub fn validate_config(update: &Map<String, Value>) -> Result<(), Vec<ConfigErro
             (Kind::Enum(allowed), Value::String(s)) if allowed.contains(&s.as_str()) => None,
             (Kind::Enum(allowed), _) => Some(format!("must be one of {}", allowed.join(", "))),
             (Kind::Object, v) if name == "cleanupRules" => check_cleanup_rules(v).err(),
+            (Kind::Object, v) if name == "operationsImageAttributeCreation" => {
+                check_image_attributes(v).err()
+            }
             (Kind::Object, Value::Object(_)) => None,
             (Kind::Object, _) => Some("must be an object".to_owned()),
         };

@@ -27,6 +27,7 @@
 mod convert;
 mod detect;
 mod error;
+mod images;
 mod operation;
 mod points;
 mod settings;
@@ -35,6 +36,11 @@ mod views;
 pub use crate::convert::{Converted, Opened, Unit, missing_required, open};
 pub use crate::detect::{Dataset, Detection, Family, Format, Limits, Problem, detect};
 pub use crate::error::{Error, Result};
+pub use crate::images::{
+    GEOTIFF_FOLDER, ImageChoice, ImageManifest, ImageObject, ImageOwner, Images, MANIFEST_NAME,
+    ManifestImage, NO_VALUE, image_content_type, operation_stamp, render_file_images,
+    render_images, render_operation_images,
+};
 pub use crate::operation::{
     Allocated, Built, Encoding, FileDescription, FilterLimits, OperationInput, OperationView,
     allocate_file, build_operation, file_facts, write_operation,

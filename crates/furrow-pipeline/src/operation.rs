@@ -217,14 +217,14 @@ pub struct Built {
 }
 
 /// Streams the operation's standard points (its files' points inside its field), a batch at a time.
-struct OperationPoints<'a> {
+pub(crate) struct OperationPoints<'a> {
     input: &'a OperationInput,
     index: Option<FieldIndex>,
     schema: Option<SchemaRef>,
 }
 
 impl<'a> OperationPoints<'a> {
-    fn new(input: &'a OperationInput) -> Result<Self> {
+    pub(crate) fn new(input: &'a OperationInput) -> Result<Self> {
         let index = match &input.field {
             Some(f) => Some(FieldIndex::build([f.clone()])?),
             None => None,
@@ -237,7 +237,10 @@ impl<'a> OperationPoints<'a> {
     }
 
     /// Calls `each` with every non-empty batch of points inside the field.
-    fn for_each(&mut self, mut each: impl FnMut(&RecordBatch) -> Result<()>) -> Result<()> {
+    pub(crate) fn for_each(
+        &mut self,
+        mut each: impl FnMut(&RecordBatch) -> Result<()>,
+    ) -> Result<()> {
         for path in &self.input.files {
             for batch in read_points(path)? {
                 let batch = batch?;
@@ -276,7 +279,7 @@ impl<'a> OperationPoints<'a> {
 }
 
 /// Which rows of a batch the filtered view keeps.
-fn filter_mask(batch: &RecordBatch, limits: &FilterLimits) -> Vec<bool> {
+pub(crate) fn filter_mask(batch: &RecordBatch, limits: &FilterLimits) -> Vec<bool> {
     let units = Units::from_schema(&batch.schema());
     let speed_factor = units.factor(Property::Speed).max(f64::MIN_POSITIVE);
     let speed = f64_col(batch, "speed");

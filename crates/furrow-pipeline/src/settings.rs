@@ -2,6 +2,8 @@
 
 use furrow_allocate::GroupingConfig;
 use furrow_machine_data::{CleanupRules, UnitSystem};
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::{Map, Value};
 
 /// What the pipeline does for one user, from their effective configuration.
@@ -48,6 +50,12 @@ pub struct Settings {
     pub custom_data_sync: bool,
     /// `organizationDataSync` is `SELECTED_ONLY`.
     pub selected_organizations_only: bool,
+    /// `operationsImageCreation`: the master switch of images.
+    pub images: bool,
+    /// `operationsImageAttributeCreation`: operation type → the properties switched on.
+    pub image_attributes: BTreeMap<String, BTreeSet<String>>,
+    /// `operationsImageAsGeoTiff`: operations also get GeoTIFFs.
+    pub images_geotiff: bool,
 }
 
 /// `unitMeasurement`.
@@ -82,6 +90,22 @@ fn optional(cfg: &Map<String, Value>, key: &str, property: &str) -> bool {
         .and_then(|v| v.get(property))
         .and_then(Value::as_str)
         .is_some_and(|s| s.eq_ignore_ascii_case("optional"))
+}
+
+/// `{"harvested": {"wetMass": true, …}, …}` → the properties set to `true`, per operation type.
+fn image_attributes(v: Option<&Value>) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out = BTreeMap::new();
+    for (operation_type, properties) in v.and_then(Value::as_object).into_iter().flatten() {
+        let on: BTreeSet<String> = properties
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| v.as_bool() == Some(true))
+            .map(|(k, _)| k.clone())
+            .collect();
+        out.insert(operation_type.clone(), on);
+    }
+    out
 }
 
 impl Settings {
@@ -128,6 +152,29 @@ impl Settings {
             custom_data_sync: flag("customDataSync", true),
             selected_organizations_only: cfg.get("organizationDataSync").and_then(Value::as_str)
                 == Some("SELECTED_ONLY"),
+            images: flag("operationsImageCreation", false),
+            image_attributes: image_attributes(cfg.get("operationsImageAttributeCreation")),
+            images_geotiff: flag("operationsImageAsGeoTiff", false),
+        }
+    }
+
+    /// The images of data of `operation_type` (leaf-images.md §5.1): the imageable properties switched on in
+    /// `operationsImageAttributeCreation`, when `operationsImageCreation` is on. The same gate serves files
+    /// (V1) and operations (V2, and GeoTIFFs when `operationsImageAsGeoTiff` is on).
+    pub fn images_for(&self, operation_type: &str) -> crate::ImageChoice {
+        if !self.images {
+            return crate::ImageChoice::default();
+        }
+        let on = self.image_attributes.get(operation_type);
+        crate::ImageChoice {
+            properties: furrow_render::imageable_properties(operation_type)
+                .iter()
+                .copied()
+                .filter(|p| on.is_some_and(|on| on.contains(*p)))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            geotiff: self.images_geotiff,
         }
     }
 

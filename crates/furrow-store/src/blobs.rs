@@ -75,6 +75,11 @@ pub fn file_key(owner_id: &str, user_id: &str, file_id: &str, name: &str) -> Str
     format!("{owner_id}/{user_id}/files/{file_id}/{name}")
 }
 
+/// Key of one of an operation's outputs (its images and their manifest).
+pub fn operation_key(owner_id: &str, user_id: &str, operation_id: &str, name: &str) -> String {
+    format!("{owner_id}/{user_id}/operations/{operation_id}/{name}")
+}
+
 /// The prefix of every blob of a user's data.
 pub fn user_prefix(owner_id: &str, user_id: &str) -> String {
     format!("{owner_id}/{user_id}/")
@@ -383,6 +388,32 @@ impl Blobs {
             }
         }
         Ok(deleted)
+    }
+
+    /// Replaces a set of blobs under `base`: stores each `(name, bytes)` at `base/name` in order (the last
+    /// one, a manifest, last), then deletes every other blob under `base/{folder}/` for `folders`. A reader
+    /// that goes by the manifest never sees a missing object; one that lists the folders sees only the set.
+    pub async fn replace_set(
+        &self,
+        base: &str,
+        objects: Vec<(String, Vec<u8>)>,
+        folders: &[&str],
+    ) -> Result<(), BlobError> {
+        let base = base.trim_end_matches('/');
+        let mut keep = std::collections::HashSet::new();
+        for (name, bytes) in objects {
+            let key = format!("{base}/{name}");
+            self.put_bytes(&key, Bytes::from(bytes)).await?;
+            keep.insert(key);
+        }
+        for folder in folders {
+            for key in self.list(&format!("{base}/{folder}/")).await? {
+                if !keep.contains(&key) {
+                    self.delete(&key).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Keys under `prefix` (for the sweeper and tests).

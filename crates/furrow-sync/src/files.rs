@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use furrow_credentials::CredentialStatus;
 use furrow_model::{Event, MachineFileDescriptor};
-use furrow_pipeline::{Converted, Detection, Limits, Opened, Settings, Unit};
+use furrow_pipeline::{Converted, Detection, ImageOwner, Limits, Opened, Settings, Unit};
 use furrow_provider::{Provider, ProviderContext, ProviderExt};
 use furrow_store::blobs::{file_key, original_key};
 use furrow_store::queue::{ProcessPayload, SyncPayload};
@@ -723,9 +723,36 @@ async fn store_converted(
         return fail_file(ctx, owner, &file, "standardGeojson", &m).await;
     }
     let key = file_key(owner, &file.user_id, &file.id, STANDARD_PARQUET_BLOB);
+    // Images first: storing the points may move them.
+    let choice = settings.images_for(c.operation_type.as_str());
+    let base = crate::images::file_base(owner, &file.user_id, &file.id);
+    let images = if choice.is_empty() {
+        None
+    } else {
+        Some(crate::images::render_file(c.parquet.clone(), &choice).await)
+    };
     if let Err(e) = blobs.put_file(&key, &c.parquet).await {
         return Err(Error::Blob(e.to_string()));
     }
+    let pngs = match images {
+        None => {
+            crate::images::forget(blobs, &base)
+                .await
+                .map_err(|e| Error::Blob(e.to_string()))?;
+            crate::images::SKIPPED.to_owned()
+        }
+        Some(Ok(images)) => {
+            let state = crate::images::step_state(&images);
+            crate::images::store(blobs, &base, ImageOwner::File, images, &key, &choice)
+                .await
+                .map_err(|e| Error::Blob(e.to_string()))?;
+            state
+        }
+        Some(Err(m)) => {
+            tracing::warn!(file = %file.id, error = %m, "file images failed");
+            format!("FAILED:{m}")
+        }
+    };
     let file = store
         .update_file(
             owner,
@@ -735,6 +762,8 @@ async fn store_converted(
                     ("standardGeojson".into(), "DONE".into()),
                     ("summary".into(), "DONE".into()),
                     ("units".into(), "DONE".into()),
+                    ("propertiesPNGs".into(), pngs),
+                    ("zippedPNGs".into(), "SKIPPED:not produced".into()),
                 ],
                 operation_type: Some(c.operation_type.to_string()),
                 start_time: start,

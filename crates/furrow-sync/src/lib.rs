@@ -14,6 +14,7 @@
 mod error;
 mod fields;
 mod files;
+mod images;
 mod operations;
 mod registry;
 mod sinks;

@@ -10,7 +10,7 @@
 
 use furrow_allocate::{Field, FileFacts, OperationGrouper};
 use furrow_model::Event;
-use furrow_pipeline::{FileDescription, OperationInput, Settings};
+use furrow_pipeline::{FileDescription, ImageOwner, OperationInput, Settings};
 use furrow_store::queue::{OperationPayload, UserPayload};
 use furrow_store::{
     Blobs, FileAllocation, FileStatus, LocalCopy, OperationField, OperationMembership,
@@ -335,14 +335,32 @@ pub(crate) async fn run_build(ctx: &WorkerContext, job: &furrow_store::Job) -> R
         }
         Err(e) => return Err(e),
     };
-    let built = tokio::task::spawn_blocking(move || {
+    let m = &op.membership;
+    let settings = crate::files::settings(store, owner, &m.user_id).await?;
+    let choice = settings.images_for(&m.operation_type);
+    let filtered = settings.filtered_output;
+    let render = choice.clone();
+    let rendered = tokio::task::spawn_blocking(move || {
         let r = furrow_pipeline::build_operation(&input).map_err(|e| e.to_string());
+        // Images from the filtered points (the standard ones when filtering is off), leaf-images.md §6.
+        let images = match &r {
+            Ok(b) if !render.is_empty() => Some(
+                furrow_pipeline::render_operation_images(
+                    &input,
+                    filtered.then_some(&b.filter),
+                    &render.properties,
+                    render.geotiff,
+                )
+                .map_err(|e| e.to_string()),
+            ),
+            _ => None,
+        };
         drop(copies);
-        r
+        (r, images)
     })
     .await
-    .unwrap_or_else(|e| Err(format!("the build stopped: {e}")));
-    let m = &op.membership;
+    .unwrap_or_else(|e| (Err(format!("the build stopped: {e}")), None));
+    let (built, images) = rendered;
     let outputs = match built {
         Ok(b) => OperationOutputs {
             fields: m
@@ -373,6 +391,28 @@ pub(crate) async fn run_build(ctx: &WorkerContext, job: &furrow_store::Job) -> R
         return Ok(JobOutcome::Again);
     }
     if outputs.message.is_none() {
+        let base = crate::images::operation_base(owner, &m.user_id, &m.id);
+        let stored = match images {
+            None => crate::images::forget(&blobs, &base).await,
+            Some(Ok(images)) => crate::images::store(
+                &blobs,
+                &base,
+                ImageOwner::Operation,
+                images,
+                &furrow_pipeline::operation_stamp(op.version),
+                &choice,
+            )
+            .await
+            .map(drop),
+            Some(Err(e)) => {
+                tracing::warn!(operation = %m.id, error = %e, "operation images failed");
+                Ok(())
+            }
+        };
+        if let Err(e) = stored {
+            // The routes render on first request what is missing.
+            tracing::warn!(operation = %m.id, error = %e, "operation images not stored");
+        }
         store
             .fire(
                 owner,

@@ -3,6 +3,7 @@
 mod allocate;
 mod convert;
 mod provider;
+mod render;
 
 use std::process::Command;
 

@@ -527,6 +527,29 @@ async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
         .unwrap();
     assert_eq!(summary["type"], "Feature");
     assert_eq!(summary["properties"]["operationType"], op["type"]);
+    // The demo's operations have images, drawn before they were announced as processed.
+    let images: Value = client
+        .get(format!(
+            "{base}/services/operations/api/operations/{}/imagesV2",
+            op["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first = &images[0];
+    assert!(first["property"].is_string(), "{images}");
+    let png = client
+        .get(format!("{base}{}", first["url"].as_str().unwrap()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(png.status(), 200);
+    assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
     let _ = child.kill();
     let _ = child.wait();
 }

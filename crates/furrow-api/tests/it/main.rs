@@ -10,6 +10,7 @@ mod credentials;
 mod errors;
 mod fields;
 mod files;
+mod images;
 mod metrics;
 mod operations;
 mod organizations;

@@ -15,7 +15,7 @@ crate::on_both_backends!(
     optional_outputs_answer_only_when_switched_on,
 );
 
-async fn configure(h: &Harness, user: &str, cfg: Value) {
+pub(crate) async fn configure(h: &Harness, user: &str, cfg: Value) {
     let r = h
         .json(Method::PATCH, &format!("{C}/{user}"), Some(cfg))
         .await;
@@ -23,7 +23,7 @@ async fn configure(h: &Harness, user: &str, cfg: Value) {
 }
 
 /// Uploads a sample for `user`, runs the worker dry, and returns the batch.
-async fn upload(h: &Harness, user: &str, rel: &str) -> Value {
+pub(crate) async fn upload(h: &Harness, user: &str, rel: &str) -> Value {
     let zip = sample(rel);
     let name = rel.rsplit('/').next().unwrap();
     let r = post_batch(
@@ -166,12 +166,12 @@ async fn imperial_users_get_imperial_units_and_values(h: &Harness) {
     let summary = get_json(h, &format!("{OPS}/files/{imf}/summary")).await;
     assert_eq!(summary["properties"]["totalArea"]["unit"], "ac");
     assert_eq!(summary["properties"]["seedRate"]["unit"], "seeds/ac");
-    // Checked by hand: the logged working width is 381 mm (DDI 0x0043), 0.381 m, which is 0.381 / 0.3048 =
-    // 1.25 ft exactly.
+    // Checked by hand: the planter's 21 row units each log a working width of 381 mm (DDI 0x0043); together
+    // 8.001 m, which is 8.001 / 0.3048 = 26.25 ft exactly.
     let width_m = first_value(h, &mf, "equipmentWidth").await;
     let width_ft = first_value(h, &imf, "equipmentWidth").await;
-    assert!((width_m - 0.381).abs() < 1e-12, "{width_m}");
-    assert!((width_ft - 1.25).abs() < 1e-12, "{width_ft}");
+    assert!((width_m - 8.001).abs() < 1e-9, "{width_m}");
+    assert!((width_ft - 26.25).abs() < 1e-9, "{width_ft}");
     // And seeds per hectare become seeds per acre (1 ac = 0.404686 ha).
     let rate_m = summary_avg(h, &mf, "seedRate").await;
     let rate_i = summary_avg(h, &imf, "seedRate").await;

@@ -4,6 +4,7 @@
 mod corpus;
 mod convert;
 mod detect;
+mod images;
 mod operation;
 mod settings;
 pub(crate) mod shapefile;
