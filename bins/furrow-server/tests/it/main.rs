@@ -405,9 +405,13 @@ fn help_documents_the_interface_and_defaults() {
 #[tokio::test]
 async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
     let dir = tempfile::tempdir().unwrap();
+    // Run from another folder, without the team's shared folder: the demo stands on what the binary holds.
+    let elsewhere = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_furrow-server"))
         .args(["--demo", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path().join("data"))
+        .current_dir(elsewhere.path())
+        .env_remove("FURROW_SHARED_DIR")
         .env_remove("FURROW_DATABASE_URL")
         .env_remove("FURROW_OWNER_USERNAME")
         .stdout(Stdio::piped())
@@ -550,6 +554,91 @@ async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
         .unwrap();
     assert_eq!(png.status(), 200);
     assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
+
+    // Every file the simulators list arrives and ends processed, or failed for a reason a real account would
+    // give: John Deere display data furrow cannot read, a field operation John Deere cannot export.
+    let sims = furrow_provider_sim::start_all().await.unwrap();
+    let mut originals: Vec<String> = Vec::new();
+    for kind in [
+        furrow_credentials::Provider::Claas,
+        furrow_credentials::Provider::JohnDeere,
+        furrow_credentials::Provider::ClimateFieldView,
+    ] {
+        let sim = sims.get(kind).unwrap();
+        originals.extend(sim.visible_files().into_iter().map(|f| f.name));
+        originals.extend(
+            sim.listed_file_ids()
+                .into_iter()
+                .filter_map(|id| id.strip_prefix("fieldOperation:").map(str::to_owned)),
+        );
+    }
+    let files_url = ops_url.replace("/operations?", "/files?") + "&size=1000";
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let files = loop {
+        let page: Value = client
+            .get(&files_url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let files = page["operations"].as_array().cloned().unwrap_or_default();
+        let arrived = originals.iter().all(|o| {
+            files.iter().any(|f| {
+                f["fileName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(o.as_str())
+            })
+        });
+        let settled = files.iter().all(|f| f["status"] != "processing");
+        if arrived && settled {
+            break files;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "files still arriving: {originals:?} vs {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let mut unsupported = 0;
+    for f in &files {
+        if f["status"] == "processed" {
+            continue;
+        }
+        let message = f["message"].as_str().unwrap_or_default();
+        assert_eq!(f["status"], "failed", "{f}");
+        if message.starts_with("unsupported file format: John Deere") {
+            unsupported += 1;
+        } else {
+            assert!(message.contains("(HTTP 406)"), "a real reason: {f}");
+        }
+    }
+    assert_eq!(
+        unsupported, 3,
+        "GS2, GS3 and Gen4 display data are kept as unsupported"
+    );
+    // John Deere's field operations, fetched as shapefile exports, made an operation.
+    let ops: Value = client
+        .get(&ops_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        ops.as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["type"] == "harvested"
+                && o["providers"] == json!(["JohnDeere"])
+                && o["status"] == "processed"),
+        "{ops}"
+    );
     let _ = child.kill();
     let _ = child.wait();
 }
