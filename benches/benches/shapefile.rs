@@ -78,13 +78,9 @@ fn bench(c: &mut Criterion) {
         let opts = furrow_machine_data::ConvertOptions::default();
         let convert = || {
             let mut reader = set.open().unwrap();
-            let (outcome, _) = furrow_machine_data::write_shapefile(
-                &mut reader,
-                &opts,
-                &out,
-                &Default::default(),
-            )
-            .unwrap();
+            let (outcome, _) =
+                furrow_machine_data::write_shapefile(&mut reader, &opts, &out, &Default::default())
+                    .unwrap();
             outcome.counts.raw
         };
         if let Some(start) = cpu_ns() {

@@ -184,15 +184,21 @@ const SAMPLE_ZIPS: &[(&str, &[u8])] = &[
 const JOHN_DEERE_DISPLAY_ZIPS: &[(&str, &[u8])] = &[
     (
         "GS2 - 2600 Documentation Data - Field 1.zip",
-        include_bytes!("../../../samples/shapefile/john-deere/Display data/GS2 - 2600 Documentation Data - Field 1.zip"),
+        include_bytes!(
+            "../../../samples/shapefile/john-deere/Display data/GS2 - 2600 Documentation Data - Field 1.zip"
+        ),
     ),
     (
         "GS3 - 2630 Planting With 4 Rates.zip",
-        include_bytes!("../../../samples/shapefile/john-deere/Display data/GS3 - 2630 Planting With 4 Rates.zip"),
+        include_bytes!(
+            "../../../samples/shapefile/john-deere/Display data/GS3 - 2630 Planting With 4 Rates.zip"
+        ),
     ),
     (
         "Gen4 - 4600 Harvest Data.zip",
-        include_bytes!("../../../samples/shapefile/john-deere/Display data/Gen4 - 4600 Harvest Data.zip"),
+        include_bytes!(
+            "../../../samples/shapefile/john-deere/Display data/Gen4 - 4600 Harvest Data.zip"
+        ),
     ),
 ];
 

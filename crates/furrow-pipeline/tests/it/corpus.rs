@@ -30,7 +30,11 @@ fn every_set_of_the_shapefile_corpus_converts() {
     for z in &zips {
         let name = z.file_name().unwrap().to_string_lossy().into_owned();
         // A prescription maps no unit-bearing column: nothing says it is imperial, so DEFAULT is METRIC.
-        let system = if name.contains("Prescription") { "m" } else { "ft" };
+        let system = if name.contains("Prescription") {
+            "m"
+        } else {
+            "ft"
+        };
         sets += check_export(z, type_of(&name), system);
     }
     // The Operations Center application export holds four products, one set each.

@@ -1,8 +1,8 @@
 //! furrow-pipeline integration tests, on the samples in the repository (`samples/`).
 
+mod convert;
 #[cfg(feature = "corpus")]
 mod corpus;
-mod convert;
 mod detect;
 mod images;
 mod operation;

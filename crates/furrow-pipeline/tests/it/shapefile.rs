@@ -70,7 +70,10 @@ pub(crate) fn check_export(path: &std::path::Path, want: &str, system: &str) -> 
         let set = ShapefileSet::discover(&ds_folder(scratch.path(), path, &ds.key))
             .unwrap()
             .into_iter()
-            .find(|s| ds.key.ends_with(&format!("{}.shp", s.name())) || ds.key.ends_with(&format!("{}.SHP", s.name())))
+            .find(|s| {
+                ds.key.ends_with(&format!("{}.shp", s.name()))
+                    || ds.key.ends_with(&format!("{}.SHP", s.name()))
+            })
             .unwrap_or_else(|| panic!("{name}: set {}", ds.key));
         let mut reader = set.open().unwrap();
         let records = reader.record_count();
@@ -78,7 +81,13 @@ pub(crate) fn check_export(path: &std::path::Path, want: &str, system: &str) -> 
         let mut source = Vec::new();
         while let Some(b) = reader.next_batch().unwrap() {
             if let Some(r) = rate {
-                source.extend(b.numbers(r).unwrap().iter().copied().filter(|v| v.is_finite()));
+                source.extend(
+                    b.numbers(r)
+                        .unwrap()
+                        .iter()
+                        .copied()
+                        .filter(|v| v.is_finite()),
+                );
             }
         }
         let counts = c.counts;
@@ -89,7 +98,10 @@ pub(crate) fn check_export(path: &std::path::Path, want: &str, system: &str) -> 
             "{name}: {counts:?}"
         );
         assert!(counts.written > 0, "{name}: {counts:?}");
-        assert_eq!(c.units["distance"], system, "{name}: DEFAULT keeps the export's system");
+        assert_eq!(
+            c.units["distance"], system,
+            "{name}: DEFAULT keeps the export's system"
+        );
         checked += 1;
         let Some(rate) = rate else {
             assert_eq!(want, "other", "{name}: a typed operation has a main rate");
@@ -121,7 +133,11 @@ pub(crate) fn check_export(path: &std::path::Path, want: &str, system: &str) -> 
 }
 
 /// The folder a dataset's set was found in: the scratch copy of a zip's set, or the original folder.
-fn ds_folder(scratch: &std::path::Path, original: &std::path::Path, _key: &str) -> std::path::PathBuf {
+fn ds_folder(
+    scratch: &std::path::Path,
+    original: &std::path::Path,
+    _key: &str,
+) -> std::path::PathBuf {
     if original.is_dir() {
         return original.to_path_buf();
     }

@@ -113,11 +113,12 @@ async fn file_lists_track_changes_with_the_deere_signature() {
 
     // John Deere has no change signature for field operations: they are listed in full every time (furrow
     // keeps each once). The files follow the signature.
-    let files_only = |v: Vec<furrow_model::MachineFileDescriptor>| -> Vec<furrow_model::MachineFileDescriptor> {
-        v.into_iter()
-            .filter(|f| !f.id.starts_with("fieldOperation:"))
-            .collect()
-    };
+    let files_only =
+        |v: Vec<furrow_model::MachineFileDescriptor>| -> Vec<furrow_model::MachineFileDescriptor> {
+            v.into_iter()
+                .filter(|f| !f.id.starts_with("fieldOperation:"))
+                .collect()
+        };
     // Nothing changed: 304, no files, the cursor still usable.
     let (files, again) = jd
         .machine_file_changes("4201", None, Some(&changes))

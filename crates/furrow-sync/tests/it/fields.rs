@@ -388,7 +388,9 @@ async fn john_deere_accounts_give_field_operation_exports_and_unsupported_displa
         .merge_config(
             &owner,
             None,
-            serde_json::json!({"customDataSync": false}).as_object().unwrap(),
+            serde_json::json!({"customDataSync": false})
+                .as_object()
+                .unwrap(),
         )
         .await
         .unwrap();
@@ -399,7 +401,11 @@ async fn john_deere_accounts_give_field_operation_exports_and_unsupported_displa
                 export_poll_base: std::time::Duration::from_millis(10),
                 ..furrow_provider_john_deere::JohnDeereConfig::from_context(&ctx)
             };
-            Ok(Arc::new(furrow_provider_john_deere::JohnDeereProvider::with_config(ctx, config)?) as _)
+            Ok(
+                Arc::new(furrow_provider_john_deere::JohnDeereProvider::with_config(
+                    ctx, config,
+                )?) as _,
+            )
         })
         .with_base_url(Provider::JohnDeere, sim.base_url());
     let w = Worker::new(
@@ -455,14 +461,22 @@ async fn john_deere_accounts_give_field_operation_exports_and_unsupported_displa
     assert_eq!(tillage.len(), 1);
     assert_eq!(tillage[0].status, furrow_store::FileStatus::Failed);
     assert!(
-        tillage[0].message.as_deref().unwrap_or_default().contains("406"),
+        tillage[0]
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("406"),
         "{:?}",
         tillage[0].message
     );
     // The displays' native files: kept with their format, refused with the reason.
     let display: Vec<_> = files
         .iter()
-        .filter(|f| f.file_format.as_deref().is_some_and(|x| x.starts_with("JD_")))
+        .filter(|f| {
+            f.file_format
+                .as_deref()
+                .is_some_and(|x| x.starts_with("JD_"))
+        })
         .collect();
     let mut formats: Vec<&str> = display
         .iter()
@@ -472,7 +486,12 @@ async fn john_deere_accounts_give_field_operation_exports_and_unsupported_displa
     assert_eq!(formats, ["JD_GEN4", "JD_GS2", "JD_GS3"]);
     for f in &display {
         assert_eq!(f.status, furrow_store::FileStatus::Failed);
-        assert!(f.message.as_deref().unwrap().contains("unsupported file format"));
+        assert!(
+            f.message
+                .as_deref()
+                .unwrap()
+                .contains("unsupported file format")
+        );
         assert!(f.original_key.is_some(), "the original is kept");
     }
     // A later sync neither reprocesses nor reports them again.
