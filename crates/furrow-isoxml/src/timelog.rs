@@ -985,7 +985,7 @@ impl<R: Read> RecordReader<R> {
     }
 
     /// The next record, `None` at the end.
-    #[inline]
+    #[inline(always)]
     pub fn next_record(&mut self) -> Result<Option<RecordView<'_>>> {
         loop {
             self.fill()?;

@@ -1866,8 +1866,9 @@ struct CachedScale {
 impl StepGeometry {
     /// Steps at least this long in degrees of latitude or longitude are measured on the sphere.
     const LARGE: f64 = 1.0;
-    /// Latitude change (degrees) after which the cached scale is recomputed.
-    const REFRESH: f64 = 0.01;
+    /// The cached scale is that of the middle of a band of latitude this wide (degrees), recomputed when a
+    /// step's mid latitude leaves the band: every step of a band, on any pass, uses the same scale.
+    const BAND: f64 = 0.05;
 
     /// `(distance in m, its square, bearing in degrees from north)`; no bearing for a step that does not
     /// move. The square lets a comparison (the jump test, on the record loop's longest chain of latency)
@@ -1881,19 +1882,22 @@ impl StepGeometry {
         }
         let mid = 0.5 * (lat1 + lat2);
         let (m_lat, m_lon) = match self.scale {
-            // first-order Taylor step from the cached latitude: error below 1e-7 relative
-            Some(c) if (mid - c.at).abs() <= Self::REFRESH => {
-                let t = mid - c.at;
-                (c.m.0 + c.slope.0 * t, c.m.1 + c.slope.1 * t)
+            // the scale of longitude by a first-order Taylor step from the band's middle (error below
+            // 2e-7); that of latitude, which changes 70 times slower, held (error below 5e-6), so that the
+            // passes of a field along a meridian share a handful of distinct distances, which the columns
+            // compress to
+            Some(c) if (mid - c.at).abs() <= 0.5 * Self::BAND => {
+                (c.m.0, c.m.1 + c.slope.1 * (mid - c.at))
             }
             _ => {
-                let m = metres_per_degree(mid);
-                self.scale = Some(CachedScale {
-                    at: mid,
-                    m,
-                    slope: metres_per_degree_slope(mid),
-                });
-                m
+                let at = (mid / Self::BAND).round() * Self::BAND;
+                let c = CachedScale {
+                    at,
+                    m: metres_per_degree(at),
+                    slope: metres_per_degree_slope(at),
+                };
+                self.scale = Some(c);
+                (c.m.0, c.m.1 + c.slope.1 * (mid - at))
             }
         };
         let east = dlon * m_lon;
@@ -3031,15 +3035,14 @@ fn derive_harvest(
             let logged_dry = dmpa[i];
             let (dm, d) = if !logged_dry.is_nan() && !ha.is_nan() {
                 (logged_dry * ha, logged_dry)
+            } else if !logged_dry.is_nan() {
+                (wm * shrink, logged_dry)
+            } else if !logged.is_nan() && !ha.is_nan() {
+                // the wet mass is the logged yield × area: the dry one the shrunk yield × area
+                let d = y * shrink;
+                (d * ha, d)
             } else {
-                (
-                    wm * shrink,
-                    if logged_dry.is_nan() {
-                        y * shrink
-                    } else {
-                        logged_dry
-                    },
-                )
+                (wm * shrink, y * shrink)
             };
             dmpa[i] = d;
             dry_mass[i] = dm;
@@ -3140,7 +3143,7 @@ mod step_tests {
     use super::{StepGeometry, bearing, haversine};
 
     /// Steps are measured in the local WGS 84 frame of their mid latitude (the frame swaths are laid out
-    /// in): the cached, Taylor-stepped scale gives the same distances and bearings as the scale computed
+    /// in): the cached scale gives the same distances (within 5e-6) and bearings as the scale computed
     /// afresh, and the figures stay within the sphere's by the ellipsoid's flattening.
     #[test]
     fn steps_are_measured_in_the_local_wgs84_frame() {
@@ -3176,8 +3179,8 @@ mod step_tests {
             }
         }
         assert_eq!(n, 20_000);
-        assert!(worst_d < 1e-7, "distance relative error {worst_d}");
-        assert!(worst_h < 1e-6, "bearing error {worst_h}°");
+        assert!(worst_d < 5e-6, "distance relative error {worst_d}");
+        assert!(worst_h < 1e-4, "bearing error {worst_h}°");
         // WGS 84 against the mean sphere: under 0.7 % at these latitudes, and not nothing
         assert!(worst_sphere < 7e-3 && worst_sphere > 1e-4, "{worst_sphere}");
         // no movement: no bearing; a step of a degree or more: the haversine
