@@ -643,25 +643,90 @@ async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
     let _ = child.wait();
 }
 
-/// Two worker processes and one API process on one PostgreSQL and one blob folder: 200 credentials are validated
-/// and synced against the CLAAS simulator (one ISOXML machine file each) while one worker is killed (SIGKILL) and
-/// restarted; every credential ends OK, every file is stored once and processed once, and every job is done
-/// (none failed, none left).
+/// Two worker processes and one API process on one PostgreSQL and one blob store (a folder, or a bucket on an
+/// S3-compatible server): 200 credentials are validated and synced against the CLAAS simulator (one ISOXML
+/// machine file each) while one worker is killed (SIGKILL) and restarted; every credential ends OK, every file is
+/// stored once and processed once, and every job is done (none failed, none left).
 #[cfg(furrow_pg)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
-    use furrow_credentials::Provider;
+    let tmp = tempfile::tempdir().unwrap();
+    two_workers_and_a_kill(BlobTarget::Folder(tmp.path().join("blobs"))).await;
+}
 
+/// The same on PostgreSQL and S3 (moto's server at `FURROW_TEST_S3_ENDPOINT`), without a shared file system.
+#[cfg(all(furrow_pg, furrow_s3))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres_and_s3() {
+    let endpoint = env!("FURROW_TEST_S3_ENDPOINT").to_owned();
+    let bucket = format!("furrow-nodes-{}", uuid::Uuid::new_v4().simple());
+    let r = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "creating bucket {bucket}");
+    two_workers_and_a_kill(BlobTarget::S3 {
+        url: format!("s3://{bucket}/cluster"),
+        endpoint,
+    })
+    .await;
+}
+
+#[cfg(furrow_pg)]
+#[cfg_attr(not(furrow_s3), allow(dead_code))]
+enum BlobTarget {
+    Folder(std::path::PathBuf),
+    S3 { url: String, endpoint: String },
+}
+
+#[cfg(furrow_pg)]
+impl BlobTarget {
+    fn url(&self) -> String {
+        match self {
+            BlobTarget::Folder(p) => p.display().to_string(),
+            BlobTarget::S3 { url, .. } => url.clone(),
+        }
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        match self {
+            BlobTarget::Folder(_) => Vec::new(),
+            BlobTarget::S3 { endpoint, .. } => [
+                ("AWS_ENDPOINT", endpoint.as_str()),
+                ("AWS_ALLOW_HTTP", "true"),
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_REGION", "us-east-1"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec(),
+        }
+    }
+
+    /// The store as the servers open it.
+    fn open(&self, scratch: &Path) -> furrow_store::Blobs {
+        let options = self
+            .env()
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v));
+        furrow_store::Blobs::open(&self.url(), options, scratch).unwrap()
+    }
+}
+
+#[cfg(furrow_pg)]
+async fn two_workers_and_a_kill(target: BlobTarget) {
     let db = furrow_store::testing::TestDb::new(furrow_store::Backend::Postgres).await;
     let url = db.database_url.clone().unwrap();
     let key = db.key.to_base64();
-    let sim = furrow_provider_sim::Simulator::start(Provider::Claas)
+    let sim = furrow_provider_sim::Simulator::start(furrow_credentials::Provider::Claas)
         .await
         .unwrap();
     sim.seed().retain_files(|f| f.name == "AFE.zip");
     assert_eq!(sim.visible_files().len(), 1, "the corpus planting log");
     let tmp = tempfile::tempdir().unwrap();
-    let blobs = tmp.path().join("blobs");
+    let blob_url = target.url();
+    let blob_env = target.env();
     let spawn = |role: &str, dir: &Path| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_furrow-server"));
         cmd.args([
@@ -676,8 +741,9 @@ async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
         ])
         .arg("--data-dir")
         .arg(dir)
-        .arg("--blob-dir")
-        .arg(&blobs)
+        .arg("--blobs")
+        .arg(&blob_url)
+        .envs(blob_env.iter().map(|(k, v)| (k, v)))
         .arg("--provider-url")
         .arg(format!("claas={}", sim.base_url()))
         .env("FURROW_SECRET_KEY", &key)
@@ -725,10 +791,28 @@ async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
             .as_str()
             .unwrap()
             .to_owned();
+        // Leaf's default customDataSync holds a new organization's files in PREVIEW: this grower takes them all,
+        // and the planting log names no crop.
+        let r = client
+            .patch(format!(
+                "{}/services/config/api/configs/{user}",
+                server.base
+            ))
+            .bearer_auth(&token)
+            .json(&json!({"customDataSync": false,
+                "cropOptional": {"standardGeoJson": {"planted": {"crop": "optional"}}}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
         let values = sim.new_credential();
         let body: serde_json::Map<String, Value> = values
             .iter()
-            .filter(|(k, _)| Provider::Claas.field(k).is_some_and(|f| f.in_create))
+            .filter(|(k, _)| {
+                furrow_credentials::Provider::Claas
+                    .field(k)
+                    .is_some_and(|f| f.in_create)
+            })
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
         let r = client
@@ -744,12 +828,32 @@ async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
         assert_eq!(r.status(), 201);
         creds.push(user);
     }
-    let w1 = spawn("worker", &tmp.path().join("w1")).spawn().unwrap();
-    let mut w2 = spawn("worker", &tmp.path().join("w2")).spawn().unwrap();
+    // Workers log to files (a pipe nobody reads would block them once full), shown when the test fails.
+    let log = |name: &str| {
+        let path = tmp.path().join(format!("{name}.log"));
+        (std::fs::File::create(&path).unwrap(), path)
+    };
+    let worker = |name: &str, dir: &str| {
+        let (file, path) = log(name);
+        let child = spawn("worker", &tmp.path().join(dir))
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        (child, path)
+    };
+    let (w1, w1_log) = worker("w1", "w1");
+    let (mut w2, w2_log) = worker("w2", "w2");
     tokio::time::sleep(Duration::from_millis(400)).await;
     let _ = w2.kill(); // SIGKILL mid-queue
     let _ = w2.wait();
-    let w2b = spawn("worker", &tmp.path().join("w2")).spawn().unwrap();
+    let (w2b, w2b_log) = worker("w2b", "w2");
+    let logs = || {
+        [&w1_log, &w2_log, &w2b_log]
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    };
     let mut workers = [w1, w2b];
     let count = async |sql: &str| -> i64 {
         use sqlx::Connection;
@@ -784,10 +888,28 @@ async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
     assert_eq!(states.len(), 200);
     assert!(states.iter().all(|s| s == "done"), "{states:?}");
     // Every file: stored once per grower, processed by exactly one job, its blobs written once.
-    assert_eq!(count("SELECT COUNT(*) FROM files").await, 200);
+    let jobs: Vec<(String, String, Option<String>)> = {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query_as(
+            "SELECT kind, state, last_error FROM jobs WHERE kind <> 'credential_validate' \
+             UNION ALL SELECT 'credential', status, NULL FROM credentials WHERE status <> 'OK' \
+             UNION ALL SELECT 'file', status, message FROM files WHERE status <> 'PROCESSED'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM files").await,
+        200,
+        "jobs: {jobs:?}\nworkers' logs:\n{}",
+        logs()
+    );
     assert_eq!(
         count("SELECT COUNT(DISTINCT user_id) FROM files WHERE status = 'PROCESSED'").await,
-        200
+        200,
+        "jobs, credentials and files: {jobs:?}"
     );
     assert_eq!(
         count("SELECT COUNT(*) FROM jobs WHERE kind = 'file_process' AND state = 'done'").await,
@@ -798,23 +920,41 @@ async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
         count("SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await,
         0
     );
-    let mut file_dirs = 0;
-    for owner in std::fs::read_dir(&blobs).unwrap() {
-        for file in std::fs::read_dir(owner.unwrap().path()).unwrap() {
-            let names: Vec<String> = std::fs::read_dir(file.unwrap().path())
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            assert!(
-                names.iter().all(|n| !n.starts_with('.')),
-                "no temporary leftovers: {names:?}"
-            );
-            if names.iter().any(|n| n == "original") {
-                file_dirs += 1;
+    // Every original stored once (read through the store, whatever it is), and no temporary object left.
+    let blobs = target.open(&tmp.path().join("scratch"));
+    let keys = blobs.list("").await.unwrap();
+    let originals = keys.iter().filter(|k| k.ends_with("/original")).count();
+    assert_eq!(originals, 200, "one original per file");
+    let standards = keys
+        .iter()
+        .filter(|k| k.ends_with("/standard.parquet"))
+        .count();
+    assert_eq!(standards, 200, "one standard GeoParquet per file");
+    assert!(
+        keys.iter()
+            .all(|k| !k.split('/').any(|s| s.starts_with('.'))),
+        "no temporary leftovers: {keys:?}"
+    );
+    if let BlobTarget::Folder(root) = &target {
+        // Every file and folder under the root (the tempdir's own name starts with a dot, so paths are relative).
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                out.push(p.strip_prefix(root).unwrap().display().to_string());
+                if p.is_dir() {
+                    walk(root, &p, out);
+                }
             }
         }
+        let mut all = Vec::new();
+        walk(root, root, &mut all);
+        assert!(all.len() > 800, "{} entries", all.len());
+        assert!(
+            all.iter()
+                .all(|p| !p.split('/').any(|s| s.starts_with('.'))),
+            "no temporary files: {all:?}"
+        );
     }
-    assert_eq!(file_dirs, 200, "one original per file");
     for user in &creds {
         let v = server
             .get_json(&token, &format!("{UM}/users/{user}/claas-credentials"))

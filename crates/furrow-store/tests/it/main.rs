@@ -33,6 +33,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod blobs;
 mod credentials;
 mod fields;
 mod files;
