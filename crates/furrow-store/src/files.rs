@@ -335,6 +335,23 @@ impl Store {
             .ok_or(Error::NotFound("file"))
     }
 
+    /// The files made from one original, oldest first.
+    pub async fn original_files(
+        &self,
+        owner_id: &str,
+        original_id: &str,
+    ) -> Result<Vec<StoredFile>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM files WHERE owner_id = $1 AND original_id = $2 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(owner_id)
+            .bind(original_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(file_from_row).collect()
+    }
+
     /// A page of the owner's files matching `filter`, oldest first, and the total count.
     pub async fn list_files(
         &self,

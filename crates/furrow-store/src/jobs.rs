@@ -51,6 +51,10 @@ pub struct JobCounts {
 
 const JOB_COLUMNS: &str = "id, owner_id, kind, payload, attempts, max_attempts";
 
+/// The last error of a job whose worker stopped during each of its attempts.
+pub const ABANDONED: &str =
+    "the worker stopped while running it at every attempt (killed, crashed or out of memory)";
+
 impl Store {
     /// Enqueues a job; while a job with the same dedupe key is queued or running, returns that job's id instead.
     pub async fn enqueue_job(&self, owner_id: &str, job: &NewJob) -> Result<String> {
@@ -91,7 +95,9 @@ impl Store {
     }
 
     /// Claims the next due job of one of `kinds` for `worker` until `now + lease`: a queued job whose time has
-    /// come, or a running one whose lease expired (its worker died). PostgreSQL uses `FOR UPDATE SKIP LOCKED`, so
+    /// come, or a running one whose lease expired (its worker died) with attempts left. An expired lease counts
+    /// as an attempt (the claim adds one), so work that kills its worker at every try (a crash, memory
+    /// exhausted) stops being retried once its attempts are used up: [`Store::fail_abandoned_jobs`] fails it. PostgreSQL uses `FOR UPDATE SKIP LOCKED`, so
     /// concurrent workers never claim the same job; SQLite serialises writers.
     pub async fn claim_job(
         &self,
@@ -111,7 +117,7 @@ impl Store {
         };
         let sql = format!(
             "UPDATE jobs SET state = 'running', lease_until = $1, worker = $2, attempts = attempts + 1, updated_at = $3 \
-             WHERE id = (SELECT id FROM jobs WHERE ((state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3)) \
+             WHERE id = (SELECT id FROM jobs WHERE ((state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3 AND attempts < max_attempts)) \
              AND kind IN ({}) ORDER BY run_at, created_at LIMIT 1{lock}) RETURNING {JOB_COLUMNS}",
             kind_params.join(", ")
         );
@@ -237,6 +243,30 @@ impl Store {
             }
         }
         Ok(c)
+    }
+
+    /// Fails for good the running jobs of `kinds` whose lease expired after their last attempt (their worker
+    /// stopped: killed, crashed, out of memory, at every try), with a last error saying so and the error of the
+    /// attempt before, if any; returns them (each to exactly one caller, however many workers ask at once), so
+    /// the caller can record the failure where users see it (a failed file, …).
+    pub async fn fail_abandoned_jobs(&self, kinds: &[&str], now: i64) -> Result<Vec<Job>> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let kind_params: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "UPDATE jobs SET state = 'failed', dedupe_key = NULL, lease_until = NULL, updated_at = $1, \
+             last_error = CASE WHEN last_error IS NULL THEN $2 ELSE $2 || '; before that: ' || last_error END \
+             WHERE state = 'running' AND lease_until < $1 AND attempts >= max_attempts AND kind IN ({}) \
+             RETURNING {JOB_COLUMNS}",
+            kind_params.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(now).bind(ABANDONED);
+        for k in kinds {
+            q = q.bind(*k);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(job_from_row).collect()
     }
 
     /// The state and last error of a job.

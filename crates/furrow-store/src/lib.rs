@@ -48,7 +48,7 @@ pub use fields::{
     multipolygon_geojson,
 };
 pub use files::{FILE_SORT_COLUMNS, FileFilter, FileStatus, FileUpdate, NewFile, StoredFile};
-pub use jobs::{Job, JobCounts, NewJob};
+pub use jobs::{ABANDONED, Job, JobCounts, NewJob};
 pub use metrics::MetricsSnapshot;
 pub use operations::{
     Batch, FileAllocation, OPERATION_SORT_COLUMNS, OperationField, OperationFilter,

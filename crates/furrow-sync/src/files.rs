@@ -810,6 +810,50 @@ async fn store_converted(
 }
 
 /// The original is done: its state, its batch's state and event, and the user's grouping.
+/// A processing job whose worker stopped at every attempt: its files still processing, or one file named after
+/// the original when none was recorded, fail saying so; the original and its batch too.
+pub(crate) async fn abandon_process(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<()> {
+    let payload: ProcessPayload =
+        serde_json::from_str(&job.payload).map_err(|e| bad_payload(job, e))?;
+    let owner = job.owner_id.as_str();
+    let original = match ctx.store.get_original(owner, &payload.original_id).await {
+        Ok(o) => o,
+        Err(furrow_store::Error::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    if original.status != OriginalStatus::Pending {
+        return Ok(());
+    }
+    let message = format!(
+        "furrow could not process this file: {} ({} attempts)",
+        furrow_store::ABANDONED,
+        job.attempts
+    );
+    let mut files = ctx.store.original_files(owner, &original.id).await?;
+    if files.is_empty() {
+        let key = original.blob_key.clone().unwrap_or_default();
+        files.push(record_file(ctx, owner, &original, &key, "", &original.file_name, None).await?);
+    }
+    let mut settled = Vec::with_capacity(files.len());
+    for file in files {
+        settled.push(if file.status == FileStatus::Processing {
+            fail_file(ctx, owner, &file, "standardGeojson", &message).await?
+        } else {
+            file
+        });
+    }
+    ctx.store
+        .set_original_state(
+            owner,
+            &original.id,
+            OriginalStatus::Failed,
+            Some(&message),
+            None,
+        )
+        .await?;
+    finish_original(ctx, owner, &original, &settled, Some(message)).await
+}
+
 async fn finish_done(
     ctx: &WorkerContext,
     owner: &str,

@@ -247,6 +247,24 @@ impl Worker {
         })
     }
 
+    /// Fails for good the jobs whose worker stopped during every attempt (see
+    /// [`furrow_store::Store::fail_abandoned_jobs`]) and records each failure where users look: the file of a
+    /// processing job that kept killing its worker becomes a failed file saying so. Returns how many.
+    pub async fn fail_abandoned(&self) -> Result<usize> {
+        let jobs = self
+            .ctx
+            .store
+            .fail_abandoned_jobs(JOB_KINDS, furrow_model::now_micros())
+            .await?;
+        for job in &jobs {
+            tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, "job abandoned: {}", furrow_store::ABANDONED);
+            if job.kind == FILE_PROCESS_JOB {
+                files::abandon_process(&self.ctx, job).await?;
+            }
+        }
+        Ok(jobs.len())
+    }
+
     /// Enqueues the background sync (fields and files) of every credential that is due; returns how many.
     /// Any number of workers may call this: each due credential is taken by one of them.
     pub async fn schedule_syncs(&self) -> Result<usize> {
@@ -276,6 +294,9 @@ impl Worker {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(credentials = n, "background syncs scheduled"),
                     Err(e) => tracing::warn!(error = %e, "could not schedule background syncs"),
+                }
+                if let Err(e) = self.fail_abandoned().await {
+                    tracing::warn!(error = %e, "could not fail abandoned jobs");
                 }
             }
             match self.run_once().await {

@@ -47,6 +47,7 @@ on_both_backends!(
     deleting_a_user_removes_credentials_and_events,
     events_page_sort_and_retention,
     jobs_are_claimed_once_retried_and_taken_over_after_the_lease,
+    a_job_whose_worker_dies_at_every_attempt_fails_with_the_reason,
     concurrent_workers_never_claim_the_same_job,
     webhooks_one_per_event_with_sealed_secrets,
     configs_merge_per_owner_and_user,
@@ -682,6 +683,81 @@ async fn jobs_are_claimed_once_retried_and_taken_over_after_the_lease(db: &TestD
     assert!(s.complete_job(&other.id, "w3").await.unwrap());
     let c = s.job_counts().await.unwrap();
     assert_eq!((c.queued, c.running, c.done, c.failed), (2, 0, 2, 1));
+}
+
+/// A job that kills its worker at every try (a crash, memory exhausted) is not re-claimed for ever: each expired
+/// lease counts as an attempt, and once they are used up the job fails, once, saying why.
+async fn a_job_whose_worker_dies_at_every_attempt_fails_with_the_reason(db: &TestDb) {
+    let s = &db.store;
+    let o = s.create_owner("o@example.com", "pw").await.unwrap();
+    let now = furrow_model::now_micros();
+    let id = s.enqueue_job(&o.id, &job("k", None, now)).await.unwrap();
+    let healthy = s.enqueue_job(&o.id, &job("k", None, now)).await.unwrap();
+    let lease = 1_000_000;
+    // Three attempts (max_attempts 3), each ending with the worker gone: no completion, no failure recorded.
+    let mut t = now;
+    for attempt in 1..=3 {
+        let c = s
+            .claim_job(&format!("w{attempt}"), &["k"], t, lease)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.id.as_str(), c.attempts), (id.as_str(), attempt));
+        if attempt == 1 {
+            // the healthy job runs and finishes beside it
+            let h = s.claim_job("h", &["k"], t, lease).await.unwrap().unwrap();
+            assert_eq!(h.id, healthy);
+            assert!(s.complete_job(&healthy, "h").await.unwrap());
+        }
+        t += 2 * lease;
+    }
+    // Its attempts are used up: nobody claims it again; nothing is abandoned before its lease expires.
+    assert!(s.claim_job("w4", &["k"], t, lease).await.unwrap().is_none());
+    assert!(
+        s.fail_abandoned_jobs(&["k"], t - 2 * lease)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.fail_abandoned_jobs(&["other"], t)
+            .await
+            .unwrap()
+            .is_empty(),
+        "kinds are respected"
+    );
+    let failed = s.fail_abandoned_jobs(&["k"], t).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        (failed[0].id.as_str(), failed[0].attempts),
+        (id.as_str(), 3)
+    );
+    let (state, err, attempts) = s.job_state(&id).await.unwrap();
+    assert_eq!(
+        (state.as_str(), err.as_deref(), attempts),
+        ("failed", Some(furrow_store::ABANDONED), 3)
+    );
+    // Reported once, to one caller.
+    assert!(s.fail_abandoned_jobs(&["k"], t).await.unwrap().is_empty());
+    // An earlier attempt's error is kept after the reason.
+    let j = s.enqueue_job(&o.id, &job("k", None, t)).await.unwrap();
+    for attempt in 1..=3 {
+        let c = s.claim_job("w", &["k"], t, lease).await.unwrap().unwrap();
+        assert_eq!(c.attempts, attempt);
+        if attempt == 1 {
+            assert!(s.fail_job(&j, "w", "HTTP 503", Some(t)).await.unwrap());
+        } else {
+            t += 2 * lease;
+        }
+    }
+    assert_eq!(s.fail_abandoned_jobs(&["k"], t).await.unwrap().len(), 1);
+    let (_, err, _) = s.job_state(&j).await.unwrap();
+    assert_eq!(
+        err.unwrap(),
+        format!("{}; before that: HTTP 503", furrow_store::ABANDONED)
+    );
+    let c = s.job_counts().await.unwrap();
+    assert_eq!((c.queued, c.running, c.done, c.failed), (0, 0, 1, 2));
 }
 
 async fn concurrent_workers_never_claim_the_same_job(db: &TestDb) {

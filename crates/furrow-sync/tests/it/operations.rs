@@ -10,7 +10,10 @@ use serde_json::Value;
 
 use super::{Receiver, drain};
 
-on_both_backends!(uploads_become_field_operations_with_outputs_and_events);
+on_both_backends!(
+    uploads_become_field_operations_with_outputs_and_events,
+    an_upload_that_kills_its_worker_at_every_attempt_becomes_a_failed_file
+);
 
 /// The sample planting log (TSK4, 4174 standard points near Osnabrück).
 fn afe_zip() -> Vec<u8> {
@@ -284,4 +287,93 @@ async fn uploads_become_field_operations_with_outputs_and_events(db: &TestDb) {
     assert_eq!(left[0].membership.id, ids[1]);
     let file = db.store.get_file(&owner, &first).await.unwrap();
     assert_eq!(file.field_ids, ["west"]);
+}
+
+/// An upload whose processing kills its worker at every attempt (a crash, memory exhausted) is not retried for
+/// ever: once its attempts are used up it becomes a failed file and a failed batch saying why, and no worker
+/// takes it again.
+async fn an_upload_that_kills_its_worker_at_every_attempt_becomes_a_failed_file(db: &TestDb) {
+    let owner = db
+        .store
+        .create_owner("poison@example.com", "password")
+        .await
+        .unwrap()
+        .id;
+    let user = db
+        .store
+        .create_user(&owner, &UserInput::default())
+        .await
+        .unwrap()
+        .id;
+    let blob_root = tempfile::tempdir().unwrap();
+    let blobs = Blobs::local(blob_root.path().join("b"), blob_root.path().join("s")).unwrap();
+    let w = Worker::new(
+        db.store.clone(),
+        Registry::new(),
+        WorkerConfig {
+            id: "survivor".into(),
+            blobs: Some(blobs.clone()),
+            ..WorkerConfig::default()
+        },
+    );
+    let original = upload(db, &blobs, &owner, &user, 1).await;
+    let batch = db
+        .store
+        .get_original(&owner, &original)
+        .await
+        .unwrap()
+        .batch_id
+        .unwrap();
+    // Five workers in a row claim it and die before finishing: each lease lasts a microsecond, and the next
+    // claim comes after it (all of it before this worker looks, a few database round trips later).
+    let lease = 1;
+    let mut t = furrow_model::now_micros();
+    for attempt in 1..=5 {
+        let job = db
+            .store
+            .claim_job(
+                &format!("doomed-{attempt}"),
+                &[furrow_store::queue::FILE_PROCESS_JOB],
+                t,
+                lease,
+            )
+            .await
+            .unwrap()
+            .expect("the upload's job is claimed again after each death");
+        assert_eq!(job.attempts, attempt);
+        t += 2 * lease;
+    }
+    assert!(
+        !w.run_once().await.unwrap(),
+        "its attempts are used up: nothing to claim"
+    );
+    assert_eq!(w.fail_abandoned().await.unwrap(), 1);
+    assert_eq!(w.fail_abandoned().await.unwrap(), 0, "failed once");
+    drain(&w).await;
+    let (files, total) = db
+        .store
+        .list_files(
+            &owner,
+            &Default::default(),
+            furrow_model::Page::new(0, 100).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 1);
+    let file = &files[0];
+    assert_eq!(file.status, FileStatus::Failed);
+    assert_eq!(file.file_name, "AFE-1.zip");
+    let message = file.message.as_deref().unwrap();
+    assert!(message.contains(furrow_store::ABANDONED), "{message}");
+    assert!(message.contains("5 attempts"), "{message}");
+    let b = db.store.get_batch(&owner, &batch).await.unwrap();
+    assert_eq!(b.status, "FAILED");
+    assert!(
+        b.status_details
+            .as_deref()
+            .unwrap()
+            .contains(furrow_store::ABANDONED)
+    );
+    let c = db.store.job_counts().await.unwrap();
+    assert_eq!((c.queued, c.running), (0, 0), "nothing left to run");
 }
