@@ -334,9 +334,26 @@ pub(crate) async fn oauth_token(State(s): S, headers: HeaderMap, body: Bytes) ->
         }
         Some("authorization_code") => {
             let code = p.get("code").map(String::as_str).unwrap_or_default();
-            match s.grants.exchange(
+            // A code from the consent form is exchanged as the provider does: its client authentication only,
+            // the client and redirect URI it was issued for.
+            if s.grants.is_bound(code) {
+                match crate::providers::authorize::code_client(s.kind, &headers, &p) {
+                    Some((cid, cs)) if cid == id && cs == secret => {}
+                    _ => {
+                        return json_status(
+                            StatusCode::UNAUTHORIZED,
+                            json!({"error": "invalid_client", "error_description": "client authentication method not allowed"}),
+                        );
+                    }
+                }
+            }
+            match s.grants.exchange_bound(
                 code,
                 p.get("code_verifier").map(String::as_str),
+                &id,
+                p.get("redirect_uri")
+                    .map(String::as_str)
+                    .unwrap_or_default(),
                 s.now(),
                 lifetime,
             ) {

@@ -148,6 +148,8 @@ impl Simulator {
             default_token_lifetime: profile.token_lifetime,
             introspection: Default::default(),
             more_apps: Default::default(),
+            redirect_uris: Default::default(),
+            primary_login: Default::default(),
         });
         state.faults.rate_limit(profile.rate_limit);
         let app = router(kind, state.clone());
@@ -159,6 +161,9 @@ impl Simulator {
             }
         });
         let grant = state.grants.add();
+        let _ = state
+            .primary_login
+            .set((grant.username.clone(), grant.password.clone()));
         let primary = credential_for(kind, &state.app, &grant);
         Ok(Simulator {
             base_url: format!("http://{addr}"),
@@ -236,6 +241,31 @@ impl Simulator {
         self.state
             .grants
             .code(g.index, pkce_challenge.map(str::to_owned))
+    }
+
+    /// The integrator app's secrets (client id and secret, API key, …): what an API owner stores as its app key.
+    pub fn app(&self) -> &AppSecrets {
+        &self.state.app
+    }
+
+    /// Registers `uri` as a redirect URI of the integrator apps: the authorization endpoint
+    /// ([`Simulator::authorize_url`]) sends codes only to registered URIs, compared byte for byte.
+    pub fn register_redirect_uri(&self, uri: &str) {
+        let mut uris = lock(&self.state.redirect_uris);
+        if !uris.iter().any(|u| u == uri) {
+            uris.push(uri.to_owned());
+        }
+    }
+
+    /// The authorization endpoint (browser login and consent form), when the provider has one.
+    pub fn authorize_url(&self) -> Option<String> {
+        crate::providers::authorize::authorize_path(self.state.kind)
+            .map(|p| format!("{}{p}", self.base_url))
+    }
+
+    /// The first grower's login at the authorization form: (username, password).
+    pub fn grower_login(&self) -> (String, String) {
+        self.state.primary_login.get().cloned().unwrap_or_default()
     }
 
     /// The fault-injection knobs.

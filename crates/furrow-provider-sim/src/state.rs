@@ -379,13 +379,22 @@ struct GrantsInner {
     access: HashMap<String, (usize, i64)>,
     issued: Vec<String>,
     refreshes: u64,
-    codes: HashMap<String, (usize, Option<String>)>,
+    codes: HashMap<String, (usize, Option<String>, Option<CodeBinding>)>,
     /// Refresh tokens exchanged for a newer one.
     rotated: HashSet<String>,
     /// How often each refresh token was presented.
     presented: HashMap<String, u32>,
     /// Grants revoked because a rotated refresh token came back.
     reuse_revocations: u64,
+}
+
+/// What a code from the authorization form is bound to (RFC 6749 4.1.3): the client it was issued to, the
+/// redirect URI it was sent to, and its expiry (seconds, simulated clock).
+#[derive(Debug, Clone)]
+pub(crate) struct CodeBinding {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) expires_at: i64,
 }
 
 /// Grants, refresh tokens and access tokens.
@@ -556,21 +565,63 @@ impl Grants {
         let code = random_token("code");
         lock(&self.inner)
             .codes
-            .insert(code.clone(), (index, challenge));
+            .insert(code.clone(), (index, challenge, None));
         code
     }
 
-    /// Exchanges a code: (access, refresh).
-    pub(crate) fn exchange(
+    /// A code from the authorization form, bound to its client, redirect URI and expiry.
+    pub(crate) fn code_bound(
+        &self,
+        index: usize,
+        challenge: Option<String>,
+        binding: CodeBinding,
+    ) -> String {
+        let code = random_token("code");
+        let mut g = lock(&self.inner);
+        g.codes
+            .insert(code.clone(), (index, challenge, Some(binding)));
+        g.issued.push(code.clone());
+        code
+    }
+
+    /// Whether `code` came from the authorization form (its exchange follows the provider's rules).
+    pub(crate) fn is_bound(&self, code: &str) -> bool {
+        lock(&self.inner)
+            .codes
+            .get(code)
+            .is_some_and(|c| c.2.is_some())
+    }
+
+    /// The grant whose login this is.
+    pub(crate) fn index_of_login(&self, username: &str, password: &str) -> Option<usize> {
+        lock(&self.inner)
+            .grants
+            .iter()
+            .position(|gr| gr.username == username && gr.password == password && !gr.revoked)
+    }
+
+    /// Exchanges a code presented by `client_id` with `redirect_uri`: a bound code must name the client and
+    /// redirect URI it was issued for, before its expiry. Single use either way: a failed attempt burns it.
+    pub(crate) fn exchange_bound(
         &self,
         code: &str,
         verifier: Option<&str>,
+        client_id: &str,
+        redirect_uri: &str,
         now: i64,
         lifetime: u64,
     ) -> Result<(String, String), Rejection> {
         use sha2::Digest;
         let mut g = lock(&self.inner);
-        let (index, challenge) = g.codes.remove(code).ok_or(Rejection::Invalid)?;
+        let (index, challenge, binding) = g.codes.remove(code).ok_or(Rejection::Invalid)?;
+        if let Some(b) = binding
+            && (b.client_id != client_id || b.redirect_uri != redirect_uri || now >= b.expires_at)
+        {
+            return Err(Rejection::Invalid);
+        }
+        if g.grants[index].revoked {
+            return Err(Rejection::Invalid);
+        }
         if let Some(ch) = challenge {
             let v = verifier.ok_or(Rejection::Invalid)?;
             let digest = sha2::Sha256::digest(v.as_bytes());
@@ -681,6 +732,10 @@ pub(crate) struct SimState {
     pub(crate) introspection: Mutex<Option<(String, String, String)>>,
     /// More integrator apps accepted besides `app` ([`crate::Simulator::credential_for_app`]).
     pub(crate) more_apps: Mutex<Vec<AppSecrets>>,
+    /// Redirect URIs registered for the integrator apps; the authorization endpoint sends codes only there.
+    pub(crate) redirect_uris: Mutex<Vec<String>>,
+    /// The first grower's login, shown as a hint on the sign-in form.
+    pub(crate) primary_login: std::sync::OnceLock<(String, String)>,
 }
 
 /// The integrator app's secrets the simulator accepts.
@@ -705,6 +760,11 @@ impl SimState {
             || lock(&self.more_apps)
                 .iter()
                 .any(|a| a.client_id == id && a.client_secret == secret)
+    }
+
+    /// Whether `id` is the client id of one of the apps.
+    pub(crate) fn is_app_client_id(&self, id: &str) -> bool {
+        id == self.app.client_id || lock(&self.more_apps).iter().any(|a| a.client_id == id)
     }
 
     /// Whether `key` is the API key of one of the apps.

@@ -10,6 +10,7 @@ use furrow_credentials::Provider as ProviderKind;
 use crate::common;
 use crate::state::{Rotation, SimState};
 
+pub(crate) mod authorize;
 pub(crate) mod climate;
 pub(crate) mod generic;
 pub(crate) mod john_deere;
@@ -213,6 +214,7 @@ pub(crate) fn router(kind: ProviderKind, state: Arc<SimState>) -> Router {
     if let Some(spec) = spec(kind) {
         r = r.merge(generic::routes(spec));
     }
+    r = r.merge(authorize::routes(kind));
     r.layer(axum::middleware::from_fn_with_state(
         state.clone(),
         common::faults,
