@@ -117,8 +117,39 @@ impl Drop for LocalCopy {
     fn drop(&mut self) {
         if self.temporary {
             let _ = std::fs::remove_file(&self.path);
+            live(&self.path, false);
         }
     }
+}
+
+/// Scratch paths in use by this process (the sweeper never touches them, however old).
+static LIVE: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<PathBuf>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn live(path: &Path, on: bool) {
+    let mut set = LIVE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if on {
+        set.insert(path.to_path_buf());
+    } else {
+        set.remove(path);
+    }
+}
+
+fn is_live(path: &Path) -> bool {
+    LIVE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .contains(path)
+}
+
+/// What a sweep removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sweep {
+    /// Leftover scratch folders and files (work of a process that stopped mid-way).
+    pub scratch: usize,
+    /// Leftover staging files of uploads that never completed, in a local blob folder.
+    pub staging: usize,
 }
 
 /// A scratch folder for one piece of work, removed (with everything in it) on drop.
@@ -137,6 +168,7 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
+        live(&self.path, false);
     }
 }
 
@@ -214,13 +246,73 @@ impl Blobs {
         let path = self
             .scratch
             .join(format!("work-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&path).map_err(io(&path))?;
+        live(&path, true);
+        if let Err(e) = std::fs::create_dir_all(&path) {
+            live(&path, false);
+            return Err(io(&path)(e));
+        }
         Ok(Scratch { path })
     }
 
     /// The scratch root (the sweeper removes leftovers in it).
     pub fn scratch_root(&self) -> &Path {
         &self.scratch
+    }
+
+    /// Removes what work cut short left behind, when it is older than `older_than` (by modification time):
+    /// entries of the scratch folder this process is not using (a killed process's unpacked zips and
+    /// conversions), and in a local blob folder the staging files of uploads that never completed
+    /// (`object_store` writes `<key>#<n>` and renames it on completion). Blocking (walks folders): run it off
+    /// the async threads. Object stores keep incomplete multipart uploads out of sight; expire them with the
+    /// bucket's lifecycle rule (docs/OPERATIONS.md).
+    pub fn sweep(&self, older_than: std::time::Duration) -> Sweep {
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(older_than)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let old = |p: &Path| {
+            std::fs::symlink_metadata(p)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < cutoff)
+        };
+        let mut out = Sweep::default();
+        if let Ok(entries) = std::fs::read_dir(&self.scratch) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if is_live(&p) || !old(&p) {
+                    continue;
+                }
+                let removed = if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
+                if removed.is_ok() {
+                    out.scratch += 1;
+                }
+            }
+        }
+        if let Some(root) = &self.local_root {
+            let mut stack = vec![root.clone()];
+            while let Some(dir) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    let p = e.path();
+                    match e.file_type() {
+                        Ok(t) if t.is_dir() => stack.push(p),
+                        Ok(t) if t.is_file() => {
+                            let staging = e.file_name().to_string_lossy().contains('#');
+                            if staging && old(&p) && std::fs::remove_file(&p).is_ok() {
+                                out.staging += 1;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Stores a stream under `key`; returns its size. Nothing is visible under the key unless the whole
@@ -343,6 +435,7 @@ impl Blobs {
         let to = self
             .scratch
             .join(format!("copy-{}", uuid::Uuid::new_v4().simple()));
+        live(&to, true);
         let copy = LocalCopy {
             path: to.clone(),
             temporary: true,

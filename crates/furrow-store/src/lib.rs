@@ -36,7 +36,7 @@ pub mod testing;
 mod users;
 mod webhooks;
 
-pub use blobs::{BlobError, Blobs, LocalCopy, Scratch};
+pub use blobs::{BlobError, Blobs, LocalCopy, Scratch, Sweep};
 pub use credentials::{CredentialCall, StoredCredential, TokenUpdate};
 pub use crypto::SecretKey;
 pub use db::{Backend, Store, StoreOptions};

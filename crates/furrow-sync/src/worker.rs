@@ -52,6 +52,9 @@ impl Default for WorkerConfig {
     }
 }
 
+/// How often a worker sweeps leftovers of interrupted work, and how old they must be.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
 /// What a job handler decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
@@ -247,6 +250,26 @@ impl Worker {
         })
     }
 
+    /// Removes what work cut short left behind (see [`furrow_store::Blobs::sweep`]): scratch leftovers and
+    /// staging files older than an hour, or than two leases when that is longer. Run at start and hourly.
+    pub async fn sweep(&self) -> furrow_store::Sweep {
+        let Some(blobs) = self.ctx.config.blobs.clone() else {
+            return furrow_store::Sweep::default();
+        };
+        let older_than = SWEEP_EVERY.max(self.ctx.config.lease * 2);
+        let swept = tokio::task::spawn_blocking(move || blobs.sweep(older_than))
+            .await
+            .unwrap_or_default();
+        if swept != furrow_store::Sweep::default() {
+            tracing::info!(
+                scratch = swept.scratch,
+                staging = swept.staging,
+                "leftovers of interrupted work removed"
+            );
+        }
+        swept
+    }
+
     /// Fails for good the jobs whose worker stopped during every attempt (see
     /// [`furrow_store::Store::fail_abandoned_jobs`]) and records each failure where users look: the file of a
     /// processing job that kept killing its worker becomes a failed file saying so. Returns how many.
@@ -284,9 +307,14 @@ impl Worker {
     pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         tracing::info!(worker = %self.ctx.config.id, "worker started");
         let mut next_schedule = tokio::time::Instant::now();
+        let mut next_sweep = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            if tokio::time::Instant::now() >= next_sweep {
+                next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
+                self.sweep().await;
             }
             if tokio::time::Instant::now() >= next_schedule {
                 next_schedule = tokio::time::Instant::now() + self.ctx.config.schedule_poll;

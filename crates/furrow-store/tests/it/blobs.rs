@@ -34,6 +34,7 @@ on_both_stores!(
     local_copies_and_files,
     prefixes_list_and_delete_and_sets_are_replaced,
     keys_that_are_not_plain_paths_are_refused,
+    the_sweeper_removes_only_old_leftovers,
 );
 
 async fn local() -> (Blobs, tempfile::TempDir) {
@@ -241,4 +242,77 @@ async fn keys_that_are_not_plain_paths_are_refused(blobs: &Blobs) {
             "{key:?}"
         );
     }
+}
+
+/// Back-dates a file or folder.
+fn age(path: &std::path::Path, hours: u64) {
+    let t = std::time::SystemTime::now() - std::time::Duration::from_secs(hours * 3600);
+    std::fs::File::open(path).unwrap().set_modified(t).unwrap();
+}
+
+/// What a killed process left in the scratch folder (and, on a local store, half-written staging files) goes
+/// once it is older than the threshold; work in progress in this process, fresh leftovers and blobs stay.
+async fn the_sweeper_removes_only_old_leftovers(blobs: &Blobs) {
+    blobs
+        .put_bytes(
+            "o/u/originals/1/original",
+            bytes::Bytes::from_static(b"kept"),
+        )
+        .await
+        .unwrap();
+    let root = blobs.scratch_root().to_path_buf();
+    std::fs::create_dir_all(root.join("work-dead/unzipped")).unwrap();
+    std::fs::write(
+        root.join("work-dead/unzipped/TASKDATA.XML"),
+        b"<ISO11783_TaskData/>",
+    )
+    .unwrap();
+    std::fs::write(root.join("copy-dead"), b"partial download").unwrap();
+    std::fs::write(root.join("copy-fresh"), b"another process, just now").unwrap();
+    let busy = blobs.scratch().unwrap();
+    std::fs::write(busy.path().join("part"), b"in progress").unwrap();
+    for p in ["work-dead", "copy-dead"] {
+        age(&root.join(p), 3);
+    }
+    age(busy.path(), 3);
+    // object_store's staging file of an upload cut short, beside a complete blob (local folders only)
+    let staging = blobs.is_local().then(|| {
+        let dir = std::path::PathBuf::from(blobs.label()).join("o/u/originals/2");
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("original#7");
+        std::fs::write(&p, b"half").unwrap();
+        age(&p, 3);
+        let fresh = dir.join("original#8");
+        std::fs::write(&fresh, b"still uploading").unwrap();
+        (p, fresh)
+    });
+    let swept = blobs.sweep(std::time::Duration::from_secs(3600));
+    assert_eq!(swept.scratch, 2, "{swept:?}");
+    assert_eq!(swept.staging, usize::from(blobs.is_local()), "{swept:?}");
+    assert!(!root.join("work-dead").exists() && !root.join("copy-dead").exists());
+    assert!(root.join("copy-fresh").exists(), "fresh leftovers wait");
+    assert!(
+        busy.path().join("part").exists(),
+        "work in progress is never swept"
+    );
+    if let Some((old, fresh)) = staging {
+        assert!(!old.exists());
+        assert!(fresh.exists());
+    }
+    assert_eq!(
+        blobs
+            .get_bytes("o/u/originals/1/original")
+            .await
+            .unwrap()
+            .as_ref(),
+        b"kept"
+    );
+    // Nothing more to do; once the work is done its folder goes with it.
+    assert_eq!(
+        blobs.sweep(std::time::Duration::from_secs(3600)),
+        Default::default()
+    );
+    let busy_path = busy.path().to_path_buf();
+    drop(busy);
+    assert!(!busy_path.exists());
 }
