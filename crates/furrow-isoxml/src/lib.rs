@@ -31,8 +31,8 @@
 //! # Ok::<(), furrow_isoxml::Error>(())
 //! ```
 //!
-//! The DDI table is generated from `shared/reference/ddi/ddi_entities.json` (isoxml-py, Apache-2.0, built
-//! from the isobus.net ISO 11783-11 export) by `scripts/gen_ddi.py`.
+//! The DDI table is generated from `tests/data/ddi/ddi_entities.json` (isoxml-py, Apache-2.0, built from the
+//! isobus.net ISO 11783-11 export) by `scripts/gen_ddi.py`.
 
 #![warn(missing_docs)]
 
