@@ -1,8 +1,12 @@
-//! Runs every file set of the shared ISOXML corpus (`../shared/isoxml-corpus`, see its MANIFEST.md).
+//! Runs every file set of the shared ISOXML corpus (`../shared/isoxml-corpus`, see its MANIFEST.md), and the
+//! tests of files that are only in the corpus. Behind the `corpus` feature; fails when the folder is missing.
+//! Files that are also in `samples/isoxml` are tested from there, in `samples.rs`.
 
 use std::path::{Path, PathBuf};
 
 use furrow_isoxml::{Error, Summary, TaskData, WarningKind};
+
+use crate::check_inputs;
 
 /// `isoxml-corpus` in `FURROW_SHARED_DIR` when set, else in `shared/` beside the repository.
 pub(crate) fn corpus_dir() -> PathBuf {
@@ -24,82 +28,37 @@ pub(crate) fn corpus(rel: &str) -> PathBuf {
     corpus_dir().join(rel)
 }
 
-/// Every input of the corpus: zips, folders holding a TASKDATA.XML, and lone XML files.
-pub(crate) fn inputs() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    collect(&corpus_dir(), &mut out);
-    out.sort();
-    out
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    let has_taskdata = entries.iter().any(|p| {
-        p.is_file()
-            && p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .eq_ignore_ascii_case("TASKDATA.XML")
-    });
-    if has_taskdata {
-        out.push(dir.to_path_buf());
-    }
-    for p in entries {
-        let name = p
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .to_ascii_uppercase();
-        if p.is_dir() {
-            collect(&p, out);
-        } else if name.ends_with(".ZIP")
-            || (!has_taskdata && name.ends_with(".XML") && !name.starts_with("._"))
-        {
-            out.push(p);
-        }
-    }
-}
-
-fn rel(p: &Path) -> String {
-    p.strip_prefix(corpus_dir()).unwrap().display().to_string()
-}
-
 // Record counts agree with MANIFEST.md: CCI 21 logs "about 61,300" records, KRONE 314 + 27 + 4,336,
 // Topcon AFE 3 × 3,633, Kverneland 373, Topcon/Deutz 207.
 include!("expected.rs");
 
 #[test]
 fn every_corpus_input_reads_with_exact_counts() {
-    let inputs = inputs();
-    assert_eq!(inputs.len(), 65, "corpus inputs");
-    assert_eq!(inputs.len(), EXPECTED.len());
-    let (mut sets, mut logs, mut records) = (0usize, 0usize, 0u64);
-    for (input, (name, expected)) in inputs.iter().zip(EXPECTED) {
-        assert_eq!(&rel(input), name);
-        let got: Vec<(usize, u64)> = match TaskData::open_all(input) {
-            Ok(all) => all
-                .iter()
-                .map(|td| {
-                    let s = Summary::of(td);
-                    (
-                        s.time_logs.len(),
-                        s.time_logs.iter().filter_map(|t| t.records).sum(),
-                    )
-                })
-                .collect(),
-            Err(Error::NoTaskData { .. }) => Vec::new(),
-            Err(e) => panic!("{name}: {e}"),
-        };
-        assert_eq!(&got, expected, "{name}");
-        sets += got.len();
-        logs += got.iter().map(|g| g.0).sum::<usize>();
-        records += got.iter().map(|g| g.1).sum::<u64>();
-    }
+    let (inputs, sets, logs, records) = check_inputs(&corpus_dir(), EXPECTED);
+    assert_eq!(inputs, 65, "corpus inputs");
     assert_eq!((sets, logs, records), (65, 105, 253_601));
+}
+
+/// The corpus keeps KRONE's own zip beside the folder (`samples/isoxml` has the folder zipped).
+#[test]
+fn totals_tests_zip_of_the_corpus() {
+    crate::samples::check_totals_tests(
+        &TaskData::open(corpus("isoxml-dotnet/TimeLogs/TotalsTests/TASKDATA.zip")).unwrap(),
+    );
+}
+
+#[test]
+fn mac_resource_fork_files_in_a_folder_are_skipped() {
+    let dir = TaskData::open_all(corpus("isoxml-dotnet/Structure/MacOSExtensionFiles")).unwrap();
+    assert_eq!(dir.len(), 1);
+}
+
+#[test]
+fn external_files_of_a_folder_are_merged() {
+    let td = TaskData::open(corpus("isoxml-dotnet/ExternalFiles/MultipleExternals")).unwrap();
+    assert_eq!(td.external_files.len(), 2);
+    assert!(td.external_files.iter().all(|x| x.merged));
+    assert!(!td.customers.is_empty() && !td.farms.is_empty());
 }
 
 #[test]
@@ -216,117 +175,6 @@ fn cut_off_header_keeps_every_dlv_read() {
     let b: Vec<_> = vlog.records().unwrap().map(Result::unwrap).collect();
     assert_eq!(a, b);
     assert!(!a.is_empty());
-    // The valid set's first log names a second device element.
-    let h = valid.time_logs[0].header.as_ref().unwrap();
-    assert_eq!(
-        h.dlvs[0].device_element_id.as_deref(),
-        Some("DET-123456789")
-    );
-    assert!(valid.device_element("DET-123456789").is_some());
-}
-
-#[test]
-fn totals_tests_has_a_header_without_dlvs_and_constant_status_free_layout() {
-    let td = TaskData::open(corpus("isoxml-dotnet/TimeLogs/TotalsTests/TASKDATA.zip")).unwrap();
-    let counts: Vec<usize> = td
-        .time_logs
-        .iter()
-        .map(|l| l.header.as_ref().unwrap().dlvs.len())
-        .collect();
-    assert_eq!(counts[1], 0);
-    let per_log: Vec<Option<u64>> = Summary::of(&td)
-        .time_logs
-        .iter()
-        .map(|t| t.records)
-        .collect();
-    assert_eq!(per_log, [Some(314), Some(27), Some(4336)]);
-    let zero = td.time_logs[1].records().unwrap().map(Result::unwrap);
-    assert!(zero.into_iter().all(|r| r.values.is_empty()));
-}
-
-#[test]
-fn afe_zip_has_a_255_dlv_header_and_all_nine_position_fields() {
-    let td = TaskData::open(corpus("isoxml-dotnet/ExternalFiles/AFE.zip")).unwrap();
-    assert_eq!(td.external_files.len(), 9);
-    assert!(td.external_files.iter().all(|x| x.merged));
-    let max = td
-        .time_logs
-        .iter()
-        .map(|l| l.header.as_ref().unwrap().dlvs.len())
-        .max();
-    assert_eq!(max, Some(255));
-    assert_eq!(td.tasks.iter().map(|t| t.grids.len()).sum::<usize>(), 4);
-    assert!(td.grid_errors.is_empty(), "{:?}", td.grid_errors);
-    let first = td.time_logs[0].records().unwrap().next().unwrap().unwrap();
-    let p = first.position;
-    assert!(p.north.is_some() && p.east.is_some() && p.up.is_some() && p.status.is_some());
-    assert!(p.pdop.is_some() && p.hdop.is_some() && p.satellites.is_some());
-    assert!(first.gps_utc().is_some());
-}
-
-#[test]
-fn two_data_sets_in_one_zip() {
-    let all = TaskData::open_all(corpus(
-        "isoxml-dotnet/LoadFromStream/MultiplyTaskdataXML.zip",
-    ))
-    .unwrap();
-    assert_eq!(all.len(), 2);
-    let first = TaskData::open(corpus(
-        "isoxml-dotnet/LoadFromStream/MultiplyTaskdataXML.zip",
-    ))
-    .unwrap();
-    assert!(
-        first
-            .warnings
-            .iter()
-            .any(|w| w.kind == WarningKind::Ambiguous)
-    );
-    let json = furrow_isoxml::summaries_to_json(&all.iter().map(Summary::of).collect::<Vec<_>>());
-    assert_eq!(json.as_array().map(Vec::len), Some(2));
-}
-
-#[test]
-fn invalid_archive_is_an_error() {
-    let err =
-        TaskData::open(corpus("isoxml-dotnet/LoadFromStream/InvalidArchive.zip")).unwrap_err();
-    assert!(matches!(err, Error::NoTaskData { .. }), "{err}");
-}
-
-#[test]
-fn mac_resource_forks_are_skipped() {
-    let all = TaskData::open_all(corpus(
-        "isoxml-dotnet/LoadFromStream/MultiSubFolderAndMac.zip",
-    ))
-    .unwrap();
-    assert_eq!(all.len(), 1);
-    assert!(all[0].source.contains("AnotherSubFolder Again"));
-    assert_eq!(
-        all[0].devices.len(),
-        18,
-        "Kverneland v3.3 set has 18 devices"
-    );
-    assert_eq!(all[0].version(), "3.3");
-    let dir = TaskData::open_all(corpus("isoxml-dotnet/Structure/MacOSExtensionFiles")).unwrap();
-    assert_eq!(dir.len(), 1);
-}
-
-#[test]
-fn external_files_are_merged() {
-    let td = TaskData::open(corpus("isoxml-dotnet/ExternalFiles/MultipleExternals")).unwrap();
-    assert_eq!(td.external_files.len(), 2);
-    assert!(td.external_files.iter().all(|x| x.merged));
-    assert!(!td.customers.is_empty() && !td.farms.is_empty());
-    let topcon = TaskData::open(corpus("isoxml-js/data/2021-04-09T15_33_26_taskdata.zip")).unwrap();
-    assert_eq!(topcon.external_files.len(), 13);
-    assert_eq!(topcon.partfields.len(), 15);
-    assert_eq!(
-        topcon.extra,
-        vec![("P231_cur_task".to_owned(), "TSK-1".to_owned())]
-    );
-    assert_eq!(
-        topcon.task_controller_version, None,
-        "empty optional attribute = absent"
-    );
 }
 
 #[test]
@@ -346,7 +194,7 @@ fn grids_type_1_and_2() {
 }
 
 #[test]
-fn partfield_boundaries_have_exterior_rings() {
+fn coding_data_partfield_boundaries_have_exterior_rings() {
     let td = TaskData::open(corpus("isoxml-dotnet/CodingData/Partfields")).unwrap();
     assert_eq!(td.partfields.len(), 13);
     for p in &td.partfields {
