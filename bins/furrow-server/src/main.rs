@@ -10,6 +10,7 @@ use furrow_store::{SecretKey, Store, StoreOptions};
 
 mod demo;
 mod registry;
+mod serve;
 
 /// What this process does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -73,6 +74,21 @@ struct Args {
     /// Largest accepted upload (`POST /batch`), bytes.
     #[arg(long, env = "FURROW_MAX_UPLOAD_BYTES", default_value_t = 3 * 1024 * 1024 * 1024)]
     max_upload_bytes: u64,
+    /// Seconds a client has to send a request's headers (slow-header clients are cut off).
+    #[arg(long, env = "FURROW_HEADER_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Longest pause, in seconds, between two pieces of a request body (a stalled upload is refused).
+    #[arg(long, env = "FURROW_BODY_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    body_idle_timeout_secs: u64,
+    /// Longest time, in seconds, from a request's arrival to its response (uploads included): 408 after.
+    #[arg(long, env = "FURROW_REQUEST_TIMEOUT_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout_secs: u64,
+    /// Connections the API serves at once; more wait in the listen backlog.
+    #[arg(long, env = "FURROW_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+    /// Connections the API serves at once from one client address (trusted proxies excepted); more are closed.
+    #[arg(long, env = "FURROW_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections_per_client: u64,
     /// Hours between background syncs of each valid credential (Leaf: 24); 0 turns them off.
     #[arg(long, env = "FURROW_SYNC_INTERVAL_HOURS", default_value_t = 24.0)]
     sync_interval_hours: f64,
@@ -228,13 +244,18 @@ async fn main() -> anyhow::Result<()> {
         if let Some(sims) = &demo {
             demo::seed(&store, &state, sims, addr).await?;
         }
-        // Connect info: login throttling counts failures per client address.
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown())
-        .await?;
+        // Connect info (login throttling counts failures per client address), timeouts and connection limits.
+        let limits = serve::Limits {
+            header_timeout: Duration::from_secs(args.header_timeout_secs),
+            body_idle_timeout: Duration::from_secs(args.body_idle_timeout_secs),
+            request_timeout: Duration::from_secs(args.request_timeout_secs),
+            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            max_connections_per_client: usize::try_from(args.max_connections_per_client)
+                .unwrap_or(usize::MAX),
+            unlimited_clients: args.trusted_proxies.clone(),
+        };
+        let app = serve::with_request_limits(app, &limits);
+        serve::serve(listener, app, limits, shutdown()).await?;
     }
     let _ = stop_tx.send(true);
     for w in workers {

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod limits;
+
 const UM: &str = "/services/usermanagement/api";
 
 struct Server {
