@@ -1,5 +1,6 @@
-//! Criterion benchmarks of furrow-isoxml: time-log decoding throughput on synthetic logs and on the
-//! corpus's real CCI logs, and whole-TASKDATA parsing of the corpus (XML model + every time log).
+//! Criterion benchmarks of furrow-isoxml: time-log decoding throughput on synthetic logs and on the real CCI
+//! logs of the repository's samples, and whole-TASKDATA parsing of every sample (XML model + every time log).
+//! They read `samples/isoxml` only, so they run from a bare clone.
 //!
 //! Peak memory of a streamed 1 GB log is measured by `isoxml-memory.rs`; the isoxml-js comparison by
 //! `isoxml-js-compare.sh`.
@@ -75,8 +76,9 @@ fn decode(header: &TimeLogHeader, bytes: &[u8]) -> (u64, i64) {
     (n, sum)
 }
 
-fn corpus_dir() -> PathBuf {
-    furrow_provider_sim::corpus_dir()
+/// The repository's ISOXML samples (see their MANIFEST.md).
+fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/isoxml")
 }
 
 /// Zips, folders with a TASKDATA.XML, lone XML files (as the corpus test enumerates them).
@@ -124,30 +126,40 @@ fn bench_timelog(c: &mut Criterion) {
         b.iter(|| black_box(decode(&cci, &bytes)))
     });
 
-    // The corpus's real CCI logs (isoxml-dotnet ValidTimeLogs), from memory.
-    let dir = corpus_dir().join("isoxml-dotnet/TimeLogs/ValidTimeLogs");
-    if let Ok(td) = TaskData::open(&dir) {
-        let logs: Vec<(TimeLogHeader, Vec<u8>)> = td
-            .time_logs
-            .iter()
-            .filter_map(|l| {
-                let h = l.header.clone()?;
-                let bin = std::fs::read(dir.join(l.binary_file()?)).ok()?;
-                Some((h, bin))
-            })
-            .collect();
-        let total: usize = logs.iter().map(|l| l.1.len()).sum();
-        g.throughput(Throughput::Bytes(total as u64));
-        g.bench_function("corpus_cci_21_logs", |b| {
-            b.iter(|| logs.iter().map(|(h, bin)| decode(h, bin).0).sum::<u64>())
-        });
-    }
+    // The real CCI logs of isoxml-dotnet's ValidTimeLogs (a sample zip), from memory.
+    let zip_path = samples_dir().join("isoxml-dotnet/ValidTimeLogs.zip");
+    let td = TaskData::open(&zip_path).expect("samples/isoxml/isoxml-dotnet/ValidTimeLogs.zip");
+    let mut archive =
+        zip::ZipArchive::new(std::fs::File::open(&zip_path).expect("sample zip")).expect("zip");
+    let logs: Vec<(TimeLogHeader, Vec<u8>)> = td
+        .time_logs
+        .iter()
+        .filter_map(|l| {
+            let h = l.header.clone()?;
+            let name = l.binary_file()?.to_ascii_uppercase();
+            let index = (0..archive.len()).find(|&i| {
+                archive
+                    .name_for_index(i)
+                    .is_some_and(|n| n.to_ascii_uppercase().ends_with(&name))
+            })?;
+            let mut bin = Vec::new();
+            std::io::Read::read_to_end(&mut archive.by_index(index).ok()?, &mut bin).ok()?;
+            Some((h, bin))
+        })
+        .collect();
+    assert_eq!(logs.len(), 21, "ValidTimeLogs holds 21 time logs");
+    let total: usize = logs.iter().map(|l| l.1.len()).sum();
+    g.throughput(Throughput::Bytes(total as u64));
+    g.bench_function("corpus_cci_21_logs", |b| {
+        b.iter(|| logs.iter().map(|(h, bin)| decode(h, bin).0).sum::<u64>())
+    });
     g.finish();
 }
 
 fn bench_corpus(c: &mut Criterion) {
     let mut inputs = Vec::new();
-    corpus_inputs(&corpus_dir(), &mut inputs);
+    corpus_inputs(&samples_dir(), &mut inputs);
+    assert_eq!(inputs.len(), 19, "samples/isoxml holds 19 inputs");
     let mut g = c.benchmark_group("taskdata_parse");
     g.sample_size(10);
     g.bench_function("corpus_open_all_and_summarise", |b| {

@@ -2,7 +2,7 @@
 //! units.
 //!
 //! ```sh
-//! cargo run -p furrow-examples --example parse_taskdata -- ../shared/isoxml-corpus/isoxml-js/data/2021-04-09T15_33_26_taskdata.zip 5
+//! cargo run -p furrow-examples --example parse_taskdata -- samples/isoxml/isoxml-js/2021-04-09T15_33_26_taskdata.zip 5
 //! ```
 #![allow(clippy::print_stdout)]
 

@@ -10,6 +10,7 @@ use crate::{check_inputs, sample, samples_dir};
 /// are the corpus folders zipped, the others are copies).
 const EXPECTED: &[(&str, &[(usize, u64)])] = &[
     ("isoxml-dotnet/AFE.zip", &[(3, 10899)]),
+    ("isoxml-dotnet/BrokenTimeLogs.zip", &[(21, 61314)]),
     ("isoxml-dotnet/LoadFromStream/InvalidArchive.zip", &[]),
     ("isoxml-dotnet/LoadFromStream/MultiFields.zip", &[(0, 0)]),
     (
@@ -52,7 +53,7 @@ fn every_sample_input_reads_with_exact_counts() {
     let (inputs, sets, logs, records) = check_inputs(&samples_dir(), EXPECTED);
     assert_eq!(
         (inputs, sets, logs, records),
-        (18, 18, 31, 78_216),
+        (19, 19, 52, 139_530),
         "(inputs, data sets, time logs, records)"
     );
 }
@@ -109,6 +110,25 @@ fn afe_zip_has_a_255_dlv_header_and_all_nine_position_fields() {
     assert!(p.north.is_some() && p.east.is_some() && p.up.is_some() && p.status.is_some());
     assert!(p.pdop.is_some() && p.hdop.is_some() && p.satellites.is_some());
     assert!(first.gps_utc().is_some());
+}
+
+/// The corrupted export: a time-log header cut off mid-document is a warning naming the file, and every
+/// record of its binary still reads (the header lost only its closing tag), as in the valid export.
+#[test]
+fn a_cut_off_time_log_header_is_a_warning_and_its_records_read() {
+    let td = TaskData::open(sample("isoxml-dotnet/BrokenTimeLogs.zip")).unwrap();
+    let cut: Vec<_> = td
+        .warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::MalformedXml)
+        .collect();
+    assert_eq!(cut.len(), 1, "{:#?}", td.warnings);
+    assert_eq!(cut[0].file.as_deref(), Some("TLG00003.xml"));
+    let valid = TaskData::open(sample("isoxml-dotnet/ValidTimeLogs.zip")).unwrap();
+    let records = |td: &TaskData| -> Vec<Option<u64>> {
+        Summary::of(td).time_logs.iter().map(|l| l.records).collect()
+    };
+    assert_eq!(records(&td), records(&valid));
 }
 
 #[test]
