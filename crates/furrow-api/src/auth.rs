@@ -146,7 +146,7 @@ pub(crate) struct Owner(pub(crate) ApiOwner);
 /// without a socket has none). From a trusted reverse proxy ([`AppState::with_trusted_proxies`]), the last
 /// `X-Forwarded-For` address that is not itself a trusted proxy.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientAddr(Option<std::net::IpAddr>);
+pub(crate) struct ClientAddr(pub(crate) Option<std::net::IpAddr>);
 
 impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;

@@ -73,8 +73,48 @@ pub(crate) async fn upload(
     State(state): State<AppState>,
     owner: Owner,
     Query(q): Query<UploadQuery>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<impl IntoResponse, ApiError> {
+    let batch = receive(
+        &state,
+        &owner.0.id,
+        Upload {
+            user: q.leaf_user_id,
+            provider: q.provider,
+            user_fixed: false,
+        },
+        multipart,
+        async |_| Ok(()),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(batch_json(&batch))))
+}
+
+/// Who an upload is for: from the query or multipart fields (`POST /batch`), or fixed by a Magic Link.
+#[derive(Debug)]
+pub(crate) struct Upload {
+    pub(crate) user: Option<String>,
+    pub(crate) provider: Option<String>,
+    /// The multipart fields cannot change `user` and `provider`.
+    pub(crate) user_fixed: bool,
+}
+
+/// The one upload path (`POST /batch` and the file-upload Magic Link): streams the `file` part to the blob
+/// store, runs `check` on the other text fields once the body is read (a CSRF token, a link's use), then
+/// registers batch, original and processing job in one transaction. Whatever fails leaves no blob behind.
+pub(crate) async fn receive(
+    state: &AppState,
+    owner_id: &str,
+    who: Upload,
+    mut multipart: Multipart,
+    check: impl AsyncFnOnce(&std::collections::HashMap<String, String>) -> Result<(), ApiError>,
+) -> Result<Batch, ApiError> {
+    let owner_id = owner_id.to_owned();
+    let mut fields = std::collections::HashMap::new();
+    let q = UploadQuery {
+        leaf_user_id: who.user,
+        provider: who.provider,
+    };
     let Some(blobs) = state.config.blobs.clone() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -83,6 +123,7 @@ pub(crate) async fn upload(
         ));
     };
     let (mut user, mut provider) = (q.leaf_user_id, q.provider);
+    let fields = &mut fields;
     // The upload streams straight into the blob store under its original's key; nothing is buffered whole.
     let (batch_id, original_id) = (new_uuid(), new_uuid());
     let mut stored: Option<(String, String, u64)> = None;
@@ -90,8 +131,12 @@ pub(crate) async fn upload(
     let result = async {
         while let Some(part) = multipart.next_field().await.map_err(multipart_error)? {
             match part.name().unwrap_or_default() {
-                "leafUserId" => user = Some(part.text().await.map_err(multipart_error)?),
-                "provider" => provider = Some(part.text().await.map_err(multipart_error)?),
+                "leafUserId" if !who.user_fixed => {
+                    user = Some(part.text().await.map_err(multipart_error)?)
+                }
+                "provider" if !who.user_fixed => {
+                    provider = Some(part.text().await.map_err(multipart_error)?)
+                }
                 "file" => {
                     let name = part
                         .file_name()
@@ -99,7 +144,7 @@ pub(crate) async fn upload(
                         .unwrap_or_else(|| "upload.zip".into());
                     // The user is known only once every field arrived: a provisional key under the owner, moved
                     // to its place in the same key space once the user is checked.
-                    let key = format!("{}/uploads/{original_id}/original", owner.0.id);
+                    let key = format!("{owner_id}/uploads/{original_id}/original");
                     let too_large = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
                     let flag = too_large.clone();
                     let mut size = 0u64;
@@ -135,7 +180,16 @@ pub(crate) async fn upload(
                         }
                     }
                 }
-                _ => {}
+                name => {
+                    let name = name.to_owned();
+                    // Small text fields only (a CSRF token); anything else is ignored as before.
+                    if name.len() <= 64 && fields.len() < 16 {
+                        let text = part.text().await.map_err(multipart_error)?;
+                        if text.len() <= 4096 {
+                            fields.insert(name, text);
+                        }
+                    }
+                }
             }
         }
         Ok(())
@@ -184,9 +238,13 @@ pub(crate) async fn upload(
     let (Some(user), Some((key, name, size))) = (user, stored.clone()) else {
         return Err(ApiError::internal());
     };
-    if let Err(e) = state.store.get_user(&owner.0.id, &user).await {
+    if let Err(e) = state.store.get_user(&owner_id, &user).await {
         discard(&stored).await;
         return Err(e.into());
+    }
+    if let Err(e) = check(fields).await {
+        discard(&stored).await;
+        return Err(e);
     }
     let provider = if provider == "Other" {
         "Leaf".to_owned()
@@ -198,7 +256,7 @@ pub(crate) async fn upload(
     let registered = state
         .store
         .register_upload(
-            &owner.0.id,
+            &owner_id,
             &user,
             &provider,
             &name,
@@ -209,7 +267,7 @@ pub(crate) async fn upload(
         )
         .await;
     match registered {
-        Ok(r) => Ok((StatusCode::CREATED, axum::Json(batch_json(&r.batch)))),
+        Ok(r) => Ok(r.batch),
         Err(e) => {
             discard(&stored).await;
             Err(e.into())

@@ -70,20 +70,59 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<impl IntoResponse, ApiError> {
     let provider = provider_of(&segment)?;
-    state.store.get_user(&owner.0.id, &user_id).await?;
-    let input = validate(provider, &body).map_err(|e| ApiError::validation(&e))?;
+    let c = store_credential(&state, &owner.0.id, &user_id, provider, &body, false, None).await?;
+    Ok((StatusCode::CREATED, axum::Json(credential_json(&owner, &c))))
+}
+
+/// The one way a credential is stored (this route and a Magic Link's callback): validated, sealed, status
+/// `PROCESSING`, validation queued as a durable job (which moves the status, records events, fires the
+/// alerts and starts the syncs). `replace` deletes the user's credential for the provider first (a grower
+/// reconnecting through a link); otherwise an existing one is `409 credentialsAlreadyExist`. `tokens` (an
+/// access token just issued with the refresh token) is stored before the validation is queued, so the
+/// validation uses it rather than refreshing at once.
+pub(crate) async fn store_credential(
+    state: &AppState,
+    owner_id: &str,
+    user_id: &str,
+    provider: Provider,
+    body: &Value,
+    replace: bool,
+    tokens: Option<furrow_store::TokenUpdate>,
+) -> Result<StoredCredential, ApiError> {
+    state.store.get_user(owner_id, user_id).await?;
+    let input = validate(provider, body).map_err(|e| ApiError::validation(&e))?;
+    if replace {
+        match state
+            .store
+            .delete_credential(owner_id, user_id, provider)
+            .await
+        {
+            Ok(()) | Err(furrow_store::Error::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     let c = state
         .store
-        .create_credential(&owner.0.id, &user_id, &input)
+        .create_credential(owner_id, user_id, &input)
         .await?;
+    let c = match tokens {
+        None => c,
+        Some(update) => state
+            .store
+            .with_credential_lock(owner_id, &c.id, |_| async move {
+                Ok::<_, std::convert::Infallible>(Some(update))
+            })
+            .await?
+            .unwrap_or_else(|never| match never {}),
+    };
     // Validation against the provider runs as a durable job (PROCESSING until a worker answers).
     state
         .store
-        .enqueue_validation(&owner.0.id, &c.id)
+        .enqueue_validation(owner_id, &c.id)
         .await
         .map_err(ApiError::from)?;
     tracing::info!(credential = %c.id, provider = provider.leaf_name(), "credential stored");
-    Ok((StatusCode::CREATED, axum::Json(credential_json(&owner, &c))))
+    Ok(c)
 }
 
 /// Deletes a user's credential for a provider, with its events.

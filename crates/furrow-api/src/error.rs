@@ -166,6 +166,10 @@ impl IntoResponse for ApiError {
 }
 
 /// Fills the request path into problem bodies, turns any other bare 4xx/5xx into a problem, and logs.
+/// Marks a response as one of the grower's HTML pages (onboarding): [`problem_path`] leaves it as it is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HostedPage;
+
 pub(crate) async fn problem_path(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let resp = next.run(req).await;
@@ -175,6 +179,10 @@ pub(crate) async fn problem_path(req: Request, next: Next) -> Response {
         let body = serde_json::to_vec(&Problem { path, ..problem }).unwrap_or_default();
         parts.headers.remove(header::CONTENT_LENGTH);
         return Response::from_parts(parts, axum::body::Body::from(body));
+    }
+    // The grower's hosted pages say what went wrong in HTML, by design.
+    if resp.extensions().get::<HostedPage>().is_some() {
+        return resp;
     }
     if status.is_client_error() || status.is_server_error() {
         // A rejection from a layer (e.g. body limit) that is not yet a problem.

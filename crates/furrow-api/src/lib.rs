@@ -26,6 +26,7 @@ mod fields;
 mod files;
 mod images;
 mod metrics;
+mod onboarding;
 mod openapi;
 mod operations;
 mod organizations;
@@ -39,6 +40,7 @@ mod users;
 pub use auth::{Claims, TokenIssuer};
 pub use error::ApiError;
 pub use metrics::router as metrics_router;
+pub use onboarding::{Onboarding, OnboardingConfig};
 pub use openapi::openapi;
 pub use state::{ApiConfig, AppState};
 
@@ -288,6 +290,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(&format!("{OPS}/batch/{{id}}"), get(batch::get))
         .route(&format!("{OPS}/batch/{{id}}/status"), get(batch::status))
+        .merge(onboarding::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn(error::problem_path))

@@ -38,17 +38,30 @@ pub struct AppState {
     /// Reverse proxies whose `X-Forwarded-For` names the client (login throttling per address); empty: the
     /// TCP peer is the client.
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// Grower onboarding: public URL, provider endpoints, cookie key, link rate limits.
+    pub onboarding: Arc<crate::onboarding::Onboarding>,
 }
 
 impl AppState {
     /// State over `store`, with tokens signed by a key derived from `key`.
     pub fn new(store: Store, key: &SecretKey, config: ApiConfig) -> Self {
+        let signing = key.derive_signing_key();
         Self {
             store,
-            tokens: Arc::new(TokenIssuer::new(&key.derive_signing_key())),
+            tokens: Arc::new(TokenIssuer::new(&signing)),
             config,
             trusted_proxies: Arc::new([]),
+            onboarding: Arc::new(crate::onboarding::Onboarding::new(
+                crate::onboarding::OnboardingConfig::default(),
+                &signing,
+            )),
         }
+    }
+
+    /// Serves the onboarding pages with this configuration (public URL, provider endpoints).
+    pub fn with_onboarding(mut self, config: crate::onboarding::OnboardingConfig) -> Self {
+        self.onboarding = Arc::new(self.onboarding.with_config(config));
+        self
     }
 
     /// Trusts `X-Forwarded-For` from these reverse proxies (a load balancer in front of the API): a request

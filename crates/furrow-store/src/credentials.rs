@@ -519,17 +519,27 @@ impl Store {
         Ok(())
     }
 
-    /// Re-seals every credential and webhook secret still sealed with the previous key (a key rotation);
-    /// returns how many rows were re-sealed. Safe to run again: rows already under the current key are left.
+    /// Re-seals every secret still sealed with the previous key (a key rotation): credentials, webhooks, app
+    /// keys, Magic Link tokens and PKCE verifiers; returns how many rows were re-sealed. Safe to run again:
+    /// rows already under the current key are left.
     pub async fn reseal_secrets(&self) -> Result<usize> {
         let mut n = 0;
-        for (table, column, prefix) in [
-            ("credentials", "secrets", "credential"),
-            ("credentials", "access_token", "credential-token"),
-            ("webhooks", "secret", "webhook"),
+        // (table, key column, sealed column, context prefix): each sealed value is bound to `prefix:key`.
+        for (table, key, column, prefix) in [
+            ("credentials", "id", "secrets", "credential"),
+            ("credentials", "id", "access_token", "credential-token"),
+            ("webhooks", "id", "secret", "webhook"),
+            ("app_keys", "id", "secrets", "app-key"),
+            ("magic_links", "token_hash", "token_sealed", "magic-link"),
+            (
+                "oauth_sessions",
+                "state_hash",
+                "code_verifier",
+                "oauth-session",
+            ),
         ] {
             let rows = sqlx::query(&format!(
-                "SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL"
+                "SELECT {key} AS id, {column} FROM {table} WHERE {column} IS NOT NULL"
             ))
             .fetch_all(&self.pool)
             .await?;
@@ -547,7 +557,7 @@ impl Store {
                         credential_id: id.clone(),
                     })?;
                 sqlx::query(&format!(
-                    "UPDATE {table} SET {column} = $1 WHERE id = $2 AND {column} = $3"
+                    "UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} = $3"
                 ))
                 .bind(self.key.seal(&plain, &context))
                 .bind(&id)

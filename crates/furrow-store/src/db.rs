@@ -82,6 +82,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0007_credential_tokens_owner_sessions.sqlite.sql"),
         include_str!("../migrations/0007_credential_tokens_owner_sessions.postgres.sql"),
     ),
+    (
+        8,
+        "onboarding: app keys, API keys, Magic Links, OAuth sessions",
+        include_str!("../migrations/0008_onboarding.sqlite.sql"),
+        include_str!("../migrations/0008_onboarding.postgres.sql"),
+    ),
 ];
 
 impl Store {

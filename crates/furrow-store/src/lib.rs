@@ -26,6 +26,7 @@ mod fields;
 mod files;
 mod jobs;
 mod metrics;
+mod onboarding;
 mod operations;
 mod organizations;
 mod originals;
@@ -50,6 +51,9 @@ pub use fields::{
 pub use files::{FILE_SORT_COLUMNS, FileFilter, FileStatus, FileUpdate, NewFile, StoredFile};
 pub use jobs::{ABANDONED, Job, JobCounts, NewJob};
 pub use metrics::MetricsSnapshot;
+pub use onboarding::{
+    ApiKey, AppKey, MagicLink, NewAppKey, NewMagicLink, OAuthSession, random_token, token_hash,
+};
 pub use operations::{
     Batch, FileAllocation, OPERATION_SORT_COLUMNS, OperationField, OperationFilter,
     OperationMembership, OperationOutputs, StoredOperation,

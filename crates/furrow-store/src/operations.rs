@@ -667,6 +667,29 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         Ok((batches, total))
     }
+
+    /// One user's batches created at or after `since` (µs), newest first, at most `limit`: a file-upload
+    /// link's "recent files".
+    pub async fn list_user_batches_since(
+        &self,
+        owner_id: &str,
+        user_id: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<Batch>> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, provider, file_name, size_bytes, status, status_details, created_at, updated_at \
+             FROM batches WHERE owner_id = $1 AND user_id = $2 AND created_at >= $3 \
+             ORDER BY created_at DESC, id LIMIT $4",
+        )
+        .bind(owner_id)
+        .bind(user_id)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(batch_from_row).collect()
+    }
 }
 
 fn batch_from_row(r: &AnyRow) -> Result<Batch> {

@@ -40,6 +40,14 @@ pub(crate) struct Harness {
 
 impl Harness {
     pub(crate) async fn start(backend: Backend) -> Self {
+        Self::start_with_providers(backend, Default::default()).await
+    }
+
+    /// Same, with the onboarding pages sending growers to (and exchanging codes at) these provider origins.
+    pub(crate) async fn start_with_providers(
+        backend: Backend,
+        provider_urls: std::collections::BTreeMap<furrow_credentials::Provider, String>,
+    ) -> Self {
         let db = TestDb::new(backend).await;
         let owner_a = db
             .store
@@ -51,6 +59,8 @@ impl Harness {
             .create_owner("b@example.com", "password-b")
             .await
             .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
         let state = AppState::new(
             db.store.clone(),
             &db.key,
@@ -59,9 +69,12 @@ impl Harness {
                 blobs: Some(blobs()),
                 max_upload_bytes: MAX_UPLOAD,
             },
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        )
+        .with_onboarding(furrow_api::OnboardingConfig {
+            public_url: format!("http://{addr}"),
+            provider_urls,
+            ..Default::default()
+        });
         let server = tokio::spawn(async move {
             axum::serve(listener, furrow_api::router(state))
                 .await

@@ -12,6 +12,7 @@ mod fields;
 mod files;
 mod images;
 mod metrics;
+mod onboarding;
 mod operations;
 mod organizations;
 mod provider_events;

@@ -37,6 +37,7 @@ mod blobs;
 mod credentials;
 mod fields;
 mod files;
+mod onboarding;
 
 on_both_backends!(
     owners_verify_passwords,
