@@ -213,7 +213,7 @@ impl Client {
     async fn download(&self, file: &MachineFileDescriptor) -> Result<ByteStream> {
         let req = Request::get(format!("{}/JobData/{}", self.config.api_base, file.id))
             .header("Accept", self.accept())
-            .query(&[("format", "bin")]);
+            .query(&[("format", self.config.download_format.as_str())]);
         for _ in 0..self.config.max_polls {
             let resp = self.api.send(&req).await?;
             // A conversion status comes as a document; the file itself as a zip.

@@ -23,6 +23,11 @@ pub struct SlingshotConfig {
     pub max_polls: u32,
     /// Ask for JSON (`Accept: application/json`) instead of the API's default XML [C]. Either is parsed.
     pub json: bool,
+    /// The form each job is downloaded in: `GET /JobData/{id}?format=…` [C]. Slingshot offers `shp` (the job
+    /// as a shapefile zip, which furrow converts), `bin` (the display's original zip: Raven's native job data,
+    /// which furrow keeps as unsupported) and `fmis` (Raven's XML + TAB export, which furrow does not read).
+    /// The default is `shp`.
+    pub download_format: String,
 }
 
 impl SlingshotConfig {
@@ -37,6 +42,7 @@ impl SlingshotConfig {
             page_size: 100,
             max_polls: 20,
             json: false,
+            download_format: "shp".to_owned(),
         }
     }
 }

@@ -4,8 +4,11 @@
 //! `X-SS-AccessKey`, `X-SS-TimeStamp` and an HMAC-SHA1 `X-SS-Signature` over method, host, path,
 //! timestamp and both keys (valid 120 s), with the shared secret base64-decoded first (a [`SlingshotConfig`]
 //! switch). At most 30 requests a minute are sent. `GET /JobData` pages with `page`/`pageSize` (JSON on
-//! request); `GET /JobData/{id}?format=bin` may answer `MORE_TIME_NEEDED` with a wait, which is honoured.
-//! Slingshot has machine files only: one implicit organization, fields unsupported.
+//! request). Each job is fetched as its shapefile export, `GET /JobData/{id}?format=shp`, the one form
+//! furrow converts (the API also offers `bin`, the display's original zip, and `fmis`, Raven's XML + TAB:
+//! [`SlingshotConfig::download_format`]); the conversion may answer `MORE_TIME_NEEDED` with a wait, which is
+//! honoured, or `NO_COVERAGE` (a job with nothing to export: `NotFound`). Slingshot has machine files only:
+//! one implicit organization, fields unsupported.
 
 #![warn(missing_docs)]
 

@@ -2,8 +2,11 @@
 //!
 //! Each [`Simulator`] is an axum server on `127.0.0.1:0` serving one provider's real paths, auth and paging
 //! (providers.md section 14; assumed behaviour follows the [A] defaults there), seeded with organizations,
-//! fields with boundaries and machine files (real ISOXML exports from the repository's samples, embedded), with
-//! fault-injection knobs ([`Faults`]) for every case of the conformance suite.
+//! fields with boundaries and the machine files that provider really delivers (`docs/PROVIDERS.md`): ISOXML
+//! and John Deere exports from the repository's samples, embedded, and synthetic files generated in the
+//! providers' own layouts (Ag Leader SMS and Raven Slingshot shapefile exports, Precision Planting 20|20 and
+//! other proprietary display files), with fault-injection knobs ([`Faults`]) for every case of the
+//! conformance suite.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -26,6 +29,7 @@ mod providers;
 mod seed;
 mod server;
 mod state;
+mod synthetic;
 
 #[cfg(test)]
 mod tests;

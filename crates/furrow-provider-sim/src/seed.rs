@@ -1,8 +1,15 @@
-//! Seed data: organizations, fields with boundaries and machine files (ISOXML zips from the shared corpus).
+//! Seed data: organizations, fields with boundaries and machine files. The machine files are what each
+//! provider really delivers (`docs/PROVIDERS.md`), embedded in the binary or generated in code, never read from
+//! outside it: ISOXML exports from the repository's `samples/` (CLAAS, CNHi, Stara, John Deere's ISO display),
+//! John Deere's native display files from `samples/`, and synthetic files in the providers' own layouts
+//! ([`crate::synthetic`]): Ag Leader SMS shapefile exports and INTEGRA display data, Raven Slingshot shapefile
+//! exports, Precision Planting 20|20 files (Climate FieldView, Panorama).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{OnceLock, RwLock};
+
+use crate::synthetic::{Application, Harvest, proprietary_zip};
 
 use bytes::Bytes;
 use furrow_model::MultiPolygon;
@@ -202,6 +209,225 @@ const JOHN_DEERE_DISPLAY_ZIPS: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// Climate FieldView's activity contents, one per layer kind in `asPlanted`, `asHarvested`, `asApplied` order
+/// (the simulator serves file `i` under kind `i % 3`): zips of Precision Planting 20|20 files, `.2020` from
+/// Gen3 monitors and `.dat` from Gen2 (providers.md 3.7). The harvest is over 2 MiB, so downloads take several
+/// `Range` chunks.
+pub(crate) fn climate_files() -> &'static [(&'static str, Vec<u8>)] {
+    static FILES: OnceLock<Vec<(&'static str, Vec<u8>)>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        vec![
+            (
+                "2023-05-02 Planting - North 40.zip",
+                proprietary_zip(
+                    &[(
+                        "North 40/2023-05-02_Planting.2020",
+                        "a Precision Planting 20|20 Gen3 planting file (.2020)",
+                        180_000,
+                    )],
+                    1,
+                ),
+            ),
+            (
+                "2023-10-04 Harvest - North 40.zip",
+                proprietary_zip(
+                    &[(
+                        "North 40/2023-10-04_Harvest.2020",
+                        "a Precision Planting 20|20 Gen3 harvest file (.2020)",
+                        2_300_000,
+                    )],
+                    2,
+                ),
+            ),
+            (
+                "2023-06-10 Application - Creek Bottom.zip",
+                proprietary_zip(
+                    &[(
+                        "Creek Bottom/20230610_Application.dat",
+                        "a Precision Planting 20|20 Gen2 application file (.dat)",
+                        120_000,
+                    )],
+                    3,
+                ),
+            ),
+        ]
+    })
+}
+
+/// Panorama's machine files: Precision Planting 20|20 zips, `.dat` (Gen1/2) and `.2020` (Gen3) (providers.md
+/// 11).
+pub(crate) fn panorama_files() -> &'static [(&'static str, Vec<u8>)] {
+    static FILES: OnceLock<Vec<(&'static str, Vec<u8>)>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        vec![
+            (
+                "North 40 - Planting 2024.zip",
+                proprietary_zip(
+                    &[(
+                        "2024/North 40/Planting.2020",
+                        "a Precision Planting 20|20 Gen3 planting file (.2020)",
+                        150_000,
+                    )],
+                    11,
+                ),
+            ),
+            (
+                "Creek Bottom - Planting 2024.zip",
+                proprietary_zip(
+                    &[(
+                        "2024/Creek Bottom/Planting.2020",
+                        "a Precision Planting 20|20 Gen3 planting file (.2020)",
+                        110_000,
+                    )],
+                    12,
+                ),
+            ),
+            (
+                "North 40 - Harvest 2023 (Gen2).zip",
+                proprietary_zip(
+                    &[
+                        (
+                            "North 40/2023/20231004.dat",
+                            "a Precision Planting 20|20 Gen2 harvest file (.dat)",
+                            90_000,
+                        ),
+                        (
+                            "North 40/2023/20231005.dat",
+                            "a Precision Planting 20|20 Gen2 harvest file (.dat)",
+                            60_000,
+                        ),
+                    ],
+                    13,
+                ),
+            ),
+        ]
+    })
+}
+
+/// The SMS harvest sets the Ag Leader simulator serves, by file: a single-field export, and one export holding
+/// two fields (one file per set after conversion).
+pub(crate) const AG_LEADER_HARVESTS: &[&[Harvest]] = &[
+    &[Harvest {
+        stem: "Prairie Farms_North 40_2023_Soybeans_Harvest",
+        field: "North 40",
+        product: "SOYBEANS",
+        lb_per_bu: 60.0,
+        standard_moisture: 13.0,
+        dry_bu_ac: 58.0,
+        date: "20231004",
+        origin: (-93.6185, 41.6015),
+        size: (20, 120),
+        seed: 21,
+    }],
+    &[
+        Harvest {
+            stem: "Prairie Farms_Creek Bottom_2023_Corn_Harvest",
+            field: "Creek Bottom",
+            product: "CORN",
+            lb_per_bu: 56.0,
+            standard_moisture: 15.5,
+            dry_bu_ac: 196.0,
+            date: "20231019",
+            origin: (-93.5985, 41.6012),
+            size: (24, 150),
+            seed: 22,
+        },
+        Harvest {
+            stem: "Prairie Farms_Split Quarter_2023_Soybeans_Harvest",
+            field: "Split Quarter",
+            product: "SOYBEANS",
+            lb_per_bu: 60.0,
+            standard_moisture: 13.0,
+            dry_bu_ac: 54.0,
+            date: "20231006",
+            origin: (-93.5395, 41.6004),
+            size: (16, 100),
+            seed: 23,
+        },
+    ],
+];
+
+/// Ag Leader's machine files: SMS shapefile exports (synthetic, in SMS's column layout; providers.md 6) and
+/// INTEGRA display data (`.agdata` + `.agsetup`, unsupported).
+pub(crate) fn ag_leader_files() -> &'static [(&'static str, Vec<u8>)] {
+    static FILES: OnceLock<Vec<(&'static str, Vec<u8>)>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let export =
+            |sets: &[Harvest]| zip_of(&sets.iter().flat_map(Harvest::files).collect::<Vec<_>>());
+        vec![
+            (
+                "SMS Export - North 40 - 2023 Harvest.zip",
+                export(AG_LEADER_HARVESTS[0]),
+            ),
+            (
+                "SMS Export - 2023 Harvest.zip",
+                export(AG_LEADER_HARVESTS[1]),
+            ),
+            (
+                "INTEGRA - 2024 Planting.zip",
+                proprietary_zip(
+                    &[
+                        (
+                            "2024 Planting/North 40_Planting.agdata",
+                            "Ag Leader INTEGRA display data (.agdata)",
+                            70_000,
+                        ),
+                        (
+                            "2024 Planting/Display Setup.agsetup",
+                            "an Ag Leader INTEGRA display setup (.agsetup)",
+                            8_000,
+                        ),
+                    ],
+                    31,
+                ),
+            ),
+        ]
+    })
+}
+
+/// The application jobs the Slingshot simulator serves, each as its shapefile export.
+pub(crate) const SLINGSHOT_JOBS: &[Application] = &[
+    Application {
+        stem: "North 40 - Herbicide - 2024-05-14",
+        product: "Glyphosate + AMS",
+        target_gal_ac: 15.0,
+        start: "2024-05-14T14:02:00",
+        origin: (-93.6185, 41.6015),
+        size: (16, 120),
+        seed: 41,
+    },
+    Application {
+        stem: "Split Quarter - Liquid N - 2024-06-05",
+        product: "UAN 32%",
+        target_gal_ac: 20.0,
+        start: "2024-06-05T16:30:00",
+        origin: (-93.5495, 41.6004),
+        size: (8, 60),
+        seed: 42,
+    },
+    Application {
+        stem: "Creek Bottom - Fungicide - 2024-07-20",
+        product: "Fungicide tank mix",
+        target_gal_ac: 10.0,
+        start: "2024-07-20T13:15:00",
+        origin: (-93.5985, 41.6012),
+        size: (6, 140),
+        seed: 43,
+    },
+];
+
+/// Raven Slingshot's machine files: each job's shapefile export, what `GET /JobData/{id}?format=shp` answers
+/// (providers.md 7.1). The job is listed by its name; the zip holds one shapefile set of that name.
+pub(crate) fn slingshot_files() -> &'static [(&'static str, Vec<u8>)] {
+    static FILES: OnceLock<Vec<(&'static str, Vec<u8>)>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        SLINGSHOT_JOBS
+            .iter()
+            .map(|job| (job.stem, zip_of(&job.files())))
+            .collect()
+    })
+}
+
 /// The machine file of the second organization.
 const HILLSIDE_ZIP: &[u8] = include_bytes!("../../../samples/isoxml/isoxml-dotnet/TotalsTests.zip");
 
@@ -274,12 +500,33 @@ pub fn generated_taskdata(n: usize) -> Vec<u8> {
 
 impl Seed {
     /// The seed of one provider's simulator: the standard seed, with the machine files that provider really
-    /// delivers. John Deere lists its displays' native files (which furrow keeps as unsupported) and one ISOXML
-    /// export from an ISO display; its convertible data comes as field operations' shapefile exports.
+    /// delivers (`docs/PROVIDERS.md`). John Deere lists its displays' native files (which furrow keeps as
+    /// unsupported) and one ISOXML export from an ISO display; its convertible data comes as field operations'
+    /// shapefile exports. Climate FieldView and Panorama deliver Precision Planting 20|20 files (unsupported);
+    /// Ag Leader SMS shapefile exports and INTEGRA display data (unsupported); Raven Slingshot each job's
+    /// shapefile export (what `format=shp` answers). The others deliver ISOXML.
     pub fn for_provider(kind: furrow_credentials::Provider) -> Self {
+        use furrow_credentials::Provider as P;
         let seed = Seed::standard();
-        if kind == furrow_credentials::Provider::JohnDeere {
-            if let Ok(mut files) = seed.files.write() {
+        let Ok(mut files) = seed.files.write() else {
+            return seed;
+        };
+        let own = |list: &[(&'static str, Vec<u8>)], first_id: usize| -> Vec<SeedFile> {
+            list.iter()
+                .enumerate()
+                .map(|(i, (name, bytes))| {
+                    SeedFile::new(
+                        format!("mf-{}", first_id + i),
+                        (*name).to_owned(),
+                        "4201",
+                        FIRST_FILE + 86_400 * i as i64,
+                        bytes.clone(),
+                    )
+                })
+                .collect()
+        };
+        match kind {
+            P::JohnDeere => {
                 files.retain(|f| f.name == "AFE.zip" || f.organization_id != "4201");
                 for (i, (name, bytes)) in JOHN_DEERE_DISPLAY_ZIPS.iter().enumerate() {
                     files.push(SeedFile::new(
@@ -291,7 +538,14 @@ impl Seed {
                     ));
                 }
             }
+            // Providers without organizations serve the first organization's files only.
+            P::ClimateFieldView => *files = own(climate_files(), 1100),
+            P::Panorama => *files = own(panorama_files(), 1200),
+            P::AgLeader => *files = own(ag_leader_files(), 1300),
+            P::RavenSlingshot => *files = own(slingshot_files(), 1400),
+            _ => {}
         }
+        drop(files);
         seed
     }
 

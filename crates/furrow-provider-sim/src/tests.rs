@@ -359,3 +359,281 @@ async fn requests_wait_at_a_closed_door_and_echoes_quote_them() {
             .contains("rt-echoed")
     );
 }
+
+/// What furrow makes of one served file: per unit, its name, its `fileFormat`, and its operation type, raw and
+/// written points and main rate's mean when it converts, or its refusal.
+type Made = (
+    String,
+    &'static str,
+    Result<(&'static str, u64, u64, f64), String>,
+);
+
+fn converted(name: &str, bytes: &[u8]) -> Vec<Made> {
+    let dir = tempfile::tempdir().unwrap();
+    let original = dir.path().join("original");
+    std::fs::write(&original, bytes).unwrap();
+    let scratch = dir.path().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let found =
+        furrow_pipeline::detect(&original, &scratch, &furrow_pipeline::Limits::default()).unwrap();
+    assert!(found.problems.is_empty(), "{name}: {:?}", found.problems);
+    let mut out = Vec::new();
+    for ds in &found.datasets {
+        let opened = furrow_pipeline::open(ds).unwrap();
+        for unit in opened.units() {
+            let result = match unit.refusal() {
+                Some(r) => Err(r),
+                None => {
+                    let dir = scratch.join(format!("out-{}", out.len()));
+                    std::fs::create_dir_all(&dir).unwrap();
+                    let c = opened
+                        .convert(&unit, &furrow_pipeline::Settings::default(), &dir)
+                        .unwrap_or_else(|e| panic!("{name} {}: {e}", unit.name));
+                    let main = match c.operation_type.as_str() {
+                        "harvested" => "dryVolumePerArea",
+                        _ => "appliedRate",
+                    };
+                    let mean = c.summary["properties"][main]["avg"]
+                        .as_f64()
+                        .unwrap_or(f64::NAN);
+                    Ok((
+                        c.operation_type.as_str(),
+                        c.counts.raw,
+                        c.counts.written,
+                        mean,
+                    ))
+                }
+            };
+            out.push((unit.name.clone(), unit.format.file_format(), result));
+        }
+    }
+    out
+}
+
+/// Every file the Climate FieldView, Panorama, Ag Leader and Slingshot simulators serve, through furrow's
+/// pipeline: 20|20 files and INTEGRA display data are kept and refused as unsupported, the SMS and Slingshot
+/// shapefile exports convert with their vendor profile (operation type from the columns, every record a
+/// point, the main rate in the source unit).
+#[test]
+fn each_simulator_serves_what_its_provider_really_delivers() {
+    let pp = "unsupported file format: Precision Planting 20|20 data cannot be converted (no public specification); the original is kept";
+    let agdata = "unsupported file format: Ag Leader display data cannot be converted (no public specification); the original is kept";
+    let refused = |n: usize| format!("Precision Planting 20|20 data ({n} files)");
+    type Want = (
+        &'static str,
+        Vec<(
+            String,
+            &'static str,
+            Result<(&'static str, u64, u64, f64), String>,
+        )>,
+    );
+    let cases: Vec<(ProviderKind, Vec<Want>)> = vec![
+        (
+            ProviderKind::ClimateFieldView,
+            vec![
+                (
+                    "2023-05-02 Planting - North 40.zip",
+                    vec![(refused(1), "PP2020", Err(pp.into()))],
+                ),
+                (
+                    "2023-10-04 Harvest - North 40.zip",
+                    vec![(refused(1), "PP2020", Err(pp.into()))],
+                ),
+                (
+                    "2023-06-10 Application - Creek Bottom.zip",
+                    vec![(refused(1), "PP2020", Err(pp.into()))],
+                ),
+            ],
+        ),
+        (
+            ProviderKind::Panorama,
+            vec![
+                (
+                    "North 40 - Planting 2024.zip",
+                    vec![(refused(1), "PP2020", Err(pp.into()))],
+                ),
+                (
+                    "Creek Bottom - Planting 2024.zip",
+                    vec![(refused(1), "PP2020", Err(pp.into()))],
+                ),
+                (
+                    "North 40 - Harvest 2023 (Gen2).zip",
+                    vec![(refused(2), "PP2020", Err(pp.into()))],
+                ),
+            ],
+        ),
+        (
+            ProviderKind::AgLeader,
+            vec![
+                (
+                    "SMS Export - North 40 - 2023 Harvest.zip",
+                    vec![(
+                        "Prairie Farms_North 40_2023_Soybeans_Harvest".into(),
+                        "SHAPEFILE",
+                        Ok(("harvested", 2400, 2400, 58.0)),
+                    )],
+                ),
+                (
+                    "SMS Export - 2023 Harvest.zip",
+                    vec![
+                        (
+                            "Prairie Farms_Creek Bottom_2023_Corn_Harvest".into(),
+                            "SHAPEFILE",
+                            Ok(("harvested", 3600, 3600, 196.0)),
+                        ),
+                        (
+                            "Prairie Farms_Split Quarter_2023_Soybeans_Harvest".into(),
+                            "SHAPEFILE",
+                            Ok(("harvested", 1600, 1600, 54.0)),
+                        ),
+                    ],
+                ),
+                (
+                    "INTEGRA - 2024 Planting.zip",
+                    vec![(
+                        "Ag Leader display data (2 files)".into(),
+                        "AGDATA",
+                        Err(agdata.into()),
+                    )],
+                ),
+            ],
+        ),
+        (
+            ProviderKind::RavenSlingshot,
+            vec![
+                (
+                    "North 40 - Herbicide - 2024-05-14",
+                    vec![(
+                        "North 40 - Herbicide - 2024-05-14".into(),
+                        "SHAPEFILE",
+                        Ok(("applied", 1920, 1920, 15.0)),
+                    )],
+                ),
+                (
+                    "Split Quarter - Liquid N - 2024-06-05",
+                    vec![(
+                        "Split Quarter - Liquid N - 2024-06-05".into(),
+                        "SHAPEFILE",
+                        Ok(("applied", 480, 480, 20.0)),
+                    )],
+                ),
+                (
+                    "Creek Bottom - Fungicide - 2024-07-20",
+                    vec![(
+                        "Creek Bottom - Fungicide - 2024-07-20".into(),
+                        "SHAPEFILE",
+                        Ok(("applied", 840, 840, 10.0)),
+                    )],
+                ),
+            ],
+        ),
+    ];
+    for (kind, want) in cases {
+        let seed = Seed::for_provider(kind);
+        let files = seed.files();
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        let want_names: Vec<&str> = want.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, want_names, "{kind:?}");
+        for (f, (_, units)) in files.iter().zip(want) {
+            assert_eq!(f.organization_id, SINGLE_ORG);
+            let got = converted(&f.name, &f.bytes);
+            assert_eq!(got.len(), units.len(), "{kind:?} {}: {got:?}", f.name);
+            for (g, w) in got.iter().zip(&units) {
+                assert_eq!((&g.0, g.1), (&w.0, w.1), "{kind:?} {}", f.name);
+                match (&g.2, &w.2) {
+                    (Err(a), Err(b)) => assert_eq!(a, b),
+                    (Ok((op, raw, written, mean)), Ok((wop, wraw, wwritten, wmean))) => {
+                        assert_eq!((op, raw, written), (wop, wraw, wwritten), "{}", f.name);
+                        // The generated rates vary around the set's mean in the source unit (bu/ac, gal/ac).
+                        assert!(
+                            (mean - wmean).abs() < 0.03 * wmean,
+                            "{}: mean {mean}, generated around {wmean}",
+                            f.name
+                        );
+                    }
+                    (g, w) => panic!("{kind:?} {}: {g:?}, want {w:?}", f.name),
+                }
+            }
+        }
+    }
+    // The same bytes every time (a file's id and hash stay stable across restarts).
+    assert_eq!(
+        Seed::for_provider(ProviderKind::AgLeader).files()[1].sha256,
+        hex(&sha2::Digest::finalize(sha2::Digest::chain_update(
+            sha2::Sha256::default(),
+            &crate::seed::ag_leader_files()[1].1
+        )))
+    );
+}
+
+/// The generated shapefile sets are read with the profile of the vendor they imitate: Ag Leader SMS (units of
+/// the cut names taken from the imperial export's uncut ones) and the generic profile (names that state units).
+#[test]
+fn synthetic_shapefile_sets_read_with_their_vendor_profiles() {
+    use furrow_shapefile::{OperationType, ShapefileSet, TimeKind, Vendor};
+    let dir = tempfile::tempdir().unwrap();
+    for (i, h) in crate::seed::AG_LEADER_HARVESTS
+        .iter()
+        .flat_map(|s| s.iter())
+        .enumerate()
+    {
+        let d = dir.path().join(format!("sms-{i}"));
+        std::fs::create_dir_all(&d).unwrap();
+        for (name, bytes) in h.files() {
+            std::fs::write(d.join(name), bytes).unwrap();
+        }
+        let sets = ShapefileSet::discover(&d).unwrap();
+        assert_eq!(sets.len(), 1);
+        let mut r = sets[0].open().unwrap();
+        assert_eq!(r.record_count() as usize, h.records());
+        let p = r.profile().clone();
+        assert_eq!(p.vendor, Vendor::AgLeaderSms, "{}", h.stem);
+        assert_eq!(p.operation_type, OperationType::Harvested);
+        assert_eq!(p.time, Some(TimeKind::Date));
+        for (property, unit) in [
+            ("dryVolumePerArea", "bu/ac"),
+            ("wetMassPerArea", "lb/ac"),
+            ("harvestMoisture", "%"),
+            ("equipmentWidth", "ft"),
+            ("elevation", "ft"),
+            ("speed", "mph"),
+        ] {
+            assert_eq!(
+                p.mapping(property).map(|m| m.source_unit),
+                Some(unit),
+                "{}: {property}",
+                h.stem
+            );
+        }
+        let (x0, y0) = h.origin;
+        let mut rows = 0;
+        while let Some(b) = r.next_batch().unwrap() {
+            for (lon, lat) in b.lon.iter().zip(&b.lat) {
+                assert!((x0..x0 + 0.003).contains(lon) && (y0..y0 + 0.004).contains(lat));
+            }
+            rows += b.lon.len();
+        }
+        assert_eq!(rows, h.records());
+    }
+    for (i, job) in crate::seed::SLINGSHOT_JOBS.iter().enumerate() {
+        let d = dir.path().join(format!("slingshot-{i}"));
+        std::fs::create_dir_all(&d).unwrap();
+        for (name, bytes) in job.files() {
+            std::fs::write(d.join(name), bytes).unwrap();
+        }
+        let sets = ShapefileSet::discover(&d).unwrap();
+        let r = sets[0].open().unwrap();
+        assert_eq!(r.record_count() as usize, job.records());
+        let p = r.profile();
+        assert_eq!(p.vendor, Vendor::Generic, "{}", job.stem);
+        assert_eq!(p.operation_type, OperationType::Applied);
+        assert_eq!(p.time, Some(TimeKind::Utc));
+        assert_eq!(
+            p.mapping("appliedRate").map(|m| m.source_unit),
+            Some("gal/ac")
+        );
+        assert_eq!(p.mapping("speed").map(|m| m.source_unit), Some("mph"));
+        // A target rate whose name states no unit the table knows stays an extra, never guessed.
+        assert!(p.mapping("appliedRateTarget").is_none());
+    }
+}

@@ -557,8 +557,9 @@ async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
     assert_eq!(png.status(), 200);
     assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
 
-    // Every file the simulators list arrives and ends processed, or failed for a reason a real account would
-    // give: John Deere display data furrow cannot read, a field operation John Deere cannot export.
+    // Every file the simulators list arrives and ends processed, or refused for a reason a real account would
+    // give: display data furrow cannot read (John Deere's displays, Climate FieldView's 20|20 files), a field
+    // operation John Deere cannot export.
     let sims = furrow_provider_sim::start_all().await.unwrap();
     let mut originals: Vec<String> = Vec::new();
     for kind in [
@@ -567,7 +568,14 @@ async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
         furrow_credentials::Provider::ClimateFieldView,
     ] {
         let sim = sims.get(kind).unwrap();
-        originals.extend(sim.visible_files().into_iter().map(|f| f.name));
+        // Climate's activities have no file name: the adapter names them by layer kind and id.
+        originals.extend(sim.visible_files().into_iter().map(|f| {
+            if kind == furrow_credentials::Provider::ClimateFieldView {
+                f.id
+            } else {
+                f.name
+            }
+        }));
         originals.extend(
             sim.listed_file_ids()
                 .into_iter()
@@ -605,7 +613,7 @@ async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    let mut unsupported = 0;
+    let (mut john_deere, mut pp2020, mut no_export) = (Vec::new(), 0, 0);
     for f in &files {
         if f["status"] == "processed" {
             continue;
@@ -613,14 +621,29 @@ async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
         let message = f["message"].as_str().unwrap_or_default();
         assert_eq!(f["status"], "failed", "{f}");
         if message.starts_with("unsupported file format: John Deere") {
-            unsupported += 1;
+            john_deere.push(f["fileFormat"].as_str().unwrap_or_default().to_owned());
+        } else if message.starts_with("unsupported file format: Precision Planting 20|20 data") {
+            assert_eq!(f["fileFormat"], "PP2020", "{f}");
+            assert_eq!(f["provider"], "ClimateFieldView", "{f}");
+            pp2020 += 1;
         } else {
             assert!(message.contains("(HTTP 406)"), "a real reason: {f}");
+            no_export += 1;
         }
     }
+    john_deere.sort();
     assert_eq!(
-        unsupported, 3,
+        john_deere,
+        ["JD_GEN4", "JD_GS2", "JD_GS3"],
         "GS2, GS3 and Gen4 display data are kept as unsupported"
+    );
+    assert_eq!(
+        pp2020, 3,
+        "Climate FieldView's planting, harvest and application 20|20 files are kept as unsupported"
+    );
+    assert_eq!(
+        no_export, 1,
+        "John Deere's tillage operation has no shapefile export"
     );
     // John Deere's field operations, fetched as shapefile exports, made an operation.
     let ops: Value = client

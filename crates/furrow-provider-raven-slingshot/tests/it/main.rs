@@ -160,3 +160,89 @@ async fn xml_by_default_and_json_on_request_list_the_same_files() {
     let bytes = xml.download_bytes(&a[0]).await.unwrap();
     assert_eq!(bytes, sim.seed().file(&a[0].id).unwrap().bytes.to_vec());
 }
+
+/// The entry names of a zip.
+fn entries(bytes: &[u8]) -> Vec<String> {
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut names: Vec<String> = (0..z.len())
+        .map(|i| z.by_index(i).unwrap().name().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every job is fetched as its shapefile export (`format=shp`), the form furrow converts; the other forms the
+/// API offers are there for whoever configures them: `bin` (the display's original job data) and `fmis`.
+#[tokio::test]
+async fn fetches_each_job_as_its_shapefile_export() {
+    use furrow_provider_raven_slingshot::SlingshotConfig;
+    let sim = Simulator::start(ProviderKind::RavenSlingshot)
+        .await
+        .unwrap();
+    sim.faults().rate_limit(None);
+    let http = HttpConfig {
+        rate_limit: Some(RateLimit {
+            requests: 1000,
+            per: Duration::from_secs(1),
+        }),
+        ..HttpConfig::for_tests()
+    };
+    let build = |format: Option<&str>| {
+        let sink = MemorySink::new();
+        let ctx = ProviderContext::new(sim.credential(), sink.clone(), sink.clone())
+            .with_base_url(sim.base_url())
+            .with_http(http.clone());
+        let mut config = SlingshotConfig::from_context(&ctx);
+        assert_eq!(config.download_format, "shp", "the default");
+        if let Some(f) = format {
+            config.download_format = f.to_owned();
+        }
+        (
+            RavenSlingshotProvider::with_config(ctx, config).unwrap(),
+            sink,
+        )
+    };
+    let (p, sink) = build(None);
+    let files = p.all_machine_files("default", None).await.unwrap();
+    let mut names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "Creek Bottom - Fungicide - 2024-07-20",
+            "North 40 - Herbicide - 2024-05-14",
+            "Split Quarter - Liquid N - 2024-06-05",
+        ]
+    );
+    for f in &files {
+        let bytes = p.download_bytes(f).await.unwrap();
+        assert_eq!(bytes, sim.seed().file(&f.id).unwrap().bytes.to_vec());
+        assert_eq!(
+            entries(&bytes),
+            ["dbf", "prj", "shp", "shx"].map(|ext| format!("{}.{ext}", f.name))
+        );
+    }
+    let downloads: Vec<String> = sink
+        .events()
+        .iter()
+        .filter_map(|e| e.url.clone())
+        .filter(|u| u.contains("/JobData/"))
+        .collect();
+    assert_eq!(downloads.len(), 3, "{downloads:?}");
+    assert!(
+        downloads.iter().all(|u| u.ends_with("?format=shp")),
+        "{downloads:?}"
+    );
+
+    let f = &files[0];
+    let (bin, _) = build(Some("bin"));
+    assert_eq!(
+        entries(&bin.download_bytes(f).await.unwrap()),
+        [format!("{}.jdp", f.name)]
+    );
+    let (fmis, _) = build(Some("fmis"));
+    assert_eq!(
+        entries(&fmis.download_bytes(f).await.unwrap()),
+        [format!("{}.tab", f.name), format!("{}.xml", f.name)]
+    );
+}

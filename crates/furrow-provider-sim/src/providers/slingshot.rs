@@ -1,5 +1,6 @@
 //! Raven Slingshot: HMAC-SHA1 signed requests valid 120 s, `page`/`pageSize` index responses (JSON on
-//! request), `MORE_TIME_NEEDED` conversions and 30 requests per minute. XML is the default answer format [C];
+//! request), `MORE_TIME_NEEDED` conversions, each job in the three forms the API offers (`format=shp` the
+//! shapefile export, `bin` the display's original zip, `fmis` Raven's XML + TAB) and 30 requests per minute. XML is the default answer format [C];
 //! `Accept: application/json` gets JSON.
 
 use std::collections::HashMap;
@@ -215,7 +216,8 @@ async fn job_file(
     else {
         return common::error(&s, StatusCode::NOT_FOUND, "not found");
     };
-    if q.get("format").map(String::as_str) != Some("bin") {
+    let format = q.get("format").map(String::as_str);
+    if format.is_none() {
         if !wants_json(&h) {
             return xml(format!(
                 "<JobData><ID>{}</ID><Name>{}</Name><CreateDate>{}</CreateDate></JobData>",
@@ -228,10 +230,47 @@ async fn job_file(
             json!({"ID": f.id, "Name": f.name, "CreateDate": f.created_rfc3339()}),
         );
     }
+    // `shp`: the job's shapefile export (the seeded bytes); `bin`: the display's original zip; `fmis`: Raven's
+    // XML + TAB export [C]. Only the shapefile is something furrow converts; the other two are stand-ins with
+    // the real files' names.
+    let bytes = match format {
+        Some("shp") => f.bytes,
+        Some("bin") => bytes::Bytes::from(crate::synthetic::proprietary_zip(
+            &[(
+                &format!("{}.jdp", f.name),
+                "a Raven display's original job data (.jdp)",
+                4_000,
+            )],
+            7,
+        )),
+        Some("fmis") => bytes::Bytes::from(crate::synthetic::proprietary_zip(
+            &[
+                (
+                    &format!("{}.xml", f.name),
+                    "a Raven FMIS job description (.xml)",
+                    500,
+                ),
+                (
+                    &format!("{}.tab", f.name),
+                    "a Raven FMIS data table (.tab)",
+                    4_000,
+                ),
+            ],
+            8,
+        )),
+        Some(other) => {
+            return common::error(
+                &s,
+                StatusCode::BAD_REQUEST,
+                &format!("unknown format {other}: bin, shp or fmis"),
+            );
+        }
+        None => return common::error(&s, StatusCode::BAD_REQUEST, "no format"),
+    };
     if s.faults.take_async_poll() {
         return status(&h, "MORE_TIME_NEEDED", "00:00:01");
     }
-    common::serve_bytes(&s, &h, f.bytes, RANGE_OPTIONAL)
+    common::serve_bytes(&s, &h, bytes, RANGE_OPTIONAL)
 }
 
 pub(crate) fn router() -> Router<Arc<SimState>> {

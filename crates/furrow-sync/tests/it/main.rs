@@ -48,6 +48,7 @@ on_both_backends!(
 mod credentials;
 mod fields;
 mod files;
+mod formats;
 #[cfg(feature = "oidc")]
 mod oidc;
 mod operations;
