@@ -4,7 +4,9 @@
 //! `https://www.agfiniti.com/api/token` with Basic client auth [R]. Data endpoints are not public: the file
 //! list `GET /api/v1/files?modifiedSince=&page=&pageSize=` → `{items, totalCount}` and
 //! `GET /api/v1/files/{id}/download` are assumed [A] (providers.md section 6). No organizations and no
-//! field API: one implicit organization, fields unsupported.
+//! field API: one implicit organization, fields unsupported. Files are fetched as stored: SMS shapefile exports
+//! convert (furrow-shapefile's Ag Leader SMS profile); display data (`.agdata` + `.agsetup`, `.ilf`, `.yld`)
+//! is kept as unsupported (`docs/PROVIDERS.md`, "Machine-data formats").
 
 #![warn(missing_docs)]
 

@@ -4,7 +4,9 @@
 //! one lives one more hour), so the new one is persisted before use; every data call sends `X-Api-Key`;
 //! lists page with `X-Limit` / `X-Next-Token` (206 while more, 200 last, 304 empty); boundaries come by id
 //! in batches of 10; activity contents are fetched in mandatory `Range` chunks (1 MiB, at most 5 MiB).
-//! Climate has no organizations: the adapter answers one implicit organization.
+//! Climate has no organizations: the adapter answers one implicit organization. Activity contents are
+//! Precision Planting 20|20 files (`.dat`, `.2020`) in zips [R], which furrow keeps as unsupported: the API
+//! offers no open format (`docs/PROVIDERS.md`, "Machine-data formats").
 
 #![warn(missing_docs)]
 

@@ -4,7 +4,9 @@
 //! refresh token, falling back to `USER_PASSWORD_AUTH` with the partner login when Cognito refuses it
 //! (a new refresh token from that login is persisted). Cognito refresh tokens do not rotate. The API host,
 //! Cognito region and data paths are assumed [A] (providers.md section 11): `GET /v1/fields` and
-//! `GET /v1/files` → `{items, next}`, `GET /v1/files/{id}/download`.
+//! `GET /v1/files` → `{items, next}`, `GET /v1/files/{id}/download`. The files are Precision Planting 20|20
+//! zips (`.dat`, `.2020`) [R], which furrow keeps as unsupported (`docs/PROVIDERS.md`, "Machine-data
+//! formats").
 
 #![warn(missing_docs)]
 
