@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 mod limits;
+mod provider_formats;
 mod shapefile_batch;
 
 const UM: &str = "/services/usermanagement/api";
