@@ -80,14 +80,15 @@ fn convert_all(root: &str) -> (usize, usize, usize) {
 #[test]
 fn converts_every_sample_taskdata_that_holds_time_logs() {
     let (converted, without_logs, files) = convert_all(&sample(""));
-    // Seven inputs hold time logs (AFE, ValidTimeLogs, TotalsTests, the Topcon log and three of the zip
-    // layouts); the prescriptions, the CNH export and the other layouts do not (or are not readable archives).
+    // Eight inputs hold time logs (AFE, ValidTimeLogs and its corrupted copy BrokenTimeLogs, TotalsTests, the
+    // Topcon log and three of the zip layouts); the prescriptions, the CNH export and the other layouts do not
+    // (or are not readable archives).
     assert_eq!(
         (converted, without_logs),
-        (7, 11),
+        (8, 11),
         "converted {converted}, without logs {without_logs}"
     );
-    assert_eq!(files, 26, "files {files}");
+    assert_eq!(files, 45, "files {files}");
 }
 
 #[cfg(feature = "corpus")]

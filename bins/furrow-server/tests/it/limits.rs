@@ -40,7 +40,11 @@ async fn get_health(stream: &mut TcpStream) -> u16 {
             .await
             .expect("an answer")
             .unwrap();
-        assert!(n > 0, "closed before answering: {:?}", String::from_utf8_lossy(&got));
+        assert!(
+            n > 0,
+            "closed before answering: {:?}",
+            String::from_utf8_lossy(&got)
+        );
         got.extend_from_slice(&buf[..n]);
         let text = String::from_utf8_lossy(&got).to_string();
         if let Some(end) = text.find("\r\n\r\n") {
@@ -84,7 +88,9 @@ async fn slow_headers_and_stalled_bodies_are_cut_off_and_clients_are_capped() {
 
     // Headers that never end: the connection is closed, no request reaches furrow.
     let mut slow = TcpStream::connect(&a).await.unwrap();
-    slow.write_all(b"GET /health HTTP/1.1\r\nHost: fur").await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: fur")
+        .await
+        .unwrap();
     let answer = until_closed(&mut slow, Duration::from_secs(20)).await;
     assert!(
         !String::from_utf8_lossy(&answer).contains("200 OK"),
@@ -100,8 +106,9 @@ async fn slow_headers_and_stalled_bodies_are_cut_off_and_clients_are_capped() {
          filename=\"a.zip\"\r\n\r\nPK"
     );
     stalled.write_all(head.as_bytes()).await.unwrap();
-    let answer = String::from_utf8_lossy(&until_closed(&mut stalled, Duration::from_secs(30)).await)
-        .to_string();
+    let answer =
+        String::from_utf8_lossy(&until_closed(&mut stalled, Duration::from_secs(30)).await)
+            .to_string();
     let status: u16 = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
     assert!(
         (400..500).contains(&status),

@@ -126,7 +126,11 @@ fn a_cut_off_time_log_header_is_a_warning_and_its_records_read() {
     assert_eq!(cut[0].file.as_deref(), Some("TLG00003.xml"));
     let valid = TaskData::open(sample("isoxml-dotnet/ValidTimeLogs.zip")).unwrap();
     let records = |td: &TaskData| -> Vec<Option<u64>> {
-        Summary::of(td).time_logs.iter().map(|l| l.records).collect()
+        Summary::of(td)
+            .time_logs
+            .iter()
+            .map(|l| l.records)
+            .collect()
     };
     assert_eq!(records(&td), records(&valid));
 }
