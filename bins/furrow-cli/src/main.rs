@@ -19,6 +19,10 @@ mod render;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Memory, in MiB, that reading ISOXML data sets may take (their XML is parsed whole; a data set whose
+    /// estimate is over it is refused with a message saying how much it needs).
+    #[arg(long, global = true, env = "FURROW_READ_MEMORY_MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    read_memory_mib: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -276,6 +280,7 @@ async fn key_command(command: KeyCommand) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    furrow_isoxml::set_memory_budget(cli.read_memory_mib.saturating_mul(1 << 20));
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -75,6 +75,32 @@ pub enum Error {
         /// The limit.
         limit: u64,
     },
+    /// Reading the data set would need more memory than the whole budget of the process
+    /// ([`set_memory_budget`](crate::set_memory_budget)), by an estimate made before reading it.
+    #[error(
+        "{what} would need an estimated {} MiB or more of memory to read, over the budget of {} MiB",
+        needed.div_ceil(1 << 20),
+        budget / (1 << 20)
+    )]
+    MemoryBudget {
+        /// The data set.
+        what: String,
+        /// Estimated bytes.
+        needed: u64,
+        /// The budget, bytes.
+        budget: u64,
+    },
+    /// Other readers of the process hold the memory budget: try again later. Not a fault of the input.
+    #[error(
+        "{what}: other readers hold the memory budget (this one needs about {} MiB); try again later",
+        needed.div_ceil(1 << 20)
+    )]
+    MemoryBusy {
+        /// The data set.
+        what: String,
+        /// Estimated bytes.
+        needed: u64,
+    },
     /// A time log has no usable XML header.
     #[error("time log `{file}` has no usable header: {message}")]
     TimeLogHeader {

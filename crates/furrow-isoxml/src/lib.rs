@@ -36,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+mod budget;
 mod ddi;
 mod error;
 mod grid;
@@ -48,6 +49,9 @@ mod time;
 mod timelog;
 mod xml;
 
+pub use crate::budget::{
+    BUSY_WAIT, DEFAULT_MEMORY_BUDGET, memory_budget, memory_reserved, set_memory_budget,
+};
 pub use crate::ddi::{
     DdiEntry, DdiKind, DisplayValue, PGN_BASED_DDI, PROPRIETARY_DDI_END, PROPRIETARY_DDI_START,
     REQUEST_DEFAULT_DDI, ValuePresentation, ValueSource, ddi_entry, ddi_kind, ddi_name, ddi_table,

@@ -178,6 +178,15 @@ impl DataSetFiles {
         }
     }
 
+    /// Every file of the data set, `TASKDATA.XML` included.
+    pub(crate) fn all_files(&self) -> impl Iterator<Item = &FileRef> {
+        let listed = self.by_name.values().flatten();
+        let main_listed = listed.clone().any(|f| f.path == self.taskdata.path);
+        std::iter::once(&self.taskdata)
+            .filter(move |_| !main_listed)
+            .chain(listed)
+    }
+
     /// Finds a file by name, ignoring case.
     pub(crate) fn find(&self, name: &str) -> Option<&FileRef> {
         self.by_name

@@ -28,9 +28,15 @@ const TOP_LEVEL: &[&str] = &[
 
 /// One ISOXML data set: the model of `TASKDATA.XML` with its external files merged, the time logs
 /// (streamed on demand) and the grids, plus every warning met on the way.
+///
+/// Reading holds part of the process's memory budget ([`set_memory_budget`](crate::set_memory_budget))
+/// until the data sets read together are dropped.
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskData {
+    /// The memory reserved for reading this set and the sets read with it.
+    #[serde(skip)]
+    memory: Option<Arc<crate::budget::Reservation>>,
     /// Where the data set was found (`folder`, `archive.zip!sub/folder/`).
     pub source: String,
     /// `VersionMajor`.
@@ -251,7 +257,32 @@ fn load_all(sets: Vec<DataSetFiles>, path: &Path) -> Result<Vec<TaskData>> {
             path: path.to_path_buf(),
         });
     }
-    sets.iter().map(load).collect()
+    // One reservation for every set of the call, taken before any is read (a caller holding half of its
+    // sets while waiting for the rest could wait for ever), released when the last set is dropped.
+    let budget = crate::budget::memory_budget();
+    let mut needed = 0u64;
+    for set in &sets {
+        needed = needed.saturating_add(crate::budget::estimate_files(
+            set.all_files(),
+            MAX_XML_BYTES,
+            budget.saturating_sub(needed),
+        )?);
+        if needed > budget {
+            break;
+        }
+    }
+    let what = match sets.as_slice() {
+        [one] => one.label.clone(),
+        many => format!("{} ({} data sets)", path.display(), many.len()),
+    };
+    let reservation = Arc::new(crate::budget::reserve(needed, &what)?);
+    sets.iter()
+        .map(|set| {
+            let mut td = load(set)?;
+            td.memory = Some(reservation.clone());
+            Ok(td)
+        })
+        .collect()
 }
 
 /// Parses one data set.

@@ -367,9 +367,18 @@ struct Found {
     units: Vec<(usize, Unit)>,
 }
 
-fn find_units(original: &std::path::Path, scratch: &std::path::Path) -> Result<Found, String> {
-    let detection = furrow_pipeline::detect(original, scratch, &Limits::default())
-        .map_err(|e| e.to_string())?;
+/// Why the blocking half found nothing to convert.
+enum Unfound {
+    /// The original cannot be looked at (the file fails with this message).
+    Failed(String),
+    /// The process's memory budget for reading data sets is held by other work: try the job again later.
+    Busy(String),
+}
+
+fn find_units(original: &std::path::Path, scratch: &std::path::Path) -> Result<Found, Unfound> {
+    let mut detection = furrow_pipeline::detect(original, scratch, &Limits::default())
+        .map_err(|e| Unfound::Failed(e.to_string()))?;
+    let mut unreadable = Vec::new();
     let mut opened = Vec::new();
     let mut units = Vec::new();
     for (i, ds) in detection.datasets.iter().enumerate() {
@@ -378,9 +387,23 @@ fn find_units(original: &std::path::Path, scratch: &std::path::Path) -> Result<F
                 units.extend(o.units().into_iter().map(|u| (i, u)));
                 opened.push(Ok(o));
             }
-            Err(e) => opened.push(Err(e.to_string())),
+            Err(e @ furrow_pipeline::Error::IsoXml(furrow_isoxml::Error::MemoryBusy { .. })) => {
+                // Give back what this job holds, so the work that holds the rest can finish.
+                drop(opened);
+                return Err(Unfound::Busy(e.to_string()));
+            }
+            Err(e) => {
+                // A dataset that cannot be read (XML over the memory budget, not XML at all) is a failed file
+                // saying why, never a silent "nothing found".
+                unreadable.push(furrow_pipeline::Problem {
+                    key: ds.key.clone(),
+                    message: e.to_string(),
+                });
+                opened.push(Err(e.to_string()));
+            }
         }
     }
+    detection.problems.extend(unreadable);
     Ok(Found {
         detection,
         opened,
@@ -454,13 +477,20 @@ pub(crate) async fn run_process(
         let (o, s) = (orig_path.clone(), scratch_path.clone());
         tokio::task::spawn_blocking(move || find_units(&o, &s))
             .await
-            .unwrap_or_else(|e| Err(format!("the reader stopped: {e}")))
+            .unwrap_or_else(|e| Err(Unfound::Failed(format!("the reader stopped: {e}"))))
     };
     let name = original.file_name.clone();
     let paths = [orig_path.as_path(), scratch_path.as_path()];
     let found = match found {
         Ok(f) => f,
-        Err(m) => {
+        Err(Unfound::Busy(m)) if job.attempts < job.max_attempts => {
+            tracing::info!(job = %job.id, "{m}");
+            return Ok(JobOutcome::Retry {
+                after: backoff(job.attempts),
+                error: clean_message(&m, &paths, &name),
+            });
+        }
+        Err(Unfound::Failed(m) | Unfound::Busy(m)) => {
             let m = clean_message(&m, &paths, &name);
             let file = record_file(ctx, owner, &original, &key, "", &name, None).await?;
             fail_file(ctx, owner, &file, "rawGeojson", &m).await?;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod bombs;
 mod limits;
 mod provider_formats;
 mod shapefile_batch;
