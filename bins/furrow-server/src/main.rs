@@ -89,6 +89,10 @@ struct Args {
     /// Connections the API serves at once from one client address (trusted proxies excepted); more are closed.
     #[arg(long, env = "FURROW_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
     max_connections_per_client: u64,
+    /// Memory, in MiB, that this process's workers may take together to read ISOXML data sets (XML parsed
+    /// whole): a file whose estimate is over it fails with the figure; others wait their turn.
+    #[arg(long, env = "FURROW_READ_MEMORY_MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    read_memory_mib: u64,
     /// Hours between background syncs of each valid credential (Leaf: 24); 0 turns them off.
     #[arg(long, env = "FURROW_SYNC_INTERVAL_HOURS", default_value_t = 24.0)]
     sync_interval_hours: f64,
@@ -124,6 +128,7 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     init_logging(args.log_json);
+    furrow_isoxml::set_memory_budget(args.read_memory_mib.saturating_mul(1 << 20));
 
     let mut key = match &args.secret_key {
         Some(k) => SecretKey::from_base64(k).context("FURROW_SECRET_KEY")?,
@@ -202,6 +207,8 @@ async fn main() -> anyhow::Result<()> {
         for i in 0..args.workers {
             let config = furrow_sync::WorkerConfig {
                 id: format!("{}-{i}", config.id),
+                // one loop per process lists the blob store for orphans, daily
+                orphan_sweep: (i == 0).then_some(std::time::Duration::from_secs(24 * 3600)),
                 ..config.clone()
             };
             let worker = furrow_sync::Worker::new(store.clone(), registry.clone(), config);

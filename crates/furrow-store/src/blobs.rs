@@ -521,3 +521,168 @@ impl Blobs {
         Ok(metas.into_iter().map(|m| m.location.to_string()).collect())
     }
 }
+
+/// What [`Blobs::sweep_orphans`] found and removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrphanSweep {
+    /// Blobs old enough to be looked at.
+    pub checked: usize,
+    /// Blobs whose original, file or operation row is gone, removed.
+    pub removed: usize,
+    /// Blobs under keys this version does not write, left alone.
+    pub unknown: usize,
+}
+
+/// The row a blob key belongs to: `(owner, table, id)`, or `None` for a key this version does not write.
+///
+/// Keys: `{owner}/{user}/originals/{id}/…`, `{owner}/{user}/files/{id}/…`, `{owner}/{user}/operations/{id}/…`
+/// and an upload's `{owner}/uploads/{original id}/original`.
+fn row_of(key: &str) -> Option<(&str, &'static str, &str)> {
+    let parts: Vec<&str> = key.split('/').collect();
+    match parts.as_slice() {
+        [owner, "uploads", id, "original"] => Some((owner, "originals", id)),
+        [owner, _user, kind, id, _, ..] => {
+            let table = match *kind {
+                "originals" => "originals",
+                "files" => "files",
+                "operations" => "operations",
+                _ => return None,
+            };
+            Some((owner, table, id))
+        }
+        _ => None,
+    }
+}
+
+impl Blobs {
+    /// Keys older than `older_than` (by last modification), with every key under `prefix`.
+    pub async fn list_older(
+        &self,
+        prefix: &str,
+        older_than: std::time::Duration,
+    ) -> Result<Vec<String>, BlobError> {
+        let trimmed = prefix.trim_end_matches('/');
+        let path = if trimmed.is_empty() {
+            None
+        } else {
+            Some(object_path(trimmed)?)
+        };
+        let cutoff = furrow_model::now_micros()
+            .saturating_sub(i64::try_from(older_than.as_micros()).unwrap_or(i64::MAX));
+        let metas: Vec<_> = self.inner.list(path.as_ref()).try_collect().await?;
+        Ok(metas
+            .into_iter()
+            .filter(|m| m.last_modified.timestamp_micros() < cutoff)
+            .map(|m| m.location.to_string())
+            .collect())
+    }
+
+    /// Removes blobs whose row (original, file or operation) no longer exists and that are older than
+    /// `older_than`: what a crash between deleting rows and deleting their blobs, or between storing an upload
+    /// and registering it, left behind. A blob younger than `older_than` may belong to work whose row is not
+    /// committed yet, so it is left for a later sweep; keys of another layout are never touched.
+    pub async fn sweep_orphans(
+        &self,
+        store: &crate::Store,
+        older_than: std::time::Duration,
+    ) -> crate::Result<OrphanSweep> {
+        let keys = self.list_older("", older_than).await?;
+        let mut out = OrphanSweep {
+            checked: keys.len(),
+            ..OrphanSweep::default()
+        };
+        // (owner, table) -> id -> keys
+        let mut groups: std::collections::BTreeMap<
+            (String, &'static str),
+            std::collections::BTreeMap<String, Vec<String>>,
+        > = std::collections::BTreeMap::new();
+        for key in keys {
+            match row_of(&key) {
+                Some((owner, table, id)) => {
+                    let (owner, id) = (owner.to_owned(), id.to_owned());
+                    groups
+                        .entry((owner, table))
+                        .or_default()
+                        .entry(id)
+                        .or_default()
+                        .push(key);
+                }
+                None => out.unknown += 1,
+            }
+        }
+        for ((owner, table), ids) in groups {
+            let wanted: Vec<String> = ids.keys().cloned().collect();
+            let existing = store.existing_ids(table, &owner, &wanted).await?;
+            for (id, keys) in ids {
+                if existing.contains(&id) {
+                    continue;
+                }
+                for key in keys {
+                    match self.delete(&key).await {
+                        Ok(()) => out.removed += 1,
+                        Err(e) => tracing::warn!(%key, "could not remove an orphaned blob: {e}"),
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl crate::Store {
+    /// Of `ids`, those with a row in `table` (`originals`, `files` or `operations`) under `owner_id`.
+    pub(crate) async fn existing_ids(
+        &self,
+        table: &'static str,
+        owner_id: &str,
+        ids: &[String],
+    ) -> crate::Result<std::collections::HashSet<String>> {
+        debug_assert!(matches!(table, "originals" | "files" | "operations"));
+        let mut out = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            let params: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT id FROM {table} WHERE owner_id = $1 AND id IN ({})",
+                params.join(", ")
+            );
+            let mut q = sqlx::query_scalar::<_, String>(&sql).bind(owner_id);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            out.extend(q.fetch_all(&self.pool).await?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod orphan_tests {
+    use super::row_of;
+
+    #[test]
+    fn keys_name_their_rows_and_other_layouts_are_unknown() {
+        assert_eq!(
+            row_of("o1/u1/originals/a/original"),
+            Some(("o1", "originals", "a"))
+        );
+        assert_eq!(
+            row_of("o1/u1/files/f/standard.parquet"),
+            Some(("o1", "files", "f"))
+        );
+        assert_eq!(
+            row_of("o1/u1/files/f/images/yield.png"),
+            Some(("o1", "files", "f"))
+        );
+        assert_eq!(
+            row_of("o1/u1/operations/p/images.json"),
+            Some(("o1", "operations", "p"))
+        );
+        assert_eq!(
+            row_of("o1/uploads/a/original"),
+            Some(("o1", "originals", "a"))
+        );
+        assert_eq!(row_of("o1/u1/fields/x/y"), None);
+        assert_eq!(row_of("o1/u1/files/f"), None);
+        assert_eq!(row_of("stray"), None);
+    }
+}

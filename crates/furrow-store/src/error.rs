@@ -44,6 +44,9 @@ pub enum Error {
     /// An event no webhook can subscribe to.
     #[error("unknown webhook event {0}")]
     UnknownEvent(String),
+    /// The blob store failed.
+    #[error("blob store: {0}")]
+    Blob(#[from] crate::blobs::BlobError),
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),

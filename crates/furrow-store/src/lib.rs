@@ -37,7 +37,7 @@ pub mod testing;
 mod users;
 mod webhooks;
 
-pub use blobs::{BlobError, Blobs, LocalCopy, Scratch, Sweep};
+pub use blobs::{BlobError, Blobs, LocalCopy, OrphanSweep, Scratch, Sweep};
 pub use credentials::{CredentialCall, StoredCredential, TokenUpdate};
 pub use crypto::SecretKey;
 pub use db::{Backend, Store, StoreOptions};

@@ -128,6 +128,43 @@ pub(crate) async fn run(ctx: &WorkerContext, job: &furrow_store::Job) -> Result<
     }
 }
 
+/// A validation job that ends without an answer about the credential (its worker died at every attempt, an
+/// error outside the provider's answer, the store failing at the last attempt): a credential still
+/// `PROCESSING` settles `INVALID` with an event and the alert, saying why, so it is never left waiting.
+pub(crate) async fn give_up(
+    ctx: &WorkerContext,
+    job: &furrow_store::Job,
+    error: &str,
+) -> Result<()> {
+    let Ok(payload) = serde_json::from_str::<CredentialPayload>(&job.payload) else {
+        return Ok(());
+    };
+    let cred = match ctx
+        .store
+        .get_credential_by_id(&job.owner_id, &payload.credential_id)
+        .await
+    {
+        Ok(c) => c,
+        Err(furrow_store::Error::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    if cred.status != CredentialStatus::Processing {
+        return Ok(());
+    }
+    let message = format!(
+        "furrow could not finish validating the credential after {} attempts: {error}",
+        job.attempts
+    );
+    settle(
+        &ctx.store,
+        &job.owner_id,
+        &cred,
+        CredentialStatus::Invalid,
+        &message,
+    )
+    .await
+}
+
 /// When a provider error says the grant is revoked or a permission is missing, moves the credential to
 /// `INVALID` or `LIMITED_PERMISSION` and fires `credentialsUnauthenticated` / `credentialsLimitedPermission`
 /// (once per change of status); true when it did. Any sync (validation, fields, files) calls this.

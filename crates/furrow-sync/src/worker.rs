@@ -32,6 +32,9 @@ pub struct WorkerConfig {
     pub sync_interval: Option<Duration>,
     /// How often the worker looks for credentials due for their background sync.
     pub schedule_poll: Duration,
+    /// How often this worker removes blobs whose rows are gone (it lists the whole blob store, so one worker
+    /// loop per process does it: `furrow-server` sets it on its first); `None`: never.
+    pub orphan_sweep: Option<Duration>,
 }
 
 impl Default for WorkerConfig {
@@ -48,12 +51,17 @@ impl Default for WorkerConfig {
             blobs: None,
             sync_interval: Some(Duration::from_secs(24 * 3600)),
             schedule_poll: Duration::from_secs(60),
+            orphan_sweep: None,
         }
     }
 }
 
 /// How often a worker sweeps leftovers of interrupted work, and how old they must be.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// How old a blob without a row must be before it is removed: older than any work in progress that writes
+/// blobs before committing their row.
+const ORPHAN_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// What a job handler decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +143,20 @@ impl Worker {
             },
             Err(e) => JobOutcome::Fail(e.to_string()),
         };
+        // A validation that ends here for good (an error outside the provider's answer, or a store error at
+        // its last attempt) must not leave the credential PROCESSING.
+        if job.kind == VALIDATE_JOB {
+            let ended = match &outcome {
+                JobOutcome::Fail(error) => Some(error.as_str()),
+                JobOutcome::Retry { error, .. } if job.attempts >= job.max_attempts => {
+                    Some(error.as_str())
+                }
+                _ => None,
+            };
+            if let Some(error) = ended {
+                validate::give_up(&self.ctx, &job, error).await?;
+            }
+        }
         match outcome {
             JobOutcome::Done => {
                 self.ctx.store.complete_job(&job.id, &cfg.id).await?;
@@ -270,6 +292,26 @@ impl Worker {
         swept
     }
 
+    /// Removes blobs whose original, file or operation row is gone and that are older than a day (see
+    /// [`furrow_store::Blobs::sweep_orphans`]): what a crash between a deletion's rows and its blobs, or
+    /// between an upload's bytes and its registration, left. Run at start and every `orphan_sweep`.
+    pub async fn sweep_orphans(&self) -> Result<furrow_store::OrphanSweep> {
+        let Some(blobs) = self.ctx.config.blobs.clone() else {
+            return Ok(furrow_store::OrphanSweep::default());
+        };
+        let older_than = ORPHAN_AGE.max(self.ctx.config.lease * 2);
+        let swept = blobs.sweep_orphans(&self.ctx.store, older_than).await?;
+        if swept.removed > 0 || swept.unknown > 0 {
+            tracing::info!(
+                checked = swept.checked,
+                removed = swept.removed,
+                unknown = swept.unknown,
+                "orphaned blobs removed"
+            );
+        }
+        Ok(swept)
+    }
+
     /// Fails for good the jobs whose worker stopped during every attempt (see
     /// [`furrow_store::Store::fail_abandoned_jobs`]) and records each failure where users look: the file of a
     /// processing job that kept killing its worker becomes a failed file saying so. Returns how many.
@@ -283,6 +325,9 @@ impl Worker {
             tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, "job abandoned: {}", furrow_store::ABANDONED);
             if job.kind == FILE_PROCESS_JOB {
                 files::abandon_process(&self.ctx, job).await?;
+            }
+            if job.kind == VALIDATE_JOB {
+                validate::give_up(&self.ctx, job, furrow_store::ABANDONED).await?;
             }
         }
         Ok(jobs.len())
@@ -308,6 +353,7 @@ impl Worker {
         tracing::info!(worker = %self.ctx.config.id, "worker started");
         let mut next_schedule = tokio::time::Instant::now();
         let mut next_sweep = tokio::time::Instant::now();
+        let mut next_orphan_sweep = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
@@ -315,6 +361,14 @@ impl Worker {
             if tokio::time::Instant::now() >= next_sweep {
                 next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
                 self.sweep().await;
+            }
+            if let Some(every) = self.ctx.config.orphan_sweep
+                && tokio::time::Instant::now() >= next_orphan_sweep
+            {
+                next_orphan_sweep = tokio::time::Instant::now() + every;
+                if let Err(e) = self.sweep_orphans().await {
+                    tracing::warn!(error = %e, "could not sweep orphaned blobs");
+                }
             }
             if tokio::time::Instant::now() >= next_schedule {
                 next_schedule = tokio::time::Instant::now() + self.ctx.config.schedule_poll;

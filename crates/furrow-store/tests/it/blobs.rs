@@ -35,6 +35,7 @@ on_both_stores!(
     prefixes_list_and_delete_and_sets_are_replaced,
     keys_that_are_not_plain_paths_are_refused,
     the_sweeper_removes_only_old_leftovers,
+    blobs_whose_rows_are_gone_are_swept_once_old_enough,
 );
 
 async fn local() -> (Blobs, tempfile::TempDir) {
@@ -315,4 +316,101 @@ async fn the_sweeper_removes_only_old_leftovers(blobs: &Blobs) {
     let busy_path = busy.path().to_path_buf();
     drop(busy);
     assert!(!busy_path.exists());
+}
+
+/// Blobs whose original or file row is gone (a crash between deleting rows and blobs, an upload stored but
+/// never registered) are removed once older than the threshold; blobs with rows, fresh blobs and keys of
+/// another layout stay.
+async fn blobs_whose_rows_are_gone_are_swept_once_old_enough(blobs: &Blobs) {
+    let db = furrow_store::testing::TestDb::sqlite().await;
+    let store = &db.store;
+    let owner = store
+        .create_owner("orphans@example.com", "password")
+        .await
+        .unwrap()
+        .id;
+    let user = store
+        .create_user(&owner, &furrow_model::UserInput::default())
+        .await
+        .unwrap()
+        .id;
+    let upload_key = format!("{owner}/uploads/kept-original/original");
+    store
+        .register_upload(
+            &owner,
+            &user,
+            "Leaf",
+            "AFE.zip",
+            4,
+            "batch-1",
+            "kept-original",
+            &upload_key,
+        )
+        .await
+        .unwrap();
+    let (file, _) = store
+        .insert_file_if_absent(
+            &owner,
+            &furrow_store::NewFile {
+                user_id: user.clone(),
+                provider: "Leaf".into(),
+                provider_file_id: "p1".into(),
+                credential_id: None,
+                organization_id: None,
+                origin: "uploaded".into(),
+                file_name: "AFE.zip".into(),
+                file_format: Some("ISO11783".into()),
+                size_bytes: Some(4),
+                batch_id: None,
+                original_id: None,
+                dataset_key: None,
+                original_key: None,
+            },
+        )
+        .await
+        .unwrap();
+    let kept = [
+        upload_key.clone(),
+        furrow_store::blobs::file_key(&owner, &user, &file, "standard.parquet"),
+        furrow_store::blobs::file_key(&owner, &user, &file, "images/yield.png"),
+        format!("{owner}/{user}/fields/f1/boundary.json"),
+    ];
+    let orphans = [
+        format!("{owner}/uploads/never-registered/original"),
+        furrow_store::blobs::original_key(&owner, &user, "deleted-original"),
+        furrow_store::blobs::file_key(&owner, &user, "deleted-file", "standard.parquet"),
+        furrow_store::blobs::operation_key(&owner, &user, "deleted-operation", "images.json"),
+        furrow_store::blobs::file_key("another-owner", "u", &file, "standard.parquet"),
+    ];
+    for key in kept.iter().chain(&orphans) {
+        blobs
+            .put_bytes(key, bytes::Bytes::from_static(b"data"))
+            .await
+            .unwrap();
+    }
+    // Younger than the threshold: nothing is touched (their rows may not be committed yet).
+    let swept = blobs
+        .sweep_orphans(store, std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(swept, furrow_store::OrphanSweep::default());
+    // Old enough (any age): the five orphans go, the rest stays.
+    let swept = blobs
+        .sweep_orphans(store, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(
+        swept,
+        furrow_store::OrphanSweep {
+            checked: 9,
+            removed: 5,
+            unknown: 1,
+        }
+    );
+    let mut left = blobs.list("").await.unwrap();
+    left.sort();
+    let mut want = kept.to_vec();
+    want.sort();
+    assert_eq!(left, want);
+    db.cleanup().await;
 }

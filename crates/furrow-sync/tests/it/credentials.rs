@@ -21,6 +21,7 @@ on_both_backends!(
     a_refused_token_request_is_retried_then_settles_invalid_with_an_alert,
     an_outage_is_retried_then_settles_invalid,
     a_validation_that_recovers_within_its_retries_ends_ok,
+    a_validation_whose_worker_dies_at_every_attempt_settles_invalid,
     deleting_a_credential_stops_its_provider_calls,
     deleting_a_user_stops_its_credentials_provider_calls,
 );
@@ -318,6 +319,79 @@ async fn a_validation_that_recovers_within_its_retries_ends_ok(db: &TestDb) {
     let stored = db.store.get_credential_by_id(&owner, &cred).await.unwrap();
     assert_eq!(stored.status, CredentialStatus::Ok);
     assert_eq!(receiver.calls().len(), 1, "the confirmation only, no alert");
+}
+
+/// A validation whose worker dies at every attempt (each lease expires unanswered) is never left PROCESSING:
+/// once its attempts are used up, the abandoned job settles the credential INVALID with an event and one
+/// alert saying why.
+async fn a_validation_whose_worker_dies_at_every_attempt_settles_invalid(db: &TestDb) {
+    let sim = Simulator::start(Provider::Claas).await.unwrap();
+    let (owner, cred, _) = valid_credential(db, &sim).await;
+    let receiver = alerts(db, &owner).await;
+    let job = db.store.enqueue_validation(&owner, &cred).await.unwrap();
+    // Eight workers in a row claim it and die: each lease lasts a microsecond and the next claim comes after it.
+    let lease = 1;
+    let mut t = furrow_model::now_micros();
+    for attempt in 1..=8 {
+        let claimed = db
+            .store
+            .claim_job(
+                &format!("doomed-{attempt}"),
+                &[furrow_store::queue::VALIDATE_JOB],
+                t,
+                lease,
+            )
+            .await
+            .unwrap()
+            .expect("the validation is claimed again after each death");
+        assert_eq!(
+            (claimed.id.as_str(), claimed.attempts),
+            (job.as_str(), attempt)
+        );
+        t += 2 * lease;
+    }
+    assert!(
+        db.store
+            .claim_job("survivor", &[furrow_store::queue::VALIDATE_JOB], t, lease)
+            .await
+            .unwrap()
+            .is_none(),
+        "its attempts are used up"
+    );
+    let w = worker(&db.store, &sim, "survivor", None);
+    assert_eq!(
+        db.store
+            .get_credential_by_id(&owner, &cred)
+            .await
+            .unwrap()
+            .status,
+        CredentialStatus::Processing
+    );
+    assert_eq!(w.fail_abandoned().await.unwrap(), 1);
+    let stored = db.store.get_credential_by_id(&owner, &cred).await.unwrap();
+    assert_eq!(stored.status, CredentialStatus::Invalid);
+    let (events, _) = db
+        .store
+        .list_credential_events(&owner, &cred, Page::new(0, 100).unwrap(), SortOrder::Desc)
+        .await
+        .unwrap();
+    assert!(
+        events[0].body.starts_with("status PROCESSING -> INVALID: ")
+            && events[0].body.contains(furrow_store::ABANDONED)
+            && events[0].body.contains("after 8 attempts"),
+        "{}",
+        events[0].body
+    );
+    drain(&w).await;
+    let alerts: Vec<Value> = receiver
+        .calls()
+        .iter()
+        .skip(1)
+        .map(|(_, body)| serde_json::from_str(body).unwrap())
+        .collect();
+    assert_eq!(alerts.len(), 1, "one alert: {alerts:?}");
+    assert_eq!(alerts[0]["type"], "credentialsUnauthenticated");
+    assert_eq!(sim.requests(), 0, "no worker reached the provider");
 }
 
 /// How a credential's secrets go.
