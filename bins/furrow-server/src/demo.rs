@@ -1,20 +1,24 @@
 //! `--demo`: every provider simulator in-process, a demo API owner, a grower with CLAAS, John Deere and Climate
-//! FieldView credentials, and the commands to look at them.
+//! FieldView credentials, another grower with Magic Links to connect providers or upload files, and the
+//! commands to look at them.
 #![allow(clippy::print_stdout)] // the demo's instructions are its output
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use anyhow::Context;
 use furrow_credentials::Provider;
 use furrow_model::{Page, UserFilter, UserInput};
 use furrow_provider_sim::SimulatorSet;
-use furrow_store::Store;
+use furrow_store::{NewAppKey, NewMagicLink, Store};
 use furrow_sync::Registry;
 use serde_json::Value;
 
 const OWNER: &str = "demo@furrow.local";
 const PASSWORD: &str = "demo-password";
 const DEMO_USER: &str = "furrow-demo";
+/// The grower the demo's Magic Links are for (no credentials until they connect one).
+const LINK_USER: &str = "furrow-demo-link";
 
 /// Starts every simulator on 127.0.0.1 and points the registry at them.
 pub(crate) async fn start_simulators(
@@ -102,6 +106,7 @@ pub(crate) async fn seed(
             Err(e) => return Err(e.into()),
         }
     }
+    let links = onboarding(store, state, sims, &owner.id).await?;
     let token = state.tokens.issue(OWNER, true);
     let base = format!("http://{addr}");
     let um = "services/usermanagement/api";
@@ -115,6 +120,12 @@ pub(crate) async fn seed(
     for sim in &sims.simulators {
         println!("    {:<18} {}", sim.kind().display_name(), sim.base_url());
     }
+    println!();
+    println!(
+        "  grower onboarding (open in a browser; sign in at the simulator with the login its page shows):"
+    );
+    println!("    provider Magic Link:    {}", links.0);
+    println!("    file-upload Magic Link: {}", links.1);
     println!();
     println!("  export TOKEN={token}");
     println!(
@@ -153,4 +164,98 @@ pub(crate) async fn seed(
     println!("  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/services/config/api/configs");
     println!();
     Ok(())
+}
+
+/// The simulators' integrator apps as the demo owner's app keys (John Deere's as STAGE), furrow's callback
+/// registered at each simulator, and a grower without credentials with a provider Magic Link and a
+/// file-upload Magic Link: (provider link, file-upload link).
+async fn onboarding(
+    store: &Store,
+    state: &furrow_api::AppState,
+    sims: &SimulatorSet,
+    owner_id: &str,
+) -> anyhow::Result<(String, String)> {
+    let config = state.onboarding.config();
+    for (kind, environment) in [
+        (Provider::Claas, "PRODUCTION"),
+        (Provider::JohnDeere, "STAGE"),
+        (Provider::ClimateFieldView, "PRODUCTION"),
+    ] {
+        let sim = sims.get(kind).context("simulator")?;
+        sim.register_redirect_uri(&config.redirect_uri());
+        let app = sim.app();
+        let (public, mut secrets) = match kind {
+            Provider::ClimateFieldView => (
+                [("clientId".to_owned(), app.client_id.clone())],
+                BTreeMap::from([("apiKey".to_owned(), app.api_key.clone())]),
+            ),
+            _ => (
+                [("clientKey".to_owned(), app.client_id.clone())],
+                BTreeMap::new(),
+            ),
+        };
+        secrets.insert("clientSecret".to_owned(), app.client_secret.clone());
+        let key = NewAppKey {
+            provider: kind.leaf_name().to_owned(),
+            app_name: "demo".to_owned(),
+            environment: environment.to_owned(),
+            public: public.into_iter().collect(),
+            secrets,
+            scopes: Vec::new(),
+        };
+        // The simulators' apps are new at every start: the stored keys follow them.
+        match store.create_app_key(owner_id, &key).await {
+            Ok(_) => {}
+            Err(furrow_store::Error::AlreadyExists(_)) => {
+                store.replace_app_key(owner_id, &key).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let filter = UserFilter {
+        external_id: Some(LINK_USER.into()),
+        ..Default::default()
+    };
+    let (existing, _) = store.list_users(owner_id, &filter, Page::default()).await?;
+    let user = match existing.into_iter().next() {
+        Some(u) => u,
+        None => {
+            let input = UserInput {
+                name: Some("Link Grower".into()),
+                email: Some("link-grower@furrow.local".into()),
+                external_id: Some(LINK_USER.into()),
+                ..Default::default()
+            };
+            store.create_user(owner_id, &input).await?
+        }
+    };
+    let week = furrow_model::now_micros() + 7 * 86_400 * 1_000_000;
+    let settings = serde_json::json!({
+        "companyName": "furrow demo",
+        "backgroundColor": "#E8F0E8",
+        "showLeafUserName": true,
+        "disconnectEnabled": true,
+    });
+    let mut urls = Vec::new();
+    for (widget, providers) in [
+        ("PROVIDER", vec!["Other".to_owned()]),
+        ("FILEUPLOAD", vec![]),
+    ] {
+        let link = store
+            .create_magic_link(
+                owner_id,
+                &NewMagicLink {
+                    user_id: user.id.clone(),
+                    widget: widget.to_owned(),
+                    providers,
+                    settings: settings.clone(),
+                    app_name: None,
+                    max_usage: 10,
+                    expires_at: week,
+                },
+            )
+            .await?;
+        urls.push(config.link_url(&link.token));
+    }
+    Ok((urls[0].clone(), urls[1].clone()))
 }

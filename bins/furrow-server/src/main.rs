@@ -89,6 +89,15 @@ struct Args {
     /// Connections the API serves at once from one client address (trusted proxies excepted); more are closed.
     #[arg(long, env = "FURROW_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
     max_connections_per_client: u64,
+    /// The origin growers' browsers and the providers reach this server at (`https://furrow.example.org`, no
+    /// path): Magic Links are `PUBLIC_URL/magic-link/{id}` and the redirect URI to register at every provider
+    /// is `PUBLIC_URL/widget`. Default: `http://` and the address listened on (right on one machine only).
+    #[arg(long, env = "FURROW_PUBLIC_URL", value_parser = public_url)]
+    public_url: Option<String>,
+    /// Seconds a grower has, on a Magic Link, between starting a provider connection and the provider sending
+    /// them back.
+    #[arg(long, env = "FURROW_OAUTH_SESSION_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(60..=3600))]
+    oauth_session_ttl_secs: u64,
     /// Memory, in MiB, that this process's workers may take together to read ISOXML data sets (XML parsed
     /// whole): a file whose estimate is over it fails with the figure; others wait their turn.
     #[arg(long, env = "FURROW_READ_MEMORY_MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
@@ -104,7 +113,8 @@ struct Args {
     #[arg(long, env = "FURROW_WORKERS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     workers: u16,
     /// Demo mode: start every provider simulator in-process, create a demo owner and a grower with CLAAS,
-    /// John Deere and Climate FieldView credentials, and print a token and curl commands.
+    /// John Deere and Climate FieldView credentials, and print a token, curl commands and Magic Links that
+    /// connect a second grower's accounts (at the simulators) or take an upload in a browser.
     #[arg(long)]
     demo: bool,
     /// Reverse proxies (load balancers) in front of the API whose `X-Forwarded-For` names the client: login
@@ -160,6 +170,8 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(retention_sweep(store.clone()));
 
     let mut registry = registry::registry();
+    // The same origins serve the onboarding pages' authorize and token endpoints.
+    let mut onboarding_urls = std::collections::BTreeMap::new();
     for entry in &args.provider_urls {
         let (slug, url) = entry
             .split_once('=')
@@ -167,10 +179,14 @@ async fn main() -> anyhow::Result<()> {
         let kind = furrow_credentials::Provider::from_slug(slug)
             .with_context(|| format!("--provider-url {entry}: unknown provider slug {slug}"))?;
         registry = registry.with_base_url(kind, url);
+        onboarding_urls.insert(kind, url.trim_end_matches('/').to_owned());
     }
     let demo = if args.demo {
         let (sims, reg) = demo::start_simulators(registry).await?;
         registry = reg;
+        for sim in &sims.simulators {
+            onboarding_urls.insert(sim.kind(), sim.base_url().to_owned());
+        }
         Some(sims)
     } else {
         None
@@ -220,6 +236,17 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!("furrow worker running (no API); Ctrl-C stops it");
         shutdown().await;
     } else {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("binding {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        let public_url = args.public_url.clone().unwrap_or_else(|| {
+            if addr.ip().is_unspecified() {
+                tracing::warn!("--public-url is not set: Magic Links will name http://{addr}, which browsers cannot reach");
+            }
+            format!("http://{addr}")
+        });
+        tracing::info!(%public_url, "grower onboarding pages");
         let state = furrow_api::AppState::new(
             store.clone(),
             &key,
@@ -229,7 +256,13 @@ async fn main() -> anyhow::Result<()> {
                 max_upload_bytes: args.max_upload_bytes,
             },
         )
-        .with_trusted_proxies(args.trusted_proxies.iter().copied());
+        .with_trusted_proxies(args.trusted_proxies.iter().copied())
+        .with_onboarding(furrow_api::OnboardingConfig {
+            public_url,
+            provider_urls: onboarding_urls,
+            session_ttl: Duration::from_secs(args.oauth_session_ttl_secs),
+            ..furrow_api::OnboardingConfig::default()
+        });
         if let Some(addr) = args.metrics_listen {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -243,10 +276,6 @@ async fn main() -> anyhow::Result<()> {
             });
         }
         let app = furrow_api::router(state.clone());
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("binding {}", args.listen))?;
-        let addr = listener.local_addr()?;
         tracing::info!("furrow listening on http://{addr}");
         if let Some(sims) = &demo {
             demo::seed(&store, &state, sims, addr).await?;
@@ -270,6 +299,22 @@ async fn main() -> anyhow::Result<()> {
     }
     tracing::info!("furrow stopped");
     Ok(())
+}
+
+/// `--public-url`: an http(s) origin, without path, query or fragment (a trailing slash is dropped).
+fn public_url(s: &str) -> Result<String, String> {
+    let s = s.trim().trim_end_matches('/');
+    let uri: axum::http::Uri = s.parse().map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err("must start with https:// (or http://)".into());
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err("names no host".into());
+    }
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() || s.contains('#') {
+        return Err("must be an origin only, without a path or query".into());
+    }
+    Ok(s.to_owned())
 }
 
 /// Deletes credential events older than 30 days, hourly.

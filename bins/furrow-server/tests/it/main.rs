@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 mod bombs;
 mod limits;
+mod onboarding_browser;
 mod provider_formats;
 mod shapefile_batch;
 

@@ -97,6 +97,7 @@ pub(crate) fn page(title: &str, brand: &Brand, main: &str) -> String {
 <meta name="referrer" content="no-referrer">
 <title>{title}</title>
 <style>
+[hidden]{{display:none !important}}
 body{{margin:0;font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:{bg};color:{fg};line-height:1.5}}
 .wrap{{max-width:34rem;margin:0 auto;padding:1.5rem}}
 .badge{{text-align:right;font-weight:600;margin:0}}

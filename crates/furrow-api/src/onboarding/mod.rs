@@ -87,6 +87,11 @@ impl Onboarding {
         }
     }
 
+    /// Where the pages are (public URL, callback) and the providers they send growers to.
+    pub fn config(&self) -> &OnboardingConfig {
+        &self.config
+    }
+
     /// The same cookie key with another configuration.
     pub(crate) fn with_config(&self, config: OnboardingConfig) -> Self {
         Self {
