@@ -593,6 +593,9 @@ async fn refused_and_forged_answers_end_on_a_page_with_nothing_stored(backend: B
     );
     browser.shot("1-denied").await;
     assert_eq!(stack.get(&cred).await.0, 404);
+    // The way back to the link, which is still unused.
+    browser.click("#back").await;
+    browser.wait_for("#connect-CLAAS").await;
 
     // A state changed on its way through the provider.
     browser.goto(&link).await;

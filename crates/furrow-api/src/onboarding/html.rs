@@ -156,9 +156,21 @@ pub(crate) fn notice(
     heading: &str,
     text: &str,
 ) -> Response {
+    notice_with(status, brand, id, heading, text, "")
+}
+
+/// [`notice`] with trusted HTML after the text (a link back).
+pub(crate) fn notice_with(
+    status: StatusCode,
+    brand: &Brand,
+    id: &str,
+    heading: &str,
+    text: &str,
+    after: &str,
+) -> Response {
     let class = if status.is_success() { "ok" } else { "fail" };
     let main = format!(
-        "<h1 id=\"{}\" class=\"{class}\">{}</h1><p>{}</p>",
+        "<h1 id=\"{}\" class=\"{class}\">{}</h1><p>{}</p>{after}",
         esc(id),
         esc(heading),
         esc(text)

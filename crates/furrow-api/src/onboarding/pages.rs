@@ -18,7 +18,7 @@ use furrow_credentials::Provider;
 use furrow_provider::{HttpClient, MemorySink, OAuthConfig};
 use furrow_store::{MagicLink, OAuthSession};
 
-use super::html::{Brand, esc, notice, page, respond};
+use super::html::{Brand, esc, notice, notice_with, page, respond};
 use super::links::resolve_app_key;
 use super::providers::{self, Spec};
 use super::same;
@@ -703,6 +703,17 @@ pub(crate) async fn callback(
         return invalid(&brand);
     };
     let name = spec.kind.display_name();
+    // From here the browser is the one that started: it may be shown the way back to its link.
+    let back = link
+        .as_ref()
+        .filter(|l| l.deleted_at.is_none())
+        .map(|l| {
+            format!(
+                "<p><a href=\"/magic-link/{}\" id=\"back\">Back to your link</a></p>",
+                esc(&l.token)
+            )
+        })
+        .unwrap_or_default();
     if let Some(err) = q.get("error") {
         tracing::info!(provider = %session.provider, error = %err.chars().take(40).collect::<String>(), "provider answered with an error");
         let (id, heading, text) = if err == "access_denied" {
@@ -718,7 +729,7 @@ pub(crate) async fn callback(
                 "Nothing was saved. Open your link again to retry.".to_owned(),
             )
         };
-        return notice(StatusCode::BAD_REQUEST, &brand, id, &heading, &text);
+        return notice_with(StatusCode::BAD_REQUEST, &brand, id, &heading, &text, &back);
     }
     let Some(code) = q.get("code").filter(|c| !c.is_empty()) else {
         return invalid(&brand);
@@ -734,15 +745,6 @@ pub(crate) async fn callback(
                         .map(str::to_owned)
                 })
                 .unwrap_or_else(|| "the company that sent you the link".into());
-            let back = link
-                .as_ref()
-                .map(|l| {
-                    format!(
-                        "<p><a href=\"/magic-link/{}\" id=\"back\">Back to your link</a></p>",
-                        esc(&l.token)
-                    )
-                })
-                .unwrap_or_default();
             let main = format!(
                 "<h1 id=\"result-ok\" class=\"ok\">Your {} account is connected</h1><p>{} can now receive your {} data. You can close this tab.</p>{back}",
                 esc(name),
@@ -751,14 +753,15 @@ pub(crate) async fn callback(
             );
             respond(StatusCode::OK, page("Connected", &brand, &main))
         }
-        Err(page) => page(&brand),
+        Err(page) => page(&brand, &back),
     }
 }
 
-type Failure = Box<dyn FnOnce(&Brand) -> Response + Send>;
+/// A failure page still to be branded (and given the way back to the link).
+type Failure = Box<dyn FnOnce(&Brand, &str) -> Response + Send>;
 
 fn fail(status: StatusCode, id: &'static str, heading: String, text: &'static str) -> Failure {
-    Box::new(move |b: &Brand| notice(status, b, id, &heading, text))
+    Box::new(move |b: &Brand, back: &str| notice_with(status, b, id, &heading, text, back))
 }
 
 /// Exchanges the code with the app key's secrets, takes the link's use and stores the credential as

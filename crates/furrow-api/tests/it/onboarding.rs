@@ -71,6 +71,17 @@ with_claas_simulator!(
 
 const W: &str = "/services/widgets/api/magic-link";
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_oauth_provider_connects_through_its_simulator_on_sqlite() {
+    every_oauth_provider_connects_through_its_simulator(furrow_store::Backend::Sqlite).await;
+}
+
+#[cfg(furrow_pg)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_oauth_provider_connects_through_its_simulator_on_postgres() {
+    every_oauth_provider_connects_through_its_simulator(furrow_store::Backend::Postgres).await;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 
@@ -1732,6 +1743,7 @@ async fn callbacks_that_cannot_be_trusted_store_nothing(h: &Harness, sim: Simula
         (400, Some("error-invalid-state"))
     );
     assert!(r.body.contains("Nothing was saved"));
+    assert!(!r.body.contains(&s.link_id), "no link token on a refusal");
     nothing_stored(h, &s).await;
     // The right state in another browser (no cookie, or another flow's cookie).
     let mut other = Browser::new(h);
@@ -1739,6 +1751,10 @@ async fn callbacks_that_cannot_be_trusted_store_nothing(h: &Harness, sim: Simula
     assert_eq!(
         (r.status, r.outcome().as_deref()),
         (400, Some("error-invalid-state"))
+    );
+    assert!(
+        !r.body.contains(&s.link_id),
+        "a stolen callback does not reveal the link"
     );
     let _ = other.start(&s.link_url, "CLAAS").await;
     let r = other.get(&callback).await;
@@ -1792,6 +1808,11 @@ async fn provider_refusals_store_nothing_and_keep_the_use(h: &Harness, sim: Simu
         (400, Some("error-denied"))
     );
     assert!(r.body.contains("You did not allow access to CLAAS"));
+    assert!(
+        r.body
+            .contains(&format!("href=\"/magic-link/{}\" id=\"back\"", s.link_id)),
+        "the way back to the link"
+    );
     nothing_stored(h, &s).await;
     // A code the provider refuses (forged, or already used elsewhere).
     let authorize = browser.start(&s.link_url, "CLAAS").await;
@@ -2143,4 +2164,115 @@ async fn a_link_disconnects_only_when_its_settings_allow(h: &Harness, sim: Simul
         Some(url.trim_start_matches(&h.url("")))
     );
     assert_eq!(count(h, "credentials").await, 0);
+}
+
+/// Every provider offered by link (John Deere, CLAAS, Climate FieldView, CNHi and FieldOps, Trimble, Ag Leader,
+/// Raven, Lindsay) connects through its simulator's consent form with that provider's rules: client
+/// authentication at the token endpoint, PKCE (Lindsay), CNH's connection and audience, Trimble's scope.
+async fn every_oauth_provider_connects_through_its_simulator(backend: furrow_store::Backend) {
+    let cases: [(Provider, &str, Option<&str>, &str); 9] = [
+        (
+            Provider::JohnDeere,
+            "JohnDeere",
+            Some("STAGE"),
+            "john-deere",
+        ),
+        (Provider::Claas, "CLAAS", Some("PRODUCTION"), "claas"),
+        (
+            Provider::ClimateFieldView,
+            "ClimateFieldView",
+            None,
+            "climate-field-view",
+        ),
+        (Provider::Cnhi, "CNHI", Some("PRODUCTION"), "cnhi"),
+        (
+            Provider::CnhiFieldOps,
+            "CNHIFieldOps",
+            Some("STAGE"),
+            "cnhi-field-ops",
+        ),
+        (Provider::Trimble, "Trimble", None, "trimble"),
+        (Provider::AgLeader, "AgLeader", None, "ag-leader"),
+        (Provider::Raven, "Raven", None, "raven"),
+        (Provider::Lindsay, "Lindsay", Some("PRODUCTION"), "lindsay"),
+    ];
+    let mut sims = Vec::new();
+    for (kind, ..) in cases {
+        sims.push(Simulator::start(kind).await.unwrap());
+    }
+    let h = harness_with(backend, &sims.iter().collect::<Vec<_>>()).await;
+    let user = h.user("grower").await;
+    for ((kind, segment, env, _), sim) in cases.iter().zip(&sims) {
+        let app = sim.app();
+        let body = match kind {
+            Provider::AgLeader => {
+                json!({"publicKey": app.client_id, "privateKey": app.client_secret})
+            }
+            Provider::ClimateFieldView => {
+                json!({"clientId": app.client_id, "clientSecret": app.client_secret, "apiKey": app.api_key})
+            }
+            Provider::Cnhi | Provider::CnhiFieldOps => {
+                json!({"clientId": app.client_id, "clientSecret": app.client_secret, "subscriptionKey": app.api_key})
+            }
+            Provider::JohnDeere | Provider::Claas => {
+                json!({"clientKey": app.client_id, "clientSecret": app.client_secret})
+            }
+            Provider::Trimble => {
+                json!({"applicationName": "furrow-test-app", "clientId": app.client_id, "clientSecret": app.client_secret})
+            }
+            _ => json!({"clientId": app.client_id, "clientSecret": app.client_secret}),
+        };
+        let r = h
+            .json(
+                Method::POST,
+                &app_key_path(segment, "app", *env),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{segment}");
+        sim.register_redirect_uri(&h.url("/widget"));
+    }
+    let (id, url) = link(
+        &h,
+        &user,
+        "provider",
+        json!({"allowedProviders": ["Other"], "maxUsage": 9}),
+    )
+    .await;
+    let mut browser = Browser::new(&h);
+    for ((kind, segment, env, slug), sim) in cases.iter().zip(&sims) {
+        let authorize = browser.start(&url, segment).await;
+        assert!(
+            authorize.starts_with(sim.base_url()),
+            "{segment}: {authorize}"
+        );
+        let pkce = !query_param(&authorize, "code_challenge").is_empty();
+        assert_eq!(pkce, *kind == Provider::Lindsay, "{segment} PKCE");
+        let callback = browser.consent(&authorize, sim, true).await;
+        let r = browser.get(&callback).await;
+        assert_eq!(
+            r.outcome().as_deref(),
+            Some("result-ok"),
+            "{segment}: {}",
+            r.body
+        );
+        let c = body_json(credential(&h, &h.token_a.clone(), &user, slug).await).await;
+        assert_eq!(c["status"], "PROCESSING", "{segment}: {c}");
+        if let Some(env) = env
+            && kind.fields().iter().any(|f| f.name == "clientEnvironment")
+        {
+            assert_eq!(c["clientEnvironment"], *env, "{segment}");
+        }
+        let stored =
+            h.db.store
+                .get_credential(&h.owner_a, &user, *kind)
+                .await
+                .unwrap();
+        assert!(
+            sim.is_refresh_token_valid(&stored.secrets["refreshToken"]),
+            "{segment}: the grower's refresh token"
+        );
+    }
+    assert_eq!(link_resource(&h, "provider", &id).await["usageCount"], 9);
+    h.stop().await;
 }
