@@ -520,7 +520,7 @@ impl Store {
     }
 
     /// Re-seals every secret still sealed with the previous key (a key rotation): credentials, webhooks, app
-    /// keys, Magic Link tokens and PKCE verifiers; returns how many rows were re-sealed. Safe to run again:
+    /// keys, Magic Link tokens, PKCE verifiers and start links; returns how many rows were re-sealed. Safe to run again:
     /// rows already under the current key are left.
     pub async fn reseal_secrets(&self) -> Result<usize> {
         let mut n = 0;
@@ -537,6 +537,7 @@ impl Store {
                 "code_verifier",
                 "oauth-session",
             ),
+            ("oauth_sessions", "state_hash", "start_url", "oauth-start"),
         ] {
             let rows = sqlx::query(&format!(
                 "SELECT {key} AS id, {column} FROM {table} WHERE {column} IS NOT NULL"

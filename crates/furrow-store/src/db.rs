@@ -88,6 +88,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/0008_onboarding.sqlite.sql"),
         include_str!("../migrations/0008_onboarding.postgres.sql"),
     ),
+    (
+        9,
+        "widget sessions: OAuth sessions started with an API key, one-time start links",
+        include_str!("../migrations/0009_widget_sessions.sqlite.sql"),
+        include_str!("../migrations/0009_widget_sessions.postgres.sql"),
+    ),
 ];
 
 impl Store {

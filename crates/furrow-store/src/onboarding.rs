@@ -195,6 +195,8 @@ pub struct OAuthSession {
     pub environment: String,
     /// The link it started from.
     pub magic_link_hash: Option<String>,
+    /// The API key it started with (the widget session API).
+    pub api_key_id: Option<String>,
     /// The PKCE verifier, opened.
     pub code_verifier: Option<String>,
     /// The redirect URI sent to the provider (sent again with the code).
@@ -224,7 +226,7 @@ const API_KEY_COLUMNS: &str = "id, user_id, last4, description, created_at, expi
 const LINK_COLUMNS: &str = "token_hash, token_sealed, owner_id, user_id, widget, providers, settings, app_name, \
      max_usage, usage_count, created_at, expires_at, last_accessed_at, deleted_at";
 const SESSION_COLUMNS: &str = "state_hash, owner_id, user_id, provider, app_key_id, environment, magic_link_hash, \
-     code_verifier, redirect_uri, expires_at, consumed_at";
+     code_verifier, redirect_uri, expires_at, consumed_at, api_key_id";
 
 fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
@@ -739,7 +741,7 @@ impl Store {
             .execute(&self.pool)
             .await?;
         sqlx::query(&format!(
-            "INSERT INTO oauth_sessions ({SESSION_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11)"
+            "INSERT INTO oauth_sessions ({SESSION_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $12)"
         ))
         .bind(&hash)
         .bind(&s.owner_id)
@@ -751,10 +753,90 @@ impl Store {
         .bind(verifier)
         .bind(&s.redirect_uri)
         .bind(s.expires_at)
+        .bind(s.api_key_id.as_deref())
         .bind(now)
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Gives the session of `state` a one-time start link: `start_token` (kept as its hash) leads to
+    /// `authorize_url` (sealed: it carries the state) until `expires_at` (µs).
+    pub async fn set_oauth_start(
+        &self,
+        state: &str,
+        start_token: &str,
+        authorize_url: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let hash = token_hash(state);
+        let sealed = self
+            .key
+            .seal(authorize_url.as_bytes(), &format!("oauth-start:{hash}"));
+        let n = sqlx::query(
+            "UPDATE oauth_sessions SET start_hash = $1, start_url = $2, start_expires_at = $3 WHERE state_hash = $4",
+        )
+        .bind(token_hash(start_token))
+        .bind(sealed)
+        .bind(expires_at)
+        .bind(&hash)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(Error::NotFound("OAuth session"));
+        }
+        Ok(())
+    }
+
+    /// Takes a start link, once: the authorize URL, when the token is known, unused and not expired at `now`.
+    pub async fn take_oauth_start(&self, start_token: &str, now: i64) -> Result<Option<String>> {
+        let start_hash = token_hash(start_token);
+        let row = sqlx::query(
+            "SELECT state_hash, start_url, start_expires_at FROM oauth_sessions WHERE start_hash = $1",
+        )
+        .bind(&start_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let state_hash: String = row.try_get("state_hash")?;
+        let sealed: Option<Vec<u8>> = row.try_get("start_url")?;
+        let expires_at: Option<i64> = row.try_get("start_expires_at")?;
+        // Single use: whoever clears it first has it.
+        let n = sqlx::query(
+            "UPDATE oauth_sessions SET start_hash = NULL, start_url = NULL WHERE state_hash = $1 AND start_hash = $2",
+        )
+        .bind(&state_hash)
+        .bind(&start_hash)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if n != 1 || expires_at.is_none_or(|e| now >= e) {
+            return Ok(None);
+        }
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        self.key
+            .open(&sealed, &format!("oauth-start:{state_hash}"))
+            .and_then(|b| String::from_utf8(b).ok())
+            .map(Some)
+            .ok_or_else(|| Error::Decrypt {
+                credential_id: "oauth start link".into(),
+            })
+    }
+
+    /// One of the owner's API keys by id.
+    pub async fn get_api_key(&self, owner_id: &str, id: &str) -> Result<ApiKey> {
+        let row = sqlx::query(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE owner_id = $1 AND id = $2"
+        ))
+        .bind(owner_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(Error::NotFound("API key"))?;
+        Self::api_key_from_row(&row)
     }
 
     /// The session of a `state`, consumed or not; `None` when unknown.
@@ -787,6 +869,7 @@ impl Store {
             app_key_id: row.try_get("app_key_id")?,
             environment: row.try_get("environment")?,
             magic_link_hash: row.try_get("magic_link_hash")?,
+            api_key_id: row.try_get("api_key_id")?,
             code_verifier,
             redirect_uri: row.try_get("redirect_uri")?,
             expires_at: row.try_get("expires_at")?,

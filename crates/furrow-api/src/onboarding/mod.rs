@@ -1,6 +1,7 @@
 //! Grower onboarding (leaf-onboarding.md): provider app keys (`app_keys.rs`), Leaf-user API keys
-//! (`api_keys.rs`), Magic Link management (`links.rs`) and the hosted pages a grower opens from a link, with the
-//! OAuth start and callback (`pages.rs`, `html.rs`). Providers are data in `providers.rs`.
+//! (`api_keys.rs`) and the widget session API they open (`session.rs`), Magic Link management (`links.rs`) and
+//! the hosted pages a grower opens from a link, with the OAuth start and callback (`pages.rs`, `html.rs`).
+//! Providers are data in `providers.rs`.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
@@ -19,6 +20,7 @@ mod html;
 mod links;
 mod pages;
 mod providers;
+mod session;
 
 /// Where the hosted pages are and how they reach the providers (only binaries read it from flags).
 #[derive(Debug, Clone)]
@@ -200,4 +202,19 @@ pub(crate) fn routes() -> Router<AppState> {
             post(pages::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/widget", get(pages::callback))
+        .route("/widget/start/{token}", get(pages::start))
+        .route(&format!("{W}/session"), get(session::get))
+        .route(&format!("{W}/session/providers"), get(session::providers))
+        .route(
+            &format!("{W}/session/providers/{{provider}}/authorize"),
+            post(session::authorize),
+        )
+        .route(
+            &format!("{W}/session/providers/{{provider}}"),
+            delete(session::disconnect),
+        )
+        .route(
+            &format!("{W}/session/files"),
+            post(session::upload).layer(DefaultBodyLimit::disable()),
+        )
 }

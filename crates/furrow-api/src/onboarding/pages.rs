@@ -479,25 +479,18 @@ pub(crate) async fn connect(
             );
         }
     };
-    let base = state
-        .onboarding
-        .config
-        .provider_urls
-        .get(&spec.kind)
-        .map(String::as_str);
-    let Some(ep) = providers::endpoints(spec.kind, &key, base) else {
-        return bad_form(&brand);
-    };
-    let config = oauth_config(&state, &ep);
-    let extra: Vec<(&str, &str)> = ep
-        .authorize_extra
-        .iter()
-        .map(|(k, v)| (*k, v.as_str()))
-        .collect();
-    let request = match furrow_provider::authorization_url(&config, ep.pkce, &extra) {
+    let request = match begin(
+        &state,
+        &link.owner_id,
+        &link.user_id,
+        spec,
+        &key,
+        Origin::Link(link.hash.clone()),
+    )
+    .await
+    {
         Ok(r) => r,
-        Err(e) => {
-            tracing::error!(provider = spec.segment(), error = %e, "cannot build the authorization URL");
+        Err(()) => {
             return notice(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &brand,
@@ -507,46 +500,131 @@ pub(crate) async fn connect(
             );
         }
     };
+    tracing::info!(provider = spec.segment(), user = %link.user_id, "grower sent to the provider's consent page");
+    to_provider(&state, &request.url, &request.state)
+}
+
+/// `GET /widget/start/{token}`: a start link from the widget session API, once: binds the session's state to
+/// this browser (the first-party cookie) and sends it to the provider.
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    Path(token): Path<String>,
+) -> Response {
+    if let Some(r) = client_limited(&state, client) {
+        return r;
+    }
+    let taken = state
+        .store
+        .take_oauth_start(&token, furrow_model::now_micros())
+        .await;
+    let url = match taken {
+        Ok(Some(url)) => url,
+        Ok(None) => {
+            return notice(
+                StatusCode::GONE,
+                &Brand::default(),
+                "error-start-used",
+                "This sign-in link was already used or has expired",
+                "Nothing was saved. Start the connection again from the page that sent you here.",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot take a start link");
+            return LinkRefused::Internal.page();
+        }
+    };
+    let oauth_state = url::Url::parse(&url)
+        .ok()
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.into_owned())
+        })
+        .unwrap_or_default();
+    to_provider(&state, &url, &oauth_state)
+}
+
+/// Where a connection started: a Magic Link (its hash) or a Leaf-user API key (its id).
+#[derive(Debug, Clone)]
+pub(crate) enum Origin {
+    Link(String),
+    ApiKey(String),
+}
+
+/// Opens an OAuth session for `user_id` with `key`: a random state (stored hashed), the PKCE verifier where the
+/// provider takes one (sealed), the configured redirect URI; the authorization request to send the browser to.
+pub(crate) async fn begin(
+    state: &AppState,
+    owner_id: &str,
+    user_id: &str,
+    spec: &Spec,
+    key: &furrow_store::AppKey,
+    origin: Origin,
+) -> Result<furrow_provider::AuthorizationRequest, ()> {
+    let base = state
+        .onboarding
+        .config
+        .provider_urls
+        .get(&spec.kind)
+        .map(String::as_str);
+    let Some(ep) = providers::endpoints(spec.kind, key, base) else {
+        tracing::error!(
+            provider = spec.segment(),
+            "no consent endpoints for this provider"
+        );
+        return Err(());
+    };
+    let config = oauth_config(state, &ep);
+    let extra: Vec<(&str, &str)> = ep
+        .authorize_extra
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    let request = furrow_provider::authorization_url(&config, ep.pkce, &extra).map_err(|e| {
+        tracing::error!(provider = spec.segment(), error = %e, "cannot build the authorization URL");
+    })?;
     let ttl = state.onboarding.config.session_ttl;
+    let (magic_link_hash, api_key_id) = match origin {
+        Origin::Link(h) => (Some(h), None),
+        Origin::ApiKey(id) => (None, Some(id)),
+    };
     let session = OAuthSession {
         state_hash: String::new(),
-        owner_id: link.owner_id.clone(),
-        user_id: link.user_id.clone(),
+        owner_id: owner_id.to_owned(),
+        user_id: user_id.to_owned(),
         provider: spec.segment().to_owned(),
         app_key_id: key.id.clone(),
         environment: key.environment.clone(),
-        magic_link_hash: Some(link.hash.clone()),
+        magic_link_hash,
+        api_key_id,
         code_verifier: request.pkce_verifier.clone(),
         redirect_uri: state.onboarding.config.redirect_uri(),
         expires_at: furrow_model::now_micros() + ttl.as_micros() as i64,
         consumed_at: None,
     };
-    if let Err(e) = state
+    state
         .store
         .create_oauth_session(&request.state, &session)
         .await
-    {
-        tracing::error!(error = %e, "cannot store the OAuth session");
-        return notice(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &brand,
-            "error-internal",
-            "Something went wrong",
-            "Please try again later.",
-        );
-    }
-    tracing::info!(provider = spec.segment(), user = %link.user_id, "grower sent to the provider's consent page");
+        .map_err(|e| tracing::error!(error = %e, "cannot store the OAuth session"))?;
+    Ok(request)
+}
+
+/// `303` to the provider's authorize URL, with the cookie that binds `state` to this browser.
+pub(crate) fn to_provider(state: &AppState, url: &str, oauth_state: &str) -> Response {
     let mut resp = (
         StatusCode::SEE_OTHER,
         [
-            (header::LOCATION, request.url),
+            (header::LOCATION, url.to_owned()),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
     )
         .into_response();
-    let value = state.onboarding.state_cookie(&request.state);
+    let value = state.onboarding.state_cookie(oauth_state);
+    let ttl = state.onboarding.config.session_ttl;
     set_cookie(
-        &state,
+        state,
         &mut resp,
         OAUTH_COOKIE,
         &value,
@@ -786,6 +864,22 @@ async fn finish(
                 "The company that sent this link removed its settings for this provider. Nothing was saved.",
             )
         })?;
+    // A key revoked (or expired) while the grower was at the provider ends the connection.
+    if let Some(id) = &session.api_key_id {
+        let valid = state
+            .store
+            .get_api_key(&session.owner_id, id)
+            .await
+            .is_ok_and(|k| k.is_valid(furrow_model::now_micros()));
+        if !valid {
+            return Err(fail(
+                StatusCode::FORBIDDEN,
+                "error-key-revoked",
+                "This connection was withdrawn".into(),
+                "The access it was started with was revoked meanwhile. Nothing was saved.",
+            ));
+        }
+    }
     let base = state
         .onboarding
         .config

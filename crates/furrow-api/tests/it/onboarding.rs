@@ -23,6 +23,8 @@ crate::on_both_backends!(
     magic_links_name_every_bad_field,
     magic_links_of_other_owners_are_invisible,
     hosted_pages_explain_unknown_withdrawn_expired_and_used_up_links,
+    api_keys_open_only_their_users_widget_session,
+    a_widget_uploads_a_zip_for_its_user_only,
 );
 
 /// Like `on_both_backends!`, with CLAAS's simulator started first and the onboarding pages pointed at it.
@@ -67,6 +69,7 @@ with_claas_simulator!(
     forms_without_the_csrf_token_are_refused,
     a_file_upload_link_takes_a_zip_for_its_user,
     a_link_disconnects_only_when_its_settings_allow,
+    a_widget_connects_claas_through_a_one_time_start_link,
 );
 
 const W: &str = "/services/widgets/api/magic-link";
@@ -2275,4 +2278,358 @@ async fn every_oauth_provider_connects_through_its_simulator(backend: furrow_sto
     }
     assert_eq!(link_resource(&h, "provider", &id).await["usageCount"], 9);
     h.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The widget session API (Leaf-user API keys)
+
+const SESSION: &str = "/services/widgets/api/session";
+
+/// A Leaf-user API key of owner `token` for `user`.
+async fn api_key(h: &Harness, token: &str, user: &str) -> String {
+    let r = h
+        .json_as(
+            token,
+            Method::POST,
+            &format!("{UM}/api-keys"),
+            Some(json!({"leafUserId": user})),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    body_json(r).await["key"].as_str().unwrap().to_owned()
+}
+
+/// A widget's call: the key and the user it names, no bearer token.
+fn widget(
+    h: &Harness,
+    method: Method,
+    path: &str,
+    key: &str,
+    user: &str,
+) -> reqwest::RequestBuilder {
+    h.client
+        .request(method, h.url(path))
+        .header("x-api-key", key)
+        .header("x-leaf-user-id", user)
+}
+
+async fn api_keys_open_only_their_users_widget_session(h: &Harness) {
+    let user = h.user("grower1").await;
+    let other_user = h.user("grower2").await;
+    let r = h
+        .json_as(
+            &h.token_b.clone(),
+            Method::POST,
+            &format!("{UM}/users"),
+            Some(json!({"name": "b-grower", "email": "b@x.io"})),
+        )
+        .await;
+    let b_user = body_json(r).await["id"].as_str().unwrap().to_owned();
+    let key = api_key(h, &h.token_a.clone(), &user).await;
+    let b_key = api_key(h, &h.token_b.clone(), &b_user).await;
+
+    let r = widget(h, Method::GET, SESSION, &key, &user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v = body_json(r).await;
+    assert_eq!(v["leafUserId"], user);
+    assert_eq!(v["leafUserName"], "grower1");
+    assert_eq!(v["widget"], "LINK");
+    // The key acts for its own user only: not another user of its owner, not another owner's user.
+    for (k, u) in [
+        (&key, &other_user),
+        (&key, &b_user),
+        (&b_key, &user),
+        (&"lk_not-a-key".to_owned(), &user),
+    ] {
+        let r = widget(h, Method::GET, SESSION, k, u).send().await.unwrap();
+        problem(r, 401, None).await;
+    }
+    let r = h
+        .client
+        .get(h.url(SESSION))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    problem(r, 401, None).await;
+    // Keys open nothing else: every Leaf route wants the owner's token.
+    for path in [
+        format!("{UM}/users"),
+        format!("{UM}/users/{user}"),
+        format!("{UM}/users/{user}/claas-credentials"),
+        format!("{W}/provider"),
+    ] {
+        let r = widget(h, Method::GET, &path, &key, &user)
+            .send()
+            .await
+            .unwrap();
+        problem(r, 401, None).await;
+        let r = h
+            .client
+            .get(h.url(&path))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        problem(r, 401, None).await;
+    }
+    // The providers with an app key, each with its state.
+    assert_eq!(
+        h.json(
+            Method::POST,
+            &app_key_path("CLAAS", "app", Some("PRODUCTION")),
+            Some(json!({"clientKey": "c", "clientSecret": "s"}))
+        )
+        .await
+        .status(),
+        201
+    );
+    let r = widget(h, Method::GET, &format!("{SESSION}/providers"), &key, &user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        body_json(r).await,
+        json!([{"provider": "CLAAS", "displayName": "CLAAS", "kind": "OAUTH", "connected": false}])
+    );
+    let r = widget(
+        h,
+        Method::POST,
+        &format!("{SESSION}/providers/JohnDeere/authorize"),
+        &key,
+        &user,
+    )
+    .send()
+    .await
+    .unwrap();
+    problem(r, 409, Some("appKeyNotConfigured")).await;
+    for p in ["Tractors", "RavenSlingshot"] {
+        let r = widget(
+            h,
+            Method::POST,
+            &format!("{SESSION}/providers/{p}/authorize"),
+            &key,
+            &user,
+        )
+        .send()
+        .await
+        .unwrap();
+        problem(r, 404, Some("unknownProvider")).await;
+    }
+    // Revoked or expired keys open nothing.
+    let list = body_json(
+        h.json(
+            Method::GET,
+            &format!("{UM}/api-keys?leafUserId={user}"),
+            None,
+        )
+        .await,
+    )
+    .await;
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        h.json(Method::DELETE, &format!("{UM}/api-keys/{id}"), None)
+            .await
+            .status(),
+        204
+    );
+    let r = widget(h, Method::GET, SESSION, &key, &user)
+        .send()
+        .await
+        .unwrap();
+    problem(r, 401, None).await;
+    let fresh = api_key(h, &h.token_a.clone(), &user).await;
+    let r = widget(h, Method::GET, SESSION, &fresh, &user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    h.db.execute("UPDATE api_keys SET expires_at = 1").await;
+    let r = widget(h, Method::GET, SESSION, &fresh, &user)
+        .send()
+        .await
+        .unwrap();
+    problem(r, 401, None).await;
+}
+
+async fn a_widget_uploads_a_zip_for_its_user_only(h: &Harness) {
+    let user = h.user("grower").await;
+    let other = h.user("someone-else").await;
+    let key = api_key(h, &h.token_a.clone(), &user).await;
+    let zip = sample("isoxml/isoxml-js/2021-04-09T15_33_26_taskdata.zip");
+    let body = || {
+        multipart(
+            &[("leafUserId", other.as_str())],
+            Some(("topcon.zip", &zip)),
+        )
+    };
+    let content_type = "multipart/form-data; boundary=furrow-test-boundary-7d1f";
+    // Without a key (or with another user's name): refused, nothing stored.
+    let r = h
+        .client
+        .post(h.url(&format!("{SESSION}/files")))
+        .header("content-type", content_type)
+        .body(body())
+        .send()
+        .await
+        .unwrap();
+    problem(r, 401, None).await;
+    let r = widget(h, Method::POST, &format!("{SESSION}/files"), &key, &other)
+        .header("content-type", content_type)
+        .body(body())
+        .send()
+        .await
+        .unwrap();
+    problem(r, 401, None).await;
+    assert_eq!(count(h, "batches").await, 0);
+    let r = widget(h, Method::POST, &format!("{SESSION}/files"), &key, &user)
+        .header("content-type", content_type)
+        .body(body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let b = body_json(r).await;
+    assert_eq!(b["fileName"], "topcon.zip");
+    let batch = body_json(
+        h.json(
+            Method::GET,
+            &format!(
+                "/services/operations/api/batch/{}",
+                b["batchId"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(batch["leafUserId"], user, "the key's user, not the form's");
+    // A body that is not multipart names the field.
+    let r = widget(h, Method::POST, &format!("{SESSION}/files"), &key, &user)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16() / 100, 4);
+    assert_eq!(count(h, "batches").await, 1);
+}
+
+async fn a_widget_connects_claas_through_a_one_time_start_link(h: &Harness, sim: Simulator) {
+    let s = claas_setup(h, sim).await;
+    let key = api_key(h, &h.token_a.clone(), &s.user).await;
+    let authorize = |key: String| {
+        let user = s.user.clone();
+        async move {
+            let r = widget(
+                h,
+                Method::POST,
+                &format!("{SESSION}/providers/CLAAS/authorize"),
+                &key,
+                &user,
+            )
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+            assert_eq!(r.status(), 200);
+            body_json(r).await["url"].as_str().unwrap().to_owned()
+        }
+    };
+    let start = authorize(key.clone()).await;
+    assert!(start.starts_with(&h.url("/widget/start/")), "{start}");
+    let token = start.rsplit('/').next().unwrap().to_owned();
+    assert!(
+        !contains(&raw_rows(h).await, &token),
+        "start token stored in clear"
+    );
+    // The start link sets this browser's cookie and sends it on; the rest is the link's flow.
+    let mut browser = Browser::new(h);
+    let r = browser.get(&start).await;
+    assert_eq!(r.status, 303);
+    let to = r.location.unwrap();
+    assert!(to.starts_with(&format!("{}/oauth/authorize?", s.sim.base_url())));
+    assert!(browser.cookies.contains_key("furrow_oauth"));
+    let callback = browser.consent(&to, &s.sim, true).await;
+    let r = browser.get(&callback).await;
+    assert_eq!(r.outcome().as_deref(), Some("result-ok"), "{}", r.body);
+    assert!(!r.body.contains("/magic-link/"), "no link to go back to");
+    let c = body_json(credential(h, &h.token_a.clone(), &s.user, "claas").await).await;
+    assert_eq!(c["status"], "PROCESSING");
+    assert_eq!(
+        link_resource(h, "provider", &s.link_id).await["usageCount"],
+        0,
+        "no link was used"
+    );
+    let r = widget(
+        h,
+        Method::GET,
+        &format!("{SESSION}/providers"),
+        &key,
+        &s.user,
+    )
+    .send()
+    .await
+    .unwrap();
+    let providers = body_json(r).await;
+    assert_eq!(providers[0]["connected"], true);
+    assert_eq!(providers[0]["status"], "PROCESSING");
+    // A start link works once, and not after two minutes.
+    let r = browser.get(&start).await;
+    assert_eq!(
+        (r.status, r.outcome().as_deref()),
+        (410, Some("error-start-used"))
+    );
+    let late = authorize(key.clone()).await;
+    h.db.execute("UPDATE oauth_sessions SET start_expires_at = 1 WHERE start_hash IS NOT NULL")
+        .await;
+    let r = browser.get(&late).await;
+    assert_eq!(
+        (r.status, r.outcome().as_deref()),
+        (410, Some("error-start-used"))
+    );
+    // A key revoked while the grower is at the provider stores nothing.
+    let start = authorize(key.clone()).await;
+    let to = browser.get(&start).await.location.unwrap();
+    let callback = browser.consent(&to, &s.sim, true).await;
+    let list = body_json(
+        h.json(
+            Method::GET,
+            &format!("{UM}/api-keys?leafUserId={}", s.user),
+            None,
+        )
+        .await,
+    )
+    .await;
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        h.json(Method::DELETE, &format!("{UM}/api-keys/{id}"), None)
+            .await
+            .status(),
+        204
+    );
+    let r = browser.get(&callback).await;
+    assert_eq!(
+        (r.status, r.outcome().as_deref()),
+        (403, Some("error-key-revoked"))
+    );
+    let after = body_json(credential(h, &h.token_a.clone(), &s.user, "claas").await).await;
+    assert_eq!(after["id"], c["id"], "unchanged");
+    // Disconnecting through the session API.
+    let key = api_key(h, &h.token_a.clone(), &s.user).await;
+    let r = widget(
+        h,
+        Method::DELETE,
+        &format!("{SESSION}/providers/CLAAS"),
+        &key,
+        &s.user,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(count(h, "credentials").await, 0);
 }

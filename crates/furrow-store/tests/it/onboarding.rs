@@ -47,6 +47,7 @@ fn session(owner: &str, user: &str, app_key_id: &str, verifier: Option<&str>) ->
         app_key_id: app_key_id.into(),
         environment: "PRODUCTION".into(),
         magic_link_hash: None,
+        api_key_id: None,
         code_verifier: verifier.map(str::to_owned),
         redirect_uri: "http://127.0.0.1/widget".into(),
         expires_at: furrow_model::now_micros() + 600_000_000,
@@ -241,6 +242,10 @@ async fn a_key_rotation_reseals_onboarding_secrets(db: &TestDb) {
     s.create_oauth_session("st", &session(&a, &user, &key.id, Some("pkce-verifier")))
         .await
         .unwrap();
+    let url = "https://provider.example/authorize?state=st";
+    s.set_oauth_start("st", "start-token", url, i64::MAX)
+        .await
+        .unwrap();
     let opts = |key: furrow_store::SecretKey| furrow_store::StoreOptions {
         data_dir: db.data_dir.clone(),
         database_url: db.database_url.clone(),
@@ -257,8 +262,8 @@ async fn a_key_rotation_reseals_onboarding_secrets(db: &TestDb) {
     ));
     assert_eq!(
         rotating.reseal_secrets().await.unwrap(),
-        3,
-        "the app key, the link token, the PKCE verifier"
+        4,
+        "the app key, the link token, the PKCE verifier, the start link"
     );
     assert_eq!(rotating.reseal_secrets().await.unwrap(), 0);
     assert_eq!(
@@ -286,6 +291,22 @@ async fn a_key_rotation_reseals_onboarding_secrets(db: &TestDb) {
             .code_verifier
             .as_deref(),
         Some("pkce-verifier")
+    );
+    assert_eq!(
+        only_new
+            .take_oauth_start("start-token", furrow_model::now_micros())
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(url)
+    );
+    assert_eq!(
+        only_new
+            .take_oauth_start("start-token", furrow_model::now_micros())
+            .await
+            .unwrap(),
+        None,
+        "once"
     );
     rotating.close().await;
     only_new.close().await;
