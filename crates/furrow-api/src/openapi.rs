@@ -1,5 +1,5 @@
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,16 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         crate::images::file_images, crate::images::file_download, crate::images::operation_images,
         crate::images::operation_images_v2, crate::images::operation_geotiffs, crate::images::operation_download,
         crate::batch::upload, crate::batch::list, crate::batch::get, crate::batch::status,
+        crate::onboarding::app_keys::list, crate::onboarding::app_keys::get, crate::onboarding::app_keys::get_env,
+        crate::onboarding::app_keys::create, crate::onboarding::app_keys::create_env,
+        crate::onboarding::app_keys::replace, crate::onboarding::app_keys::replace_env,
+        crate::onboarding::app_keys::delete, crate::onboarding::app_keys::delete_env,
+        crate::onboarding::api_keys::list, crate::onboarding::api_keys::create, crate::onboarding::api_keys::revoke,
+        crate::onboarding::links::create_for_user, crate::onboarding::links::create_external,
+        crate::onboarding::links::list, crate::onboarding::links::get, crate::onboarding::links::delete,
+        crate::onboarding::session::get, crate::onboarding::session::providers,
+        crate::onboarding::session::authorize, crate::onboarding::session::disconnect,
+        crate::onboarding::session::upload,
     ),
     components(schemas(crate::error::Problem, crate::auth::AuthenticateRequest, crate::auth::TokenResponse, crate::users::UserDoc, crate::files::FileDoc, crate::files::FileListDoc, crate::operations::OperationDoc)),
     modifiers(&BearerAuth),
@@ -41,6 +51,15 @@ struct BearerAuth;
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        // The widget session API: a Leaf-user API key and the user it was issued for.
+        components.add_security_scheme(
+            "apiKey",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
+        );
+        components.add_security_scheme(
+            "leafUserId",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Leaf-User-Id"))),
+        );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(

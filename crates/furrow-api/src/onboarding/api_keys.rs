@@ -57,6 +57,7 @@ pub(crate) fn expires_in(v: Option<&Value>, default: i64) -> Result<i64, ApiErro
 }
 
 /// `GET /api-keys?leafUserId=`: a user's keys, newest first (never the keys themselves).
+#[utoipa::path(get, path = "/services/usermanagement/api/api-keys", tag = "onboarding", params(("leafUserId" = String, Query)), responses((status = 200, body = Vec<Object>, description = "{id, key (masked), leafUserId, description?, expiresAt, valid, revokedAt?}, newest first"), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     owner: Owner,
@@ -73,6 +74,7 @@ pub(crate) async fn list(
 }
 
 /// `POST /api-keys`: `{leafUserId, expiresIn?, description?}`; answers the key once.
+#[utoipa::path(post, path = "/services/usermanagement/api/api-keys", tag = "onboarding", request_body(content = Object, description = "{leafUserId, expiresIn? (900..31536000 s), description?}"), responses((status = 201, body = Object, description = "the key, shown once"), (status = 400, body = crate::error::Problem, description = "validation, invalidExpiresIn"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     owner: Owner,
@@ -117,6 +119,7 @@ pub(crate) async fn create(
 }
 
 /// `DELETE /api-keys/{id}`: revokes (the row stays, `valid: false`); again is `204` too.
+#[utoipa::path(delete, path = "/services/usermanagement/api/api-keys/{id}", tag = "onboarding", params(("id" = String, Path)), responses((status = 204, description = "revoked (again: 204)"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     owner: Owner,

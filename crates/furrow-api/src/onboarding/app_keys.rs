@@ -150,6 +150,7 @@ fn not_found(e: furrow_store::Error) -> ApiError {
 }
 
 /// `GET /app-keys/{Provider}`: the owner's app keys of that provider (never their secrets).
+#[utoipa::path(get, path = "/services/usermanagement/api/app-keys/{provider}", tag = "onboarding", params(("provider" = String, Path, description = "JohnDeere, CLAAS, ClimateFieldView, CNHI, CNHIFieldOps, Trimble, AgLeader, Raven, Lindsay, RavenSlingshot, Stara, Panorama")), responses((status = 200, body = Vec<Object>, description = "the owner's app keys of the provider, oldest first; never their secrets"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "unknownProvider")), security(("bearer" = [])))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     owner: Owner,
@@ -234,6 +235,7 @@ async fn delete_inner(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/services/usermanagement/api/app-keys/{provider}/{appName}", tag = "onboarding", params(("provider" = String, Path, description = "JohnDeere, CLAAS, ClimateFieldView, CNHI, CNHIFieldOps, Trimble, AgLeader, Raven, Lindsay, RavenSlingshot, Stara, Panorama"), ("appName" = String, Path)), responses((status = 200, body = Object, description = "{provider, appName, clientEnvironment, createdTime, redirectUri, scopes?}"), (status = 400, body = crate::error::Problem, description = "validation: fieldErrors names each field"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "unknownProvider, appKeyNotFound")), security(("bearer" = [])))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     owner: Owner,
@@ -242,6 +244,7 @@ pub(crate) async fn get(
     get_inner(&state, &owner, &segment, &name, None).await
 }
 
+#[utoipa::path(get, path = "/services/usermanagement/api/app-keys/{provider}/{appName}/{environment}", tag = "onboarding", params(("provider" = String, Path, description = "JohnDeere, CLAAS, ClimateFieldView, CNHI, CNHIFieldOps, Trimble, AgLeader, Raven, Lindsay, RavenSlingshot, Stara, Panorama"), ("appName" = String, Path), ("environment" = String, Path, description = "STAGE or PRODUCTION")), responses((status = 200, body = Object, description = "{provider, appName, clientEnvironment, createdTime, redirectUri, scopes?}"), (status = 400, body = crate::error::Problem, description = "validation: fieldErrors names each field"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "unknownProvider, appKeyNotFound")), security(("bearer" = [])))]
 pub(crate) async fn get_env(
     State(state): State<AppState>,
     owner: Owner,
@@ -250,6 +253,7 @@ pub(crate) async fn get_env(
     get_inner(&state, &owner, &segment, &name, Some(&env)).await
 }
 
+#[utoipa::path(post, path = "/services/usermanagement/api/app-keys/{provider}/{appName}", tag = "onboarding", params(("provider" = String, Path, description = "JohnDeere, CLAAS, ClimateFieldView, CNHI, CNHIFieldOps, Trimble, AgLeader, Raven, Lindsay, RavenSlingshot, Stara, Panorama"), ("appName" = String, Path)), request_body(content = Object, description = "the provider's app-key fields (docs/ONBOARDING.md section 2), scopes?"), responses((status = 201, body = Object, description = "{provider, appName, clientEnvironment, createdTime, redirectUri, scopes?}"), (status = 400, body = crate::error::Problem, description = "validation: fieldErrors names each field"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "unknownProvider, appKeyNotFound"), (status = 409, body = crate::error::Problem, description = "appKeyAlreadyExists")), security(("bearer" = [])))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     owner: Owner,
@@ -259,6 +263,7 @@ pub(crate) async fn create(
     write_inner(&state, &owner, &segment, &name, None, &body, true).await
 }
 
+#[utoipa::path(post, path = "/services/usermanagement/api/app-keys/{provider}/{appName}/{environment}", tag = "onboarding", params(("provider" = String, Path, description = "JohnDeere, CLAAS, ClimateFieldView, CNHI, CNHIFieldOps, Trimble, AgLeader, Raven, Lindsay, RavenSlingshot, Stara, Panorama"), ("appName" = String, Path), ("environment" = String, Path, description = "STAGE or PRODUCTION")), request_body(content = Object, description = "the provider's app-key fields (docs/ONBOARDING.md section 2), scopes?"), responses((status = 201, body = Object, description = "{provider, appName, clientEnvironment, createdTime, redirectUri, scopes?}"), (status = 400, body = crate::error::Problem, description = "validation: fieldErrors names each field"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "unknownProvider, appKeyNotFound"), (status = 409, body = crate::error::Problem, description = "appKeyAlreadyExists")), security(("bearer" = [])))]
 pub(crate) async fn create_env(
     State(state): State<AppState>,
     owner: Owner,
@@ -268,6 +273,7 @@ pub(crate) async fn create_env(
     write_inner(&state, &owner, &segment, &name, Some(&env), &body, true).await
 }
 
+#[utoipa::path(put, path = "/services/usermanagement/api/app-keys/{provider}/{appName}", tag = "onboarding", params(("provider" = String, Path, description = "JohnDeere, CLAAS, ClimateFieldView, CNHI, CNHIFieldOps, Trimble, AgLeader, Raven, Lindsay, RavenSlingshot, Stara, Panorama"), ("appName" = String, Path)), request_body(content = Object, description = "the provider's app-key fields (docs/ONBOARDING.md section 2), scopes?"), responses((status = 200, body = Object, description = "{provider, appName, clientEnvironment, createdTime, redirectUri, scopes?}"), (status = 400, body = crate::error::Problem, description = "validation: fieldErrors names each field"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "unknownProvider, appKeyNotFound")), security(("bearer" = [])))]
 pub(crate) async fn replace(
     State(state): State<AppState>,
     owner: Owner,
@@ -277,6 +283,7 @@ pub(crate) async fn replace(
     write_inner(&state, &owner, &segment, &name, None, &body, false).await
 }
 
+#[utoipa::path(put, path = "/services/usermanagement/api/app-keys/{provider}/{appName}/{environment}", tag = "onboarding", params(("provider" = String, Path, description = "JohnDeere, CLAAS, ClimateFieldView, CNHI, CNHIFieldOps, Trimble, AgLeader, Raven, Lindsay, RavenSlingshot, Stara, Panorama"), ("appName" = String, Path), ("environment" = String, Path, description = "STAGE or PRODUCTION")), request_body(content = Object, description = "the provider's app-key fields (docs/ONBOARDING.md section 2), scopes?"), responses((status = 200, body = Object, description = "{provider, appName, clientEnvironment, createdTime, redirectUri, scopes?}"), (status = 400, body = crate::error::Problem, description = "validation: fieldErrors names each field"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "unknownProvider, appKeyNotFound")), security(("bearer" = [])))]
 pub(crate) async fn replace_env(
     State(state): State<AppState>,
     owner: Owner,
@@ -286,6 +293,7 @@ pub(crate) async fn replace_env(
     write_inner(&state, &owner, &segment, &name, Some(&env), &body, false).await
 }
 
+#[utoipa::path(delete, path = "/services/usermanagement/api/app-keys/{provider}/{appName}", tag = "onboarding", params(("provider" = String, Path, description = "JohnDeere, CLAAS, ClimateFieldView, CNHI, CNHIFieldOps, Trimble, AgLeader, Raven, Lindsay, RavenSlingshot, Stara, Panorama"), ("appName" = String, Path)), responses((status = 204), (status = 400, body = crate::error::Problem, description = "validation: fieldErrors names each field"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "unknownProvider, appKeyNotFound")), security(("bearer" = [])))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     owner: Owner,
@@ -294,6 +302,7 @@ pub(crate) async fn delete(
     delete_inner(&state, &owner, &segment, &name, None).await
 }
 
+#[utoipa::path(delete, path = "/services/usermanagement/api/app-keys/{provider}/{appName}/{environment}", tag = "onboarding", params(("provider" = String, Path, description = "JohnDeere, CLAAS, ClimateFieldView, CNHI, CNHIFieldOps, Trimble, AgLeader, Raven, Lindsay, RavenSlingshot, Stara, Panorama"), ("appName" = String, Path), ("environment" = String, Path, description = "STAGE or PRODUCTION")), responses((status = 204), (status = 400, body = crate::error::Problem, description = "validation: fieldErrors names each field"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "unknownProvider, appKeyNotFound")), security(("bearer" = [])))]
 pub(crate) async fn delete_env(
     State(state): State<AppState>,
     owner: Owner,

@@ -14,13 +14,13 @@ use furrow_credentials::Provider;
 
 use crate::AppState;
 
-mod api_keys;
-mod app_keys;
+pub(crate) mod api_keys;
+pub(crate) mod app_keys;
 mod html;
-mod links;
+pub(crate) mod links;
 mod pages;
 mod providers;
-mod session;
+pub(crate) mod session;
 
 /// Where the hosted pages are and how they reach the providers (only binaries read it from flags).
 #[derive(Debug, Clone)]

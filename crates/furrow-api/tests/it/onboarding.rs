@@ -25,6 +25,7 @@ crate::on_both_backends!(
     hosted_pages_explain_unknown_withdrawn_expired_and_used_up_links,
     api_keys_open_only_their_users_widget_session,
     a_widget_uploads_a_zip_for_its_user_only,
+    onboarding_routes_are_in_the_openapi_document,
 );
 
 /// Like `on_both_backends!`, with CLAAS's simulator started first and the onboarding pages pointed at it.
@@ -2632,4 +2633,52 @@ async fn a_widget_connects_claas_through_a_one_time_start_link(h: &Harness, sim:
     .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(count(h, "credentials").await, 0);
+}
+
+async fn onboarding_routes_are_in_the_openapi_document(h: &Harness) {
+    let doc: Value = body_json(h.client.get(h.url("/openapi.json")).send().await.unwrap()).await;
+    let paths = doc["paths"].as_object().unwrap();
+    let expect: [(&str, &[&str]); 11] = [
+        ("/services/usermanagement/api/app-keys/{provider}", &["get"]),
+        (
+            "/services/usermanagement/api/app-keys/{provider}/{appName}",
+            &["get", "post", "put", "delete"],
+        ),
+        (
+            "/services/usermanagement/api/app-keys/{provider}/{appName}/{environment}",
+            &["get", "post", "put", "delete"],
+        ),
+        ("/services/usermanagement/api/api-keys", &["get", "post"]),
+        ("/services/usermanagement/api/api-keys/{id}", &["delete"]),
+        ("/services/widgets/api/magic-link/{kind}", &["get", "post"]),
+        (
+            "/services/widgets/api/magic-link/{kind}/{id}",
+            &["get", "delete"],
+        ),
+        (
+            "/services/widgets/api/magic-link/users/{leafUserId}/{kind}",
+            &["post"],
+        ),
+        ("/services/widgets/api/session", &["get"]),
+        (
+            "/services/widgets/api/session/providers/{provider}/authorize",
+            &["post"],
+        ),
+        ("/services/widgets/api/session/files", &["post"]),
+    ];
+    for (path, methods) in expect {
+        let item = paths
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} missing from openapi.json"));
+        for m in methods {
+            let responses = item[*m]["responses"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{m} {path}"));
+            assert!(
+                responses.keys().any(|k| k.starts_with('4')),
+                "{m} {path} documents its errors"
+            );
+        }
+    }
+    assert!(doc["components"]["securitySchemes"]["apiKey"].is_object());
 }
