@@ -76,8 +76,9 @@ pub(crate) async fn create(
 
 /// The one way a credential is stored (this route and a Magic Link's callback): validated, sealed, status
 /// `PROCESSING`, validation queued as a durable job (which moves the status, records events, fires the
-/// alerts and starts the syncs). `replace` deletes the user's credential for the provider first (a grower
-/// reconnecting through a link); otherwise an existing one is `409 credentialsAlreadyExist`. `tokens` (an
+/// alerts and starts the syncs). `replace` puts it in place of the user's credential for the provider, in one
+/// transaction (a grower reconnecting through a link); otherwise an existing one is `409
+/// credentialsAlreadyExist`. `tokens` (an
 /// access token just issued with the refresh token) is stored before the validation is queued, so the
 /// validation uses it rather than refreshing at once.
 pub(crate) async fn store_credential(
@@ -91,29 +92,26 @@ pub(crate) async fn store_credential(
 ) -> Result<StoredCredential, ApiError> {
     state.store.get_user(owner_id, user_id).await?;
     let input = validate(provider, body).map_err(|e| ApiError::validation(&e))?;
-    if replace {
-        match state
+    let c = if replace {
+        state
             .store
-            .delete_credential(owner_id, user_id, provider)
-            .await
-        {
-            Ok(()) | Err(furrow_store::Error::NotFound(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let c = state
-        .store
-        .create_credential(owner_id, user_id, &input)
-        .await?;
-    let c = match tokens {
-        None => c,
-        Some(update) => state
-            .store
-            .with_credential_lock(owner_id, &c.id, |_| async move {
-                Ok::<_, std::convert::Infallible>(Some(update))
-            })
+            .replace_credential(owner_id, user_id, &input, tokens)
             .await?
-            .unwrap_or_else(|never| match never {}),
+    } else {
+        let c = state
+            .store
+            .create_credential(owner_id, user_id, &input)
+            .await?;
+        match tokens {
+            None => c,
+            Some(update) => state
+                .store
+                .with_credential_lock(owner_id, &c.id, |_| async move {
+                    Ok::<_, std::convert::Infallible>(Some(update))
+                })
+                .await?
+                .unwrap_or_else(|never| match never {}),
+        }
     };
     // Validation against the provider runs as a durable job (PROCESSING until a worker answers).
     state

@@ -250,6 +250,106 @@ impl Store {
         }
     }
 
+    /// Stores a credential for a user in place of the one it has for that provider, if any, in one
+    /// transaction: the old credential, its events and its queued jobs go, the new one is `PROCESSING` with its
+    /// secrets sealed and, when given, the access token issued with them. Provider calls in flight with the old
+    /// secrets finish first (as [`Store::delete_credential`]). A grower reconnecting through a Magic Link.
+    pub async fn replace_credential(
+        &self,
+        owner_id: &str,
+        user_id: &str,
+        input: &CredentialInput,
+        tokens: Option<TokenUpdate>,
+    ) -> Result<StoredCredential> {
+        self.get_user(owner_id, user_id).await?;
+        let provider = input.provider();
+        let old = match self.get_credential(owner_id, user_id, provider).await {
+            Ok(c) => Some(c.id),
+            Err(Error::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let held: Vec<String> = old.iter().cloned().collect();
+        let _held = self.hold_credential_calls(&held).await;
+        let id = new_id();
+        let public: BTreeMap<String, String> = input
+            .public_fields()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let mut secrets: BTreeMap<String, String> = input
+            .secret_fields()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let now = furrow_model::now_micros();
+        let status = CredentialStatus::Processing;
+        let mut tx = self.begin_write().await?;
+        if let Some(old) = &old {
+            cancel_credential_jobs(&mut tx, owner_id, std::slice::from_ref(old)).await?;
+            sqlx::query("DELETE FROM credential_events WHERE owner_id = $1 AND credential_id = $2")
+                .bind(owner_id)
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM credentials WHERE owner_id = $1 AND id = $2")
+                .bind(owner_id)
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let (access_token, issued_at, expires_at) = match tokens {
+            Some(t) => {
+                secrets.extend(t.secrets);
+                (Some(t.access_token), Some(t.issued_at), t.expires_at)
+            }
+            None => (None, None, None),
+        };
+        let res = sqlx::query(
+            "INSERT INTO credentials (id, owner_id, user_id, provider, status, public_fields, secrets, scopes, \
+             access_token, access_issued_at, access_expires_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+        )
+        .bind(&id)
+        .bind(owner_id)
+        .bind(user_id)
+        .bind(provider.slug())
+        .bind(status.as_str())
+        .bind(json(&public))
+        .bind(self.seal_secrets(&id, &secrets))
+        .bind("[]")
+        .bind(
+            access_token
+                .as_ref()
+                .map(|t| self.seal_access_token(&id, t)),
+        )
+        .bind(issued_at)
+        .bind(expires_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Ok(_) => {}
+            // Another connection of the same provider landed in between.
+            Err(e) if is_unique_violation(&e) => return Err(Error::AlreadyExists("credentials")),
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(StoredCredential {
+            id,
+            owner_id: owner_id.to_owned(),
+            user_id: user_id.to_owned(),
+            provider,
+            status,
+            created_at: now,
+            public,
+            secrets,
+            scopes: Vec::new(),
+            access_token,
+            access_issued_at: issued_at,
+            access_expires_at: expires_at,
+        })
+    }
+
     /// The user's credential for a provider.
     pub async fn get_credential(
         &self,

@@ -13,6 +13,7 @@ on_both_backends!(
     api_keys_are_found_by_hash_only_while_valid,
     links_are_used_atomically_and_sessions_once,
     a_key_rotation_reseals_onboarding_secrets,
+    a_reconnection_replaces_the_credential_in_one_step,
 );
 
 fn app_key(secret: &str) -> NewAppKey {
@@ -310,4 +311,81 @@ async fn a_key_rotation_reseals_onboarding_secrets(db: &TestDb) {
     );
     rotating.close().await;
     only_new.close().await;
+}
+
+async fn a_reconnection_replaces_the_credential_in_one_step(db: &TestDb) {
+    let s = &db.store;
+    let (a, user) = owner_and_user(s, "a").await;
+    let input = |rt: &str| {
+        furrow_credentials::validate(
+            furrow_credentials::Provider::Claas,
+            &json!({"clientKey": "k", "clientSecret": "cs", "refreshToken": rt}),
+        )
+        .unwrap()
+    };
+    // Nothing to replace: a plain creation, with the issued access token.
+    let first = s
+        .replace_credential(
+            &a,
+            &user,
+            &input("rt-1"),
+            Some(furrow_store::TokenUpdate {
+                secrets: BTreeMap::new(),
+                access_token: "at-1".into(),
+                issued_at: 1,
+                expires_at: Some(2),
+            }),
+        )
+        .await
+        .unwrap();
+    s.add_credential_event(&a, &first.id, &furrow_model::NewCredentialEvent::default())
+        .await
+        .unwrap();
+    s.enqueue_validation(&a, &first.id).await.unwrap();
+    assert_eq!(
+        db.execute("UPDATE credential_events SET owner_id = owner_id")
+            .await,
+        1
+    );
+    let stored = s.get_credential_by_id(&a, &first.id).await.unwrap();
+    assert_eq!(stored.access_token.as_deref(), Some("at-1"));
+    assert_eq!(stored.access_expires_at, Some(2));
+    // Replaced: the old row, its events and its queued validation go; the new one is PROCESSING.
+    let second = s
+        .replace_credential(&a, &user, &input("rt-2"), None)
+        .await
+        .unwrap();
+    assert_ne!(second.id, first.id);
+    assert!(matches!(
+        s.get_credential_by_id(&a, &first.id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert_eq!(
+        db.execute("UPDATE credential_events SET owner_id = owner_id")
+            .await,
+        0,
+        "the old credential's events went with it"
+    );
+    assert!(
+        db.jobs()
+            .await
+            .iter()
+            .all(|(kind, state, _, _)| kind != "credential_validate" || state != "queued"),
+        "{:?}",
+        db.jobs().await
+    );
+    let now = s
+        .get_credential(&a, &user, furrow_credentials::Provider::Claas)
+        .await
+        .unwrap();
+    assert_eq!(now.id, second.id);
+    assert_eq!(now.secrets["refreshToken"], "rt-2");
+    assert_eq!(now.status, furrow_credentials::CredentialStatus::Processing);
+    assert!(now.access_token.is_none());
+    // Only for the owner's own user.
+    let (b, _) = owner_and_user(s, "b").await;
+    assert!(matches!(
+        s.replace_credential(&b, &user, &input("rt-3"), None).await,
+        Err(Error::NotFound(_))
+    ));
 }
