@@ -229,6 +229,24 @@ pub struct TabularStream<'a> {
     harvest_values: Vec<f32>,
     warnings: Vec<String>,
     text_extras: Vec<String>,
+    /// The distinct crops, varieties and products named by the rows' own columns (an Ag Leader harvest's
+    /// `Product`, a `Crop` column), in order of first appearance, at most [`MAX_NAMED`] each.
+    named: [Vec<String>; 3],
+}
+
+/// How many distinct crops, varieties or products a file's summary lists at most.
+const MAX_NAMED: usize = 32;
+
+/// Adds the values of one text column to `seen` (distinct, first seen first, at most [`MAX_NAMED`]).
+fn note_named(seen: &mut Vec<String>, values: &[Option<String>]) {
+    for v in values.iter().flatten() {
+        if seen.len() >= MAX_NAMED {
+            return;
+        }
+        if !seen.iter().any(|s| s == v) {
+            seen.push(v.clone());
+        }
+    }
 }
 
 impl<'a> TabularStream<'a> {
@@ -269,6 +287,7 @@ impl<'a> TabularStream<'a> {
             harvest_values: Vec::new(),
             warnings,
             text_extras: Vec::new(),
+            named: Default::default(),
         })
     }
 
@@ -336,6 +355,10 @@ impl<'a> TabularStream<'a> {
                 _ => {}
             }
         }
+        let [crops, varieties, products] = &mut self.named;
+        note_named(crops, &rows.crop);
+        note_named(varieties, &rows.variety);
+        note_named(products, &rows.product);
         if let Some(p) = &b.polygons {
             let areas = polygon_areas(p, n);
             rows.numbers.insert(Property::Area, areas);
@@ -782,6 +805,23 @@ impl<'a> TabularStream<'a> {
                 self.text_extras.join(", ")
             ));
         }
+        // The summary names what the file's metadata named (a Deere sidecar) and what its rows named.
+        let profile = self.reader.profile();
+        let [crops, varieties, products] = std::mem::take(&mut self.named);
+        let merge = |first: Option<&String>, rest: Vec<String>| {
+            let mut all: Vec<String> = first.cloned().into_iter().collect();
+            for v in rest {
+                if !all.iter().any(|a| a.eq_ignore_ascii_case(&v)) {
+                    all.push(v);
+                }
+            }
+            all
+        };
+        let crops = merge(profile.crop.as_ref(), crops);
+        let products = merge(profile.product.as_ref(), products);
+        let varieties = merge(None, varieties);
+        self.summary
+            .set_context(crops, varieties, products, Vec::new());
         self.summary.set_counts(self.counts);
         FileOutcome {
             counts: self.counts,

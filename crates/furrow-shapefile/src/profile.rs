@@ -1160,6 +1160,16 @@ pub(crate) fn names_match(dbf: &str, name: &str) -> bool {
         && name.get(..len).is_some_and(|p| p.eq_ignore_ascii_case(dbf))
 }
 
+/// Is a DBF column name a vendor's signature column exactly: the same name in any case, or the name cut to the
+/// DBF's 10 or 11 bytes? Unlike [`names_match`], spaces, underscores and punctuation count.
+pub(crate) fn signature_match(dbf: &str, name: &str) -> bool {
+    let len = dbf.chars().count();
+    dbf.eq_ignore_ascii_case(name)
+        || ((len == 10 || len == 11)
+            && name.len() > len
+            && name.get(..len).is_some_and(|p| p.eq_ignore_ascii_case(dbf)))
+}
+
 fn find_row(vendor: Vendor, name: &str) -> Option<&'static ProfileRow> {
     PROFILE_TABLE
         .iter()
@@ -1185,11 +1195,14 @@ pub(crate) fn resolve(
     set_name: &str,
 ) -> Profile {
     let mut warnings = Vec::new();
+    // A vendor is recognised by its own spelling of a signature column (as written, or cut to the DBF's 10 or
+    // 11 bytes), never by a look-alike: a generic export's `Track_deg` or `Distance` is not Ag Leader's
+    // `Track_deg_` or `Distance_f`.
     let has = |vendor: Vendor, names: &[&str]| {
         fields.iter().any(|f| {
             names
                 .iter()
-                .any(|n| names_match(&f.name, n) && find_row(vendor, &f.name).is_some())
+                .any(|n| signature_match(&f.name, n) && find_row(vendor, &f.name).is_some())
         })
     };
     let vendor = if deere.is_some()

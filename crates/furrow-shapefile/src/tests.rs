@@ -290,6 +290,47 @@ fn operation_type_from_the_sidecar_wins_over_columns() {
     assert!(profile::DeereMetadata::parse("{not json").is_err());
 }
 
+fn numeric(name: &str) -> crate::DbfField {
+    crate::DbfField {
+        name: name.into(),
+        kind: 'N',
+        length: 18,
+        decimals: 8,
+        offset: 1,
+    }
+}
+
+#[test]
+fn vendors_are_recognised_by_their_own_spelling_only() {
+    use profile::signature_match;
+    assert!(signature_match("Track_deg_", "Track_deg_"));
+    assert!(signature_match("TRACK_DEG_", "Track_deg_"));
+    assert!(!signature_match("Track_deg", "Track_deg_"));
+    assert!(!signature_match("Track deg", "Track_deg_"));
+    assert!(!signature_match("Distance_ft", "Distance_f"));
+
+    // A generic export whose heading column looks like Ag Leader's is generic; its columns still map through the
+    // generic rows.
+    let generic = profile::resolve(
+        &[
+            numeric("Track_deg"),
+            numeric("Speed_mph"),
+            numeric("Distance"),
+        ],
+        None,
+        "generic",
+    );
+    assert_eq!(generic.vendor, crate::Vendor::Generic);
+    let heading = generic
+        .mapping("heading")
+        .expect("Track_deg maps to heading");
+    assert_eq!(heading.source_unit, "deg");
+
+    // Ag Leader's own spelling is Ag Leader.
+    let sms = profile::resolve(&[numeric("Track_deg_"), numeric("Yld_Vol_Dr")], None, "sms");
+    assert_eq!(sms.vendor, crate::Vendor::AgLeaderSms);
+}
+
 const ESRI_WGS84: &str = r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#;
 
 #[test]

@@ -45,3 +45,25 @@ fn every_set_of_the_shapefile_corpus_converts() {
         1
     );
 }
+
+/// Ag Leader SMS names the harvested crop in its `Product` column: the summary lists it.
+#[test]
+fn an_ag_leader_harvest_names_its_crop_from_the_rows() {
+    use furrow_pipeline::{Limits, Settings, detect, open};
+    let root = corpus().join("ag-leader-sms");
+    let scratch = tempfile::tempdir().unwrap();
+    let found = detect(&root, scratch.path(), &Limits::default()).unwrap();
+    assert_eq!(found.datasets.len(), 1);
+    let opened = open(&found.datasets[0]).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let c = opened
+        .convert(&opened.units()[0], &Settings::default(), out.path())
+        .unwrap();
+    assert_eq!(
+        c.summary["properties"]["crop"],
+        serde_json::json!(["SOYBEANS"]),
+        "{}",
+        c.summary["properties"]
+    );
+    assert_eq!(c.summary["properties"].get("product"), None);
+}

@@ -98,6 +98,15 @@ pub(crate) fn check_export(path: &std::path::Path, want: &str, system: &str) -> 
             "{name}: {counts:?}"
         );
         assert!(counts.written > 0, "{name}: {counts:?}");
+        if want == "harvested" {
+            // The crop, from a Deere sidecar or from the rows' own column (Ag Leader's `Product` in a harvest).
+            let crops = &c.summary["properties"]["crop"];
+            assert!(
+                crops.as_array().is_some_and(|a| !a.is_empty()),
+                "{name}: the summary names the harvested crop: {}",
+                c.summary["properties"]
+            );
+        }
         assert_eq!(
             c.units["distance"], system,
             "{name}: DEFAULT keeps the export's system"
