@@ -1,6 +1,7 @@
 //! The `furrow` binary.
 
 mod allocate;
+mod architecture;
 mod convert;
 mod provider;
 mod render;
