@@ -10,9 +10,6 @@ use furrow_credentials::Provider as Kind;
 use furrow_provider::{MemorySink, ProviderContext, ProviderExt};
 use serde_json::Value;
 
-#[path = "../../furrow-server/src/registry.rs"]
-mod registry;
-
 use crate::output;
 
 /// `furrow provider …`.
@@ -69,7 +66,7 @@ pub(crate) async fn check(command: ProviderCommand) -> anyhow::Result<()> {
     if let Some(url) = base_url {
         ctx = ctx.with_base_url(url);
     }
-    let registry = registry::registry();
+    let registry = furrow_registry::registry();
     let adapter = registry.build(kind, ctx)?;
     let caps = adapter.capabilities();
     let mut lines = vec![format!("{} ({})", kind.display_name(), kind.slug())];
