@@ -1,7 +1,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use furrow_credentials::{FieldError, ValidationErrors, mask_secret};
+use furrow_credentials::{FieldError, mask_secret};
 use furrow_store::Webhook;
 use serde_json::{Value, json};
 
@@ -32,7 +32,9 @@ fn parse(body: &Value) -> Result<NewWebhook, ApiError> {
     let mut errors = Vec::new();
     let text = |key: &str, errors: &mut Vec<FieldError>| -> String {
         match map.get(key) {
-            Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 2048 => s.clone(),
+            Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 2048 => {
+                s.clone()
+            }
             Some(Value::String(_)) => {
                 errors.push(FieldError::new(
                     key,
@@ -102,12 +104,12 @@ fn parse(body: &Value) -> Result<NewWebhook, ApiError> {
             events,
         })
     } else {
-        Err(ApiError::validation(&ValidationErrors { errors }))
+        Err(ApiError::invalid("webhook body", errors))
     }
 }
 
 /// Subscribes a URL to events; sends the registration confirmation.
-#[utoipa::path(post, path = "/services/alerts/api/alerts/webhooks", tag = "alerts",
+#[utoipa::path(post, operation_id = "alertsCreate", path = "/services/alerts/api/alerts/webhooks", tag = "alerts",
     request_body(content = Object, description = "{name, url, secret, events: [eventKey]}"),
     responses((status = 201, body = Object, description = "{id, name, url, secret (masked), events}"),
               (status = 400, body = crate::error::Problem, description = "validation, invalidEvent, eventRegisteredTwice"),
@@ -143,7 +145,7 @@ pub(crate) async fn create(
 }
 
 /// The owner's webhooks.
-#[utoipa::path(get, path = "/services/alerts/api/alerts/webhooks", tag = "alerts",
+#[utoipa::path(get, operation_id = "alertsList", path = "/services/alerts/api/alerts/webhooks", tag = "alerts",
     responses((status = 200, body = Vec<Object>), (status = 401, body = crate::error::Problem)), security(("bearer" = [])))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -156,7 +158,7 @@ pub(crate) async fn list(
 }
 
 /// One webhook.
-#[utoipa::path(get, path = "/services/alerts/api/alerts/webhooks/{id}", tag = "alerts", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "alertsGet", path = "/services/alerts/api/alerts/webhooks/{id}", tag = "alerts", params(("id" = String, Path)),
     responses((status = 200, body = Object), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn get(
@@ -169,7 +171,7 @@ pub(crate) async fn get(
 }
 
 /// Deletes a webhook (its events can then be registered again).
-#[utoipa::path(delete, path = "/services/alerts/api/alerts/webhooks/{id}", tag = "alerts", params(("id" = String, Path)),
+#[utoipa::path(delete, operation_id = "alertsDelete", path = "/services/alerts/api/alerts/webhooks/{id}", tag = "alerts", params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn delete(
@@ -182,7 +184,7 @@ pub(crate) async fn delete(
 }
 
 /// Failed delivery attempts, newest first, in Leaf's `{items: [...]}` envelope.
-#[utoipa::path(get, path = "/services/alerts/api/alerts/webhooks/failed-calls", tag = "alerts",
+#[utoipa::path(get, operation_id = "alertsFailedCalls", path = "/services/alerts/api/alerts/webhooks/failed-calls", tag = "alerts",
     responses((status = 200, body = Object, description = "{items: [{apiOwner, createdAt, url, status, response, requestBody, connectionError?}]}"),
               (status = 401, body = crate::error::Problem)),
     security(("bearer" = [])))]

@@ -240,11 +240,12 @@ pub(crate) struct TokenResponse {
 }
 
 /// Exchanges an API owner's username and password for a token.
-#[utoipa::path(post, path = "/api/authenticate", tag = "auth", request_body = AuthenticateRequest,
+#[utoipa::path(post, operation_id = "authAuthenticate", path = "/api/authenticate", tag = "auth", request_body = AuthenticateRequest,
     responses(
         (status = 200, body = TokenResponse, description = "A JWT for `Authorization: Bearer`"),
         (status = 400, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, body = crate::error::Problem, description = "too many failed logins for this username or address (tooManyRequests)", headers(("Retry-After" = i64, description = "seconds"))),
     ))]
 pub(crate) async fn authenticate(
     State(state): State<AppState>,
@@ -337,7 +338,7 @@ pub(crate) struct LogoutQuery {
 }
 
 /// Ends the presented token (or, with `everywhere=true`, every token of its API owner).
-#[utoipa::path(post, path = "/api/logout", tag = "auth", params(LogoutQuery),
+#[utoipa::path(post, operation_id = "authLogout", path = "/api/logout", tag = "auth", params(LogoutQuery),
     responses(
         (status = 204, description = "The token no longer works"),
         (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),

@@ -1,7 +1,7 @@
 //! Batch upload (`POST /batch`): a zip of machine data, streamed to the blob store and processed like a
 //! provider file; `GET /batch`, `/batch/{id}`, `/batch/{id}/status`.
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use furrow_store::{Batch, FileFilter, FileStatus};
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::Owner;
-use crate::extract::ApiQuery;
+use crate::extract::{ApiMultipart, ApiQuery};
 use crate::files::ts;
 use crate::pagination::{self, PageQuery};
 use crate::{ApiError, AppState};
@@ -18,7 +18,7 @@ use crate::{ApiError, AppState};
 const BASE: &str = "/services/operations/api";
 
 /// Leaf's upload `provider` values.
-const PROVIDERS: &[&str] = &[
+pub(crate) const PROVIDERS: &[&str] = &[
     "Other",
     "Leaf",
     "ClimateFieldView",
@@ -62,7 +62,7 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
 
 /// Uploads a zip of machine data for a user (multipart part `file`; `leafUserId` and `provider` as query
 /// parameters or multipart fields). The zip is streamed to the blob store, then processed in the background.
-#[utoipa::path(post, path = "/services/operations/api/batch", tag = "batch",
+#[utoipa::path(post, operation_id = "batchUpload", path = "/services/operations/api/batch", tag = "batch",
     params(("leafUserId" = Option<String>, Query), ("provider" = Option<String>, Query, description = "Other, Leaf, ClimateFieldView, CNHI, JohnDeere, Trimble, AgLeader, Farmobile or PrecisionPlanting")),
     request_body(content_type = "multipart/form-data", description = "part `file`: the zip"),
     responses((status = 201, body = serde_json::Value), (status = 400, body = crate::error::Problem),
@@ -72,8 +72,8 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
 pub(crate) async fn upload(
     State(state): State<AppState>,
     owner: Owner,
-    Query(q): Query<UploadQuery>,
-    multipart: Multipart,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<impl IntoResponse, ApiError> {
     let batch = receive(
         &state,
@@ -280,7 +280,7 @@ fn new_uuid() -> String {
 }
 
 /// Lists the owner's batches, newest first.
-#[utoipa::path(get, path = "/services/operations/api/batch", tag = "batch",
+#[utoipa::path(get, operation_id = "batchList", path = "/services/operations/api/batch", tag = "batch",
     params(("page" = Option<i64>, Query), ("size" = Option<i64>, Query)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -324,7 +324,7 @@ async fn batch_files(
 }
 
 /// One batch with its files: `{id, leafUserId, provider, status, leafFiles}`.
-#[utoipa::path(get, path = "/services/operations/api/batch/{id}", tag = "batch", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "batchGet", path = "/services/operations/api/batch/{id}", tag = "batch", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn get(
@@ -341,7 +341,7 @@ pub(crate) async fn get(
 }
 
 /// A batch's files by state: `{converted: {leafFiles}, processing: {leafFiles}, failed: {<step>: {...}}}`.
-#[utoipa::path(get, path = "/services/operations/api/batch/{id}/status", tag = "batch", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "batchStatus", path = "/services/operations/api/batch/{id}/status", tag = "batch", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn status(

@@ -1,6 +1,6 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use furrow_credentials::{FieldError, ValidationErrors};
+use furrow_credentials::FieldError;
 use serde_json::{Map, Value, json};
 
 use crate::auth::Owner;
@@ -32,7 +32,7 @@ fn body_map(body: Value) -> Result<Map<String, Value>, ApiError> {
             .into_iter()
             .map(|e| FieldError::new(e.key, e.message))
             .collect();
-        return Err(ApiError::validation(&ValidationErrors { errors }));
+        return Err(ApiError::invalid("configuration body", errors));
     }
     Ok(map)
 }
@@ -49,7 +49,7 @@ async fn owner_values(state: &AppState, owner: &Owner) -> Result<Map<String, Val
 }
 
 /// The API owner's configuration (every key).
-#[utoipa::path(get, path = "/services/config/api/configs", tag = "configurations",
+#[utoipa::path(get, operation_id = "configsGetOwner", path = "/services/config/api/configs", tag = "configurations",
     responses((status = 200, body = Object), (status = 401, body = crate::error::Problem)), security(("bearer" = [])))]
 pub(crate) async fn get_owner(
     State(state): State<AppState>,
@@ -64,7 +64,7 @@ pub(crate) async fn get_owner(
 }
 
 /// Changes the given keys of the API owner's configuration (users inherit keys they have not set).
-#[utoipa::path(patch, path = "/services/config/api/configs", tag = "configurations", request_body = Object,
+#[utoipa::path(patch, operation_id = "configsPatchOwner", path = "/services/config/api/configs", tag = "configurations", request_body = Object,
     responses((status = 200, body = Object), (status = 400, body = crate::error::Problem, description = "unknownConfiguration or validation"),
               (status = 401, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -83,7 +83,7 @@ pub(crate) async fn patch_owner(
 }
 
 /// A user's effective configuration (inherited and own keys).
-#[utoipa::path(get, path = "/services/config/api/configs/{leafUserId}", tag = "configurations", params(("leafUserId" = String, Path)),
+#[utoipa::path(get, operation_id = "configsGetUser", path = "/services/config/api/configs/{leafUserId}", tag = "configurations", params(("leafUserId" = String, Path)),
     responses((status = 200, body = Object), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn get_user(
@@ -102,7 +102,7 @@ pub(crate) async fn get_user(
 }
 
 /// Sets keys at user level (they stop following the owner's values); POST and PATCH both merge.
-#[utoipa::path(patch, path = "/services/config/api/configs/{leafUserId}", tag = "configurations", params(("leafUserId" = String, Path)),
+#[utoipa::path(method(post, patch), operation_id = "configsPatchUser", path = "/services/config/api/configs/{leafUserId}", tag = "configurations", params(("leafUserId" = String, Path)),
     request_body = Object,
     responses((status = 200, body = Object), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)),
@@ -128,7 +128,7 @@ pub(crate) async fn patch_user(
 }
 
 /// Removes a user's own keys: the user inherits everything again.
-#[utoipa::path(delete, path = "/services/config/api/configs/{leafUserId}", tag = "configurations", params(("leafUserId" = String, Path)),
+#[utoipa::path(delete, operation_id = "configsDeleteUser", path = "/services/config/api/configs/{leafUserId}", tag = "configurations", params(("leafUserId" = String, Path)),
     responses((status = 204), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn delete_user(

@@ -35,7 +35,7 @@ pub(crate) fn credential_json(owner: &Owner, c: &StoredCredential) -> Value {
 }
 
 /// A user's credential for one provider.
-#[utoipa::path(get, path = "/services/usermanagement/api/users/{leafUserId}/{provider}-credentials", tag = "credentials",
+#[utoipa::path(get, operation_id = "credentialsGet", path = "/services/usermanagement/api/users/{leafUserId}/{provider}-credentials", tag = "credentials",
     params(("leafUserId" = String, Path), ("provider" = String, Path, description = "provider slug: john-deere, claas, climate-field-view, cnhi, cnhi-field-ops, trimble, ag-leader, raven, raven-slingshot, stara, sentera, agvance, panorama, lindsay, valley")),
     responses((status = 200, body = Object, description = "id, status, createdTime, provider fields (secrets masked), tokenMetadata"),
               (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "unknown user, provider or no credential (credentialsNotFound)")),
@@ -55,7 +55,7 @@ pub(crate) async fn get(
 }
 
 /// Stores a provider credential on a user (status `PROCESSING` until validated).
-#[utoipa::path(post, path = "/services/usermanagement/api/users/{leafUserId}/{provider}-credentials", tag = "credentials",
+#[utoipa::path(post, operation_id = "credentialsCreate", path = "/services/usermanagement/api/users/{leafUserId}/{provider}-credentials", tag = "credentials",
     params(("leafUserId" = String, Path), ("provider" = String, Path)),
     request_body(content = Object, description = "the provider's create fields; see docs/CREDENTIALS.md"),
     responses((status = 201, body = Object), (status = 400, body = crate::error::Problem, description = "validation: fieldErrors names every field at fault"),
@@ -124,7 +124,7 @@ pub(crate) async fn store_credential(
 }
 
 /// Deletes a user's credential for a provider, with its events.
-#[utoipa::path(delete, path = "/services/usermanagement/api/users/{leafUserId}/{provider}-credentials", tag = "credentials",
+#[utoipa::path(delete, operation_id = "credentialsDelete", path = "/services/usermanagement/api/users/{leafUserId}/{provider}-credentials", tag = "credentials",
     params(("leafUserId" = String, Path), ("provider" = String, Path)),
     responses((status = 204), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -143,7 +143,7 @@ pub(crate) async fn delete(
 }
 
 /// The log of exchanges with the provider for this credential, newest first by default.
-#[utoipa::path(get, path = "/services/usermanagement/api/users/{leafUserId}/{provider}-credentials/events", tag = "credentials",
+#[utoipa::path(get, operation_id = "credentialsEvents", path = "/services/usermanagement/api/users/{leafUserId}/{provider}-credentials/events", tag = "credentials",
     params(("leafUserId" = String, Path), ("provider" = String, Path), ("page" = Option<i64>, Query), ("size" = Option<i64>, Query),
            ("sort" = Option<String>, Query, description = "createdDate,desc (default) or createdDate,asc")),
     responses((status = 200, body = Vec<Object>, description = "[{id, createdDate, statusCode, headers, body, method, url}]", headers(("X-Total-Count" = i64), ("Link" = String))),

@@ -85,6 +85,22 @@ impl ApiError {
         }
     }
 
+    /// `400 validation` naming every field at fault in a `what` body (`"webhook body"`): the message says
+    /// `invalid webhook body: name: …; url: …`.
+    pub(crate) fn invalid(what: &str, errors: Vec<FieldError>) -> Self {
+        let mut message = format!("invalid {what}");
+        for (i, e) in errors.iter().enumerate() {
+            message.push_str(if i == 0 { ": " } else { "; " });
+            message.push_str(&e.to_string());
+        }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message,
+            error_key: Some("validation"),
+            field_errors: errors,
+        }
+    }
+
     /// `401` (missing, expired or forged token; bad login), with Leaf's `error.http.401` message.
     pub fn unauthorized() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "error.http.401", None)

@@ -83,3 +83,64 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         }
     }
 }
+
+/// A `multipart/form-data` body whose rejection is a problem naming what is wrong: 415
+/// `unsupportedMediaType` for another media type (a JSON body, say), 400 naming `body` for a multipart
+/// content type without a usable boundary.
+#[derive(Debug)]
+pub(crate) struct ApiMultipart(pub(crate) axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("multipart/form-data"));
+        if !multipart {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "expected a body with Content-Type: multipart/form-data (a part `file` with the upload)",
+                Some("unsupportedMediaType"),
+            ));
+        }
+        match axum::extract::Multipart::from_request(req, state).await {
+            Ok(m) => Ok(Self(m)),
+            Err(rej) => Err(ApiError::field(
+                "body",
+                format!("the multipart body cannot be read: {}", rej.body_text()),
+            )),
+        }
+    }
+}
+
+/// The `provider` values lists filter on: every provider's Leaf name (`JohnDeere`, `CLAAS`) and the names uploads
+/// carry (`Other`, `Leaf` for manual fields and uploads, `Farmobile`, `PrecisionPlanting`).
+pub(crate) fn provider_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = furrow_credentials::Provider::ALL
+        .iter()
+        .map(|p| p.leaf_name())
+        .collect();
+    for n in crate::batch::PROVIDERS {
+        if !names.contains(n) {
+            names.push(n);
+        }
+    }
+    names
+}
+
+/// A list's `provider` filter: one of [`provider_names`] (400 naming `provider` otherwise); empty is no filter,
+/// like the other enumerated filters.
+pub(crate) fn provider_filter(value: &Option<String>) -> Result<Option<String>, ApiError> {
+    match value.as_deref() {
+        None | Some("") => Ok(None),
+        Some(v) if provider_names().contains(&v) => Ok(Some(v.to_owned())),
+        Some(_) => Err(ApiError::field(
+            "provider",
+            format!("must be one of {}", provider_names().join(", ")),
+        )),
+    }
+}

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use furrow_allocate::ValidationReport;
-use furrow_credentials::{FieldError, ValidationErrors};
+use furrow_credentials::FieldError;
 use furrow_store::{
     Boundary, BoundaryGeometry, Farm, FarmFilter, Field, FieldFilter, FieldPatch, Grower, NewField,
     multipolygon_geojson,
@@ -154,12 +154,14 @@ fn grower_json(g: &Grower) -> Value {
 /// A JSON object body with only the `allowed` keys; values are read with the typed getters below, which
 /// collect every problem so one answer names every field at fault.
 struct Body<'a> {
+    /// What the body is, for the message (`"farm body"`).
+    what: &'static str,
     map: &'a Map<String, Value>,
     errors: Vec<FieldError>,
 }
 
 impl<'a> Body<'a> {
-    fn new(body: &'a Value, allowed: &[&str]) -> Result<Self, ApiError> {
+    fn new(body: &'a Value, what: &'static str, allowed: &[&str]) -> Result<Self, ApiError> {
         let Value::Object(map) = body else {
             return Err(ApiError::field("body", "must be a JSON object"));
         };
@@ -168,7 +170,7 @@ impl<'a> Body<'a> {
             .filter(|k| !allowed.contains(&k.as_str()))
             .map(|k| FieldError::new(k.clone(), format!("unknown field `{k}`")))
             .collect();
-        Ok(Self { map, errors })
+        Ok(Self { what, map, errors })
     }
 
     /// Absent: `None`; `null`: `Some(None)`.
@@ -213,9 +215,7 @@ impl<'a> Body<'a> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::validation(&ValidationErrors {
-                errors: self.errors,
-            }))
+            Err(ApiError::invalid(self.what, self.errors))
         }
     }
 }
@@ -414,7 +414,7 @@ pub(crate) struct GrowerDoc {
 type Object = Map<String, Value>;
 
 /// Lists the owner's fields.
-#[utoipa::path(get, path = "/services/fields/api/fields", tag = "fields",
+#[utoipa::path(get, operation_id = "fieldsListFields", path = "/services/fields/api/fields", tag = "fields",
     params(("farmId" = Option<i64>, Query), ("provider" = Option<String>, Query, description = "JohnDeere, …; Leaf for manual fields"),
            ("leafUserId" = Option<String>, Query), ("type" = Option<String>, Query, description = "ORIGINAL or MERGED"),
            ("page" = Option<i64>, Query, description = "0-based"), ("size" = Option<i64>, Query, description = "1..100, default 20")),
@@ -435,7 +435,7 @@ pub(crate) async fn list_fields(
     let filter = FieldFilter {
         user_id: q.leaf_user_id.clone(),
         farm_id: int_query("farmId", &q.farm_id)?,
-        provider: q.provider.clone(),
+        provider: crate::extract::provider_filter(&q.provider)?,
         field_type,
     };
     let (fields, total) = state.store.list_fields(&owner.0.id, &filter, page).await?;
@@ -451,7 +451,7 @@ pub(crate) async fn list_fields(
 }
 
 /// One field of a user.
-#[utoipa::path(get, path = "/services/fields/api/users/{leafUserId}/fields/{id}", tag = "fields",
+#[utoipa::path(get, operation_id = "fieldsGetField", path = "/services/fields/api/users/{leafUserId}/fields/{id}", tag = "fields",
     params(("leafUserId" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = FieldDoc), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -465,7 +465,7 @@ pub(crate) async fn get_field(
 }
 
 /// Creates a manual field from a MultiPolygon (`{id?, name?, farmId?, geometry}`).
-#[utoipa::path(post, path = "/services/fields/api/users/{leafUserId}/fields", tag = "fields",
+#[utoipa::path(post, operation_id = "fieldsCreateField", path = "/services/fields/api/users/{leafUserId}/fields", tag = "fields",
     params(("leafUserId" = String, Path)),
     request_body(content = Object, description = "{id?, name?, farmId?, geometry: GeoJSON MultiPolygon}"),
     responses((status = 201, body = FieldDoc),
@@ -480,7 +480,7 @@ pub(crate) async fn create_field(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<impl IntoResponse, Reject> {
     state.store.get_user(&owner.0.id, &user).await?;
-    let mut b = Body::new(&body, &["id", "name", "farmId", "geometry"])?;
+    let mut b = Body::new(&body, "field body", &["id", "name", "farmId", "geometry"])?;
     let id = b.string("id").flatten();
     let name = b.string("name").flatten();
     let farm_id = b.int("farmId").flatten();
@@ -557,7 +557,7 @@ fn provider_field_refused() -> Reject {
 }
 
 /// Changes a manual field's name, farm or geometry (a new geometry becomes the active boundary).
-#[utoipa::path(patch, path = "/services/fields/api/users/{leafUserId}/fields/{id}", tag = "fields",
+#[utoipa::path(patch, operation_id = "fieldsPatchField", path = "/services/fields/api/users/{leafUserId}/fields/{id}", tag = "fields",
     params(("leafUserId" = String, Path), ("id" = String, Path)),
     request_body(content = Object, description = "{name?, farmId?, geometry?}"),
     responses((status = 200, body = FieldDoc), (status = 400, body = Problem, description = "validation, invalidGeometry, or providerField"),
@@ -570,7 +570,7 @@ pub(crate) async fn patch_field(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<axum::Json<Value>, Reject> {
     let current = state.store.get_field(&owner.0.id, &user, &id).await?;
-    let mut b = Body::new(&body, &["name", "farmId", "geometry"])?;
+    let mut b = Body::new(&body, "field body", &["name", "farmId", "geometry"])?;
     let patch = FieldPatch {
         name: b.string("name"),
         farm_id: b.int("farmId"),
@@ -604,7 +604,7 @@ pub(crate) async fn patch_field(
 }
 
 /// Deletes a manual field with its boundaries.
-#[utoipa::path(delete, path = "/services/fields/api/users/{leafUserId}/fields/{id}", tag = "fields",
+#[utoipa::path(delete, operation_id = "fieldsDeleteField", path = "/services/fields/api/users/{leafUserId}/fields/{id}", tag = "fields",
     params(("leafUserId" = String, Path), ("id" = String, Path)),
     responses((status = 204), (status = 400, body = Problem, description = "providerField"), (status = 401, body = Problem),
               (status = 404, body = Problem)),
@@ -633,7 +633,7 @@ pub(crate) async fn delete_field(
 
 /// The user's fields whose active boundary overlaps `geometry` by at least `intersectionThreshold` percent of
 /// either the field's area or the geometry's area.
-#[utoipa::path(post, path = "/services/fields/api/users/{leafUserId}/fields/intersects", tag = "fields",
+#[utoipa::path(post, operation_id = "fieldsIntersects", path = "/services/fields/api/users/{leafUserId}/fields/intersects", tag = "fields",
     params(("leafUserId" = String, Path)),
     request_body(content = Object, description = "{geometry: GeoJSON MultiPolygon, intersectionThreshold?: 0.01..100 (percent, default 0.01)}"),
     responses((status = 200, body = Vec<FieldDoc>), (status = 400, body = Problem), (status = 401, body = Problem),
@@ -646,7 +646,11 @@ pub(crate) async fn intersects(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<axum::Json<Vec<Value>>, Reject> {
     state.store.get_user(&owner.0.id, &user).await?;
-    let mut b = Body::new(&body, &["geometry", "intersectionThreshold"])?;
+    let mut b = Body::new(
+        &body,
+        "intersection body",
+        &["geometry", "intersectionThreshold"],
+    )?;
     let geometry = b.required("geometry");
     let threshold = match b.map.get("intersectionThreshold") {
         None | Some(Value::Null) => Some(0.01),
@@ -703,7 +707,7 @@ pub(crate) async fn intersects(
 }
 
 /// The intersection of the active boundaries of the listed fields, as a MultiPolygon (empty when disjoint).
-#[utoipa::path(post, path = "/services/fields/api/users/{leafUserId}/fields/intersect", tag = "fields",
+#[utoipa::path(post, operation_id = "fieldsIntersect", path = "/services/fields/api/users/{leafUserId}/fields/intersect", tag = "fields",
     params(("leafUserId" = String, Path)),
     request_body(content = Vec<String>, description = "two or more field ids"),
     responses((status = 200, body = Object, description = "GeoJSON MultiPolygon"), (status = 400, body = Problem),
@@ -747,7 +751,7 @@ pub(crate) async fn intersect(
 // ---- boundaries ----
 
 /// Every boundary of a field, oldest first.
-#[utoipa::path(get, path = "/services/fields/api/users/{leafUserId}/fields/{fieldId}/boundaries", tag = "fields",
+#[utoipa::path(get, operation_id = "fieldsListBoundaries", path = "/services/fields/api/users/{leafUserId}/fields/{fieldId}/boundaries", tag = "fields",
     params(("leafUserId" = String, Path), ("fieldId" = String, Path)),
     responses((status = 200, body = Vec<BoundaryDoc>), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -764,7 +768,7 @@ pub(crate) async fn list_boundaries(
 }
 
 /// One boundary of a field.
-#[utoipa::path(get, path = "/services/fields/api/users/{leafUserId}/fields/{fieldId}/boundaries/{boundaryId}", tag = "fields",
+#[utoipa::path(get, operation_id = "fieldsGetBoundary", path = "/services/fields/api/users/{leafUserId}/fields/{fieldId}/boundaries/{boundaryId}", tag = "fields",
     params(("leafUserId" = String, Path), ("fieldId" = String, Path), ("boundaryId" = String, Path)),
     responses((status = 200, body = BoundaryDoc), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -781,7 +785,7 @@ pub(crate) async fn get_boundary(
 }
 
 /// The field's active boundary.
-#[utoipa::path(get, path = "/services/fields/api/users/{leafUserId}/fields/{fieldId}/boundary", tag = "fields",
+#[utoipa::path(get, operation_id = "fieldsActiveBoundary", path = "/services/fields/api/users/{leafUserId}/fields/{fieldId}/boundary", tag = "fields",
     params(("leafUserId" = String, Path), ("fieldId" = String, Path)),
     responses((status = 200, body = BoundaryDoc), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -798,7 +802,7 @@ pub(crate) async fn active_boundary(
 }
 
 /// Replaces the field's active boundary (`{geometry}`); the previous one becomes `INACTIVE`.
-#[utoipa::path(put, path = "/services/fields/api/users/{leafUserId}/fields/{fieldId}/boundary", tag = "fields",
+#[utoipa::path(put, operation_id = "fieldsReplaceBoundary", path = "/services/fields/api/users/{leafUserId}/fields/{fieldId}/boundary", tag = "fields",
     params(("leafUserId" = String, Path), ("fieldId" = String, Path)),
     request_body(content = Object, description = "{geometry: GeoJSON MultiPolygon}"),
     responses((status = 200, body = BoundaryDoc), (status = 400, body = Problem), (status = 401, body = Problem),
@@ -811,7 +815,7 @@ pub(crate) async fn replace_boundary(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<axum::Json<Value>, Reject> {
     state.store.get_field(&owner.0.id, &user, &field).await?;
-    let mut b = Body::new(&body, &["geometry"])?;
+    let mut b = Body::new(&body, "boundary body", &["geometry"])?;
     let geometry = b.required("geometry");
     b.finish()?;
     let geometry =
@@ -845,7 +849,7 @@ pub(crate) struct FarmsQuery {
 }
 
 /// Lists the owner's farms.
-#[utoipa::path(get, path = "/services/fields/api/farms", tag = "fields",
+#[utoipa::path(get, operation_id = "fieldsListFarms", path = "/services/fields/api/farms", tag = "fields",
     params(("growerId" = Option<i64>, Query), ("provider" = Option<String>, Query), ("leafUserId" = Option<String>, Query),
            ("page" = Option<i64>, Query), ("size" = Option<i64>, Query)),
     responses((status = 200, body = Vec<FarmDoc>, headers(("X-Total-Count" = i64), ("Link" = String))),
@@ -859,7 +863,7 @@ pub(crate) async fn list_farms(
     let page = q.page.page()?;
     let filter = FarmFilter {
         user_id: q.leaf_user_id.clone(),
-        provider: q.provider.clone(),
+        provider: crate::extract::provider_filter(&q.provider)?,
         grower_id: int_query("growerId", &q.grower_id)?,
     };
     let (farms, total) = state.store.list_farms(&owner.0.id, &filter, page).await?;
@@ -876,7 +880,7 @@ pub(crate) async fn list_farms(
 }
 
 /// One farm of a user.
-#[utoipa::path(get, path = "/services/fields/api/users/{leafUserId}/farms/{id}", tag = "fields",
+#[utoipa::path(get, operation_id = "fieldsGetFarm", path = "/services/fields/api/users/{leafUserId}/farms/{id}", tag = "fields",
     params(("leafUserId" = String, Path), ("id" = i64, Path)),
     responses((status = 200, body = FarmDoc), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -891,7 +895,7 @@ pub(crate) async fn get_farm(
 }
 
 fn farm_body(body: &Value) -> Result<(Option<String>, Option<i64>), ApiError> {
-    let mut b = Body::new(body, &["name", "growerId"])?;
+    let mut b = Body::new(body, "farm body", &["name", "growerId"])?;
     let name = b.string("name").flatten();
     let grower = b.int("growerId").flatten();
     b.finish()?;
@@ -899,7 +903,7 @@ fn farm_body(body: &Value) -> Result<(Option<String>, Option<i64>), ApiError> {
 }
 
 /// Creates a farm (`{name, growerId?}`); the grower must be the same user's.
-#[utoipa::path(post, path = "/services/fields/api/users/{leafUserId}/farms", tag = "fields",
+#[utoipa::path(post, operation_id = "fieldsCreateFarm", path = "/services/fields/api/users/{leafUserId}/farms", tag = "fields",
     params(("leafUserId" = String, Path)), request_body(content = Object, description = "{name, growerId?}"),
     responses((status = 201, body = FarmDoc), (status = 400, body = Problem), (status = 401, body = Problem),
               (status = 404, body = Problem, description = "unknown user or grower")),
@@ -919,7 +923,7 @@ pub(crate) async fn create_farm(
 }
 
 /// Replaces a farm's name and grower.
-#[utoipa::path(put, path = "/services/fields/api/users/{leafUserId}/farms/{id}", tag = "fields",
+#[utoipa::path(put, operation_id = "fieldsUpdateFarm", path = "/services/fields/api/users/{leafUserId}/farms/{id}", tag = "fields",
     params(("leafUserId" = String, Path), ("id" = i64, Path)), request_body(content = Object, description = "{name, growerId?}"),
     responses((status = 200, body = FarmDoc), (status = 400, body = Problem), (status = 401, body = Problem),
               (status = 404, body = Problem)),
@@ -949,7 +953,7 @@ pub(crate) struct GrowersQuery {
 }
 
 /// Lists the owner's growers.
-#[utoipa::path(get, path = "/services/fields/api/growers", tag = "fields",
+#[utoipa::path(get, operation_id = "fieldsListGrowers", path = "/services/fields/api/growers", tag = "fields",
     params(("provider" = Option<String>, Query), ("leafUserId" = Option<String>, Query),
            ("page" = Option<i64>, Query), ("size" = Option<i64>, Query)),
     responses((status = 200, body = Vec<GrowerDoc>, headers(("X-Total-Count" = i64), ("Link" = String))),
@@ -963,7 +967,7 @@ pub(crate) async fn list_growers(
     let page = q.page.page()?;
     let filter = FarmFilter {
         user_id: q.leaf_user_id.clone(),
-        provider: q.provider.clone(),
+        provider: crate::extract::provider_filter(&q.provider)?,
         grower_id: None,
     };
     let (growers, total) = state.store.list_growers(&owner.0.id, &filter, page).await?;
@@ -976,7 +980,7 @@ pub(crate) async fn list_growers(
 }
 
 /// One grower of a user.
-#[utoipa::path(get, path = "/services/fields/api/users/{leafUserId}/growers/{id}", tag = "fields",
+#[utoipa::path(get, operation_id = "fieldsGetGrower", path = "/services/fields/api/users/{leafUserId}/growers/{id}", tag = "fields",
     params(("leafUserId" = String, Path), ("id" = i64, Path)),
     responses((status = 200, body = GrowerDoc), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -991,14 +995,14 @@ pub(crate) async fn get_grower(
 }
 
 fn grower_body(body: &Value) -> Result<Option<String>, ApiError> {
-    let mut b = Body::new(body, &["name"])?;
+    let mut b = Body::new(body, "grower body", &["name"])?;
     let name = b.string("name").flatten();
     b.finish()?;
     Ok(name)
 }
 
 /// Creates a grower (`{name}`).
-#[utoipa::path(post, path = "/services/fields/api/users/{leafUserId}/growers", tag = "fields",
+#[utoipa::path(post, operation_id = "fieldsCreateGrower", path = "/services/fields/api/users/{leafUserId}/growers", tag = "fields",
     params(("leafUserId" = String, Path)), request_body(content = Object, description = "{name}"),
     responses((status = 201, body = GrowerDoc), (status = 400, body = Problem), (status = 401, body = Problem),
               (status = 404, body = Problem)),
@@ -1018,7 +1022,7 @@ pub(crate) async fn create_grower(
 }
 
 /// Renames a grower.
-#[utoipa::path(put, path = "/services/fields/api/users/{leafUserId}/growers/{id}", tag = "fields",
+#[utoipa::path(put, operation_id = "fieldsUpdateGrower", path = "/services/fields/api/users/{leafUserId}/growers/{id}", tag = "fields",
     params(("leafUserId" = String, Path), ("id" = i64, Path)), request_body(content = Object, description = "{name}"),
     responses((status = 200, body = GrowerDoc), (status = 400, body = Problem), (status = 401, body = Problem),
               (status = 404, body = Problem)),

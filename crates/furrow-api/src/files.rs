@@ -71,7 +71,7 @@ pub(crate) struct ListQuery {
 }
 
 /// Leaf's `/files` sort keys and the columns behind them.
-const SORT: &[(&str, &str)] = &[
+pub(crate) const SORT: &[(&str, &str)] = &[
     ("id", "id"),
     ("fileName", "file_name"),
     ("createdTime", "created_at"),
@@ -146,7 +146,7 @@ pub(crate) fn file_json(owner: &Owner, f: &StoredFile) -> Value {
 }
 
 /// Lists the owner's machine files.
-#[utoipa::path(get, path = "/services/operations/api/files", tag = "files",
+#[utoipa::path(get, operation_id = "filesList", path = "/services/operations/api/files", tag = "files",
     params(("leafUserId" = Option<String>, Query), ("provider" = Option<String>, Query),
            ("status" = Option<String>, Query, description = "processing, processed or failed"),
            ("operationType" = Option<String>, Query), ("origin" = Option<String>, Query),
@@ -176,7 +176,7 @@ pub(crate) async fn list(
         };
     let filter = FileFilter {
         leaf_user_id: q.leaf_user_id.clone(),
-        provider: q.provider.clone(),
+        provider: crate::extract::provider_filter(&q.provider)?,
         status,
         operation_type: q.operation_type.clone(),
         origin: q.origin.clone(),
@@ -212,7 +212,7 @@ pub(crate) async fn list(
 }
 
 /// One machine file.
-#[utoipa::path(get, path = "/services/operations/api/files/{id}", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "filesGet", path = "/services/operations/api/files/{id}", tag = "files", params(("id" = String, Path)),
     responses((status = 200, body = FileDoc), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn get(
@@ -225,7 +225,7 @@ pub(crate) async fn get(
 }
 
 /// The state of each processing step: `{step: {status, message}}`.
-#[utoipa::path(get, path = "/services/operations/api/files/{id}/status", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "filesStatus", path = "/services/operations/api/files/{id}/status", tag = "files", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn status(
@@ -265,7 +265,7 @@ pub(crate) async fn status(
 }
 
 /// The summary Feature of a processed file.
-#[utoipa::path(get, path = "/services/operations/api/files/{id}/summary", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "filesSummary", path = "/services/operations/api/files/{id}/summary", tag = "files", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn summary(
@@ -280,7 +280,7 @@ pub(crate) async fn summary(
 }
 
 /// The property → unit map of a processed file.
-#[utoipa::path(get, path = "/services/operations/api/files/{id}/units", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "filesUnits", path = "/services/operations/api/files/{id}/units", tag = "files", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn units(
@@ -366,7 +366,7 @@ async fn check(
 
 /// Where to download the standard GeoParquet (needs `enableGeoparquetOutput`):
 /// `{"downloadStandardGeoparquet": URL}` (the URL needs the token).
-#[utoipa::path(get, path = "/services/operations/api/files/{id}/standardGeoparquet", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "filesStandardGeoparquet", path = "/services/operations/api/files/{id}/standardGeoparquet", tag = "files", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn standard_geoparquet(
@@ -383,7 +383,7 @@ pub(crate) async fn standard_geoparquet(
 
 /// Where to download the file's swath polygons (needs `enablePolygonOutput`):
 /// `{"downloadPolygonGeoparquet": URL}`.
-#[utoipa::path(get, path = "/services/operations/api/files/{id}/polygonGeoparquet", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "filesPolygonGeoparquet", path = "/services/operations/api/files/{id}/polygonGeoparquet", tag = "files", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn polygon_geoparquet(
@@ -400,7 +400,7 @@ pub(crate) async fn polygon_geoparquet(
 
 /// The points of a file outside every field (needs `enableOutsideFieldGeojson`):
 /// `{fields, featureCount, outsideFieldGeojson, downloadOutsideFieldGeojson}`.
-#[utoipa::path(get, path = "/services/operations/api/files/{id}/outsideFieldGeojson", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "filesOutsideFieldGeojson", path = "/services/operations/api/files/{id}/outsideFieldGeojson", tag = "files", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn outside_field_geojson(
@@ -429,7 +429,7 @@ pub(crate) async fn outside_field_geojson(
 /// Streams one of the file's outputs: `originalFile` and `standardGeoparquet` as stored, the GeoJSON views
 /// (`standardGeojson`, `polygonGeojson`, `outsideFieldGeojson`) and `polygonGeoparquet` written on request from
 /// the stored GeoParquet.
-#[utoipa::path(get, path = "/services/operations/api/files/{id}/download/{artifact}", tag = "files",
+#[utoipa::path(get, operation_id = "filesDownload", path = "/services/operations/api/files/{id}/download/{artifact}", tag = "files",
     params(("id" = String, Path), ("artifact" = String, Path, description = "originalFile, standardGeoparquet, standardGeojson, polygonGeoparquet, polygonGeojson or outsideFieldGeojson")),
     responses((status = 200, description = "The bytes"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]

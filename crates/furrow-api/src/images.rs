@@ -159,7 +159,7 @@ fn url(kind: &str, id: &str, tail: &str) -> String {
 }
 
 /// A file's images (V1): `[{property, ramp, url, downloadUrl}]` by property; `[]` when there are none.
-#[utoipa::path(get, path = "/services/operations/api/files/{id}/images", tag = "files", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "imagesFileImages", path = "/services/operations/api/files/{id}/images", tag = "files", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn file_images(
@@ -187,7 +187,7 @@ pub(crate) async fn file_images(
 }
 
 /// An operation's V1 images: always `[]` (furrow renders operation images as V2, `leaf-images.md` §2.2).
-#[utoipa::path(get, path = "/services/operations/api/operations/{id}/images", tag = "operations", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "imagesOperationImages", path = "/services/operations/api/operations/{id}/images", tag = "operations", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn operation_images(
@@ -201,7 +201,7 @@ pub(crate) async fn operation_images(
 
 /// An operation's V2 images: `[{property, legend: {ranges: [{colorCode, min, max}], unit}, extent, url,
 /// downloadUrl}]` by property; `[]` when there are none.
-#[utoipa::path(get, path = "/services/operations/api/operations/{id}/imagesV2", tag = "operations", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "imagesOperationImagesV2", path = "/services/operations/api/operations/{id}/imagesV2", tag = "operations", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn operation_images_v2(
@@ -226,7 +226,7 @@ pub(crate) async fn operation_images_v2(
 }
 
 /// An operation's GeoTIFFs (`operationsImageAsGeoTiff`): `[{property, url, downloadUrl}]` by property.
-#[utoipa::path(get, path = "/services/operations/api/operations/{id}/geotiffImages", tag = "operations", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "imagesOperationGeotiffs", path = "/services/operations/api/operations/{id}/geotiffImages", tag = "operations", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn operation_geotiffs(
@@ -294,7 +294,7 @@ fn no_image(name: &str) -> ApiError {
 }
 
 /// Downloads one of a file's images or its side file.
-#[utoipa::path(get, path = "/services/operations/api/files/{id}/download/images/{name}", tag = "files",
+#[utoipa::path(get, operation_id = "imagesFileDownload", path = "/services/operations/api/files/{id}/download/images/{name}", tag = "files",
     params(("id" = String, Path), ("name" = String, Path, description = "`{property}.png` or `{property}.png.aux.xml`")),
     responses((status = 200, description = "image/png or application/xml"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -314,7 +314,7 @@ pub(crate) async fn file_download(
 }
 
 /// Downloads one of an operation's V2 images, side files or GeoTIFFs.
-#[utoipa::path(get, path = "/services/operations/api/operations/{id}/download/{folder}/{name}", tag = "operations",
+#[utoipa::path(get, operation_id = "imagesOperationDownload", path = "/services/operations/api/operations/{id}/download/{folder}/{name}", tag = "operations",
     params(("id" = String, Path), ("folder" = String, Path, description = "`imagesV2` or `geotiff`"),
         ("name" = String, Path, description = "`{property}.png`, `{property}.png.aux.xml` or `{property}.tif`")),
     responses((status = 200, description = "image/png, application/xml or image/tiff"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),

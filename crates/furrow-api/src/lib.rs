@@ -299,7 +299,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// `GET /health`: no auth; answers while the process serves.
-#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "The server is up", body = serde_json::Value)))]
+#[utoipa::path(get, operation_id = "health", path = "/health", tag = "health", responses((status = 200, description = "The server is up", body = serde_json::Value)))]
 pub(crate) async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({"status": "UP"}))
 }

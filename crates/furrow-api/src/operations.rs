@@ -92,8 +92,18 @@ fn operation_json(owner: &Owner, op: &StoredOperation) -> Value {
     Value::Object(o)
 }
 
+/// `GET /operations`' sort keys and the columns behind them.
+pub(crate) const SORT: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("leafUserId", "user_id"),
+    ("startTime", "start_time"),
+    ("endTime", "end_time"),
+    ("type", "operation_type"),
+    ("updatedTime", "updated_at"),
+];
+
 /// Lists the owner's field operations (a bare array, by start time).
-#[utoipa::path(get, path = "/services/operations/api/operations", tag = "operations",
+#[utoipa::path(get, operation_id = "operationsList", path = "/services/operations/api/operations", tag = "operations",
     params(("leafUserId" = Option<String>, Query), ("provider" = Option<String>, Query),
            ("operationType" = Option<String>, Query), ("fieldId" = Option<String>, Query),
            ("startTime" = Option<String>, Query, description = "ISO 8601; starting at or after"),
@@ -120,20 +130,13 @@ pub(crate) async fn list(
     }
     let filter = OperationFilter {
         leaf_user_id: q.leaf_user_id.clone().filter(|s| !s.is_empty()),
-        provider: q.provider.clone().filter(|s| !s.is_empty()),
+        provider: crate::extract::provider_filter(&q.provider)?,
         operation_type: q.operation_type.clone().filter(|s| !s.is_empty()),
         field_id: q.field_id.clone().filter(|s| !s.is_empty()),
         start_time: instant("startTime", &q.start_time)?,
         end_time: instant("endTime", &q.end_time)?,
         updated_time: instant("updatedTime", &q.updated_time)?,
-        sort: q.page.sort_column(&[
-            ("id", "id"),
-            ("leafUserId", "user_id"),
-            ("startTime", "start_time"),
-            ("endTime", "end_time"),
-            ("type", "operation_type"),
-            ("updatedTime", "updated_at"),
-        ])?,
+        sort: q.page.sort_column(SORT)?,
     };
     let (ops, total) = state
         .store
@@ -158,7 +161,7 @@ pub(crate) async fn list(
 }
 
 /// One field operation.
-#[utoipa::path(get, path = "/services/operations/api/operations/{id}", tag = "operations", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "operationsGet", path = "/services/operations/api/operations/{id}", tag = "operations", params(("id" = String, Path)),
     responses((status = 200, body = OperationDoc), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn get(
@@ -173,7 +176,7 @@ pub(crate) async fn get(
 /// Converts the operation's files again with the configuration now in force (units, cleanup rules, …), then
 /// allocates, groups and rebuilds it (Leaf's reprocess; configurations are not retroactive otherwise). Answers
 /// `202` with the operation, `processing` until the rebuild is done (`operationProcessingFinished`).
-#[utoipa::path(post, path = "/services/operations/api/operations/{id}/reprocess", tag = "operations", params(("id" = String, Path)),
+#[utoipa::path(post, operation_id = "operationsReprocess", path = "/services/operations/api/operations/{id}/reprocess", tag = "operations", params(("id" = String, Path)),
     responses((status = 202, body = OperationDoc), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn reprocess(
@@ -190,7 +193,7 @@ pub(crate) async fn reprocess(
 }
 
 /// The summary Feature of an operation (same shape as a file's).
-#[utoipa::path(get, path = "/services/operations/api/operations/{id}/summary", tag = "operations", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "operationsSummary", path = "/services/operations/api/operations/{id}/summary", tag = "operations", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn summary(
@@ -205,7 +208,7 @@ pub(crate) async fn summary(
 }
 
 /// The property → unit map of an operation.
-#[utoipa::path(get, path = "/services/operations/api/operations/{id}/units", tag = "operations", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "operationsUnits", path = "/services/operations/api/operations/{id}/units", tag = "operations", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn units(
@@ -220,7 +223,7 @@ pub(crate) async fn units(
 }
 
 /// The files of an operation (file resources).
-#[utoipa::path(get, path = "/services/operations/api/operations/{id}/files", tag = "operations", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "operationsFiles", path = "/services/operations/api/operations/{id}/files", tag = "operations", params(("id" = String, Path)),
     responses((status = 200, body = Vec<crate::files::FileDoc>), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn files(
@@ -331,7 +334,7 @@ async fn link(
 macro_rules! link_handler {
     ($name:ident, $artifact:literal, $path:literal) => {
         #[doc = concat!("Where to download the operation's `", $artifact, "` (the URL needs the token).")]
-        #[utoipa::path(get, path = $path, tag = "operations", params(("id" = String, Path)),
+        #[utoipa::path(get, operation_id = "operationsOperationInput", path = $path, tag = "operations", params(("id" = String, Path)),
             responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
             security(("bearer" = [])))]
         pub(crate) async fn $name(
@@ -414,7 +417,7 @@ pub(crate) fn filter_limits(op: &StoredOperation) -> FilterLimits {
 }
 
 /// Streams one of the operation's outputs.
-#[utoipa::path(get, path = "/services/operations/api/operations/{id}/download/{artifact}", tag = "operations",
+#[utoipa::path(get, operation_id = "operationsDownload", path = "/services/operations/api/operations/{id}/download/{artifact}", tag = "operations",
     params(("id" = String, Path), ("artifact" = String, Path, description = "standardGeojson, filteredGeojson, polygonGeojson, standardGeoparquet, filteredGeoparquet or polygonGeoparquet")),
     responses((status = 200, description = "The bytes"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]

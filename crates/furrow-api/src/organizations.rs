@@ -63,7 +63,7 @@ async fn all_orgs(
 }
 
 /// The user's organizations at a provider, split by whether the grower connected them to the integrator.
-#[utoipa::path(get, path = "/services/usermanagement/api/users/{leafUserId}/organizations/{provider}", tag = "organizations",
+#[utoipa::path(get, operation_id = "organizationsConnected", path = "/services/usermanagement/api/users/{leafUserId}/organizations/{provider}", tag = "organizations",
     params(("leafUserId" = String, Path), ("provider" = String, Path, description = "JohnDeere, Trimble, … or a slug")),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -83,7 +83,7 @@ pub(crate) async fn connected(
 }
 
 /// The user's organization sync list at a provider (paged).
-#[utoipa::path(get, path = "/services/usermanagement/api/users/{leafUserId}/{provider}/organizations", tag = "organizations",
+#[utoipa::path(get, operation_id = "organizationsList", path = "/services/usermanagement/api/users/{leafUserId}/{provider}/organizations", tag = "organizations",
     params(("leafUserId" = String, Path), ("provider" = String, Path), ("page" = Option<i64>, Query), ("size" = Option<i64>, Query)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -113,7 +113,7 @@ pub(crate) async fn list(
 }
 
 /// One organization of the sync list.
-#[utoipa::path(get, path = "/services/usermanagement/api/users/{leafUserId}/{provider}/organizations/{providerOrgId}", tag = "organizations",
+#[utoipa::path(get, operation_id = "organizationsGet", path = "/services/usermanagement/api/users/{leafUserId}/{provider}/organizations/{providerOrgId}", tag = "organizations",
     params(("leafUserId" = String, Path), ("provider" = String, Path), ("providerOrgId" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -132,7 +132,7 @@ pub(crate) async fn get(
 
 /// Selects an organization for sync (`SELECTED`) or leaves it in `PREVIEW` (read with
 /// `organizationDataSync=SELECTED_ONLY`); `BLOCKED` ones cannot change (409).
-#[utoipa::path(patch, path = "/services/usermanagement/api/users/{leafUserId}/{provider}/organizations/{providerOrgId}", tag = "organizations",
+#[utoipa::path(patch, operation_id = "organizationsPatch", path = "/services/usermanagement/api/users/{leafUserId}/{provider}/organizations/{providerOrgId}", tag = "organizations",
     params(("leafUserId" = String, Path), ("provider" = String, Path), ("providerOrgId" = String, Path)),
     request_body(content = Object, description = "{\"status\": \"SELECTED\" | \"PREVIEW\"}"),
     responses((status = 200, body = serde_json::Value), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
@@ -163,7 +163,7 @@ pub(crate) async fn patch(
 }
 
 /// Re-reads the user's organizations (and fields) from the provider now.
-#[utoipa::path(post, path = "/services/usermanagement/api/users/{leafUserId}/{provider}/organizations/sync", tag = "organizations",
+#[utoipa::path(post, operation_id = "organizationsSync", path = "/services/usermanagement/api/users/{leafUserId}/{provider}/organizations/sync", tag = "organizations",
     params(("leafUserId" = String, Path), ("provider" = String, Path)),
     responses((status = 202, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]

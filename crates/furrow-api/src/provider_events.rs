@@ -32,7 +32,7 @@ fn callback_path(p: Provider, owner_id: &str) -> String {
 }
 
 /// The callback to configure on the provider's side for this API owner.
-#[utoipa::path(get, path = "/services/usermanagement/api/providers/{provider}/events", tag = "providers",
+#[utoipa::path(get, operation_id = "providerEventsEndpoint", path = "/services/usermanagement/api/providers/{provider}/events", tag = "providers",
     params(("provider" = String, Path, description = "john-deere, cnhi-field-ops, … or Leaf's name")),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -87,7 +87,7 @@ fn push_id(v: &Value, out: &mut Vec<String>) {
 /// Receives a provider's event: answers Event Grid's validation handshake, ignores heartbeats, and otherwise
 /// asks for the sync of the credentials that see the named organizations (all of the provider's credentials
 /// of this owner when none is named).
-#[utoipa::path(post, path = "/services/providers/api/events/{provider}/{ownerId}", tag = "providers",
+#[utoipa::path(post, operation_id = "providerEventsReceive", path = "/services/providers/api/events/{provider}/{ownerId}", tag = "providers",
     params(("provider" = String, Path), ("ownerId" = String, Path)),
     request_body(content = Object, description = "the provider's event"),
     responses((status = 202, body = serde_json::Value), (status = 200, description = "Event Grid validation"),

@@ -20,7 +20,7 @@ fn queued(user: &str, jobs: Vec<String>) -> impl IntoResponse + use<> {
 }
 
 /// Syncs the user's fields from every provider now (also when `fieldsAutoSync` is off).
-#[utoipa::path(post, path = "/services/fields/api/users/{leafUserId}/fields/sync", tag = "fields",
+#[utoipa::path(post, operation_id = "syncFields", path = "/services/fields/api/users/{leafUserId}/fields/sync", tag = "fields",
     params(("leafUserId" = String, Path)),
     responses((status = 202, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -35,7 +35,7 @@ pub(crate) async fn fields(
 }
 
 /// Lists and processes the user's new machine files from every provider now.
-#[utoipa::path(post, path = "/services/operations/api/users/{leafUserId}/files/sync", tag = "files",
+#[utoipa::path(post, operation_id = "syncFiles", path = "/services/operations/api/users/{leafUserId}/files/sync", tag = "files",
     params(("leafUserId" = String, Path)),
     responses((status = 202, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -51,7 +51,7 @@ pub(crate) async fn files(
 
 /// Enables the sync of a field that arrived in `PREVIEW` (`customDataSync`): it becomes `WAITING` and a fields
 /// sync is asked for, which stores its boundary.
-#[utoipa::path(post, path = "/services/fields/api/users/{leafUserId}/fields/{id}/enableSync", tag = "fields",
+#[utoipa::path(post, operation_id = "syncEnableField", path = "/services/fields/api/users/{leafUserId}/fields/{id}/enableSync", tag = "fields",
     params(("leafUserId" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -69,7 +69,7 @@ pub(crate) async fn enable_field(
 }
 
 /// Enables the sync of every `PREVIEW` field of these growers: `{"growerIds": [..]}`.
-#[utoipa::path(post, path = "/services/fields/api/growers/enableSync", tag = "fields",
+#[utoipa::path(post, operation_id = "syncEnableGrowers", path = "/services/fields/api/growers/enableSync", tag = "fields",
     request_body(content = Object, description = "{\"growerIds\": [integer]}"),
     responses((status = 200, body = serde_json::Value), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem)),
     security(("bearer" = [])))]

@@ -1,7 +1,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use furrow_credentials::{FieldError, Provider, ValidationErrors};
+use furrow_credentials::{FieldError, Provider};
 use furrow_model::{LeafUser, UserFilter, UserInput};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -70,7 +70,7 @@ fn parse_user_body(body: &Value, allow_id: bool) -> Result<(UserInput, Option<St
             }
         };
         match value {
-            Value::String(s) if s.len() <= 1024 => *slot = Some(s.clone()),
+            Value::String(s) if s.chars().count() <= 1024 => *slot = Some(s.clone()),
             Value::String(_) => errors.push(FieldError::new(
                 key.clone(),
                 "must be at most 1024 characters",
@@ -82,7 +82,7 @@ fn parse_user_body(body: &Value, allow_id: bool) -> Result<(UserInput, Option<St
     if errors.is_empty() {
         Ok((input, id))
     } else {
-        Err(ApiError::validation(&ValidationErrors { errors }))
+        Err(ApiError::invalid("user body", errors))
     }
 }
 
@@ -101,7 +101,7 @@ async fn user_json(state: &AppState, owner: &Owner, user: &LeafUser) -> Result<V
 }
 
 /// Lists the owner's Leaf users.
-#[utoipa::path(get, path = "/services/usermanagement/api/users", tag = "users",
+#[utoipa::path(get, operation_id = "usersList", path = "/services/usermanagement/api/users", tag = "users",
     params(("email" = Option<String>, Query), ("name" = Option<String>, Query), ("externalId" = Option<String>, Query),
            ("page" = Option<i64>, Query, description = "0-based"), ("size" = Option<i64>, Query, description = "1..100, default 20")),
     responses((status = 200, body = Vec<UserDoc>, headers(("X-Total-Count" = i64), ("Link" = String))),
@@ -136,7 +136,7 @@ pub(crate) async fn list(
 }
 
 /// One Leaf user with its credentials.
-#[utoipa::path(get, path = "/services/usermanagement/api/users/{id}", tag = "users", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "usersGet", path = "/services/usermanagement/api/users/{id}", tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = UserDoc), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn get(
@@ -149,7 +149,7 @@ pub(crate) async fn get(
 }
 
 /// Creates a Leaf user.
-#[utoipa::path(post, path = "/services/usermanagement/api/users", tag = "users", request_body = UserDoc,
+#[utoipa::path(post, operation_id = "usersCreate", path = "/services/usermanagement/api/users", tag = "users", request_body = UserDoc,
     responses((status = 201, body = UserDoc), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
               (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -167,7 +167,7 @@ pub(crate) async fn create(
 }
 
 /// Replaces a Leaf user (`id` in the body; fields left out become empty).
-#[utoipa::path(put, path = "/services/usermanagement/api/users", tag = "users", request_body = UserDoc,
+#[utoipa::path(put, operation_id = "usersReplace", path = "/services/usermanagement/api/users", tag = "users", request_body = UserDoc,
     responses((status = 200, body = UserDoc), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -183,7 +183,7 @@ pub(crate) async fn replace(
 }
 
 /// Changes the given fields of a Leaf user.
-#[utoipa::path(patch, path = "/services/usermanagement/api/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserDoc,
+#[utoipa::path(patch, operation_id = "usersPatch", path = "/services/usermanagement/api/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserDoc,
     responses((status = 200, body = UserDoc), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -202,7 +202,7 @@ pub(crate) async fn patch(
 }
 
 /// Deletes a Leaf user with its credentials and their events.
-#[utoipa::path(delete, path = "/services/usermanagement/api/users/{id}", tag = "users", params(("id" = String, Path)),
+#[utoipa::path(delete, operation_id = "usersDelete", path = "/services/usermanagement/api/users/{id}", tag = "users", params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn delete(

@@ -40,6 +40,12 @@ pub(crate) fn expires_in(v: Option<&Value>, default: i64) -> Result<i64, ApiErro
         None | Some(Value::Null) => default,
         Some(v) => v
             .as_i64()
+            // 900.0 is the integer JSON Schema (and the document) says it is.
+            .or_else(|| {
+                v.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                    .map(|f| f as i64)
+            })
             .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
             .ok_or_else(|| {
                 ApiError::field("expiresIn", "must be a whole number of seconds")
@@ -57,7 +63,7 @@ pub(crate) fn expires_in(v: Option<&Value>, default: i64) -> Result<i64, ApiErro
 }
 
 /// `GET /api-keys?leafUserId=`: a user's keys, newest first (never the keys themselves).
-#[utoipa::path(get, path = "/services/usermanagement/api/api-keys", tag = "onboarding", params(("leafUserId" = String, Query)), responses((status = 200, body = Vec<Object>, description = "{id, key (masked), leafUserId, description?, expiresAt, valid, revokedAt?}, newest first"), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, operation_id = "apiKeysList", path = "/services/usermanagement/api/api-keys", tag = "onboarding", params(("leafUserId" = String, Query)), responses((status = 200, body = Vec<Object>, description = "{id, key (masked), leafUserId, description?, expiresAt, valid, revokedAt?}, newest first"), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     owner: Owner,
@@ -74,7 +80,7 @@ pub(crate) async fn list(
 }
 
 /// `POST /api-keys`: `{leafUserId, expiresIn?, description?}`; answers the key once.
-#[utoipa::path(post, path = "/services/usermanagement/api/api-keys", tag = "onboarding", request_body(content = Object, description = "{leafUserId, expiresIn? (900..31536000 s), description?}"), responses((status = 201, body = Object, description = "the key, shown once"), (status = 400, body = crate::error::Problem, description = "validation, invalidExpiresIn"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, operation_id = "apiKeysCreate", path = "/services/usermanagement/api/api-keys", tag = "onboarding", request_body(content = Object, description = "{leafUserId, expiresIn? (900..31536000 s), description?}"), responses((status = 201, body = Object, description = "the key, shown once"), (status = 400, body = crate::error::Problem, description = "validation, invalidExpiresIn"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     owner: Owner,
@@ -119,7 +125,7 @@ pub(crate) async fn create(
 }
 
 /// `DELETE /api-keys/{id}`: revokes (the row stays, `valid: false`); again is `204` too.
-#[utoipa::path(delete, path = "/services/usermanagement/api/api-keys/{id}", tag = "onboarding", params(("id" = String, Path)), responses((status = 204, description = "revoked (again: 204)"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
+#[utoipa::path(delete, operation_id = "apiKeysRevoke", path = "/services/usermanagement/api/api-keys/{id}", tag = "onboarding", params(("id" = String, Path)), responses((status = 204, description = "revoked (again: 204)"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)), security(("bearer" = [])))]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     owner: Owner,

@@ -298,7 +298,7 @@ fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
 }
 
 /// `POST /magic-link/users/{leafUserId}/{type}`.
-#[utoipa::path(post, path = "/services/widgets/api/magic-link/users/{leafUserId}/{kind}", tag = "onboarding", params(("leafUserId" = String, Path), ("kind" = String, Path, description = "provider, authentication or file-upload")), request_body(content = Object, description = "expiresIn?, allowedProviders? | provider, maxUsage?, appName?, settings?"), responses((status = 201, body = Object, description = "{id, leafUserId, link, expiresAt}"), (status = 400, body = crate::error::Problem, description = "validation, invalidExpiresIn, unknownProvider"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem, description = "appKeyNotConfigured")), security(("bearer" = [])))]
+#[utoipa::path(post, operation_id = "linksCreateForUser", path = "/services/widgets/api/magic-link/users/{leafUserId}/{kind}", tag = "onboarding", params(("leafUserId" = String, Path), ("kind" = String, Path, description = "provider, authentication or file-upload")), request_body(content = Object, description = "expiresIn?, allowedProviders? | provider, maxUsage?, appName?, settings?"), responses((status = 201, body = Object, description = "{id, leafUserId, link, expiresAt}"), (status = 400, body = crate::error::Problem, description = "validation, invalidExpiresIn, unknownProvider"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem, description = "appKeyNotConfigured")), security(("bearer" = [])))]
 pub(crate) async fn create_for_user(
     State(state): State<AppState>,
     owner: Owner,
@@ -311,7 +311,7 @@ pub(crate) async fn create_for_user(
 }
 
 /// `POST /magic-link/{type}` with `externalId`: the oldest user with it, or a new one.
-#[utoipa::path(post, path = "/services/widgets/api/magic-link/{kind}", tag = "onboarding", params(("kind" = String, Path)), request_body(content = Object, description = "externalId, name?, email?, and the fields of the user route"), responses((status = 201, body = Object), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 409, body = crate::error::Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, operation_id = "linksCreateExternal", path = "/services/widgets/api/magic-link/{kind}", tag = "onboarding", params(("kind" = String, Path)), request_body(content = Object, description = "externalId, name?, email?, and the fields of the user route"), responses((status = 201, body = Object), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 409, body = crate::error::Problem)), security(("bearer" = [])))]
 pub(crate) async fn create_external(
     State(state): State<AppState>,
     owner: Owner,
@@ -363,7 +363,7 @@ pub(crate) struct ListQuery {
 }
 
 /// `GET /magic-link/{type}`: the owner's links of that type, newest first, expired ones included.
-#[utoipa::path(get, path = "/services/widgets/api/magic-link/{kind}", tag = "onboarding", params(("kind" = String, Path), ("leafUserId" = Option<String>, Query), ("page" = Option<i64>, Query), ("size" = Option<i64>, Query)), responses((status = 200, body = Vec<Object>, description = "links of one type, newest first", headers(("X-Total-Count" = i64), ("Link" = String))), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, operation_id = "linksList", path = "/services/widgets/api/magic-link/{kind}", tag = "onboarding", params(("kind" = String, Path), ("leafUserId" = Option<String>, Query), ("page" = Option<i64>, Query), ("size" = Option<i64>, Query)), responses((status = 200, body = Vec<Object>, description = "links of one type, newest first", headers(("X-Total-Count" = i64), ("Link" = String))), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem)), security(("bearer" = [])))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     owner: Owner,
@@ -393,7 +393,7 @@ pub(crate) async fn list(
 }
 
 /// `GET /magic-link/{type}/{id}`.
-#[utoipa::path(get, path = "/services/widgets/api/magic-link/{kind}/{id}", tag = "onboarding", params(("kind" = String, Path), ("id" = String, Path)), responses((status = 200, body = Object), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "magicLinkNotFound")), security(("bearer" = [])))]
+#[utoipa::path(get, operation_id = "linksGet", path = "/services/widgets/api/magic-link/{kind}/{id}", tag = "onboarding", params(("kind" = String, Path), ("id" = String, Path)), responses((status = 200, body = Object), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "magicLinkNotFound")), security(("bearer" = [])))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     owner: Owner,
@@ -409,7 +409,7 @@ pub(crate) async fn get(
 }
 
 /// `DELETE /magic-link/{type}/{id}`: the page stops at once.
-#[utoipa::path(delete, path = "/services/widgets/api/magic-link/{kind}/{id}", tag = "onboarding", params(("kind" = String, Path), ("id" = String, Path)), responses((status = 204), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "magicLinkNotFound")), security(("bearer" = [])))]
+#[utoipa::path(delete, operation_id = "linksDelete", path = "/services/widgets/api/magic-link/{kind}/{id}", tag = "onboarding", params(("kind" = String, Path), ("id" = String, Path)), responses((status = 204), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "magicLinkNotFound")), security(("bearer" = [])))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     owner: Owner,

@@ -136,6 +136,11 @@ impl Onboarding {
     }
 }
 
+/// The `{provider}` segments of the app-key and widget session routes (`JohnDeere`, `CLAAS`, …).
+pub(crate) fn app_key_providers() -> Vec<&'static str> {
+    providers::all().iter().map(|s| s.segment()).collect()
+}
+
 /// µs since the epoch in the one timestamp format (microseconds and `Z`).
 pub(crate) fn ts(micros: i64) -> String {
     furrow_model::format_timestamp(furrow_model::timestamp_from_micros(micros))

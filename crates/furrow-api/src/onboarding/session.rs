@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, Multipart, Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
@@ -89,7 +89,7 @@ fn oauth_spec(segment: &str) -> Result<&'static Spec, ApiError> {
 }
 
 /// `GET /session`: who the key acts for.
-#[utoipa::path(get, path = "/services/widgets/api/session", tag = "widget session", responses((status = 200, body = Object, description = "{leafUserId, leafUserName?, widget, expiresAt}"), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)), security(("apiKey" = [], "leafUserId" = [])))]
+#[utoipa::path(get, operation_id = "sessionGet", path = "/services/widgets/api/session", tag = "widget session", responses((status = 200, body = Object, description = "{leafUserId, leafUserName?, widget, expiresAt}"), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)), security(("apiKey" = [], "leafUserId" = [])))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     s: KeySession,
@@ -107,7 +107,7 @@ pub(crate) async fn get(
 }
 
 /// `GET /session/providers`: the providers with an app key, and whether the user has connected each.
-#[utoipa::path(get, path = "/services/widgets/api/session/providers", tag = "widget session", responses((status = 200, body = Vec<Object>, description = "{provider, displayName, kind, connected, createdTime?, status?}"), (status = 401, body = crate::error::Problem)), security(("apiKey" = [], "leafUserId" = [])))]
+#[utoipa::path(get, operation_id = "sessionProviders", path = "/services/widgets/api/session/providers", tag = "widget session", responses((status = 200, body = Vec<Object>, description = "{provider, displayName, kind, connected, createdTime?, status?}"), (status = 401, body = crate::error::Problem)), security(("apiKey" = [], "leafUserId" = [])))]
 pub(crate) async fn providers(
     State(state): State<AppState>,
     s: KeySession,
@@ -144,7 +144,7 @@ pub(crate) async fn providers(
 
 /// `POST /session/providers/{provider}/authorize`: `{url}`, a one-time start link (valid two minutes) that sets
 /// the browser's session cookie and sends it to the provider.
-#[utoipa::path(post, path = "/services/widgets/api/session/providers/{provider}/authorize", tag = "widget session", params(("provider" = String, Path)), responses((status = 200, body = Object, description = "{url}: a one-time start link"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "unknownProvider"), (status = 409, body = crate::error::Problem, description = "appKeyNotConfigured"), (status = 429, body = crate::error::Problem)), security(("apiKey" = [], "leafUserId" = [])))]
+#[utoipa::path(post, operation_id = "sessionAuthorize", path = "/services/widgets/api/session/providers/{provider}/authorize", tag = "widget session", params(("provider" = String, Path)), responses((status = 200, body = Object, description = "{url}: a one-time start link"), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "unknownProvider"), (status = 409, body = crate::error::Problem, description = "appKeyNotConfigured"), (status = 429, body = crate::error::Problem)), security(("apiKey" = [], "leafUserId" = [])))]
 pub(crate) async fn authorize(
     State(state): State<AppState>,
     s: KeySession,
@@ -199,7 +199,7 @@ pub(crate) async fn authorize(
 }
 
 /// `DELETE /session/providers/{provider}`: removes the user's credential for the provider.
-#[utoipa::path(delete, path = "/services/widgets/api/session/providers/{provider}", tag = "widget session", params(("provider" = String, Path)), responses((status = 204), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)), security(("apiKey" = [], "leafUserId" = [])))]
+#[utoipa::path(delete, operation_id = "sessionDisconnect", path = "/services/widgets/api/session/providers/{provider}", tag = "widget session", params(("provider" = String, Path)), responses((status = 204), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)), security(("apiKey" = [], "leafUserId" = [])))]
 pub(crate) async fn disconnect(
     State(state): State<AppState>,
     s: KeySession,
@@ -214,11 +214,11 @@ pub(crate) async fn disconnect(
 }
 
 /// `POST /session/files`: a machine-data zip for the key's user, the path of `POST /batch`.
-#[utoipa::path(post, path = "/services/widgets/api/session/files", tag = "widget session", request_body(content = String, content_type = "multipart/form-data", description = "file: a machine-data zip"), responses((status = 201, body = Object, description = "{batchId, fileName, status}"), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 413, body = crate::error::Problem)), security(("apiKey" = [], "leafUserId" = [])))]
+#[utoipa::path(post, operation_id = "sessionUpload", path = "/services/widgets/api/session/files", tag = "widget session", request_body(content = String, content_type = "multipart/form-data", description = "file: a machine-data zip"), responses((status = 201, body = Object, description = "{batchId, fileName, status}"), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 413, body = crate::error::Problem)), security(("apiKey" = [], "leafUserId" = [])))]
 pub(crate) async fn upload(
     State(state): State<AppState>,
     s: KeySession,
-    multipart: Multipart,
+    crate::extract::ApiMultipart(multipart): crate::extract::ApiMultipart,
 ) -> Result<impl IntoResponse, ApiError> {
     let who = Upload {
         user: Some(s.key.user_id.clone()),

@@ -6,6 +6,7 @@ mod harness;
 mod alerts;
 mod auth;
 mod configs;
+mod contract;
 mod credentials;
 mod errors;
 mod fields;
