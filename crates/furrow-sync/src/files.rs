@@ -501,7 +501,9 @@ pub(crate) async fn run_process(
     let mut files: Vec<StoredFile> = Vec::new();
     // Nothing recognisable: one failed file says what the original holds.
     if found.units.is_empty() && found.detection.problems.is_empty() {
-        let m = clean_message(&found.detection.nothing_found(), &paths, &name);
+        // The pipeline calls the upload "the original"; the grower knows it by its file name.
+        let m = clean_message(&found.detection.nothing_found(), &paths, &name)
+            .replace("the original is empty", &format!("{name} is empty"));
         let file = record_file(ctx, owner, &original, &key, "", &name, None).await?;
         if file.status == FileStatus::Processing {
             fail_file(ctx, owner, &file, "rawGeojson", &m).await?;
@@ -517,14 +519,11 @@ pub(crate) async fn run_process(
             &original,
             &key,
             &p.key,
-            &format!(
-                "{name} ({})",
-                if p.key.is_empty() {
-                    "the original"
-                } else {
-                    &p.key
-                }
-            ),
+            &if p.key.is_empty() {
+                name.clone()
+            } else {
+                format!("{name} ({})", p.key)
+            },
             None,
         )
         .await?;
