@@ -7,14 +7,14 @@
 #
 # Usage: scripts/schemathesis/run.sh FURROW_SERVER_BINARY
 # Environment: FURROW_SCHEMATHESIS_DIR (the venv; default ~/.cache/furrow/schemathesis, installed by .ci/run),
-# FURROW_SCHEMATHESIS_EXAMPLES (cases per operation; default 200), FURROW_SCHEMATHESIS_REPORT (a folder for the
+# FURROW_SCHEMATHESIS_EXAMPLES (fuzzed cases per operation beside the coverage phase; default 50), FURROW_SCHEMATHESIS_REPORT (a folder for the
 # JUnit report; default a temporary one).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 binary="$1"
 venv="${FURROW_SCHEMATHESIS_DIR:-${HOME}/.cache/furrow/schemathesis}"
-examples="${FURROW_SCHEMATHESIS_EXAMPLES:-200}"
+examples="${FURROW_SCHEMATHESIS_EXAMPLES:-50}"
 report="${FURROW_SCHEMATHESIS_REPORT:-$(mktemp -d)}"
 # shellcheck source=../furrow-test-server.sh
 . "$here/../furrow-test-server.sh"
