@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -36,6 +36,35 @@ pub struct Store {
     /// This process's per-credential locks (refresh, calls in flight): shared by every `Store` on one SQLite
     /// file, which one process serves; on PostgreSQL the database's row locks do the cross-node work.
     pub(crate) locks: std::sync::Arc<crate::credentials::CredentialLocks>,
+    /// The SQLite database file (`None` on PostgreSQL or an in-memory database).
+    sqlite_file: Option<PathBuf>,
+}
+
+/// The claim of one process to serve an SQLite database ([`Store::claim_serving`]): an exclusive lock on
+/// `<database file>.serve.lock`, released when this value is dropped or the process ends, however it ends.
+#[derive(Debug)]
+pub struct ServeLock {
+    _file: Option<std::fs::File>,
+    path: Option<PathBuf>,
+}
+
+impl ServeLock {
+    /// The lock file (`None` on PostgreSQL, where any number of processes serve one database).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+}
+
+/// The file an SQLite URL names (`sqlite://path?…`, `sqlite:path`); `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || rest.contains("mode=memory") {
+        return None;
+    }
+    Some(PathBuf::from(path))
 }
 
 /// Migrations, in order: (version, description, SQLite script, PostgreSQL script).
@@ -143,11 +172,16 @@ impl Store {
             Backend::Sqlite => crate::credentials::CredentialLocks::for_database(&url),
             Backend::Postgres => std::sync::Arc::default(),
         };
+        let sqlite_file = match backend {
+            Backend::Sqlite => sqlite_file(&url),
+            Backend::Postgres => None,
+        };
         let store = Self {
             pool,
             key: opts.key,
             backend,
             locks,
+            sqlite_file,
         };
         store.migrate().await?;
         Ok(store)
@@ -156,6 +190,45 @@ impl Store {
     /// The engine behind this store.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Claims this database for this process's workers and API. On SQLite one process serves a database file:
+    /// its credential locks (one token refresh at a time per credential) live in that process, so a second
+    /// server on the same file could present a refresh token the first one is presenting, and a provider that
+    /// detects reuse would revoke the grower's grant. A second claim fails with [`Error::AlreadyServed`] while
+    /// the first holder runs; the lock is the operating system's (`flock`), so it ends with the process even
+    /// after `kill -9`. Short-lived commands that do not call providers (`furrow owner password`, `furrow key
+    /// rotate`) open the store without claiming it and keep working beside a running server. On PostgreSQL
+    /// the claim always succeeds: the locks are the database's.
+    pub fn claim_serving(&self) -> Result<ServeLock> {
+        let Some(db) = &self.sqlite_file else {
+            return Ok(ServeLock {
+                _file: None,
+                path: None,
+            });
+        };
+        let mut name = db.as_os_str().to_owned();
+        name.push(".serve.lock");
+        let path = PathBuf::from(name);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(ServeLock {
+                _file: Some(file),
+                path: Some(path),
+            }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(Error::AlreadyServed { path: db.clone() })
+            }
+            Err(std::fs::TryLockError::Error(source)) => Err(Error::Io { path, source }),
+        }
     }
 
     /// A transaction that writes. On SQLite it takes the write lock when it begins (`BEGIN IMMEDIATE`): a

@@ -47,6 +47,15 @@ pub enum Error {
     /// The blob store failed.
     #[error("blob store: {0}")]
     Blob(#[from] crate::blobs::BlobError),
+    /// Another process serves this SQLite database ([`Store::claim_serving`](crate::Store::claim_serving)).
+    #[error(
+        "another process serves the SQLite database {path}: one furrow-server at a time serves an SQLite file \
+         (stop it first, or use PostgreSQL with --database-url to run several nodes)"
+    )]
+    AlreadyServed {
+        /// The database file.
+        path: PathBuf,
+    },
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),

@@ -40,7 +40,7 @@ mod webhooks;
 pub use blobs::{BlobError, Blobs, LocalCopy, OrphanSweep, Scratch, Sweep};
 pub use credentials::{CredentialCall, StoredCredential, TokenUpdate};
 pub use crypto::SecretKey;
-pub use db::{Backend, Store, StoreOptions};
+pub use db::{Backend, ServeLock, Store, StoreOptions};
 pub use error::{Error, Result};
 pub use events::EVENT_RETENTION_DAYS;
 pub use fields::{

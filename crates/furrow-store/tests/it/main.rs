@@ -53,7 +53,55 @@ on_both_backends!(
     webhooks_one_per_event_with_sealed_secrets,
     configs_merge_per_owner_and_user,
     a_key_rotation_reseals_every_secret,
+    one_process_serves_an_sqlite_file_and_commands_work_beside_it,
 );
+
+async fn one_process_serves_an_sqlite_file_and_commands_work_beside_it(db: &TestDb) {
+    let first = db.store.claim_serving().unwrap();
+    let other = db.another_node().await;
+    match db.store.backend() {
+        Backend::Sqlite => {
+            let lock = first
+                .path()
+                .expect("an SQLite claim has a lock file")
+                .to_owned();
+            assert!(
+                lock.to_string_lossy().ends_with("furrow.db.serve.lock"),
+                "{lock:?}"
+            );
+            let err = other.claim_serving().unwrap_err();
+            assert!(matches!(err, Error::AlreadyServed { .. }), "{err:?}");
+            assert!(err.to_string().contains("PostgreSQL"), "{err}");
+            // A short command (`furrow owner create` / `password`) works beside the serving process.
+            other
+                .create_owner("beside@example.com", "first-password")
+                .await
+                .unwrap();
+            other
+                .set_owner_password("beside@example.com", "second-password")
+                .await
+                .unwrap();
+            assert!(
+                db.store
+                    .verify_owner("beside@example.com", "second-password")
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+            // The claim ends with its holder: the next server can start.
+            drop(first);
+            let next = other.claim_serving().unwrap();
+            assert_eq!(next.path(), Some(lock.as_path()));
+        }
+        Backend::Postgres => {
+            // Any number of nodes serve one PostgreSQL database; the locks are the database's.
+            assert_eq!(first.path(), None);
+            let second = other.claim_serving().unwrap();
+            assert_eq!(second.path(), None);
+        }
+    }
+    other.close().await;
+}
 
 async fn a_key_rotation_reseals_every_secret(db: &TestDb) {
     let s = &db.store;
