@@ -192,11 +192,11 @@ fn assign_ids(groups: &[furrow_allocate::Operation], existing: &[StoredOperation
 
 /// Whether a file takes part in operations: `other` types only with `outOfStandardOperations`, and provider files
 /// only within `operationsProcessingRange` (uploads always: someone sent them to be processed).
-fn in_operations(f: &StoredFile, facts: &FileFacts, settings: &Settings, now: i64) -> bool {
+fn in_operations(origin: &str, facts: &FileFacts, settings: &Settings, now: i64) -> bool {
     if facts.operation_type == "other" && !settings.out_of_standard_operations {
         return false;
     }
-    f.origin == "uploaded" || settings.in_processing_range(facts.end, now)
+    origin == "uploaded" || settings.in_processing_range(facts.end, now)
 }
 
 /// The `operations_group` job.
@@ -220,7 +220,7 @@ pub(crate) async fn run_group(ctx: &WorkerContext, job: &furrow_store::Job) -> R
             else {
                 continue;
             };
-            if in_operations(f, &facts, &settings, started) {
+            if in_operations(&f.origin, &facts, &settings, started) {
                 grouper.add(&facts);
             }
         }
@@ -425,4 +425,76 @@ pub(crate) async fn run_build(ctx: &WorkerContext, job: &furrow_store::Job) -> R
             .await?;
     }
     Ok(JobOutcome::Done)
+}
+
+#[cfg(test)]
+mod tests {
+    use furrow_allocate::{FieldTouch, FileFacts};
+    use furrow_pipeline::Settings;
+    use serde_json::json;
+
+    use super::in_operations;
+
+    const DAY: i64 = 86_400_000_000;
+
+    fn facts(operation_type: &str, end: i64) -> FileFacts {
+        FileFacts {
+            file_id: "f".into(),
+            provider: "CLAAS".into(),
+            operation_type: operation_type.into(),
+            crop: None,
+            till_type: None,
+            start: end - DAY,
+            end,
+            covered_m2: 1.0,
+            fields: vec![FieldTouch {
+                field_id: "field".into(),
+                intersection_m2: 1.0,
+                field_area_m2: 1.0,
+            }],
+        }
+    }
+
+    fn settings(cfg: serde_json::Value) -> Settings {
+        Settings::from_config(cfg.as_object().unwrap())
+    }
+
+    /// `operationsProcessingRange` (months, default 12) keeps old provider files out of operations; uploads
+    /// always take part (someone sent them to be processed).
+    #[test]
+    fn the_processing_range_limits_provider_files_only() {
+        let now = 1_000 * DAY;
+        let old = facts("planted", now - 200 * DAY);
+        let recent = facts("planted", now - 20 * DAY);
+        let default = Settings::default();
+        assert!(in_operations("provider", &old, &default, now));
+        let three_months = settings(json!({"operationsProcessingRange": 3}));
+        assert!(!in_operations("provider", &old, &three_months, now));
+        assert!(in_operations("provider", &recent, &three_months, now));
+        assert!(in_operations("uploaded", &old, &three_months, now));
+        let seven_months = settings(json!({"operationsProcessingRange": 7}));
+        assert!(in_operations("provider", &old, &seven_months, now));
+    }
+
+    /// `outOfStandardOperations`: files of type `other` make operations only when it is on.
+    #[test]
+    fn other_types_make_operations_only_when_asked() {
+        let now = 10 * DAY;
+        let other = facts("other", now);
+        assert!(!in_operations(
+            "uploaded",
+            &other,
+            &Settings::default(),
+            now
+        ));
+        let on = settings(json!({"outOfStandardOperations": true}));
+        assert!(in_operations("uploaded", &other, &on, now));
+        assert!(in_operations("provider", &other, &on, now));
+        assert!(in_operations(
+            "uploaded",
+            &facts("harvested", now),
+            &Settings::default(),
+            now
+        ));
+    }
 }

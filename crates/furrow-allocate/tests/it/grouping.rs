@@ -105,6 +105,92 @@ fn attachment_threshold_and_splits() {
     assert_eq!(split.operations().len(), 2);
 }
 
+/// Each grouping setting changes the grouping: the merge windows (`operationsMergeRange`,
+/// `operationsMergeRangeHarvested`), `splitOperationsByTillType`, `splitOperationsByField` and
+/// `fieldsAttachIntersection` (percent of the field or of the file's coverage).
+#[test]
+fn every_grouping_setting_changes_the_grouping() {
+    let count = |cfg: GroupingConfig, files: &[FileFacts]| {
+        let mut g = OperationGrouper::new(cfg);
+        for f in files {
+            g.add(f);
+        }
+        g.operations().len()
+    };
+    // Planting four days apart; harvest 19 days apart.
+    let planted = [
+        file("a", "planted", 0, 1, &["f1"]),
+        file("b", "planted", 5, 6, &["f1"]),
+    ];
+    let harvested = [
+        file("d", "harvested", 0, 1, &["f1"]),
+        file("e", "harvested", 20, 21, &["f1"]),
+    ];
+    assert_eq!(count(GroupingConfig::default(), &planted), 1);
+    let narrow = GroupingConfig {
+        operations_merge_range: 3.0,
+        ..Default::default()
+    };
+    assert_eq!(count(narrow.clone(), &planted), 2);
+    assert_eq!(count(narrow, &harvested), 1, "harvest has its own window");
+    assert_eq!(count(GroupingConfig::default(), &harvested), 1);
+    let narrow_harvest = GroupingConfig {
+        operations_merge_range_harvested: 10.0,
+        ..Default::default()
+    };
+    assert_eq!(count(narrow_harvest.clone(), &harvested), 2);
+    assert_eq!(count(narrow_harvest, &planted), 1);
+
+    // Two tillage passes, chisel then disc, on one field the same day.
+    let mut chisel = file("c1", "tillage", 0, 0, &["f1"]);
+    chisel.till_type = Some("chisel".into());
+    let mut disc = file("c2", "tillage", 0, 0, &["f1"]);
+    disc.till_type = Some("disc".into());
+    let tillage = [chisel, disc];
+    assert_eq!(count(GroupingConfig::default(), &tillage), 1);
+    let by_till = GroupingConfig {
+        split_operations_by_till_type: true,
+        ..Default::default()
+    };
+    assert_eq!(count(by_till, &tillage), 2);
+
+    // One file over two fields.
+    let two_fields = [file("t", "applied", 0, 0, &["f1", "f2"])];
+    assert_eq!(count(GroupingConfig::default(), &two_fields), 2);
+    let whole = GroupingConfig {
+        split_operations_by_field: false,
+        ..Default::default()
+    };
+    assert_eq!(count(whole, &two_fields), 1);
+
+    // The file covers 5 % of the field and 50 % of its own coverage lies in it (the helper's figures).
+    let touch = file("x", "applied", 0, 0, &["f1"]);
+    let attaches = |percent: f64| {
+        OperationGrouper::new(GroupingConfig {
+            fields_attach_intersection: percent,
+            ..Default::default()
+        })
+        .attaches(&touch, &touch.fields[0])
+    };
+    assert!(attaches(0.01));
+    assert!(
+        attaches(50.0),
+        "half of the file's coverage is in the field"
+    );
+    assert!(!attaches(50.1));
+    assert_eq!(
+        count(
+            GroupingConfig {
+                fields_attach_intersection: 60.0,
+                ..Default::default()
+            },
+            &[touch.clone()]
+        ),
+        0,
+        "below the threshold the file makes no operation on the field"
+    );
+}
+
 #[test]
 fn aggregates_are_area_weighted_and_grouped_by_crop() {
     let sq = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)];

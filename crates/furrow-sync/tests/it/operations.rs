@@ -12,7 +12,8 @@ use super::{Receiver, drain};
 
 on_both_backends!(
     uploads_become_field_operations_with_outputs_and_events,
-    an_upload_that_kills_its_worker_at_every_attempt_becomes_a_failed_file
+    an_upload_that_kills_its_worker_at_every_attempt_becomes_a_failed_file,
+    field_operation_creation_and_reprocess_follow_the_settings
 );
 
 /// The sample planting log (TSK4, 4174 standard points near Osnabrück).
@@ -376,4 +377,122 @@ async fn an_upload_that_kills_its_worker_at_every_attempt_becomes_a_failed_file(
     );
     let c = db.store.job_counts().await.unwrap();
     assert_eq!((c.queued, c.running), (0, 0), "nothing left to run");
+}
+
+/// `fieldOperationCreation: false` converts and allocates files but makes no operation; turned on (and the user's
+/// files regrouped) the operation appears. Settings are not retroactive: `unitMeasurement: IMPERIAL` leaves the
+/// built operation in METRIC until it is reprocessed (Leaf's `POST /operations/{id}/reprocess`), which converts
+/// its files again with the settings in force and rebuilds it under the same id.
+async fn field_operation_creation_and_reprocess_follow_the_settings(db: &TestDb) {
+    let owner = db
+        .store
+        .create_owner("settings@example.com", "password")
+        .await
+        .unwrap()
+        .id;
+    let user = db
+        .store
+        .create_user(&owner, &UserInput::default())
+        .await
+        .unwrap()
+        .id;
+    db.store
+        .create_field(
+            &owner,
+            &user,
+            &NewField {
+                id: Some("whole".into()),
+                name: Some("whole".into()),
+                farm_id: None,
+            },
+            &rect(8.0290, 52.3588, 8.0356, 52.3602),
+        )
+        .await
+        .unwrap();
+    let config = |v: Value| v.as_object().unwrap().clone();
+    db.store
+        .merge_config(
+            &owner,
+            None,
+            &config(serde_json::json!({
+                "cropOptional": {"standardGeoJson": {"planted": {"crop": "optional"}}},
+                "fieldOperationCreation": false
+            })),
+        )
+        .await
+        .unwrap();
+    let blob_root = tempfile::tempdir().unwrap();
+    let blobs = Blobs::local(blob_root.path().join("b"), blob_root.path().join("s")).unwrap();
+    let w = Worker::new(
+        db.store.clone(),
+        Registry::new(),
+        WorkerConfig {
+            id: "settings-worker".into(),
+            blobs: Some(blobs.clone()),
+            ..WorkerConfig::default()
+        },
+    );
+
+    let original = upload(db, &blobs, &owner, &user, 1).await;
+    drain(&w).await;
+    let file = file_of(db, &owner, &original).await;
+    assert_eq!(file.status, FileStatus::Processed, "{:?}", file.message);
+    assert_eq!(file.field_ids, ["whole"], "allocated all the same");
+    assert!(
+        operations(db, &owner, &user).await.is_empty(),
+        "no operation while fieldOperationCreation is off"
+    );
+
+    db.store
+        .merge_config(
+            &owner,
+            None,
+            &config(serde_json::json!({"fieldOperationCreation": true})),
+        )
+        .await
+        .unwrap();
+    db.store.enqueue_reallocation(&owner, &user).await.unwrap();
+    drain(&w).await;
+    let ops = operations(db, &owner, &user).await;
+    assert_eq!(ops.len(), 1);
+    let id = ops[0].membership.id.clone();
+    let area_unit = |op: &StoredOperation| {
+        op.summary.as_ref().unwrap()["properties"]["totalArea"]["unit"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(area_unit(&ops[0]), "ha");
+    let metric_area = ops[0].summary.as_ref().unwrap()["properties"]["totalArea"]["value"]
+        .as_f64()
+        .unwrap();
+
+    db.store
+        .merge_config(
+            &owner,
+            None,
+            &config(serde_json::json!({"unitMeasurement": "IMPERIAL"})),
+        )
+        .await
+        .unwrap();
+    db.store.enqueue_reallocation(&owner, &user).await.unwrap();
+    drain(&w).await;
+    let ops = operations(db, &owner, &user).await;
+    assert_eq!(area_unit(&ops[0]), "ha", "not retroactive");
+
+    assert_eq!(db.store.reprocess_operation(&owner, &id).await.unwrap(), 1);
+    drain(&w).await;
+    let ops = operations(db, &owner, &user).await;
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0].membership.id, id, "rebuilt under the same id");
+    assert_eq!(ops[0].status, FileStatus::Processed, "{:?}", ops[0].message);
+    assert_eq!(area_unit(&ops[0]), "ac");
+    let acres = ops[0].summary.as_ref().unwrap()["properties"]["totalArea"]["value"]
+        .as_f64()
+        .unwrap();
+    // 1 ha = 2.471 054 acres.
+    assert!(
+        (acres - metric_area * 2.471_054).abs() <= 1e-3 * acres.max(1e-9),
+        "{metric_area} ha became {acres} ac"
+    );
 }
