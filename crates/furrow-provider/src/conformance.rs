@@ -1077,15 +1077,22 @@ where
     sim.faults().rate_limit(None);
     let build = Arc::new(build);
     let events = MemorySink::new();
-    let http = test_http();
+    let http = HttpConfig {
+        connect_timeout: Duration::from_secs(120),
+        ..test_http()
+    };
     let client = crate::HttpClient::build_client(&http).expect("reqwest client");
     // The crowd meets 25 transient 503s in all. However the scheduler orders the requests (a loaded machine can
     // serve one task's retries before the other tasks' first calls), no task can meet more than 25: with one
     // attempt more than that, every task gets through, and the test never depends on timing.
     const FAILURES: u32 = 25;
+    // No request timeout that a loaded machine can reach: a token request answered after the client gave up
+    // would have rotated a single-use refresh token that the retry then presents again (`invalid_grant`, as a
+    // real server answers). Timeouts are tested on their own; this test is about many credentials at once.
     let http = HttpConfig {
         shared_client: Some(client),
         max_attempts: FAILURES + 2,
+        timeout: Duration::from_secs(600),
         ..http
     };
     let before = sim.refresh_count();
