@@ -47,6 +47,6 @@ pub use geojson::{GeoJsonField, fields_from_geojson, points_from_geojson};
 pub use index::{BoundaryStatus, BuildOptions, Field, FieldIndex};
 pub use operations::{FieldTouch, FileFacts, GroupingConfig, Operation, OperationGrouper};
 pub use swath::{
-    LocalFrame, cell_centre_runs, heading_vector, metres_per_degree, metres_per_degree_slope,
-    swath_corners, swath_lonlat, swath_width,
+    LocalFrame, StepGeometry, cell_centre_runs, heading_vector, metres_per_degree,
+    metres_per_degree_slope, ring_area_m2, swath_corners, swath_lonlat, swath_width,
 };

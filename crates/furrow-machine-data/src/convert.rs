@@ -11,7 +11,7 @@ use arrow_array::{
 };
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field, SchemaRef};
-use furrow_allocate::{metres_per_degree, metres_per_degree_slope};
+use furrow_allocate::StepGeometry;
 use furrow_isoxml::{
     DdiKind, Device, DeviceElement, RecordReader, RecordView, TaskData, TimeLog, ddi_entry,
     ddi_kind,
@@ -29,8 +29,6 @@ use crate::schema::{
 use crate::summary::{Counts, Machine, SummaryBuilder};
 use crate::totals::{CounterTrack, MachineCounters, counter_ddi, topmost};
 use crate::units::UnitSystem;
-
-const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
 /// Options of the conversion.
 #[derive(Debug, Clone)]
@@ -1843,91 +1841,6 @@ pub fn crop_constants(crop: &str) -> Option<(f64, f64)> {
         })
 }
 
-/// Distance and direction between consecutive points, in the one earth model of furrow's areas
-/// (`furrow_allocate::metres_per_degree`, WGS 84): the step is measured in the local frame of its mid
-/// latitude, so a point's swath (`distance` back along `heading`, laid out with the same scale) ends exactly
-/// at the previous point. The scale is cached and stepped to the current latitude by its derivative until
-/// the latitude moves by more than 0.01°: one `atan2` a point and no trigonometric call. Steps of a degree
-/// or more (teleports, never work) fall back to the haversine.
-#[derive(Debug, Clone, Copy, Default)]
-struct StepGeometry {
-    /// The scale cached at a latitude; `None` before the first step.
-    scale: Option<CachedScale>,
-}
-
-/// A latitude (degrees), the metres per degree of latitude and longitude there, and their derivatives.
-#[derive(Debug, Clone, Copy)]
-struct CachedScale {
-    at: f64,
-    m: (f64, f64),
-    slope: (f64, f64),
-}
-
-impl StepGeometry {
-    /// Steps at least this long in degrees of latitude or longitude are measured on the sphere.
-    const LARGE: f64 = 1.0;
-    /// The cached scale is that of the middle of a band of latitude this wide (degrees), recomputed when a
-    /// step's mid latitude leaves the band: every step of a band, on any pass, uses the same scale.
-    const BAND: f64 = 0.05;
-
-    /// `(distance in m, its square, bearing in degrees from north)`; no bearing for a step that does not
-    /// move. The square lets a comparison (the jump test, on the record loop's longest chain of latency)
-    /// go ahead without waiting for the square root.
-    #[inline]
-    fn step(&mut self, lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> (f64, f64, Option<f64>) {
-        let (dlon, dlat) = (lon2 - lon1, lat2 - lat1);
-        if dlon.abs() >= Self::LARGE || dlat.abs() >= Self::LARGE {
-            let d = haversine(lon1, lat1, lon2, lat2);
-            return (d, d * d, (d > 0.0).then(|| bearing(lon1, lat1, lon2, lat2)));
-        }
-        let mid = 0.5 * (lat1 + lat2);
-        let (m_lat, m_lon) = match self.scale {
-            // the scale of longitude by a first-order Taylor step from the band's middle (error below
-            // 2e-7); that of latitude, which changes 70 times slower, held (error below 5e-6), so that the
-            // passes of a field along a meridian share a handful of distinct distances, which the columns
-            // compress to
-            Some(c) if (mid - c.at).abs() <= 0.5 * Self::BAND => {
-                (c.m.0, c.m.1 + c.slope.1 * (mid - c.at))
-            }
-            _ => {
-                let at = (mid / Self::BAND).round() * Self::BAND;
-                let c = CachedScale {
-                    at,
-                    m: metres_per_degree(at),
-                    slope: metres_per_degree_slope(at),
-                };
-                self.scale = Some(c);
-                (c.m.0, c.m.1 + c.slope.1 * (mid - at))
-            }
-        };
-        let east = dlon * m_lon;
-        let north = dlat * m_lat;
-        let d2 = east * east + north * north;
-        let d = d2.sqrt();
-        if d == 0.0 {
-            return (0.0, 0.0, None);
-        }
-        let h = east.atan2(north).to_degrees();
-        (d, d2, Some(if h < 0.0 { h + 360.0 } else { h }))
-    }
-}
-
-fn haversine(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_M * a.sqrt().asin()
-}
-
-fn bearing(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dl = (lon2 - lon1).to_radians();
-    let y = dl.sin() * p2.cos();
-    let x = p1.cos() * p2.sin() - p1.sin() * p2.cos() * dl.cos();
-    (y.atan2(x).to_degrees() + 360.0) % 360.0
-}
-
 /// A value's histogram bucket: 15 mantissa bits, relative precision 3e-5.
 fn bucket(v: f64) -> u32 {
     (v as f32).to_bits() >> 8
@@ -3136,60 +3049,6 @@ pub fn convert_task_data(td: &TaskData, opts: &ConvertOptions) -> Result<Vec<Sta
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod step_tests {
-    use super::{StepGeometry, bearing, haversine};
-
-    /// Steps are measured in the local WGS 84 frame of their mid latitude (the frame swaths are laid out
-    /// in): the cached scale gives the same distances (within 5e-6) and bearings as the scale computed
-    /// afresh, and the figures stay within the sphere's by the ellipsoid's flattening.
-    #[test]
-    fn steps_are_measured_in_the_local_wgs84_frame() {
-        use furrow_allocate::metres_per_degree;
-        let mut g = StepGeometry::default();
-        // a walk of 20,000 steps of up to ~70 m in every direction, at latitudes from 0 to 70°; the
-        // cached scale is refreshed a few times on the way
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
-        let (mut worst_d, mut worst_h, mut worst_sphere, mut n) = (0.0f64, 0.0f64, 0.0f64, 0);
-        for start_lat in [0.0, 35.0, 52.5, 70.0] {
-            let (mut lon, mut lat) = (-93.5, start_lat);
-            for _ in 0..5_000 {
-                let (lon2, lat2) = (lon + (next() - 0.5) * 1e-3, lat + (next() - 0.5) * 1e-3);
-                let (d, d2, h) = g.step(lon, lat, lon2, lat2);
-                assert!((d * d - d2).abs() <= 1e-12 * d2, "{d}² against {d2}");
-                let (ml, mo) = metres_per_degree(0.5 * (lat + lat2));
-                let (e, no) = ((lon2 - lon) * mo, (lat2 - lat) * ml);
-                let exact = e.hypot(no);
-                worst_d = worst_d.max((d - exact).abs() / exact);
-                let hb = (e.atan2(no).to_degrees() + 360.0) % 360.0;
-                let diff = (h.expect("moved") - hb).abs();
-                worst_h = worst_h.max(diff.min(360.0 - diff));
-                let sphere = haversine(lon, lat, lon2, lat2);
-                worst_sphere = worst_sphere.max((d - sphere).abs() / sphere);
-                (lon, lat) = (lon2, lat2);
-                n += 1;
-            }
-        }
-        assert_eq!(n, 20_000);
-        assert!(worst_d < 5e-6, "distance relative error {worst_d}");
-        assert!(worst_h < 1e-4, "bearing error {worst_h}°");
-        // WGS 84 against the mean sphere: under 0.7 % at these latitudes, and not nothing
-        assert!(worst_sphere < 7e-3 && worst_sphere > 1e-4, "{worst_sphere}");
-        // no movement: no bearing; a step of a degree or more: the haversine
-        assert_eq!(g.step(1.0, 50.0, 1.0, 50.0), (0.0, 0.0, None));
-        let (d, d2, h) = g.step(1.0, 50.0, 2.5, 50.2);
-        assert_eq!(d, haversine(1.0, 50.0, 2.5, 50.2));
-        assert_eq!(d2, d * d);
-        assert_eq!(h, Some(bearing(1.0, 50.0, 2.5, 50.2)));
-    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! and units to standard properties (METRIC); here the rows become the standard schema of their operation
 //! type, with the same derived values, cleanup rules, counts, summary and units as ISOXML files get.
 //!
-//! Derived here when the export does not carry them: `distance` and `heading` from consecutive positions,
+//! Derived here when the export does not carry them: `distance` and `heading` from consecutive positions
+//! (measured as ISOXML's are, in the swaths' WGS 84 frame: `furrow_allocate::StepGeometry`),
 //! `speed` from distance ÷ time step, `area` = width × distance (the polygon's own area for swath polygons),
 //! and the harvest masses and volumes (docs/MACHINE-DATA.md, "Shapefile exports").
 
@@ -15,6 +16,7 @@ use arrow_array::{
     ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
 use arrow_schema::{DataType, Field, SchemaRef};
+use furrow_allocate::{StepGeometry, ring_area_m2};
 use furrow_geoparquet::{GeoParquetOptions, GeoParquetWriter};
 use furrow_shapefile::{ColumnData, Profile, Reader, Role, TimeKind};
 
@@ -27,8 +29,6 @@ use crate::schema::{
 };
 use crate::summary::{Counts, SummaryBuilder};
 use crate::units::UnitSystem;
-
-const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
 /// What a shapefile set will be converted as.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,39 +93,6 @@ impl TabularPlan {
             applied_rate,
         }
     }
-}
-
-fn haversine(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_M * a.sqrt().asin()
-}
-
-fn bearing(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dl = (lon2 - lon1).to_radians();
-    let y = dl.sin() * p2.cos();
-    let x = p1.cos() * p2.sin() - p1.sin() * p2.cos() * dl.cos();
-    (y.atan2(x).to_degrees() + 360.0) % 360.0
-}
-
-/// Area of a ring in m² (local equirectangular frame around its first vertex).
-fn ring_area_m2(lon: &[f64], lat: &[f64]) -> f64 {
-    let (Some(&x0), Some(&y0)) = (lon.first(), lat.first()) else {
-        return 0.0;
-    };
-    let my = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
-    let mx = my * y0.to_radians().cos();
-    let mut s = 0.0;
-    for i in 0..lon.len() {
-        let j = (i + 1) % lon.len();
-        let (xi, yi) = ((lon[i] - x0) * mx, (lat[i] - y0) * my);
-        let (xj, yj) = ((lon[j] - x0) * mx, (lat[j] - y0) * my);
-        s += xi * yj - xj * yi;
-    }
-    (s / 2.0).abs()
 }
 
 /// The swath polygon area of each row (exterior rings minus holes), NaN for rows without one.
@@ -209,6 +176,8 @@ impl Rows {
 #[derive(Debug, Default)]
 struct Carry {
     prev: Option<(f64, f64, Option<i64>, f64)>,
+    /// Steps measured in the swaths' frame, as ISOXML conversion measures them.
+    step: StepGeometry,
 }
 
 /// Streams a shapefile set's rows as standard record batches.
@@ -384,9 +353,12 @@ impl<'a> TabularStream<'a> {
             let (x, y) = (rows.x[i], rows.y[i]);
             let t = rows.utc[i].or(rows.local[i]);
             if let Some((px, py, pt, ph)) = prev {
-                let d = haversine(px, py, x, y);
+                let (d, _, bearing) = self.carry.step.step(px, py, x, y);
                 dist[i] = d;
-                head[i] = if d > 0.05 { bearing(px, py, x, y) } else { ph };
+                head[i] = match bearing {
+                    Some(b) if d > 0.05 => b,
+                    _ => ph,
+                };
                 if let (Some(a), Some(b)) = (pt, t) {
                     step[i] = (b - a) as f64 / 1000.0;
                 }
