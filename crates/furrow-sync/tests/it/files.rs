@@ -41,6 +41,22 @@ fn file_worker(db: &TestDb, sim: &Simulator, blobs: Option<Blobs>) -> Worker {
     Worker::new(db.store.clone(), registry, config)
 }
 
+/// Waits until `condition` holds, checking it again each time the runtime has run the other tasks; fails after
+/// a minute (a bound for a broken build, not a timing the test relies on).
+async fn until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut condition: impl FnMut() -> F,
+) {
+    let wait = async {
+        while !condition().await {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), wait)
+        .await
+        .unwrap_or_else(|_| panic!("waited a minute for {what}"));
+}
+
 async fn all_files(db: &TestDb, owner: &str) -> Vec<StoredFile> {
     let (files, total) = db
         .store
@@ -446,34 +462,46 @@ async fn a_slow_download_keeps_its_lease(db: &TestDb) {
             ..WorkerConfig::default()
         },
     );
-    // Every provider request now takes longer than a lease: the job outlives its first lease.
-    sim.faults().latency(u32::MAX, lease * 2);
+    // Every provider request now waits at the simulator's door until the test opens it: the job outlives its
+    // first lease for as long as the test needs, whatever the machine's load.
+    sim.faults().hold(true);
     let running = tokio::spawn(async move { w.run_once().await.unwrap() });
-    // Wait for the signal that matters: the lease moved forward while the job ran (renewed, not re-claimed).
-    let mut first = None;
-    let _renewed = loop {
-        assert!(!running.is_finished(), "the job is still downloading");
-        if let Some(until) = db.store.job_lease(&job).await.unwrap() {
-            match first {
-                None => first = Some(until),
-                Some(f) if until > f => break until,
-                Some(_) => {}
-            }
-        }
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    // The job is claimed and downloading once its first request is at the door.
+    let (sim_ref, job_ref) = (&sim, &job);
+    until("the job's first request at the door", || async move {
+        sim_ref.held() > 0
+    })
+    .await;
+    let claimed = db
+        .store
+        .job_lease(&job)
+        .await
+        .unwrap()
+        .expect("a claimed job has a lease");
+    // The signal that matters: the lease moved forward while the job ran (renewed, not re-claimed).
+    until("the lease renewed", || async move {
+        db.store
+            .job_lease(job_ref)
+            .await
+            .unwrap()
+            .expect("still leased")
+            > claimed
+    })
+    .await;
+    assert!(!running.is_finished(), "the job is still downloading");
+    // A thief looking after the first lease ran out finds nothing: the renewed lease still holds the job.
     let stolen = db
         .store
         .claim_job(
             "thief",
             &[furrow_store::queue::FILE_PROCESS_JOB],
-            furrow_model::now_micros(),
+            claimed + 1,
             lease.as_micros() as i64,
         )
         .await
         .unwrap();
     assert!(stolen.is_none(), "a renewed lease is not taken over");
+    sim.faults().hold(false);
     assert!(running.await.unwrap());
     sim.reset_faults();
     let (state, error, attempts) = db.store.job_state(&job).await.unwrap();
