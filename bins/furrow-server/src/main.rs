@@ -157,6 +157,8 @@ async fn main() -> anyhow::Result<()> {
     })
     .await
     .context("opening the database")?;
+    // Held until the process ends: a second server on the same SQLite file is refused (see `claim_serving`).
+    let _serving = store.claim_serving()?;
     tracing::info!(backend = ?store.backend(), data_dir = %args.data_dir.display(), "store ready");
 
     if let (Some(user), Some(pass)) = (&args.owner_username, &args.owner_password) {

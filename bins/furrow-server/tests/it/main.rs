@@ -12,6 +12,7 @@ mod bombs;
 mod limits;
 mod onboarding_browser;
 mod provider_formats;
+mod serving;
 mod shapefile_batch;
 
 const UM: &str = "/services/usermanagement/api";
