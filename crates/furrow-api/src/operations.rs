@@ -332,9 +332,9 @@ async fn link(
 }
 
 macro_rules! link_handler {
-    ($name:ident, $artifact:literal, $path:literal) => {
+    ($name:ident, $id:literal, $artifact:literal, $path:literal) => {
         #[doc = concat!("Where to download the operation's `", $artifact, "` (the URL needs the token).")]
-        #[utoipa::path(get, operation_id = "operationsOperationInput", path = $path, tag = "operations", params(("id" = String, Path)),
+        #[utoipa::path(get, operation_id = $id, path = $path, tag = "operations", params(("id" = String, Path)),
             responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
             security(("bearer" = [])))]
         pub(crate) async fn $name(
@@ -349,31 +349,37 @@ macro_rules! link_handler {
 
 link_handler!(
     standard_geojson,
+    "operationsStandardGeojson",
     "standardGeojson",
     "/services/operations/api/operations/{id}/standardGeojson"
 );
 link_handler!(
     filtered_geojson,
+    "operationsFilteredGeojson",
     "filteredGeojson",
     "/services/operations/api/operations/{id}/filteredGeojson"
 );
 link_handler!(
     standard_geoparquet,
+    "operationsStandardGeoparquet",
     "standardGeoparquet",
     "/services/operations/api/operations/{id}/standardGeoparquet"
 );
 link_handler!(
     filtered_geoparquet,
+    "operationsFilteredGeoparquet",
     "filteredGeoparquet",
     "/services/operations/api/operations/{id}/filteredGeoparquet"
 );
 link_handler!(
     polygon_geojson,
+    "operationsPolygonGeojson",
     "polygonGeojson",
     "/services/operations/api/operations/{id}/polygonGeojson"
 );
 link_handler!(
     polygon_geoparquet,
+    "operationsPolygonGeoparquet",
     "polygonGeoparquet",
     "/services/operations/api/operations/{id}/polygonGeoparquet"
 );

@@ -222,12 +222,13 @@ async fn health_and_openapi_need_no_token(h: &Harness) {
             "/services/usermanagement/api/users/{id}",
             vec!["get", "patch", "delete"],
         ),
+        // One path per provider (each with its typed create body); CLAAS stands for them here.
         (
-            "/services/usermanagement/api/users/{leafUserId}/{provider}-credentials",
+            "/services/usermanagement/api/users/{leafUserId}/claas-credentials",
             vec!["get", "post", "delete"],
         ),
         (
-            "/services/usermanagement/api/users/{leafUserId}/{provider}-credentials/events",
+            "/services/usermanagement/api/users/{leafUserId}/claas-credentials/events",
             vec!["get"],
         ),
     ];
