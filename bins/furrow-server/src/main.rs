@@ -9,7 +9,6 @@ use clap::Parser;
 use furrow_store::{SecretKey, Store, StoreOptions};
 
 mod demo;
-mod registry;
 mod serve;
 
 /// What this process does.
@@ -171,7 +170,7 @@ async fn main() -> anyhow::Result<()> {
 
     tokio::spawn(retention_sweep(store.clone()));
 
-    let mut registry = registry::registry();
+    let mut registry = furrow_registry::registry();
     // The same origins serve the onboarding pages' authorize and token endpoints.
     let mut onboarding_urls = std::collections::BTreeMap::new();
     for entry in &args.provider_urls {

@@ -144,3 +144,16 @@ pub(crate) fn provider_filter(value: &Option<String>) -> Result<Option<String>, 
         )),
     }
 }
+
+/// A JSON integer as JSON Schema counts them: a number without a fractional part (`92` or `92.0`) within the
+/// range of `i64`.
+pub(crate) fn json_integer(v: &serde_json::Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        v.as_f64()
+            .filter(|f| {
+                f.fract() == 0.0
+                    && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(f)
+            })
+            .map(|f| f as i64)
+    })
+}

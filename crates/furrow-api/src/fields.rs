@@ -193,7 +193,9 @@ impl<'a> Body<'a> {
     fn int(&mut self, key: &str) -> Option<Option<i64>> {
         match self.map.get(key)? {
             Value::Null => Some(None),
-            Value::Number(n) if n.as_i64().is_some() => Some(n.as_i64()),
+            v @ Value::Number(_) if crate::extract::json_integer(v).is_some() => {
+                Some(crate::extract::json_integer(v))
+            }
             _ => {
                 self.errors.push(FieldError::new(key, "must be an integer"));
                 None

@@ -15,7 +15,7 @@ pub(crate) struct PageQuery {
 impl PageQuery {
     pub(crate) fn page(&self) -> Result<Page, ApiError> {
         let num = |name: &'static str, v: &Option<String>, default: i64| -> Result<i64, ApiError> {
-            match v.as_deref().map(str::trim) {
+            match v.as_deref() {
                 None | Some("") => Ok(default),
                 Some(s) => s
                     .parse::<i64>()

@@ -81,7 +81,7 @@ pub(crate) async fn enable_growers(
     let ids: Vec<i64> = match body.get("growerIds").and_then(serde_json::Value::as_array) {
         Some(a) => a
             .iter()
-            .map(|v| v.as_i64())
+            .map(crate::extract::json_integer)
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| {
                 ApiError::field("growerIds", "must be an array of integer grower ids")

@@ -38,14 +38,8 @@ fn key_json(k: &ApiKey, now: i64) -> Value {
 pub(crate) fn expires_in(v: Option<&Value>, default: i64) -> Result<i64, ApiError> {
     let secs = match v {
         None | Some(Value::Null) => default,
-        Some(v) => v
-            .as_i64()
-            // 900.0 is the integer JSON Schema (and the document) says it is.
-            .or_else(|| {
-                v.as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
-                    .map(|f| f as i64)
-            })
+        // 900.0 is the integer JSON Schema (and the document) says it is.
+        Some(v) => crate::extract::json_integer(v)
             .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
             .ok_or_else(|| {
                 ApiError::field("expiresIn", "must be a whole number of seconds")

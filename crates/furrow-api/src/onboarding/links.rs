@@ -178,7 +178,7 @@ async fn parse(
     let secs = expires_in(body.get("expiresIn"), 900)?;
     let max_usage = match body.get("maxUsage") {
         None | Some(Value::Null) => 3,
-        Some(v) => match v.as_i64() {
+        Some(v) => match crate::extract::json_integer(v) {
             Some(n) if (1..=1000).contains(&n) => n,
             _ => {
                 errors.push((

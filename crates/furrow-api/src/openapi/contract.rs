@@ -137,21 +137,25 @@ fn ensure(responses: &mut Map<String, Value>, status: &str, description: &str) {
 }
 
 /// `page` and `size` as `Page::new` takes them: integers, `page` 0 to 2³²-1, `size` at least 1 (above 100 read
-/// as 100).
+/// as 100); empty (`size=`) is the default, as when the parameter is left out.
 fn paging(p: &mut Value) {
     if p["in"] != "query" {
         return;
     }
+    let or_empty = |integer: Value| json!({"anyOf": [integer, {"type": "string", "maxLength": 0}]});
     match p["name"].as_str() {
         Some("page") => {
-            p["schema"] =
-                json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": u32::MAX});
-            p["description"] = json!("0-based page number");
+            p["schema"] = or_empty(
+                json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": u32::MAX}),
+            );
+            p["description"] = json!("0-based page number; empty or left out: 0");
         }
         Some("size") => {
-            p["schema"] =
-                json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX});
-            p["description"] = json!("page size, default 20; values over 100 are read as 100");
+            p["schema"] = or_empty(
+                json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}),
+            );
+            p["description"] =
+                json!("page size; empty or left out: 20; values over 100 are read as 100");
         }
         _ => {}
     }

@@ -707,7 +707,8 @@ async fn farms_and_growers_with_integer_ids(h: &Harness) {
         h.json(
             Method::POST,
             &format!("{F}/users/{user}/farms"),
-            Some(json!({"name": "North", "growerId": gid})),
+            // 7.0 is the integer 7, as JSON Schema (and the OpenAPI document) counts integers
+            Some(json!({"name": "North", "growerId": gid as f64})),
         )
         .await,
         201,

@@ -223,7 +223,8 @@ async fn preview_fields_are_enabled_over_http(h: &Harness) {
         .json(
             Method::POST,
             &format!("{fields}/growers/enableSync"),
-            Some(json!({"growerIds": [grower.id]})),
+            // an integer written as 7.0 is the integer 7 (JSON Schema's rule, which the document follows)
+            Some(json!({"growerIds": [grower.id as f64]})),
         )
         .await;
     assert_eq!(r.status(), 200);

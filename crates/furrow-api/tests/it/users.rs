@@ -184,9 +184,16 @@ async fn user_list_filters_paging_and_headers(h: &Harness) {
     assert_eq!(r.headers()["x-total-count"], "23");
     assert!(r.json::<Vec<Value>>().await.unwrap().is_empty());
 
+    // Empty is the default, as when left out (the document: an integer, or empty).
+    let r = h
+        .json(Method::GET, &format!("{UM}/users?page=&size="), None)
+        .await;
+    assert_eq!(r.json::<Vec<Value>>().await.unwrap().len(), 20);
+
     for (q, field) in [
         ("size=0", "size"),
         ("size=abc", "size"),
+        ("size=%205", "size"),
         ("page=-1", "page"),
         ("page=x", "page"),
     ] {
