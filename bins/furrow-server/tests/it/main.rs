@@ -685,8 +685,9 @@ async fn demo_mode_validates_the_demo_credentials_against_the_simulators() {
 
 /// Two worker processes and one API process on one PostgreSQL and one blob store (a folder, or a bucket on an
 /// S3-compatible server): 200 credentials are validated and synced against the CLAAS simulator (one ISOXML
-/// machine file each) while one worker is killed (SIGKILL) and restarted; every credential ends OK, every file is
-/// stored once and processed once, and every job is done (none failed, none left).
+/// machine file each). One worker is killed (SIGKILL) while it holds jobs (seen in the database, not guessed with
+/// a sleep) and restarted beside the other; every job it held is finished by another worker once its lease
+/// expires, every credential ends OK, every file is stored once and processed once, and every job is done.
 #[cfg(furrow_pg)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_share_the_queue_and_survive_a_kill_on_postgres() {
@@ -881,11 +882,41 @@ async fn two_workers_and_a_kill(target: BlobTarget) {
             .unwrap();
         (child, path)
     };
+    let count = async |sql: &str| -> i64 {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    };
+    let rows = async |sql: &str| -> Vec<(String, String)> {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
+    };
+    // w2 alone until it holds a job, then SIGKILL: the jobs it held are orphaned mid-run (read after the
+    // kill, when nothing of w2 can change them). Should every held job have finished in the instant before
+    // the kill, a new w2 tries again.
+    let mut orphaned: Vec<(String, String)> = Vec::new();
+    let mut w2_log = std::path::PathBuf::new();
+    for attempt in 0..20 {
+        let (mut w2, log) = worker(&format!("w2-{attempt}"), "w2");
+        w2_log = log;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while rows("SELECT id, worker FROM jobs WHERE state = 'running'")
+            .await
+            .is_empty()
+        {
+            assert!(Instant::now() < deadline, "w2 claimed no job");
+            tokio::time::sleep(Duration::from_millis(5)).await; // poll interval, not a synchronisation
+        }
+        let _ = w2.kill();
+        let _ = w2.wait();
+        orphaned = rows("SELECT id, worker FROM jobs WHERE state = 'running'").await;
+        if !orphaned.is_empty() {
+            break;
+        }
+    }
+    assert!(!orphaned.is_empty(), "w2 was never killed holding a job");
     let (w1, w1_log) = worker("w1", "w1");
-    let (mut w2, w2_log) = worker("w2", "w2");
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let _ = w2.kill(); // SIGKILL mid-queue
-    let _ = w2.wait();
     let (w2b, w2b_log) = worker("w2b", "w2");
     let logs = || {
         [&w1_log, &w2_log, &w2b_log]
@@ -895,11 +926,6 @@ async fn two_workers_and_a_kill(target: BlobTarget) {
             .join("\n---\n")
     };
     let mut workers = [w1, w2b];
-    let count = async |sql: &str| -> i64 {
-        use sqlx::Connection;
-        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
-    };
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         // Done when every credential is OK, every file processed and no job is left (a killed worker's job is
@@ -915,6 +941,22 @@ async fn two_workers_and_a_kill(target: BlobTarget) {
     for w in &mut workers {
         let _ = w.kill();
         let _ = w.wait();
+    }
+    // Each job the killed worker held was run again by another worker, once its lease expired, and ended done.
+    for (id, killed) in &orphaned {
+        let (state, worker): (String, String) = {
+            use sqlx::Connection;
+            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+            sqlx::query_as("SELECT state, worker FROM jobs WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        };
+        assert_eq!(state, "done", "job {id}, held by the killed worker");
+        assert_ne!(&worker, killed, "job {id} was finished by another worker");
+        let attempts = count(&format!("SELECT attempts FROM jobs WHERE id = '{id}'")).await;
+        assert!(attempts >= 2, "job {id}: {attempts} attempts");
     }
     // Every validation job ran to completion exactly once: done, none failed, none left behind.
     let states: Vec<String> = {
