@@ -191,11 +191,71 @@ async fn every_key_works_or_is_refused(h: &Harness) {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/API.md"),
     )
     .unwrap();
+    let tests = documented_tests(&docs);
     for key in &accepted {
-        assert!(
-            docs.contains(&format!("| `{key}` |")),
-            "docs/API.md describes what `{key}` does"
-        );
+        let named = tests
+            .get(key.as_str())
+            .unwrap_or_else(|| panic!("docs/API.md describes what `{key}` does"));
+        assert!(!named.is_empty(), "docs/API.md names the test of `{key}`");
+        for (krate, test) in named {
+            assert!(
+                test_exists(krate, test),
+                "`{key}`: docs/API.md names `{krate}` `{test}`, which is not a test of that crate"
+            );
+        }
     }
     assert_eq!(accepted.len() + refused.len(), 40);
+}
+
+/// The settings table of docs/API.md: each key's tests as (crate, `module::function`); a row that says "same"
+/// (or begins with it) takes the tests of the row above it.
+fn documented_tests(docs: &str) -> std::collections::BTreeMap<&str, Vec<(String, String)>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut previous: Vec<(String, String)> = Vec::new();
+    for line in docs.lines() {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let (Some(first), Some(last)) = (cells.first(), cells.last()) else {
+            continue;
+        };
+        let Some(key) = first
+            .strip_prefix("| `")
+            .and_then(|k| k.strip_suffix('`'))
+            .filter(|k| furrow_model::config_defaults().contains_key(*k))
+        else {
+            continue;
+        };
+        let last = last.trim_end_matches('|').trim();
+        let mut named = if last.starts_with("same") {
+            previous.clone()
+        } else {
+            Vec::new()
+        };
+        let ticks: Vec<&str> = last.split('`').skip(1).step_by(2).collect();
+        for pair in ticks.windows(2) {
+            if pair[0].starts_with("furrow-") && pair[1].contains("::") {
+                named.push((pair[0].to_owned(), pair[1].to_owned()));
+            }
+        }
+        previous = named.clone();
+        out.insert(key, named);
+    }
+    out
+}
+
+/// `module::function` is a function of that name in `crates/<krate>` (its sources or its tests), in a file
+/// named after the module.
+fn test_exists(krate: &str, test: &str) -> bool {
+    let Some((module, function)) = test.rsplit_once("::") else {
+        return false;
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(krate);
+    [
+        root.join("tests/it").join(format!("{module}.rs")),
+        root.join("src").join(format!("{module}.rs")),
+    ]
+    .iter()
+    .filter_map(|p| std::fs::read_to_string(p).ok())
+    .any(|src| src.contains(&format!("fn {function}(")) || src.contains(&format!("fn {function}<")))
 }

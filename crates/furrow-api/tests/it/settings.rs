@@ -113,6 +113,113 @@ async fn a_multi_task_export_gives_every_task_as_a_file(h: &Harness) {
     // The grower has no fields yet: files attach to none, and no operation is made (operations are per field).
     let ops: Value = get_json(h, &format!("{OPS}/operations?leafUserId={user}&size=100")).await;
     assert_eq!(ops, json!([]));
+
+    // A field over every point of the export: creating it re-allocates the files, and each processed file
+    // (of a standard type) joins exactly one operation of its type on that field.
+    let mut processed: std::collections::BTreeMap<String, String> = Default::default();
+    let (mut west, mut south, mut east, mut north) = (180.0f64, 90.0f64, -180.0f64, -90.0f64);
+    for id in files {
+        let id = id.as_str().unwrap();
+        let f = get_json(h, &format!("{OPS}/files/{id}")).await;
+        if f["status"] != "processed" {
+            continue;
+        }
+        let fc: Value = h
+            .req(
+                Method::GET,
+                &format!("{OPS}/files/{id}/download/standardGeojson"),
+                &h.token_a,
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for feature in fc["features"].as_array().unwrap() {
+            let c = &feature["geometry"]["coordinates"];
+            let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+            (west, south, east, north) = (west.min(x), south.min(y), east.max(x), north.max(y));
+        }
+        // Files of type `other` make no operation (outOfStandardOperations is off).
+        let summary = get_json(h, &format!("{OPS}/files/{id}/summary")).await;
+        let kind = summary["properties"]["operationType"].as_str().unwrap();
+        if kind != "other" {
+            processed.insert(id.to_owned(), kind.to_owned());
+        }
+    }
+    assert!(!processed.is_empty() && west < east && south < north);
+    let m = 0.001;
+    let ring = json!([
+        [west - m, south - m],
+        [east + m, south - m],
+        [east + m, north + m],
+        [west - m, north + m],
+        [west - m, south - m]
+    ]);
+    let r = h
+        .json(
+            Method::POST,
+            &format!("/services/fields/api/users/{user}/fields"),
+            Some(
+                json!({"id": "all", "geometry": {"type": "MultiPolygon", "coordinates": [[ring]]}}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    drain(&worker(h)).await;
+    let ops: Value = get_json(h, &format!("{OPS}/operations?leafUserId={user}&size=100")).await;
+    let ops = ops.as_array().unwrap();
+    assert!(!ops.is_empty());
+    let mut in_operations = std::collections::BTreeMap::new();
+    for op in ops {
+        assert_eq!(op["fields"][0]["id"], "all", "{op}");
+        for file in op["files"].as_array().unwrap() {
+            let file = file.as_str().unwrap().to_owned();
+            assert_eq!(
+                Some(&op["type"]),
+                processed.get(&file).map(|t| json!(t)).as_ref(),
+                "{op}"
+            );
+            assert!(
+                in_operations
+                    .insert(file.clone(), op["id"].clone())
+                    .is_none(),
+                "{file} is in two operations"
+            );
+        }
+    }
+    assert_eq!(
+        in_operations.keys().collect::<Vec<_>>(),
+        processed.keys().collect::<Vec<_>>(),
+        "every processed file is in an operation"
+    );
+
+    // What the user's data holds in the blob store: the files' standard GeoParquet only (GeoJSON views are
+    // streamed from it on request, never stored). On this export the GeoParquet is 2.4 times the zip (37,914
+    // points at 135 bytes: derived doubles compress little, and a point's coordinates are kept four times:
+    // geometry, x/y and the bbox covering); issue 22 asks for 2 times, which this bound does not claim yet: it
+    // keeps the figure from growing.
+    let blobs = crate::harness::blobs();
+    let prefix = furrow_store::blobs::user_prefix(&h.owner_a, &user);
+    let mut by_name = std::collections::BTreeMap::<String, u64>::new();
+    for key in blobs.list(&prefix).await.unwrap() {
+        let size = blobs.size(&key).await.unwrap().unwrap_or(0);
+        let name = key.rsplit('/').next().unwrap_or_default().to_owned();
+        *by_name.entry(name).or_default() += size;
+    }
+    let stored: u64 = by_name.values().sum();
+    let original = sample(rel).len() as u64;
+    eprintln!("ValidTimeLogs: {stored} bytes stored for a {original}-byte original: {by_name:?}");
+    assert_eq!(
+        by_name.keys().collect::<Vec<_>>(),
+        ["standard.parquet"],
+        "{by_name:?}"
+    );
+    assert!(
+        stored * 2 <= original * 5,
+        "{stored} bytes stored for a {original}-byte original: {by_name:?}"
+    );
 }
 
 /// The first feature's value of `property` in a file's standard GeoJSON.

@@ -37,6 +37,7 @@ fn every_corpus_taskdata_with_time_logs_converts() {
             files: 79,
             raw: 253_601,
             points: 148_270,
+            emptied: 0,
         }
     );
 }

@@ -34,6 +34,7 @@ fn every_sample_taskdata_with_time_logs_converts() {
             files: 45,
             raw: 139_530,
             points: 80_945,
+            emptied: 0,
         }
     );
 }

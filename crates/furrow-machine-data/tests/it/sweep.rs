@@ -47,6 +47,9 @@ pub(crate) struct Converted {
     pub(crate) raw: u64,
     /// Points written.
     pub(crate) points: u64,
+    /// Files with records but no point written, each with a summary that says why (a warning, or the
+    /// cleanup rules that dropped the points).
+    pub(crate) emptied: usize,
 }
 
 /// Converts every data set with time logs under `root`; a conversion that fails fails the test.
@@ -72,6 +75,29 @@ pub(crate) fn convert_every_set(root: &Path) -> Converted {
                 seen.raw += c.raw;
                 assert_eq!(c.written as usize, f.num_rows());
                 assert!(c.raw >= c.standard && c.standard >= c.filtered);
+                if c.raw > 0 && c.written == 0 {
+                    let props = &f.outcome.summary["properties"];
+                    let warned = props["warnings"].as_array().is_some_and(|w| !w.is_empty());
+                    let cleaned = props["pointCounts"]["cleanedBy"]
+                        .as_object()
+                        .is_some_and(|c| !c.is_empty());
+                    assert!(
+                        warned || cleaned,
+                        "{} {}: {} records, no point written and no reason given",
+                        input.display(),
+                        f.plan.stem(),
+                        c.raw
+                    );
+                    eprintln!(
+                        "emptied {} {}: {} records; warnings {}; cleanedBy {}",
+                        input.display(),
+                        f.plan.stem(),
+                        c.raw,
+                        props["warnings"],
+                        props["pointCounts"]["cleanedBy"]
+                    );
+                    seen.emptied += 1;
+                }
             }
             seen.converted += 1;
         }

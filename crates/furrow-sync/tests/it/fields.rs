@@ -16,6 +16,7 @@ use super::{Receiver, drain};
 
 on_both_backends!(
     fields_sync_records_organizations_and_honours_selected_only,
+    fields_auto_sync_off_skips_background_syncs_only,
     john_deere_files_follow_the_change_cursor,
     john_deere_accounts_give_field_operation_exports_and_unsupported_display_files,
 );
@@ -93,6 +94,56 @@ async fn field_names(db: &TestDb, owner: &str, user: &str) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// `fieldsAutoSync=false`: a background fields sync reads nothing; one asked for through the API
+/// (`POST /users/{id}/fields/sync`, a manual job) still stores every field.
+async fn fields_auto_sync_off_skips_background_syncs_only(db: &TestDb) {
+    let sim = Simulator::start(Provider::JohnDeere).await.unwrap();
+    let owner = db
+        .store
+        .create_owner("auto@example.com", "password")
+        .await
+        .unwrap()
+        .id;
+    db.store
+        .merge_config(
+            &owner,
+            None,
+            json!({"customDataSync": false, "fieldsAutoSync": false})
+                .as_object()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let w = jd_worker(db, &sim);
+    let (user, cred) = jd_credential(db, &sim, &owner).await;
+    db.store
+        .enqueue_fields_sync(&owner, &cred, false)
+        .await
+        .unwrap();
+    drain(&w).await;
+    assert_eq!(
+        listed(db, &owner, &user).await.len(),
+        0,
+        "background sync skipped"
+    );
+    db.store
+        .enqueue_fields_sync(&owner, &cred, true)
+        .await
+        .unwrap();
+    drain(&w).await;
+    let want = sim
+        .visible_fields()
+        .into_iter()
+        .filter(|f| f.organization_id != "4203")
+        .count();
+    assert!(want > 0);
+    assert_eq!(
+        listed(db, &owner, &user).await.len(),
+        want,
+        "manual sync ran"
+    );
 }
 
 async fn fields_sync_records_organizations_and_honours_selected_only(db: &TestDb) {
