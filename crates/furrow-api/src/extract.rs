@@ -146,14 +146,13 @@ pub(crate) fn provider_filter(value: &Option<String>) -> Result<Option<String>, 
 }
 
 /// A JSON integer as JSON Schema counts them: a number without a fractional part (`92` or `92.0`) within the
-/// range of `i64`.
+/// range of `i64`. A number beyond it (`-9223372036854775809`, which JSON parsers read as a float equal to
+/// -2^63) is none: the float bounds are exclusive, and -2^63 itself arrives as an `i64`.
 pub(crate) fn json_integer(v: &serde_json::Value) -> Option<i64> {
+    const LIMIT: f64 = 9.223_372_036_854_776e18; // 2^63
     v.as_i64().or_else(|| {
         v.as_f64()
-            .filter(|f| {
-                f.fract() == 0.0
-                    && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(f)
-            })
+            .filter(|f| f.fract() == 0.0 && -LIMIT < *f && *f < LIMIT)
             .map(|f| f as i64)
     })
 }

@@ -237,6 +237,16 @@ async fn preview_fields_are_enabled_over_http(h: &Harness) {
         )
         .await;
     assert_eq!(named_fields(&problem(bad, 400, None).await), ["growerIds"]);
+    // One below i64's range (JSON parsers read it as the float -2^63): not an integer id.
+    let below: Value = serde_json::from_str(r#"{"growerIds": [-9223372036854775809]}"#).unwrap();
+    let bad = h
+        .json(
+            Method::POST,
+            &format!("{fields}/growers/enableSync"),
+            Some(below),
+        )
+        .await;
+    assert_eq!(named_fields(&problem(bad, 400, None).await), ["growerIds"]);
     // Another owner's token cannot touch these fields.
     let r = h
         .json_as(
